@@ -1,0 +1,1 @@
+"""End-to-end harness: demo, evaluation, and the test/benchmark plumbing they share."""

@@ -1,0 +1,1 @@
+"""The Raspberry Pi satellite: microphone audio to HA over MQTT, answers back."""

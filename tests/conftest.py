@@ -1,0 +1,110 @@
+"""Shared fixtures: real HA core, a real mosquitto, free ports, the shared material.
+
+Everything here is the real thing: HA's core through
+pytest-homeassistant-custom-component's ``hass`` fixture, a mosquitto
+process on loopback, the dev audio from ``../shared``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
+
+import pytest
+
+# The custom component must be importable before the ``hass`` fixture runs.
+import custom_components.local_voice  # noqa: F401
+from local_voice_harness import paths
+from local_voice_harness.commands import (
+    SpokenCommand,
+    Transcribed,
+    load_commands,
+    load_transcripts,
+)
+from local_voice_harness.mosquitto import Mosquitto
+from local_voice_harness.ports import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+    from pathlib import Path
+
+    from homeassistant.core import HomeAssistant
+
+# The demo_home test integration lives under local_voice_harness/ha_config;
+# adding that folder to sys.path merges its custom_components namespace with
+# the repo's, exactly as HA merges a config dir's custom_components.
+if str(paths.HA_CONFIG_TEMPLATE) not in sys.path:
+    sys.path.insert(0, str(paths.HA_CONFIG_TEMPLATE))
+
+
+@pytest.fixture(autouse=True)
+def _auto_enable_custom_integrations(enable_custom_integrations: Any) -> None:
+    """Let HA load custom_components/local_voice in every test."""
+
+
+@pytest.fixture(autouse=True)
+def _tts_cache_in_tmp(tmp_path: Path) -> Iterator[None]:
+    """Keep HA's TTS cache out of the working tree."""
+    with patch("homeassistant.components.tts.DEFAULT_CACHE_DIR", str(tmp_path / "tts")):
+        yield
+
+
+@pytest.fixture
+async def hass_core(hass: HomeAssistant) -> HomeAssistant:
+    """``hass`` with the ``homeassistant`` integration set up (exposure settings need it)."""
+    from homeassistant.setup import async_setup_component
+
+    assert await async_setup_component(hass, "homeassistant", {})
+    await hass.async_block_till_done()
+    return hass
+
+
+@pytest.fixture
+async def demo_home(hass_core: HomeAssistant) -> AsyncIterator[HomeAssistant]:
+    """``hass`` with the shared demo home realised as real entities."""
+    from homeassistant.setup import async_setup_component
+
+    assert await async_setup_component(
+        hass_core, "demo_home", {"demo_home": {"home": str(paths.demo_home_file())}}
+    )
+    await hass_core.async_block_till_done()
+    yield hass_core
+
+
+@pytest.fixture(scope="session")
+def mosquitto_broker() -> Iterator[Mosquitto]:
+    """One real broker for the whole session (tests that restart it use their own)."""
+    with Mosquitto() as broker:
+        yield broker
+
+
+@pytest.fixture
+def private_broker() -> Iterator[Mosquitto]:
+    """A broker of this test's own, for tests that stop or restart it."""
+    with Mosquitto() as broker:
+        yield broker
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A TCP port free on loopback right now."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def dev_commands() -> list[SpokenCommand]:
+    """The shared dev spoken commands."""
+    return load_commands(paths.dev_commands_dir())
+
+
+@pytest.fixture(scope="session")
+def dev_real_speech() -> list[Transcribed]:
+    """The shared recorded human speech with reference transcripts."""
+    return load_transcripts(paths.dev_real_speech_dir())
+
+
+@pytest.fixture(scope="session")
+def demo_home_path() -> Path:
+    """Path of the shared demo home."""
+    return paths.demo_home_file()

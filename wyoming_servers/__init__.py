@@ -1,0 +1,1 @@
+"""Wyoming speech-to-text and text-to-speech servers, and the core they share."""

@@ -1,0 +1,1 @@
+"""Wyoming speech-to-text (faster-whisper) server."""
