@@ -1,19 +1,32 @@
-"""Local Voice: a private, fully local voice assistant for Home Assistant."""
+"""Local Voice: a private, fully local voice assistant for Home Assistant.
+
+One domain holds two kinds of config entry (see ``const.CONF_KIND``): the
+conversation agent and MQTT satellites. Each kind has its own setup module so
+that the two stay small and independent.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from .agent_setup import async_setup_agent_entry, async_unload_agent_entry
+from .const import CONF_KIND, KIND_SATELLITE
+from .satellite_setup import async_setup_satellite_entry, async_unload_satellite_entry
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:  # noqa: ARG001
-    """Set up a Local Voice entry (platforms arrive with the agent and satellite issues)."""
-    return True
+async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Set up an agent or a satellite entry."""
+    if entry.data.get(CONF_KIND) == KIND_SATELLITE:
+        return await async_setup_satellite_entry(hass, entry)
+    return await async_setup_agent_entry(hass, entry)
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:  # noqa: ARG001
-    """Unload a Local Voice entry."""
-    return True
+async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Unload an agent or a satellite entry."""
+    if entry.data.get(CONF_KIND) == KIND_SATELLITE:
+        return await async_unload_satellite_entry(hass, entry)
+    return await async_unload_agent_entry(hass, entry)

@@ -1,21 +1,17 @@
-"""Config flow for Local Voice (the agent issue adds the Ollama steps)."""
+"""Config flow for Local Voice: agent steps and satellite steps in one handler.
+
+HA allows one flow handler per domain; the steps live in ``agent_flow`` and
+``satellite_flow`` so each stays small.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
-
+from .agent_flow import AgentFlow
 from .const import DOMAIN
+from .satellite_flow import SatelliteFlow
 
 
-class LocalVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Create the single Local Voice entry."""
+class LocalVoiceConfigFlow(SatelliteFlow, AgentFlow, domain=DOMAIN):
+    """The single flow handler of the domain."""
 
     VERSION = 1
-
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Create the entry at once."""
-        if user_input is None:
-            return self.async_show_form(step_id="user")
-        return self.async_create_entry(title="Local Voice", data={})
