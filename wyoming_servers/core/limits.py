@@ -1,0 +1,48 @@
+"""Caps and timeouts that bound what one client can make the server do.
+
+Defined once and shared by both servers; the CLI can tighten or relax them.
+The defaults fit Wyoming traffic: headers are a few hundred bytes, data
+blocks a few KiB (a vocabulary list), audio chunks a few KiB, a TTS request
+a few KiB of text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+DEFAULT_MAX_LINE: Final = 16 * 1024
+DEFAULT_MAX_DATA: Final = 256 * 1024
+DEFAULT_MAX_PAYLOAD: Final = 4 * 1024 * 1024
+DEFAULT_READ_TIMEOUT: Final = 10.0
+DEFAULT_IDLE_TIMEOUT: Final = 60.0
+DEFAULT_WRITE_TIMEOUT: Final = 10.0
+MAX_TYPE_LENGTH: Final = 128
+
+
+@dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """Per-event caps (bytes) and per-connection timeouts (seconds).
+
+    ``read_timeout`` bounds how long one event may take to arrive once its
+    first byte is here (a slow drip); ``idle_timeout`` bounds the wait for
+    the first byte of the next event; ``write_timeout`` bounds how long a
+    client that does not read can hold a reply.
+    """
+
+    max_line: int = DEFAULT_MAX_LINE
+    max_data: int = DEFAULT_MAX_DATA
+    max_payload: int = DEFAULT_MAX_PAYLOAD
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    write_timeout: float = DEFAULT_WRITE_TIMEOUT
+
+    def __post_init__(self) -> None:
+        """Refuse caps that would make every event fail or nothing bounded."""
+        for name in ("max_line", "max_data", "max_payload"):
+            if getattr(self, name) < 64:  # noqa: PLR2004 - smaller than any real header
+                raise ValueError(f"{name} must be at least 64 bytes")
+        for name in ("read_timeout", "idle_timeout", "write_timeout"):
+            value = getattr(self, name)
+            if not 0 < value <= 86400:  # noqa: PLR2004 - one day
+                raise ValueError(f"{name} must be in (0, 86400] seconds")

@@ -1,0 +1,93 @@
+"""Prometheus metrics with stable names, shared by both servers.
+
+Names and labels are part of the public interface (dashboards depend on
+them); ``server`` is ``asr`` or ``tts`` so both servers can feed one
+dashboard. The metrics live in a registry of their own so that two servers
+in one process (tests) never clash with other libraries' collectors.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+REGISTRY: Final = CollectorRegistry(auto_describe=True)
+
+REQUESTS: Final = Counter(
+    "local_voice_requests",
+    "Requests handled, by request type (transcribe, synthesize, describe).",
+    ["server", "request"],
+    registry=REGISTRY,
+)
+ERRORS: Final = Counter(
+    "local_voice_errors",
+    "Sessions ended by an error, by error code (see core.errors).",
+    ["server", "kind"],
+    registry=REGISTRY,
+)
+AUDIO_SECONDS: Final = Counter(
+    "local_voice_audio_seconds",
+    "Seconds of audio received (in) or produced (out).",
+    ["server", "direction"],
+    registry=REGISTRY,
+)
+LATENCY: Final = Histogram(
+    "local_voice_latency_seconds",
+    "Latency of a processing stage, e.g. audio_stop_to_transcript, first_audio.",
+    ["server", "stage"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0),
+    registry=REGISTRY,
+)
+ACTIVE_SESSIONS: Final = Gauge(
+    "local_voice_active_sessions",
+    "Client connections being served now.",
+    ["server"],
+    registry=REGISTRY,
+)
+MODEL_LOAD_SECONDS: Final = Gauge(
+    "local_voice_model_load_seconds",
+    "How long loading the model took at start-up.",
+    ["server"],
+    registry=REGISTRY,
+)
+
+
+class ServerMetrics:
+    """The metrics above bound to one server's label, for call sites to stay short."""
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+
+    def request(self, request: str) -> None:
+        """Count one request of type ``request``."""
+        REQUESTS.labels(server=self.server, request=request).inc()
+
+    def error(self, kind: str) -> None:
+        """Count one session ended by error code ``kind``."""
+        ERRORS.labels(server=self.server, kind=kind).inc()
+
+    def audio(self, direction: str, seconds: float) -> None:
+        """Add ``seconds`` of audio in ``direction`` (``in`` or ``out``)."""
+        AUDIO_SECONDS.labels(server=self.server, direction=direction).inc(max(seconds, 0.0))
+
+    def latency(self, stage: str, seconds: float) -> None:
+        """Observe one latency of ``stage``."""
+        LATENCY.labels(server=self.server, stage=stage).observe(seconds)
+
+    def session_started(self) -> None:
+        """One more connection is being served."""
+        ACTIVE_SESSIONS.labels(server=self.server).inc()
+
+    def session_ended(self) -> None:
+        """One connection fewer."""
+        ACTIVE_SESSIONS.labels(server=self.server).dec()
+
+    def model_loaded(self, seconds: float) -> None:
+        """Record how long the model took to load."""
+        MODEL_LOAD_SECONDS.labels(server=self.server).set(seconds)
+
+
+def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
+    """Serve ``/metrics`` on ``host:port`` from a daemon thread."""
+    start_http_server(port, addr=host, registry=REGISTRY)

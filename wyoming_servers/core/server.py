@@ -1,0 +1,190 @@
+"""Accept connections on tcp://, unix:// or stdio:// and run one session each.
+
+The accept path is where connection-level policy lives: the ``--allow``
+list (peer address must fall in one of the networks) and ``--max-clients``
+(past the cap a client gets an ``error`` event and is closed at once: it
+never waits in a queue it cannot see).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import os
+import stat
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from .errors import ClientNotAllowedError, TooManyClientsError, WyomingServerError
+from .session import EventSession, SessionContext, close_writer, send_error
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+    SessionFactory = Callable[
+        [asyncio.StreamReader, asyncio.StreamWriter, SessionContext], EventSession
+    ]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def parse_uri(uri: str) -> tuple[str, str, int]:
+    """Split a server URI into (scheme, host or path, port); validates it."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "tcp":
+        try:
+            port = parsed.port
+        except ValueError as err:
+            raise ValueError(f"bad port in {uri!r}") from err
+        if not parsed.hostname or port is None:
+            raise ValueError(f"{uri!r}: a tcp:// URI needs a host and a port")
+        return "tcp", parsed.hostname, port
+    if parsed.scheme == "unix":
+        if not parsed.path:
+            raise ValueError(f"{uri!r}: a unix:// URI needs a path")
+        return "unix", parsed.path, 0
+    if parsed.scheme == "stdio":
+        return "stdio", "", 0
+    raise ValueError(f"{uri!r}: only tcp://, unix:// and stdio:// are supported")
+
+
+def peer_allowed(peer: object, allow: Sequence[IPNetwork] | None) -> bool:
+    """Whether a peer address (``peername``) falls inside the allow list."""
+    if not allow:
+        return True
+    if not isinstance(peer, tuple) or not peer:
+        return True  # unix socket or pipe: file permissions guard those
+    try:
+        address = ipaddress.ip_address(str(peer[0]).split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return any(address in network for network in allow)
+
+
+def _remove_stale_socket(path: Path) -> None:
+    """Remove a socket file left by a previous run (never a regular file)."""
+    with contextlib.suppress(FileNotFoundError):
+        if stat.S_ISSOCK(os.stat(path).st_mode):  # noqa: PTH116 - one syscall, no Path needed
+            path.unlink()
+
+
+class WyomingServer:
+    """Serve sessions made by ``factory``; ``start()`` binds, ``stop()`` ends all."""
+
+    def __init__(
+        self,
+        uri: str,
+        factory: SessionFactory,
+        context: SessionContext,
+        *,
+        max_clients: int = 8,
+        allow: Sequence[IPNetwork] | None = None,
+    ) -> None:
+        if max_clients < 1:
+            raise ValueError("max_clients must be at least 1")
+        self.scheme, self.host, self.port = parse_uri(uri)
+        self.uri = uri
+        self.factory = factory
+        self.context = context
+        self.max_clients = max_clients
+        self.allow = list(allow or [])
+        self._server: asyncio.Server | None = None
+        self._sessions: set[asyncio.Task[None]] = set()
+        self._stdio_done: asyncio.Event = asyncio.Event()
+
+    @property
+    def active_sessions(self) -> int:
+        """Connections being served now."""
+        return len(self._sessions)
+
+    async def start(self) -> None:
+        """Bind and start accepting (``tcp://host:0`` picks a free port)."""
+        limit = self.context.limits.max_line
+        if self.scheme == "tcp":
+            self._server = await asyncio.start_server(
+                self._on_connect, self.host, self.port, limit=limit
+            )
+            self.port = self._server.sockets[0].getsockname()[1]
+        elif self.scheme == "unix":
+            path = Path(self.host)
+            _remove_stale_socket(path)
+            self._server = await asyncio.start_unix_server(self._on_connect, path, limit=limit)
+        else:
+            await self._start_stdio(limit)
+        _LOGGER.info("serving on %s (max %d clients)", self.bound_uri, self.max_clients)
+
+    @property
+    def bound_uri(self) -> str:
+        """The URI actually bound (the real port when 0 was asked)."""
+        if self.scheme == "tcp":
+            return f"tcp://{self.host}:{self.port}"
+        return self.uri
+
+    async def _start_stdio(self, limit: int) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=limit)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        transport, protocol = await loop.connect_write_pipe(
+            asyncio.streams.FlowControlMixin,
+            os.fdopen(sys.stdout.fileno(), "wb"),
+        )
+        writer = asyncio.StreamWriter(transport, protocol, None, loop)
+        task = asyncio.create_task(self._serve(reader, writer), name="wyoming stdio session")
+        task.add_done_callback(lambda _: self._stdio_done.set())
+
+    async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        refusal: WyomingServerError | None = None
+        if not peer_allowed(peer, self.allow):
+            refusal = ClientNotAllowedError(f"{peer!r} is not in the allowed networks")
+        elif len(self._sessions) >= self.max_clients:
+            refusal = TooManyClientsError(
+                f"server is busy: it serves at most {self.max_clients} clients at once"
+            )
+        if refusal is not None:
+            _LOGGER.warning("refused %s: %s", peer, refusal)
+            self.context.metrics.error(refusal.code)
+            await send_error(writer, refusal)
+            await close_writer(writer)
+            return
+        await self._serve(reader, writer)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._sessions.add(task)
+        try:
+            session = self.factory(reader, writer, self.context)
+            await session.run()
+        finally:
+            self._sessions.discard(task)
+
+    async def serve_forever(self) -> None:
+        """Block until stopped (stdio: until the one session ends)."""
+        if self._server is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._server.serve_forever()
+        else:
+            await self._stdio_done.wait()
+
+    async def stop(self) -> None:
+        """Stop accepting, end every session, release the socket."""
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._sessions):
+            task.cancel()
+        if self._sessions:
+            await asyncio.gather(*self._sessions, return_exceptions=True)
+        if self._server is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5):
+                    await self._server.wait_closed()
+            if self.scheme == "unix":
+                _remove_stale_socket(Path(self.host))
