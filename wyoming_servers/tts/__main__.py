@@ -1,14 +1,147 @@
-"""Console entry point `local-voice-tts` (not built yet: see the tts issue)."""
+"""Console entry point ``local-voice-tts`` (also ``python -m wyoming_servers.tts``).
+
+Loads every installed voice once (and warms it up), then serves Wyoming
+text to speech on the shared server core: caps, timeouts, ``--max-clients``,
+zeroconf and Prometheus metrics come from :mod:`wyoming_servers.core`.
+"""
 
 from __future__ import annotations
 
-import sys
+import argparse
+import asyncio
+import contextlib
+import logging
+import time
+from functools import partial
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from wyoming_servers.core.cli import (
+    add_server_arguments,
+    positive_float,
+    positive_int,
+    serve,
+    setup_logging,
+)
+from wyoming_servers.core.metrics import ServerMetrics
+from wyoming_servers.models import DEFAULT_PIPER_VOICE
+
+from .cache import AudioCache
+from .handler import PROGRAM_NAME, TtsService, TtsSession, build_info
+from .requests import ServerDefaults
+from .synthesizer import Synthesizer, default_workers
+from .voices import LENGTH_SCALE_RANGE, NOISE_SCALE_RANGE, Prosody, VoiceCatalogue
+
+_LOGGER = logging.getLogger(__name__)
+DEFAULT_URI = "tcp://0.0.0.0:10200"
+DEFAULT_MAX_CHARS = 5000
+DEFAULT_CACHE_MB = 64.0
+
+
+def _package_version() -> str:
+    try:
+        return version("local-voice")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def _cache_megabytes(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 64 * 1024:
+        raise argparse.ArgumentTypeError(f"cache size must be in [0, 65536] MB, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """All flags of ``local-voice-tts``."""
+    parser = argparse.ArgumentParser(prog=PROGRAM_NAME, description=__doc__)
+    add_server_arguments(parser, default_uri=DEFAULT_URI, zeroconf_name=PROGRAM_NAME)
+    parser.add_argument(
+        "--voice",
+        default=DEFAULT_PIPER_VOICE,
+        help="default voice: a bundled name or a path to VOICE.onnx (+ VOICE.onnx.json)",
+    )
+    parser.add_argument("--voices-dir", type=Path, help="more voices (NAME.onnx + .onnx.json)")
+    parser.add_argument("--speaker", help="default speaker of a multi-speaker voice")
+    parser.add_argument("--length-scale", type=positive_float, help="slower > 1 > faster")
+    parser.add_argument("--noise-scale", type=float, help="generator noise (voice default)")
+    parser.add_argument("--noise-w-scale", type=float, help="phoneme width noise")
+    parser.add_argument("--max-chars", type=positive_int, default=DEFAULT_MAX_CHARS)
+    parser.add_argument(
+        "--cache-size",
+        type=_cache_megabytes,
+        default=DEFAULT_CACHE_MB,
+        metavar="MB",
+        help="synthesized-audio cache size in MB (0 disables it)",
+    )
+    parser.add_argument(
+        "--workers", type=positive_int, default=default_workers(), help="synthesis threads"
+    )
+    parser.add_argument("--use-cuda", action="store_true", help="run voices on the GPU")
+    return parser
+
+
+def check_prosody(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse server-wide prosody outside the ranges requests are held to."""
+    values = {
+        "length_scale": args.length_scale if args.length_scale is not None else 1.0,
+        "noise_scale": args.noise_scale if args.noise_scale is not None else 0.5,
+        "noise_w_scale": args.noise_w_scale if args.noise_w_scale is not None else 0.5,
+    }
+    try:
+        Prosody(**values)
+    except ValueError as err:
+        parser.error(f"{err} (length {LENGTH_SCALE_RANGE}, noise {NOISE_SCALE_RANGE})")
+
+
+async def main(argv: list[str] | None = None) -> None:
+    """Parse the command line, load the voices, serve until stopped."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_prosody(parser, args)
+    setup_logging(args.debug)
+    if args.voices_dir is not None and not args.voices_dir.is_dir():
+        parser.error(f"--voices-dir {args.voices_dir} is not a directory")
+    metrics = ServerMetrics("tts")
+    started = time.perf_counter()
+    catalogue = await asyncio.to_thread(
+        VoiceCatalogue.discover, args.voice, args.voices_dir, use_cuda=args.use_cuda
+    )
+    metrics.model_loaded(time.perf_counter() - started)
+    default_voice = catalogue.default
+    if args.speaker is not None:
+        default_voice.speaker_id(args.speaker)  # fail at start-up, not per request
+    cache = AudioCache(int(args.cache_size * 1024 * 1024))
+    synthesizer = Synthesizer(cache, workers=args.workers)
+    service = TtsService(
+        catalogue=catalogue,
+        synthesizer=synthesizer,
+        defaults=ServerDefaults(
+            speaker=args.speaker,
+            length_scale=args.length_scale,
+            noise_scale=args.noise_scale,
+            noise_w_scale=args.noise_w_scale,
+            max_chars=args.max_chars,
+        ),
+        info=build_info(catalogue, _package_version()),
+    )
+    _LOGGER.info(
+        "ready: %d voice(s), default %s, %d workers, cache %.0f MB",
+        len(catalogue),
+        default_voice.name,
+        synthesizer.workers,
+        args.cache_size,
+    )
+    try:
+        await serve(args, partial(TtsSession, service=service), metrics)
+    finally:
+        synthesizer.close()
 
 
 def run() -> None:
-    """Say plainly that this server is not built yet."""
-    sys.stderr.write("local-voice-tts: not built yet\n")
-    sys.exit(2)
+    """Console entry point."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
 
 
 if __name__ == "__main__":
