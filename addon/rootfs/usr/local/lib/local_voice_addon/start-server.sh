@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Start one server (asr or tts) from the add-on options. The options are
+# checked by wyoming_servers.addon_options; a bad one stops the service with a
+# line naming it (the add-on log shows it) and finish.sh halts the add-on.
+# Paths can be overridden for tests: LOCAL_VOICE_OPTIONS, LOCAL_VOICE_RUN_DIR.
+set -euo pipefail
+
+server="${1:?usage: start-server.sh asr|tts}"
+options="${LOCAL_VOICE_OPTIONS:-/data/options.json}"
+run_dir="${LOCAL_VOICE_RUN_DIR:-/run/local-voice}"
+voices_dir="${LOCAL_VOICE_VOICES_DIR:-/share/local_voice/voices}"
+
+case "$server" in
+  asr) command=local-voice-asr ;;
+  tts) command=local-voice-tts ;;
+  *)
+    echo "start-server.sh: unknown server '$server' (asr or tts)" >&2
+    exit 64
+    ;;
+esac
+
+mkdir -p "$run_dir"
+args_file="$run_dir/$server.args"
+if ! python3 -m wyoming_servers.addon_options "$server" "$options" \
+  --vocabulary-file "$run_dir/vocabulary.txt" \
+  --voices-dir "$voices_dir" >"$args_file"; then
+  echo "[local-voice] not starting $command: fix the option named above in the add-on configuration" >&2
+  exit 78
+fi
+
+args=()
+mapfile -t args <"$args_file"
+echo "[local-voice] starting $command ${args[*]}" >&2
+exec "$command" "${args[@]}"

@@ -1,0 +1,307 @@
+"""Turn the add-on's ``/data/options.json`` into the two servers' command lines.
+
+The Supervisor checks options against ``addon/config.yaml``'s schema, but only
+as far as its small type language goes (no CIDRs, no model/language pairs) and
+a user can also edit the options file by hand. So every value is checked again
+here, and a bad one stops the add-on with one line that names the option: that
+line is what the add-on log shows.
+
+Usage from the s6 ``run`` scripts::
+
+    python3 -m wyoming_servers.addon_options asr /data/options.json
+        --vocabulary-file /run/local-voice/vocabulary.txt   (one command line)
+
+prints one argument per line (values are checked to hold no control
+characters, so ``mapfile -t`` reads them back safely) and exits 0, or prints
+``option 'NAME': why`` on stderr and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import math
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+ASR_PORT: Final = 10300
+TTS_PORT: Final = 10200
+STT_MODELS: Final = ("tiny.en", "base")
+ENGLISH_ONLY_MODELS: Final = frozenset({"tiny.en"})
+DEFAULT_ALLOW: Final = (
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+)
+BEAM_SIZE_RANGE: Final = (1, 10)
+MAX_CLIENTS_RANGE: Final = (1, 64)
+SPEAKER_RANGE: Final = (0, 1023)
+LENGTH_SCALE_RANGE: Final = (0.25, 4.0)
+MAX_VOCABULARY: Final = 500
+MAX_NAME_CHARS: Final = 100
+MAX_ALLOW: Final = 64
+OPTION_NAMES: Final = frozenset(
+    {
+        "stt_model",
+        "language",
+        "beam_size",
+        "vocabulary",
+        "voice",
+        "speaker",
+        "length_scale",
+        "max_clients",
+        "debug",
+        "allow",
+    }
+)
+_LANGUAGE_RE: Final = re.compile(r"^(auto|[a-z]{2,3})$")
+_VOICE_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class AddonOptionError(ValueError):
+    """One option is wrong; the message names it and says what is accepted."""
+
+    def __init__(self, option: str, why: str) -> None:
+        super().__init__(f"option {option!r}: {why}")
+        self.option = option
+
+
+@dataclass(frozen=True, slots=True)
+class AddonOptions:
+    """The add-on's options, checked."""
+
+    stt_model: str = "tiny.en"
+    language: str = "en"
+    beam_size: int = 5
+    vocabulary: tuple[str, ...] = ()
+    voice: str = "en_US-joe-medium"
+    speaker: int | None = None
+    length_scale: float = 1.0
+    max_clients: int = 8
+    debug: bool = False
+    allow: tuple[str, ...] = DEFAULT_ALLOW
+
+
+def _int(name: str, value: object, bounds: tuple[int, int]) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise AddonOptionError(name, f"must be a whole number, got {value!r}")
+    low, high = bounds
+    if not low <= value <= high:
+        raise AddonOptionError(name, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(name: str, value: object, bounds: tuple[float, float]) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise AddonOptionError(name, f"must be a number, got {value!r}")
+    low, high = bounds
+    number = float(value)
+    if not math.isfinite(number) or not low <= number <= high:
+        raise AddonOptionError(name, f"must be between {low} and {high}, got {value}")
+    return number
+
+
+def _text(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise AddonOptionError(name, f"must be text, got {value!r}")
+    if _CONTROL_RE.search(value):
+        raise AddonOptionError(name, "must not hold control characters (newlines, tabs, NUL)")
+    return value
+
+
+def _text_list(name: str, value: object, limit: int) -> list[str]:
+    if not isinstance(value, list):
+        raise AddonOptionError(name, f"must be a list, got {value!r}")
+    if len(value) > limit:
+        raise AddonOptionError(name, f"holds {len(value)} entries, at most {limit} allowed")
+    return [_text(name, item) for item in value]
+
+
+def _stt_model(value: object) -> str:
+    model = _text("stt_model", value)
+    if model not in STT_MODELS:
+        raise AddonOptionError("stt_model", f"must be one of {', '.join(STT_MODELS)}")
+    return model
+
+
+def _language(value: object) -> str:
+    language = _text("language", value)
+    if not _LANGUAGE_RE.match(language):
+        raise AddonOptionError(
+            "language", f"must be 'auto' or a 2-3 letter code such as 'en', got {language!r}"
+        )
+    return language
+
+
+def _vocabulary(value: object) -> tuple[str, ...]:
+    names: list[str] = []
+    for raw in _text_list("vocabulary", value, MAX_VOCABULARY):
+        name = raw.strip()
+        if not name or len(name) > MAX_NAME_CHARS:
+            raise AddonOptionError(
+                "vocabulary", f"each name must hold 1 to {MAX_NAME_CHARS} characters"
+            )
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def _voice(value: object) -> str:
+    voice = _text("voice", value)
+    if not _VOICE_RE.match(voice):
+        raise AddonOptionError(
+            "voice", "must be a voice name such as 'en_US-joe-medium' (letters, digits, _ . -)"
+        )
+    return voice
+
+
+def _speaker(value: object) -> int | None:
+    return None if value is None else _int("speaker", value, SPEAKER_RANGE)
+
+
+def _debug(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise AddonOptionError("debug", f"must be true or false, got {value!r}")
+    return value
+
+
+def _allow(value: object) -> tuple[str, ...]:
+    networks: list[str] = []
+    for raw in _text_list("allow", value, MAX_ALLOW):
+        try:
+            network = ipaddress.ip_network(raw.strip(), strict=True)
+        except ValueError as err:
+            raise AddonOptionError(
+                "allow", f"{raw!r} is not a network in CIDR form: {err}"
+            ) from err
+        networks.append(str(network))
+    if not networks:
+        raise AddonOptionError("allow", "must name at least one network (else nobody may connect)")
+    return tuple(networks)
+
+
+_PARSERS: Final[dict[str, Callable[[object], object]]] = {
+    "stt_model": _stt_model,
+    "language": _language,
+    "beam_size": lambda v: _int("beam_size", v, BEAM_SIZE_RANGE),
+    "vocabulary": _vocabulary,
+    "voice": _voice,
+    "speaker": _speaker,
+    "length_scale": lambda v: _float("length_scale", v, LENGTH_SCALE_RANGE),
+    "max_clients": lambda v: _int("max_clients", v, MAX_CLIENTS_RANGE),
+    "debug": _debug,
+    "allow": _allow,
+}
+
+
+def parse_options(raw: object) -> AddonOptions:
+    """Check every option; missing ones take the defaults of ``config.yaml``."""
+    if not isinstance(raw, dict):
+        raise AddonOptionError("(options)", f"the options must be a JSON object, got {raw!r}")
+    unknown = sorted(str(key) for key in raw if key not in OPTION_NAMES)
+    if unknown:
+        raise AddonOptionError(unknown[0], "is not an option of this add-on")
+    values = {name: _PARSERS[name](value) for name, value in raw.items()}
+    options = AddonOptions(**values)  # type: ignore[arg-type]  # each parser returns its field's type
+    if options.stt_model in ENGLISH_ONLY_MODELS and options.language not in {"en", "auto"}:
+        raise AddonOptionError(
+            "language",
+            f"model {options.stt_model!r} understands English only: use 'en' or choose 'base'",
+        )
+    return options
+
+
+def load_options(path: Path) -> AddonOptions:
+    """Read and check an options file."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise AddonOptionError("(options)", f"cannot read {path}: {err.strerror}") from err
+    except json.JSONDecodeError as err:
+        raise AddonOptionError("(options)", f"{path} is not valid JSON: {err}") from err
+    return parse_options(raw)
+
+
+def _allow_args(options: AddonOptions) -> list[str]:
+    return [arg for network in options.allow for arg in ("--allow", network)]
+
+
+def asr_argv(options: AddonOptions, vocabulary_file: Path | None = None) -> list[str]:
+    """Arguments for ``local-voice-asr``; the vocabulary goes into ``vocabulary_file``."""
+    argv = [
+        "--uri",
+        f"tcp://0.0.0.0:{ASR_PORT}",
+        "--model",
+        options.stt_model,
+        "--beam-size",
+        str(options.beam_size),
+        "--max-clients",
+        str(options.max_clients),
+    ]
+    if options.language != "auto":
+        argv += ["--language", options.language]
+    if options.vocabulary:
+        if vocabulary_file is None:
+            raise AddonOptionError("vocabulary", "names are set but no --vocabulary-file was given")
+        vocabulary_file.parent.mkdir(parents=True, exist_ok=True)
+        vocabulary_file.write_text("".join(f"{n}\n" for n in options.vocabulary), "utf-8")
+        argv += ["--vocabulary", str(vocabulary_file)]
+    if options.debug:
+        argv.append("--debug")
+    return argv + _allow_args(options)
+
+
+def tts_argv(options: AddonOptions, voices_dir: Path | None = None) -> list[str]:
+    """Arguments for ``local-voice-tts``; ``voices_dir`` is passed when it exists."""
+    argv = [
+        "--uri",
+        f"tcp://0.0.0.0:{TTS_PORT}",
+        "--voice",
+        options.voice,
+        "--length-scale",
+        repr(options.length_scale),
+        "--max-clients",
+        str(options.max_clients),
+    ]
+    if voices_dir is not None and voices_dir.is_dir():
+        argv += ["--voices-dir", str(voices_dir)]
+    if options.speaker is not None:
+        argv += ["--speaker", str(options.speaker)]
+    return argv + _allow_args(options)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the chosen server's arguments, one per line; exit 2 on a bad option."""
+    parser = argparse.ArgumentParser(prog="python -m wyoming_servers.addon_options")
+    parser.add_argument("server", choices=("asr", "tts"))
+    parser.add_argument("options_file", type=Path)
+    parser.add_argument("--vocabulary-file", type=Path, default=None)
+    parser.add_argument("--voices-dir", type=Path, default=None)
+    args = parser.parse_args(argv)
+    try:
+        options = load_options(args.options_file)
+        if args.server == "asr":
+            out = asr_argv(options, args.vocabulary_file)
+        else:
+            out = tts_argv(options, args.voices_dir)
+    except AddonOptionError as err:
+        sys.stderr.write(f"local-voice add-on: {err}\n")
+        return 2
+    sys.stdout.write("".join(f"{arg}\n" for arg in out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
