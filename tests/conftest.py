@@ -108,3 +108,16 @@ def dev_real_speech() -> list[Transcribed]:
 def demo_home_path() -> Path:
     """Path of the shared demo home."""
     return paths.demo_home_file()
+
+
+@pytest.fixture(scope="session")
+def tts_server() -> Iterator[Any]:
+    """Our text-to-speech server (bundled voice) as a real process, once per session.
+
+    Yields a ``local_voice_harness.servers.WyomingServerProcess`` (``.host``,
+    ``.port``, ``.uri``); tests that connect need the ``socket_enabled`` fixture.
+    """
+    from local_voice_harness.servers import tts_server as start_tts
+
+    with start_tts(["--max-chars", "2000", "--max-clients", "16"]) as server:
+        yield server
