@@ -45,7 +45,8 @@ Modules:
   ``local_voice_audio_seconds_total{server,direction}``,
   ``local_voice_latency_seconds{server,stage}`` (histogram),
   ``local_voice_active_sessions{server}``,
-  ``local_voice_model_load_seconds{server}``; served by ``--metrics-port``.
+  ``local_voice_model_load_seconds{server}``,
+  ``local_voice_queue_depth{server}``; served by ``--metrics-port``.
 - ``cli``: ``add_server_arguments`` (--uri, --zeroconf [NAME],
   --max-clients, --allow CIDR, --metrics-port/--metrics-host, caps and
   timeouts, --debug), ``limits_from_args``, ``setup_logging``, ``serve``.

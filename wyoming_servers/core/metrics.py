@@ -52,12 +52,22 @@ MODEL_LOAD_SECONDS: Final = Gauge(
     registry=REGISTRY,
 )
 
+QUEUE_DEPTH: Final = Gauge(
+    "local_voice_queue_depth",
+    "Requests waiting for a free slot (a worker, a model, an upstream connection).",
+    ["server"],
+    registry=REGISTRY,
+)
+
 
 class ServerMetrics:
     """The metrics above bound to one server's label, for call sites to stay short."""
 
     def __init__(self, server: str) -> None:
         self.server = server
+        # Gauges exist from the start (0), so dashboards show 0 rather than "no data".
+        ACTIVE_SESSIONS.labels(server=server)
+        QUEUE_DEPTH.labels(server=server)
 
     def request(self, request: str) -> None:
         """Count one request of type ``request``."""
@@ -82,6 +92,10 @@ class ServerMetrics:
     def session_ended(self) -> None:
         """One connection fewer."""
         ACTIVE_SESSIONS.labels(server=self.server).dec()
+
+    def queue_changed(self, delta: int) -> None:
+        """One request more (+1) or fewer (-1) waiting for a slot."""
+        QUEUE_DEPTH.labels(server=self.server).inc(delta)
 
     def model_loaded(self, seconds: float) -> None:
         """Record how long the model took to load."""
