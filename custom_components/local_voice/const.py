@@ -13,3 +13,48 @@ LOGGER: Final = logging.getLogger(__package__)
 CONF_KIND: Final = "kind"
 KIND_AGENT: Final = "agent"
 KIND_SATELLITE: Final = "satellite"
+
+# --- Conversation agent (Ollama) -------------------------------------------
+CONF_URL: Final = "url"
+CONF_MODEL: Final = "model"
+CONF_PROMPT: Final = "prompt"
+CONF_CONTROL: Final = "control"
+CONF_PREFER_LOCAL: Final = "prefer_local_intents"
+CONF_MAX_HISTORY: Final = "max_history"
+CONF_KEEP_ALIVE: Final = "keep_alive"
+CONF_NUM_CTX: Final = "num_ctx"
+CONF_TEMPERATURE: Final = "temperature"
+CONF_TIMEOUT: Final = "request_timeout"
+CONF_CONFIRM: Final = "confirm_actions"
+
+DEFAULT_CONTROL: Final = True
+DEFAULT_PREFER_LOCAL: Final = True
+DEFAULT_MAX_HISTORY: Final = 10
+DEFAULT_KEEP_ALIVE: Final = -1  # seconds; -1 keeps the model loaded
+DEFAULT_NUM_CTX: Final = 0  # 0 = sized from the exposed entities
+DEFAULT_TEMPERATURE: Final = 0.2
+DEFAULT_TIMEOUT: Final = 15.0  # seconds for one whole model answer
+SETUP_TIMEOUT: Final = 10.0  # seconds to list the models at setup / in the flow
+MIN_NUM_CTX: Final = 2048
+MAX_NUM_CTX: Final = 131072
+MAX_TOOL_ITERATIONS: Final = 5
+CONFIRM_WINDOW_S: Final = 60.0  # a pending confirmation expires after this
+
+# Actions that are only carried out after a spoken "yes" in the next turn.
+RISK_UNLOCK: Final = "unlock_locks"
+RISK_OPEN_GARAGE_GATE: Final = "open_garage_gates"
+RISK_DISARM: Final = "disarm_alarms"
+RISK_OPEN_ANY_COVER: Final = "open_any_cover"
+RISK_LOCK: Final = "lock_locks"
+RISK_KINDS: Final = (RISK_UNLOCK, RISK_OPEN_GARAGE_GATE, RISK_DISARM, RISK_OPEN_ANY_COVER, RISK_LOCK)
+DEFAULT_CONFIRM: Final = (RISK_UNLOCK, RISK_OPEN_GARAGE_GATE, RISK_DISARM)
+
+# Fired on HA's bus for every command the agent handled.
+EVENT_COMMAND: Final = "local_voice_command"
+
+# --- MQTT satellites ---------------------------------------------------------
+CONF_SATELLITE_ID: Final = "satellite_id"
+CONF_ANNOUNCE: Final = "announce"  # the announce the user confirmed (protocol wire form)
+CONF_AREA_ID: Final = "area_id"
+CONF_SILENCE_MS: Final = "endpointing_silence_ms"  # satellite VAD: silence that ends a session
+DEFAULT_SILENCE_MS: Final = 500

@@ -1,0 +1,60 @@
+"""Say what actually happened: read the targets' new states after acting.
+
+A model may claim "done" when a tool failed, and a service may be refused by
+a device. The spoken report therefore comes from the state machine, never
+from the model's words.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from homeassistant.core import HomeAssistant, State
+
+_WORDS: dict[str, str] = {"on": "on", "off": "off", "unavailable": "unavailable"}
+
+
+def snapshot(hass: HomeAssistant, entity_ids: Iterable[str]) -> dict[str, str | None]:
+    """The current state string of each entity (None when it does not exist)."""
+    return {eid: (s.state if (s := hass.states.get(eid)) else None) for eid in entity_ids}
+
+
+def _describe(state: State) -> str:
+    """'on', 'unlocked', 'set to 21 °C (heat)'..."""
+    if state.domain == "climate" and (target := state.attributes.get("temperature")) is not None:
+        unit = state.attributes.get("temperature_unit") or ""
+        return f"{state.state}, set to {target}{(' ' + unit) if unit else ''}"
+    if state.domain == "light" and state.state == "on":
+        brightness = state.attributes.get("brightness")
+        if isinstance(brightness, int | float) and 0 < brightness < 255:  # noqa: PLR2004
+            return f"on at {round(brightness * 100 / 255)} percent"
+    if state.domain == "sensor":
+        unit = state.attributes.get("unit_of_measurement") or ""
+        return f"{state.state}{(' ' + unit) if unit else ''}"
+    return _WORDS.get(state.state, state.state.replace("_", " "))
+
+
+def report(hass: HomeAssistant, before: Mapping[str, str | None]) -> str:
+    """One sentence per entity: 'Kitchen Light is now on.' / 'Front Door is still locked.'"""
+    sentences: list[str] = []
+    for entity_id, old in before.items():
+        state = hass.states.get(entity_id)
+        if state is None:
+            sentences.append(f"I can no longer find {entity_id}.")
+            continue
+        word = "still" if state.state == old else "now"
+        sentences.append(f"{state.name} is {word} {_describe(state)}.")
+    return " ".join(sentences)
+
+
+def describe_current(hass: HomeAssistant, entity_ids: Iterable[str]) -> str:
+    """Answer a question about entities from their current state."""
+    parts = [
+        f"{state.name} is {_describe(state)}."
+        for eid in entity_ids
+        if (state := hass.states.get(eid)) is not None
+    ]
+    return " ".join(parts)
