@@ -1,0 +1,177 @@
+"""The microphone side of a satellite: wake word → session → endpoint.
+
+Runs on the audio thread only, one 10 ms frame at a time, so the session
+state needs no locks; requests from the network thread (start listening,
+stop, new wake words, a lost connection) arrive through ``actions`` and are
+applied between frames. Publishing goes through a callback that returns
+False when the broker is unreachable: a session that cannot stream is ended
+locally and reported once the link is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Final
+
+from . import protocol
+from .endpoint import Decision, Endpointer
+from .player import AWAKE_TONE, DONE_TONE
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .player import Player
+    from .wakeword import WakeWordDetector
+
+_LOGGER = logging.getLogger(__name__)
+_END_REASONS: Final = {
+    Decision.END_SILENCE: "vad",
+    Decision.END_CAP: "cap",
+    Decision.END_NO_SPEECH: "cancel",  # nothing was said: nothing to transcribe
+}
+
+
+@dataclass(slots=True)
+class Session:
+    """One utterance being streamed."""
+
+    session_id: str
+    reason: str
+    chunks: int = 0
+    pending: bytearray = field(default_factory=bytearray)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A request for the audio thread (``kind``: start, stop, lost, connected, endpointing)."""
+
+    kind: str
+    reason: str = "command"
+    value: int = 0
+
+
+class Microphone:
+    """Wake word detection, session streaming and endpointing over 10 ms frames."""
+
+    def __init__(
+        self,
+        satellite_id: str,
+        detector: WakeWordDetector,
+        endpointer: Endpointer,
+        player: Player,
+        *,
+        send_event: Callable[[protocol._Message], bool],
+        send_audio: Callable[[str, bytes], bool],
+        chunk_ms: int = 30,
+        sounds: bool = False,
+    ) -> None:
+        self.satellite_id = satellite_id
+        self.detector = detector
+        self.endpointer = endpointer
+        self.player = player
+        self._send_event = send_event
+        self._send_audio = send_audio
+        self._chunk_bytes = protocol.MIN_CHUNK_BYTES * chunk_ms // protocol.MIN_CHUNK_MS
+        self._sounds = sounds
+        self.actions: queue.SimpleQueue[Action] = queue.SimpleQueue()
+        self.session: Session | None = None
+        self._lost: Session | None = None
+        self.sessions_started = 0
+
+    # -- frames -------------------------------------------------------------
+
+    def process(self, frame: bytes) -> None:
+        """Handle one 10 ms frame of 16 kHz mono s16le."""
+        self.apply_actions()
+        if self.session is None:
+            wake_id = self.detector.process(frame)
+            if wake_id is not None:
+                _LOGGER.info("wake word %s detected", wake_id)
+                self._send_event(protocol.WakeWordDetected(wake_id))
+                self.begin("wake_word", wake_id)
+            return
+        self._stream(frame)
+        decision = self.endpointer.process(frame)
+        if decision is Decision.SPEECH_STARTED:
+            self._send_event(protocol.VoiceStarted(self.session.session_id))
+        elif decision is not None:
+            if decision is Decision.END_SILENCE:
+                self._send_event(protocol.VoiceStopped(self.session.session_id))
+            self.end(_END_REASONS[decision])
+
+    def apply_actions(self) -> None:
+        """Apply requests from the network thread."""
+        while True:
+            try:
+                action = self.actions.get_nowait()
+            except queue.Empty:
+                return
+            if action.kind == "start" and self.session is None:
+                self.begin(action.reason, None)
+            elif action.kind == "stop" and self.session is not None:
+                self.end("cancel")
+            elif action.kind == "lost" and self.session is not None:
+                _LOGGER.warning("broker connection lost: session %s ended", self.session.session_id)
+                self._lost, self.session = self.session, None
+                self.detector.reset()
+            elif action.kind == "connected" and self._lost is not None:
+                lost, self._lost = self._lost, None
+                self._send_event(
+                    protocol.ErrorEvent(
+                        "connection_lost", "broker connection lost", lost.session_id
+                    )
+                )
+                self._send_event(protocol.SessionEnd(lost.session_id, lost.chunks, "error"))
+            elif action.kind == "endpointing":
+                params = replace(self.endpointer.params, silence_ms=action.value)
+                self.endpointer.params = params
+                _LOGGER.info("endpointing: %d ms of silence ends a session", action.value)
+
+    # -- sessions -----------------------------------------------------------
+
+    def begin(self, reason: str, wake_word_id: str | None) -> bool:
+        """Open a session and announce it; False if the broker is unreachable."""
+        session = Session(uuid.uuid4().hex, reason)
+        start = protocol.SessionStart(session.session_id, wake_word_id=wake_word_id, reason=reason)
+        if not self._send_event(start):
+            _LOGGER.warning("not connected to the broker: ignoring %s", reason)
+            self.detector.reset()
+            return False
+        self.player.stop()  # barge-in: the user speaks over an answer
+        if self._sounds:
+            self.player.play_tone("awake", AWAKE_TONE)
+        self.endpointer.reset()
+        self.session = session
+        self.sessions_started += 1
+        _LOGGER.info("session %s started (%s)", session.session_id, reason)
+        return True
+
+    def end(self, reason: str) -> None:
+        """Flush the last chunk and close the session with its chunk count."""
+        session, self.session = self.session, None
+        if session is None:
+            return
+        if len(session.pending) >= protocol.MIN_CHUNK_BYTES:
+            self._flush(session)
+        self._send_event(protocol.SessionEnd(session.session_id, session.chunks, reason))
+        _LOGGER.info(
+            "session %s ended (%s) after %d chunks", session.session_id, reason, session.chunks
+        )
+        if self._sounds:
+            self.player.play_tone("done", DONE_TONE)
+        self.detector.reset()
+
+    def _stream(self, frame: bytes) -> None:
+        assert self.session is not None
+        self.session.pending += frame
+        if len(self.session.pending) >= self._chunk_bytes:
+            self._flush(self.session)
+
+    def _flush(self, session: Session) -> None:
+        chunk = bytes(session.pending)
+        session.pending.clear()
+        if self._send_audio(session.session_id, chunk):
+            session.chunks += 1
