@@ -13,7 +13,7 @@ from homeassistant.core import callback
 from .agent_flow import AgentFlow
 from .agent_options import AgentOptionsFlow
 from .const import CONF_KIND, DOMAIN, KIND_SATELLITE
-from .satellite_flow import SatelliteFlow
+from .satellite_flow import SatelliteFlow, SatelliteOptionsFlow
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry, OptionsFlow
@@ -24,18 +24,10 @@ class LocalVoiceConfigFlow(SatelliteFlow, AgentFlow, domain=DOMAIN):
 
     VERSION = 1
 
-    @classmethod
-    @callback
-    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Agent entries have options; satellite entries decide in their own hook."""
-        return config_entry.data.get(CONF_KIND) != KIND_SATELLITE
-
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
         """The options flow of the entry's kind."""
         if config_entry.data.get(CONF_KIND) == KIND_SATELLITE:
-            # Hook for satellite entries: return their options flow here (and widen
-            # async_supports_options_flow above) once satellite_flow provides one.
-            raise NotImplementedError("satellite entries have no options flow yet")
+            return SatelliteOptionsFlow()
         return AgentOptionsFlow()

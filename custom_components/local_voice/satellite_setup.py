@@ -1,19 +1,68 @@
-"""Setup of a satellite config entry (placeholder until the satellite issue builds it)."""
+"""Setup of a satellite config entry: MQTT present, device in its area, entity.
+
+The integration loads without MQTT (agent-only users); a satellite entry
+needs HA's MQTT integration and says so, then retries, if it is missing.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
+
+from homeassistant.components import mqtt
+from homeassistant.const import Platform
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr
+
+from . import protocol as p
+from .const import CONF_ANNOUNCE, CONF_AREA_ID, DOMAIN
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
+PLATFORMS: list[Platform] = [Platform.ASSIST_SATELLITE]
+MANUFACTURER = "Local Voice"
+MODEL = "MQTT satellite"
 
-async def async_setup_satellite_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:  # noqa: ARG001
+
+def entry_announce(entry: ConfigEntry) -> p.Announce:
+    """The announce stored in the entry, validated again (it came from the network)."""
+    try:
+        return p.parse_announce(json.dumps(entry.data[CONF_ANNOUNCE]))
+    except (KeyError, TypeError, p.ProtocolError) as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="bad_satellite_entry",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+
+async def async_setup_satellite_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     """Set up the satellite entry."""
+    if not await mqtt.async_wait_for_mqtt_client(hass):
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_missing")
+    announce = entry_announce(entry)
+    registry = dr.async_get(hass)
+    device = registry.async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, announce.satellite_id)},
+        name=announce.name,
+        manufacturer=MANUFACTURER,
+        model=MODEL,
+        sw_version=announce.software,
+    )
+    if device.area_id is None and (area_id := entry.data.get(CONF_AREA_ID)):
+        registry.async_update_device(device.id, area_id=area_id)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
-async def async_unload_satellite_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:  # noqa: ARG001
+async def _async_options_updated(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_unload_satellite_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     """Unload the satellite entry."""
-    return True
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,0 +1,340 @@
+"""One Assist satellite entity per MQTT satellite.
+
+As in HA's esphome satellite: session audio goes into a queue (see
+``satellite_session``), an async generator feeds
+``async_accept_pipeline_from_satellite`` (with the satellite's device, so
+"turn on the light" means its area), the pipeline runs as a config-entry
+background task, and pipeline events become ``state`` messages. The spoken
+answer goes back as PCM (``answer_audio``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import uuid
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components import mqtt, tts
+from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
+from homeassistant.components.assist_pipeline.pipeline import PipelineStage
+from homeassistant.components.assist_satellite import (
+    AssistSatelliteAnnouncement,
+    AssistSatelliteConfiguration,
+    AssistSatelliteEntity,
+    AssistSatelliteEntityFeature,
+    AssistSatelliteWakeWord,
+)
+from homeassistant.core import callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.device_registry import DeviceInfo
+
+from . import protocol as p
+from .answer_audio import WavError, publish_answer
+from .const import CONF_SILENCE_MS, DOMAIN, LOGGER
+from .satellite_session import Session, SessionTracker
+from .satellite_setup import MANUFACTURER, MODEL, entry_announce
+
+if TYPE_CHECKING:
+    from homeassistant.components.mqtt import ReceiveMessage
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+PLAYED_GRACE_SECONDS: Final = 3.0  # the satellite's `played` may come this long after the audio
+_STATE_OF_EVENT: Final = {
+    PipelineEventType.STT_START: "listening",
+    PipelineEventType.INTENT_START: "processing",
+    PipelineEventType.TTS_START: "responding",
+}
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: ConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the satellite's entity."""
+    async_add_entities([MqttAssistSatellite(entry)])
+
+
+class MqttAssistSatellite(AssistSatelliteEntity):
+    """An MQTT satellite speaking the Local Voice protocol."""
+
+    _attr_has_entity_name = True
+    _attr_name = None
+    _attr_available = False  # until the satellite says `online`
+
+    def __init__(self, entry: ConfigEntry) -> None:
+        self._entry = entry
+        self._announce = entry_announce(entry)
+        sat = self._sat = self._announce.satellite_id
+        self._attr_unique_id = f"{sat}-assist_satellite"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, sat)},
+            name=self._announce.name,
+            manufacturer=MANUFACTURER,
+            model=MODEL,
+            sw_version=self._announce.software,
+        )
+        if self._announce.speaker:
+            self._attr_supported_features = (
+                AssistSatelliteEntityFeature.ANNOUNCE
+                | AssistSatelliteEntityFeature.START_CONVERSATION
+            )
+        # WAV in the TTS's own rate: no ffmpeg; the PCM rate travels in audio/out/start.
+        self._attr_tts_options = {tts.ATTR_PREFERRED_FORMAT: "wav"}
+        self._tracker = SessionTracker(sat, self)
+        self._session_task: asyncio.Task[None] | None = None
+        self._session_id: str | None = None
+        self._tts_token: str | None = None
+        self._tts_text: str | None = None
+        self._answer_task: asyncio.Task[None] | None = None
+        self._played: dict[str, asyncio.Future[None]] = {}
+
+    # ---- MQTT wiring ----
+
+    async def async_added_to_hass(self) -> None:
+        """Subscribe to the satellite's topics."""
+        await super().async_added_to_hass()
+        subscriptions = (
+            (p.availability_topic(self._sat), self._on_availability, 1),
+            (p.event_topic(self._sat), self._on_event, 1),
+            (f"{p.TOPIC_ROOT}/{self._sat}/audio/in/+", self._on_audio, 0),
+            (p.announce_topic(self._sat), self._on_announce, 1),
+        )
+        for topic, handler, qos in subscriptions:
+            self.async_on_remove(
+                await mqtt.async_subscribe(self.hass, topic, handler, qos, encoding=None)
+            )
+        self.async_on_remove(mqtt.async_subscribe_connection_status(self.hass, self._on_connection))
+        self.async_on_remove(self._shutdown)
+
+    @callback
+    def _shutdown(self) -> None:
+        self._tracker.shutdown()
+        for task in (self._session_task, self._answer_task):
+            if task is not None:
+                task.cancel()
+        for fut in self._played.values():
+            fut.cancel()
+
+    async def _publish(self, topic: str, payload: bytes, qos: int) -> None:
+        await mqtt.async_publish(self.hass, topic, payload, qos, retain=False, encoding=None)
+
+    def _send(self, topic: str, payload: bytes) -> None:
+        """Fire-and-forget JSON publish; a broker outage is logged, never raised."""
+
+        async def send() -> None:
+            try:
+                await self._publish(topic, payload, 1)
+            except HomeAssistantError as err:
+                LOGGER.warning("Could not publish to %s: %s", topic, err)
+
+        self._entry.async_create_background_task(self.hass, send(), f"{DOMAIN}_publish")
+
+    def _send_state(self, state: str, code: str | None = None, message: str | None = None) -> None:
+        msg = p.State(
+            state, self._session_id, code, message[: p.MAX_TEXT_CHARS] if message else None
+        )
+        self._send(p.state_topic(self._sat), p.encode(msg))
+
+    def _send_endpointing(self) -> None:
+        if self._announce.vad and (silence := self._entry.options.get(CONF_SILENCE_MS)):
+            self._send(p.command_topic(self._sat), p.encode(p.SetEndpointing(int(silence))))
+
+    @callback
+    def _on_availability(self, msg: ReceiveMessage) -> None:
+        online = msg.payload in {p.ONLINE, p.ONLINE.encode()}
+        if not online:
+            self._tracker.abort_current("satellite_offline", "the satellite went offline")
+        elif not self._attr_available:
+            self._send_endpointing()
+        self._attr_available = online
+        self.async_write_ha_state()
+
+    @callback
+    def _on_connection(self, connected: bool) -> None:
+        if not connected:
+            self._tracker.abort_current("broker_disconnected", "lost the MQTT broker mid-session")
+
+    @callback
+    def _on_announce(self, msg: ReceiveMessage) -> None:
+        if not msg.payload:
+            return
+        try:
+            self._announce = p.parse_announce(_as_bytes(msg.payload), self._sat)
+        except p.ProtocolError as err:
+            LOGGER.warning("Satellite %s sent an invalid announce: %s", self._sat, err)
+
+    @callback
+    def _on_event(self, msg: ReceiveMessage) -> None:
+        event = self._tracker.handle_event_payload(_as_bytes(msg.payload))
+        fut = self._played.get(event.stream_id) if isinstance(event, p.Played) else None
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
+    @callback
+    def _on_audio(self, msg: ReceiveMessage) -> None:
+        session_id = msg.topic.rsplit("/", 1)[-1]
+        if not p.ID_PATTERN.fullmatch(session_id):
+            LOGGER.warning("Audio on %s dropped: bad session id", msg.topic[:120])
+            return
+        self._tracker.handle_audio(session_id, _as_bytes(msg.payload))
+
+    # ---- sessions (SessionListener) ----
+
+    def session_started(self, session: Session) -> None:
+        """Run the pipeline on the new session's audio."""
+        previous = self._session_task
+        self._cancel_answer()
+        self._session_id = session.session_id
+        self._tts_token = None
+        self._session_task = self._entry.async_create_background_task(
+            self.hass, self._run_session(session, previous), f"{DOMAIN}_{self._sat}_session"
+        )
+
+    def session_aborted(self, session: Session) -> None:
+        """Stop the pipeline of an aborted session."""
+        if session.session_id == self._session_id and self._session_task is not None:
+            self._session_task.cancel()
+            self.tts_response_finished()  # back to idle
+
+    def session_failed(self, session_id: str | None, code: str, message: str) -> None:
+        """Tell the satellite (the protocol's error event rides on `state`)."""
+        msg = p.State("idle", session_id, code, message[: p.MAX_TEXT_CHARS])
+        self._send(p.state_topic(self._sat), p.encode(msg))
+
+    async def _run_session(self, session: Session, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None and not previous.done():
+            previous.cancel()
+            await asyncio.wait([previous])
+        names = {w.id: w.name for w in self._announce.wake_words}
+        await self.async_accept_pipeline_from_satellite(
+            session.stream(),
+            start_stage=PipelineStage.STT,
+            end_stage=PipelineStage.TTS if self._announce.speaker else PipelineStage.INTENT,
+            wake_word_phrase=names.get(session.wake_word_id or ""),
+        )
+
+    @callback
+    def _resolve_vad_sensitivity(self) -> float:
+        """A satellite with its own VAD decides the end of speech; HA's stays the fallback."""
+        if self._announce.vad:
+            return float(p.MAX_UTTERANCE_SECONDS)
+        return super()._resolve_vad_sensitivity()
+
+    def on_pipeline_event(self, event: PipelineEvent) -> None:
+        """Map pipeline events to `state` and start the answer audio."""
+        data: dict[str, Any] = event.data or {}
+        if event.type is PipelineEventType.RUN_START:
+            self._tts_token = (data.get("tts_output") or {}).get("token")
+        elif state := _STATE_OF_EVENT.get(event.type):
+            if event.type is PipelineEventType.TTS_START:
+                self._tts_text = data.get("tts_input")
+            self._send_state(state)
+        elif event.type is PipelineEventType.TTS_END and self._tts_token and self._session_id:
+            self._answer_task = self._entry.async_create_background_task(
+                self.hass,
+                self._play(self._session_id, self._tts_token, "answer", self._tts_text),
+                f"{DOMAIN}_{self._sat}_answer",
+            )
+        elif event.type is PipelineEventType.ERROR:
+            self._send_state("idle", data.get("code"), data.get("message"))
+        elif event.type is PipelineEventType.RUN_END and self._answer_task is None:
+            self._send_state("idle")
+
+    # ---- answer audio and announcements ----
+
+    def _cancel_answer(self) -> None:
+        if self._answer_task is not None:
+            self._answer_task.cancel()
+            self._answer_task = None
+
+    async def _play(self, stream_id: str, token: str, kind: str, text: str | None) -> None:
+        """Stream TTS audio to the satellite and wait until it says it has played it."""
+        try:
+            stream = _tts_stream(self.hass, token)
+            fut = self._played[stream_id] = self.hass.loop.create_future()
+            seconds = await publish_answer(
+                self._publish,
+                self._sat,
+                stream_id,
+                stream.async_stream_result(),
+                kind=kind,
+                text=text,
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(fut, seconds + PLAYED_GRACE_SECONDS)
+        except (WavError, HomeAssistantError) as err:
+            LOGGER.warning("Could not play %s on %s: %s", kind, self._sat, err)
+            if kind != "answer":
+                raise HomeAssistantError(f"Could not play on {self._sat}: {err}") from err
+        finally:
+            self._played.pop(stream_id, None)
+            if kind == "answer":
+                self._answer_task = None
+                self.tts_response_finished()
+                self._send_state("idle")
+
+    async def _announce_audio(
+        self, announcement: AssistSatelliteAnnouncement, *, conversation: bool
+    ) -> None:
+        if not self._announce.speaker:
+            raise HomeAssistantError(f"Satellite {self._sat} has no speaker")
+        if announcement.tts_token is None:
+            raise HomeAssistantError("MQTT satellites play announcements made by TTS only")
+        stream_id = f"announce-{uuid.uuid4().hex[:12]}"
+        if announcement.message:
+            cmd = p.AnnounceText(announcement.message[: p.MAX_TEXT_CHARS], stream_id, conversation)
+            await self._publish(p.command_topic(self._sat), p.encode(cmd), 1)
+        await self._play(stream_id, announcement.tts_token, "announcement", announcement.message)
+
+    async def async_announce(self, announcement: AssistSatelliteAnnouncement) -> None:
+        """Play an announcement; returns once the satellite has played it."""
+        await self._announce_audio(announcement, conversation=False)
+
+    async def async_start_conversation(
+        self, start_announcement: AssistSatelliteAnnouncement
+    ) -> None:
+        """Announce, then ask the satellite to listen for the answer."""
+        await self._announce_audio(start_announcement, conversation=True)
+        await self._publish(
+            p.command_topic(self._sat), p.encode(p.StartListening(conversation=True)), 1
+        )
+
+    # ---- wake words ----
+
+    @callback
+    def async_get_configuration(self) -> AssistSatelliteConfiguration:
+        """Wake words as the satellite announced them."""
+        return AssistSatelliteConfiguration(
+            available_wake_words=[
+                AssistSatelliteWakeWord(w.id, w.name, []) for w in self._announce.wake_words
+            ],
+            active_wake_words=list(self._announce.active_wake_words),
+            max_active_wake_words=self._announce.max_active_wake_words,
+        )
+
+    async def async_set_configuration(self, config: AssistSatelliteConfiguration) -> None:
+        """Send the active wake words to the satellite."""
+        available = {w.id for w in self._announce.wake_words}
+        active = tuple(config.active_wake_words)
+        if unknown := set(active) - available:
+            raise HomeAssistantError(f"Unknown wake words: {sorted(unknown)}")
+        limit = self._announce.max_active_wake_words
+        if limit and len(active) > limit:
+            raise HomeAssistantError(f"At most {limit} wake words can be active")
+        await self._publish(p.command_topic(self._sat), p.encode(p.SetWakeWords(active)), 1)
+        self._announce = dataclasses.replace(self._announce, active_wake_words=active)
+
+
+def _as_bytes(payload: str | bytes | bytearray) -> bytes:
+    return payload.encode() if isinstance(payload, str) else bytes(payload)
+
+
+def _tts_stream(hass: HomeAssistant, token: str) -> tts.ResultStream:
+    if (stream := tts.async_get_stream(hass, token)) is None:
+        raise HomeAssistantError(f"TTS stream {token} is gone")
+    return stream
