@@ -12,6 +12,7 @@ PYTHON="${PYTHON:-$(pyenv prefix 3.13.0 2>/dev/null)/bin/python3.13}"
 # One line per peer: the exact pins the benchmarks were measured with.
 PEERS=(
     "wyoming-piper==2.5.2"
+    "wyoming-faster-whisper==3.8.1"
 )
 
 if [[ ! -x "$PEERS_VENV/bin/python" ]]; then

@@ -1,14 +1,97 @@
-"""Console entry point `local-voice-asr` (not built yet: see the asr issue)."""
+"""Console entry point ``local-voice-asr`` (also ``python -m wyoming_servers.asr``)."""
 
 from __future__ import annotations
 
-import sys
+import argparse
+import asyncio
+import contextlib
+import logging
+from functools import partial
+from pathlib import Path
+
+from wyoming_servers.core.cli import (
+    add_server_arguments,
+    positive_float,
+    positive_int,
+    serve,
+    setup_logging,
+)
+from wyoming_servers.core.metrics import ServerMetrics
+from wyoming_servers.models import DEFAULT_WHISPER_MODEL
+
+from .handler import AsrOptions, AsrSession
+from .info import build_info
+from .transcriber import DEVICES, Transcriber, TranscriberConfig
+from .vocabulary import load_vocabulary_file
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """All flags of the speech-to-text server."""
+    parser = argparse.ArgumentParser(
+        prog="local-voice-asr", description="Wyoming speech-to-text server (faster-whisper)"
+    )
+    add_server_arguments(parser, default_uri="tcp://0.0.0.0:10300", zeroconf_name="local-voice-asr")
+    parser.add_argument(
+        "--model", default=DEFAULT_WHISPER_MODEL, help="bundled name (tiny.en, base) or a path"
+    )
+    parser.add_argument("--language", help="language code for multilingual models")
+    parser.add_argument(
+        "--beam-size", type=positive_int, default=1, help="1 = greedy (measured best here)"
+    )
+    parser.add_argument("--compute-type", help="default: float16 on CUDA, int8 on CPU")
+    parser.add_argument("--device", choices=DEVICES, default="auto")
+    parser.add_argument("--num-workers", type=positive_int, default=2)
+    parser.add_argument("--cpu-threads", type=int, default=0, help="0 = CTranslate2 default")
+    parser.add_argument(
+        "--max-seconds", type=positive_float, default=30.0, help="longest utterance accepted"
+    )
+    parser.add_argument(
+        "--vocabulary", type=Path, help="file of names that bias recognition, one per line"
+    )
+    parser.add_argument(
+        "--no-early-decode",
+        action="store_true",
+        help="do not decode while audio arrives (saves CPU, costs latency)",
+    )
+    return parser
+
+
+async def main(argv: list[str] | None = None) -> None:
+    """Parse arguments, load the model once, serve until stopped."""
+    args = build_parser().parse_args(argv)
+    setup_logging(args.debug)
+    vocabulary = tuple(load_vocabulary_file(args.vocabulary)) if args.vocabulary else ()
+    config = TranscriberConfig(
+        model=args.model,
+        device=args.device,
+        compute_type=args.compute_type,
+        beam_size=args.beam_size,
+        language=args.language,
+        num_workers=args.num_workers,
+        cpu_threads=args.cpu_threads,
+        vocabulary=vocabulary,
+    )
+    transcriber = await asyncio.to_thread(Transcriber, config)
+    metrics = ServerMetrics("asr")
+    metrics.model_loaded(transcriber.load_seconds)
+    options = AsrOptions(
+        info_event=build_info(transcriber).event(),
+        max_seconds=args.max_seconds,
+        vocabulary=vocabulary,
+        early_decode=not args.no_early_decode,
+    )
+    try:
+        await serve(args, partial(AsrSession, transcriber=transcriber, options=options), metrics)
+    finally:
+        transcriber.close()
 
 
 def run() -> None:
-    """Say plainly that this server is not built yet."""
-    sys.stderr.write("local-voice-asr: not built yet\n")
-    sys.exit(2)
+    """Console entry point."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
 
 
 if __name__ == "__main__":

@@ -1,0 +1,258 @@
+"""One Wyoming speech-to-text session: describe, transcribe, audio, transcript.
+
+The plain form (what HA 2025.4 speaks): ``transcribe``, ``audio-start``,
+``audio-chunk``..., ``audio-stop`` → ``transcript`` with the text and the
+detected language. A client that asks for streaming
+(``transcribe.context["streaming"] = true``) also gets ``transcript-start``
+and ``transcript-chunk`` events while audio arrives (each chunk carries
+only the newly stable words, so the chunks concatenate to the text), then
+the final ``transcript`` (authoritative) and ``transcript-stop``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from wyoming.asr import Transcribe, Transcript, TranscriptChunk, TranscriptStart, TranscriptStop
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.info import Describe
+
+from wyoming_servers.core.audio import TARGET_RATE, AudioFormat
+from wyoming_servers.core.errors import BadEventDataError, SessionStateError
+from wyoming_servers.core.session import EventSession, SessionContext
+
+from .utterance import EarlyDecode, Utterance, tail_is_silent
+from .vocabulary import merge, validate_names
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    from wyoming.event import Event
+
+    from .transcriber import Transcriber, TranscriptResult
+
+_LOGGER = logging.getLogger(__name__)
+MAX_LANGUAGE_CHARS: Final = 16
+_REALTIME_SLACK: Final = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class AsrOptions:
+    """Server-wide behaviour of every session."""
+
+    info_event: Event
+    max_seconds: float = 30.0
+    vocabulary: tuple[str, ...] = ()
+    early_decode: bool = True
+    early_interval: float = 0.5
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def _key(words: list[str]) -> list[str]:
+    return [w.strip(".,!?;:").casefold() for w in words]
+
+
+def _retrieve_error(task: asyncio.Task[EarlyDecode | None]) -> None:
+    """An early decode that failed is only a lost shortcut: log it, never crash."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        _LOGGER.warning("early decode failed: %s", error)
+
+
+class AsrSession(EventSession):
+    """Handles one client connection."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        context: SessionContext,
+        *,
+        transcriber: Transcriber,
+        options: AsrOptions,
+    ) -> None:
+        super().__init__(reader, writer, context)
+        self.transcriber = transcriber
+        self.options = options
+        self.request: Transcribe | None = None
+        self.utterance: Utterance | None = None
+
+    async def handle_event(self, event: Event) -> bool:
+        """Dispatch by type; unknown types are ignored."""
+        if Describe.is_type(event.type):
+            self.metrics.request("describe")
+            await self.write_event(self.options.info_event)
+        elif Transcribe.is_type(event.type):
+            self.request = self._parse_transcribe(event)
+        elif AudioStart.is_type(event.type):
+            self._start(AudioFormat.from_data(event.data))
+        elif AudioChunk.is_type(event.type):
+            await self._chunk(event)
+        elif AudioStop.is_type(event.type):
+            await self._stop()
+        else:
+            _LOGGER.debug("ignoring event %s", event.type)
+        return True
+
+    def _parse_transcribe(self, event: Event) -> Transcribe:
+        data = event.data
+        for key in ("name", "language"):
+            value = data.get(key)
+            if value is not None and (
+                not isinstance(value, str) or len(value) > MAX_LANGUAGE_CHARS * 8
+            ):
+                raise BadEventDataError(f"transcribe {key} must be a short string")
+        language = data.get("language")
+        if language is not None and len(language) > MAX_LANGUAGE_CHARS:
+            raise BadEventDataError("transcribe language must be a language code such as 'en'")
+        context = data.get("context")
+        if context is not None and not isinstance(context, dict):
+            raise BadEventDataError("transcribe context must be an object")
+        request = Transcribe(
+            name=data.get("name"),
+            language=language or None,
+            context=context,
+            transcript_names=validate_names(data.get("transcript_names"), "transcript_names"),
+            transcript_terms=validate_names(data.get("transcript_terms"), "transcript_terms"),
+        )
+        self._context_vocabulary(request)  # validate now, not at audio-stop
+        return request
+
+    @staticmethod
+    def _context_vocabulary(request: Transcribe) -> list[str]:
+        context = request.context or {}
+        return validate_names(context.get("vocabulary"), "context.vocabulary")
+
+    def _start(self, fmt: AudioFormat) -> None:
+        self._cancel_early()
+        request = self.request or Transcribe()
+        context = request.context or {}
+        vocabulary = merge(
+            request.transcript_names or [],
+            request.transcript_terms or [],
+            self._context_vocabulary(request),
+            self.options.vocabulary,
+        )
+        self.utterance = Utterance(
+            fmt=fmt,
+            max_seconds=self.options.max_seconds,
+            language=request.language,
+            vocabulary=vocabulary,
+            streaming=context.get("streaming") is True or context.get("stream") is True,
+        )
+
+    async def _chunk(self, event: Event) -> None:
+        utterance = self.utterance
+        if utterance is None:
+            raise SessionStateError("audio-chunk before audio-start")
+        fmt_data = {k: event.data.get(k, getattr(utterance.fmt, k)) for k in ("rate", "width")}
+        fmt_data["channels"] = event.data.get("channels", utterance.fmt.channels)
+        seconds = utterance.add(event.payload or b"", AudioFormat.from_data(fmt_data))
+        self.metrics.audio("in", seconds)
+        self._maybe_decode_early(utterance)
+
+    def _maybe_decode_early(self, utterance: Utterance) -> None:
+        """Decode what has arrived when the model is idle and enough new audio is in."""
+        if not self.options.early_decode or self.transcriber.busy:
+            return
+        if utterance.early_task is not None and not utterance.early_task.done():
+            return
+        new_seconds = (utterance.frames - utterance.early_frames) / utterance.fmt.rate
+        if new_seconds < self.options.early_interval:
+            return
+        # Audio sent faster than real time (a file, not a microphone) will be
+        # complete soon: an early decode would only compete with the final one.
+        elapsed = time.monotonic() - utterance.started_at
+        if utterance.seconds > elapsed * _REALTIME_SLACK + self.options.early_interval:
+            return
+        utterance.early_frames = utterance.frames
+        utterance.early_task = asyncio.create_task(self._decode_early(utterance))
+        utterance.early_task.add_done_callback(_retrieve_error)
+
+    async def _decode_early(self, utterance: Utterance) -> EarlyDecode | None:
+        audio = utterance.audio_16k()
+        result = await self.transcriber.transcribe(
+            audio, language=utterance.language, vocabulary=utterance.vocabulary
+        )
+        early = EarlyDecode(samples=audio.size, result=result)
+        if self.utterance is utterance:
+            utterance.early = early
+            if utterance.streaming:
+                await self._stream_words(utterance, result, final=False)
+        return early
+
+    async def _stream_words(
+        self, utterance: Utterance, result: TranscriptResult, *, final: bool
+    ) -> None:
+        """Send the words that extend what was already sent (the last one only when final)."""
+        if not utterance.started_stream:
+            utterance.started_stream = True
+            await self.write_event(TranscriptStart(language=result.language).event())
+        words = _words(result.text)
+        stable = words if final else words[:-1]
+        sent = utterance.sent_words
+        if len(stable) <= len(sent) or _key(stable[: len(sent)]) != _key(sent):
+            return
+        new = stable[len(sent) :]
+        text = " ".join(new) if not sent else " " + " ".join(new)
+        utterance.sent_words = stable
+        await self.write_event(TranscriptChunk(text=text).event())
+
+    async def _stop(self) -> None:
+        utterance = self.utterance
+        if utterance is None:
+            raise SessionStateError("audio-stop before audio-start")
+        stopped = time.perf_counter()
+        self.metrics.request("transcribe")
+        audio = utterance.audio_16k()
+        result = await self._final_result(utterance, audio)
+        latency = time.perf_counter() - stopped
+        self.metrics.latency("audio_stop_to_transcript", latency)
+        _LOGGER.debug(
+            "transcript in %.3f s for %.2f s of audio: %r (%s)",
+            latency,
+            audio.size / TARGET_RATE,
+            result.text,
+            result.language,
+        )
+        if utterance.streaming:
+            await self._stream_words(utterance, result, final=True)
+        await self.write_event(Transcript(text=result.text, language=result.language).event())
+        if utterance.streaming:
+            await self.write_event(TranscriptStop().event())
+        self.utterance = None
+        self.request = None
+
+    async def _final_result(
+        self, utterance: Utterance, audio: npt.NDArray[np.float32]
+    ) -> TranscriptResult:
+        """The early decode when only silence followed it, else a decode of everything."""
+        task = utterance.early_task
+        if task is not None and not task.done():
+            covered = round(utterance.early_frames * TARGET_RATE / utterance.fmt.rate)
+            if tail_is_silent(audio, covered):
+                early = await task
+                if early is not None:
+                    _LOGGER.debug("using the early decode (only silence after it)")
+                    return early.result
+        elif utterance.early is not None and tail_is_silent(audio, utterance.early.samples):
+            _LOGGER.debug("using the early decode (only silence after it)")
+            return utterance.early.result
+        return await self.transcriber.transcribe(
+            audio, language=utterance.language, vocabulary=utterance.vocabulary
+        )
+
+    def _cancel_early(self) -> None:
+        if self.utterance is not None and self.utterance.early_task is not None:
+            self.utterance.early_task.cancel()
+        self.utterance = None
+
+    async def disconnect(self) -> None:
+        """Drop any half-received utterance."""
+        self._cancel_early()

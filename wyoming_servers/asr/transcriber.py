@@ -1,0 +1,179 @@
+"""The faster-whisper model, loaded once and shared by every session.
+
+Inference runs in a thread pool of ``num_workers`` threads (CTranslate2
+releases the GIL and runs that many decodes in parallel), never on the event
+loop. Settings chosen by measurement on the dev sets (see docs/asr.md):
+greedy decoding (beam 1) with the vocabulary prompt, no timestamps, no
+conditioning on previous text, no VAD filter (commands are short).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+from faster_whisper import WhisperModel
+
+from wyoming_servers.core.errors import InferenceError
+from wyoming_servers.models import resolve_whisper_model
+
+from .vocabulary import initial_prompt
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from wyoming_servers.models import WhisperModelInfo
+
+_LOGGER = logging.getLogger(__name__)
+
+DEVICES: Final = ("auto", "cpu", "cuda")
+
+
+def cuda_available() -> bool:
+    """Whether CTranslate2 sees a CUDA device."""
+    try:
+        import ctranslate2  # noqa: PLC0415 - only needed for this probe
+
+        return int(ctranslate2.get_cuda_device_count()) > 0
+    except (ImportError, RuntimeError, OSError):
+        return False
+
+
+def pick_device(device: str, compute_type: str | None) -> tuple[str, str]:
+    """``auto`` means CUDA with float16 when present, else CPU with int8."""
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+    if device == "auto":
+        device = "cuda" if cuda_available() else "cpu"
+    default = "float16" if device == "cuda" else "int8"
+    return device, compute_type or default
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriberConfig:
+    """How to load and run the model."""
+
+    model: str = "tiny.en"
+    device: str = "auto"
+    compute_type: str | None = None
+    beam_size: int = 1
+    language: str | None = None
+    num_workers: int = 2
+    cpu_threads: int = 0
+    vocabulary: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptResult:
+    """Text, the language it was heard in, and how long inference took."""
+
+    text: str
+    language: str
+    language_probability: float
+    inference_seconds: float
+
+
+class Transcriber:
+    """Loads the model once; ``transcribe`` runs it off the event loop."""
+
+    def __init__(self, config: TranscriberConfig) -> None:
+        self.config = config
+        self.info: WhisperModelInfo = resolve_whisper_model(config.model)
+        self.device, self.compute_type = pick_device(config.device, config.compute_type)
+        started = time.perf_counter()
+        _LOGGER.info(
+            "loading %s from %s on %s (%s)",
+            self.info.name,
+            self.info.path,
+            self.device,
+            self.compute_type,
+        )
+        self.model = WhisperModel(
+            str(self.info.path),
+            device=self.device,
+            compute_type=self.compute_type,
+            cpu_threads=config.cpu_threads,
+            num_workers=config.num_workers,
+            local_files_only=True,
+        )
+        self.load_seconds = time.perf_counter() - started
+        _LOGGER.info("model loaded in %.2f s", self.load_seconds)
+        self.english_only = self.info.languages == ("en",) or not self.model.model.is_multilingual
+        self._executor = ThreadPoolExecutor(
+            max_workers=config.num_workers, thread_name_prefix="whisper"
+        )
+        self._busy = 0
+        self._lock = threading.Lock()
+
+    @property
+    def busy(self) -> int:
+        """Decodes running or queued right now."""
+        return self._busy
+
+    @property
+    def languages(self) -> list[str]:
+        """Languages the model can transcribe."""
+        if self.english_only:
+            return ["en"]
+        from faster_whisper.tokenizer import _LANGUAGE_CODES  # noqa: PLC0415
+
+        return sorted(_LANGUAGE_CODES)
+
+    def close(self) -> None:
+        """Stop the worker threads."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def transcribe(
+        self,
+        audio: npt.NDArray[np.float32],
+        *,
+        language: str | None = None,
+        vocabulary: tuple[str, ...] = (),
+    ) -> TranscriptResult:
+        """Transcribe 16 kHz mono float audio in a worker thread."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            self._busy += 1
+        try:
+            return await loop.run_in_executor(
+                self._executor, self._transcribe_sync, audio, language, vocabulary
+            )
+        finally:
+            with self._lock:
+                self._busy -= 1
+
+    def _transcribe_sync(
+        self,
+        audio: npt.NDArray[np.float32],
+        language: str | None,
+        vocabulary: tuple[str, ...],
+    ) -> TranscriptResult:
+        started = time.perf_counter()
+        language = "en" if self.english_only else language or self.config.language
+        try:
+            segments, info = self.model.transcribe(
+                audio,
+                language=language,
+                beam_size=self.config.beam_size,
+                temperature=0.0,
+                without_timestamps=True,
+                condition_on_previous_text=False,
+                vad_filter=False,
+                initial_prompt=initial_prompt(vocabulary or self.config.vocabulary),
+            )
+            text = " ".join(segment.text.strip() for segment in segments).strip()
+        except (RuntimeError, ValueError) as err:
+            _LOGGER.exception("inference failed")
+            raise InferenceError("speech recognition failed on this audio") from err
+        return TranscriptResult(
+            text=text,
+            language=info.language,
+            language_probability=float(info.language_probability),
+            inference_seconds=time.perf_counter() - started,
+        )

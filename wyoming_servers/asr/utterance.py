@@ -1,0 +1,103 @@
+"""One utterance being received: validated audio, and what was decoded early.
+
+Audio is kept as mono float32 at the client's rate (bounded by
+``--max-seconds``) and resampled to 16 kHz when decoded. While audio
+arrives, the session decodes what it has so far; when ``audio-stop`` comes
+and everything after that early decode is silence (the trailing silence a
+voice detector always sends), the early result is the answer and the
+client waits for no inference at all.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+
+from wyoming_servers.core.audio import TARGET_RATE, AudioFormat, resample, to_float
+from wyoming_servers.core.errors import AudioFormatError, UtteranceTooLongError
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import numpy.typing as npt
+
+    from .transcriber import TranscriptResult
+
+_FRAME: Final = 320  # 20 ms at 16 kHz
+# The tail counts as silence when its loudest 20 ms frame is below this
+# fraction of the speech level (90th percentile frame) and below _ABS_SILENCE.
+_REL_SILENCE: Final = 0.12
+_ABS_SILENCE: Final = 0.03
+
+
+@dataclass(slots=True)
+class EarlyDecode:
+    """A decode of the first ``samples`` samples (16 kHz) of the utterance."""
+
+    samples: int
+    result: TranscriptResult
+
+
+@dataclass(slots=True)
+class Utterance:
+    """Audio of one ``audio-start`` .. ``audio-stop`` stream and its request."""
+
+    fmt: AudioFormat
+    max_seconds: float
+    language: str | None = None
+    vocabulary: tuple[str, ...] = ()
+    streaming: bool = False
+    chunks: list[npt.NDArray[np.float32]] = field(default_factory=list)
+    frames: int = 0
+    early: EarlyDecode | None = None
+    early_task: asyncio.Task[EarlyDecode | None] | None = None
+    early_frames: int = 0
+    sent_words: list[str] = field(default_factory=list)
+    started_stream: bool = False
+    started_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def seconds(self) -> float:
+        """Audio received so far."""
+        return self.frames / self.fmt.rate
+
+    def add(self, pcm: bytes, chunk_fmt: AudioFormat) -> float:
+        """Append a chunk; returns its duration. Refuses format changes and overlong audio."""
+        if chunk_fmt != self.fmt:
+            raise AudioFormatError(
+                f"chunk format {chunk_fmt} differs from audio-start format {self.fmt}"
+            )
+        samples = to_float(pcm, self.fmt).mean(axis=1, dtype=np.float32)
+        if (self.frames + samples.size) / self.fmt.rate > self.max_seconds:
+            raise UtteranceTooLongError(
+                f"utterance is longer than the cap of {self.max_seconds:g} s"
+            )
+        self.chunks.append(samples)
+        self.frames += samples.size
+        return float(samples.size) / self.fmt.rate
+
+    def audio_16k(self) -> npt.NDArray[np.float32]:
+        """Everything so far, 16 kHz mono float32."""
+        if not self.chunks:
+            return np.zeros(0, dtype=np.float32)
+        if len(self.chunks) > 1:
+            self.chunks = [np.concatenate(self.chunks)]
+        return resample(self.chunks[0], self.fmt.rate, TARGET_RATE)
+
+
+def tail_is_silent(audio: npt.NDArray[np.float32], covered: int) -> bool:
+    """Whether everything after sample ``covered`` is quiet compared with the speech."""
+    if covered >= audio.size:
+        return True
+    if covered < _FRAME * 5:
+        return False
+    head = audio[: covered - covered % _FRAME].reshape(-1, _FRAME)
+    level = float(np.percentile(np.sqrt((head**2).mean(axis=1)), 90))
+    tail = audio[covered:]
+    pad = (-tail.size) % _FRAME
+    frames = np.concatenate([tail, np.zeros(pad, dtype=np.float32)]).reshape(-1, _FRAME)
+    loudest = float(np.sqrt((frames**2).mean(axis=1)).max())
+    return loudest <= min(_ABS_SILENCE, _REL_SILENCE * level) or loudest < 1e-4  # noqa: PLR2004
