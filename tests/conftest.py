@@ -114,10 +114,13 @@ def demo_home_path() -> Path:
 def tts_server() -> Iterator[Any]:
     """Our text-to-speech server (bundled voice) as a real process, once per session.
 
-    Yields a ``local_voice_harness.servers.WyomingServerProcess`` (``.host``,
+    Yields a ``local_voice_harness.servers.WyomingProcess`` (``.host``,
     ``.port``, ``.uri``); tests that connect need the ``socket_enabled`` fixture.
     """
-    from local_voice_harness.servers import tts_server as start_tts
+    import pytest_socket
 
-    with start_tts(["--max-chars", "2000", "--max-clients", "16"]) as server:
+    from local_voice_harness.servers import WyomingProcess
+
+    pytest_socket.enable_socket()  # readiness is a real describe over loopback
+    with WyomingProcess.tts("--max-chars", "2000", "--max-clients", "16") as server:
         yield server
