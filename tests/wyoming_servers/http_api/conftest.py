@@ -1,0 +1,167 @@
+"""Real processes for the HTTP API tests: both Wyoming servers and the gateway.
+
+The servers run with ``--metrics-port`` so the dashboard test can scrape
+them; the gateways are real ``python -m wyoming_servers.http_api``
+processes on loopback. Everything is started once per session and stopped
+by PID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pytest
+
+from local_voice_harness.paths import REPO_ROOT
+from local_voice_harness.ports import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from local_voice_harness.servers import WyomingProcess
+
+
+@dataclass
+class ApiProcess:
+    """``local-voice-api`` on ``127.0.0.1:port`` with extra flags."""
+
+    args: list[str]
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> ApiProcess:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "wyoming_servers.http_api",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                *self.args,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=REPO_ROOT,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"local-voice-api exited with {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/openapi.json", timeout=2):
+                    return self
+            except urllib.error.HTTPError:
+                return self  # it answers (e.g. 403): it is up
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("local-voice-api did not answer in time")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.kill(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The servers behind the main gateway, and their metrics ports."""
+
+    asr: WyomingProcess
+    tts: WyomingProcess
+    asr_metrics_port: int
+    tts_metrics_port: int
+
+
+@pytest.fixture(scope="session")
+def api_stack() -> Iterator[Stack]:
+    """``local-voice-asr`` and ``local-voice-tts`` with metrics, once per session."""
+    import pytest_socket
+
+    from local_voice_harness.servers import WyomingProcess
+
+    pytest_socket.enable_socket()
+    asr_metrics, tts_metrics = free_port(), free_port()
+    with (
+        WyomingProcess.asr("--metrics-port", str(asr_metrics)) as asr,
+        WyomingProcess.tts("--metrics-port", str(tts_metrics), "--max-chars", "300") as tts,
+    ):
+        yield Stack(asr, tts, asr_metrics, tts_metrics)
+
+
+@pytest.fixture(scope="session")
+def api_gateway(api_stack: Stack) -> Iterator[ApiProcess]:
+    """The gateway in front of the real servers, with small caps for the tests."""
+    args = [
+        "--asr-uri",
+        api_stack.asr.uri,
+        "--tts-uri",
+        api_stack.tts.uri,
+        "--max-chars",
+        "300",
+        "--max-upload-bytes",
+        str(2 * 1024 * 1024),
+    ]
+    gateway = ApiProcess(args).start()
+    try:
+        yield gateway
+    finally:
+        gateway.stop()
+
+
+@pytest.fixture
+def api_url(api_gateway: ApiProcess, socket_enabled: None) -> str:
+    """Base URL of the main gateway (sockets enabled for the test)."""
+    return api_gateway.base_url
+
+
+@pytest.fixture(scope="module")
+def gateway_without_servers() -> Iterator[ApiProcess]:
+    """A gateway whose servers do not exist: health must say 503."""
+    import pytest_socket
+
+    pytest_socket.enable_socket()
+    dead = [f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"]
+    gateway = ApiProcess(["--asr-uri", dead[0], "--tts-uri", dead[1], "--connect-timeout", "1"])
+    with contextlib.closing(_Stopper(gateway.start())):
+        yield gateway
+
+
+@pytest.fixture(scope="module")
+def gateway_for_others() -> Iterator[ApiProcess]:
+    """A gateway that allows only 192.0.2.0/24 (TEST-NET-1): loopback is refused."""
+    import pytest_socket
+
+    pytest_socket.enable_socket()
+    gateway = ApiProcess(["--allow", "192.0.2.0/24"])
+    with contextlib.closing(_Stopper(gateway.start())):
+        yield gateway
+
+
+@dataclass
+class _Stopper:
+    gateway: ApiProcess
+
+    def close(self) -> None:
+        self.gateway.stop()
