@@ -84,7 +84,7 @@ class AddonOptions:
 
     stt_model: str = "tiny.en"
     language: str = "en"
-    beam_size: int = 5
+    beam_size: int = 1
     vocabulary: tuple[str, ...] = ()
     voice: str = "en_US-joe-medium"
     speaker: int | None = None
@@ -279,6 +279,8 @@ def tts_argv(options: AddonOptions, voices_dir: Path | None = None) -> list[str]
         argv += ["--voices-dir", str(voices_dir)]
     if options.speaker is not None:
         argv += ["--speaker", str(options.speaker)]
+    if options.debug:
+        argv.append("--debug")
     return argv + _allow_args(options)
 
 
