@@ -1,0 +1,76 @@
+"""Check a command's ``expect`` block against what the house did and said.
+
+The format is the one in ``shared/demo_home/README.md``: ``state``,
+``attributes``, ``unchanged``, ``response_contains``. Kept apart from the
+harness so it can be tested without any process running.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+type States = dict[str, dict[str, Any]]
+
+
+def _allowed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _same(actual: Any, wanted: Any) -> bool:
+    """Equal, with numbers compared as numbers (22 == 22.0 == "22")."""
+    if isinstance(wanted, bool) or isinstance(actual, bool):
+        return bool(actual == wanted)
+    if isinstance(wanted, (int, float)):
+        try:
+            return math.isclose(float(actual), float(wanted), abs_tol=1e-6)
+        except (TypeError, ValueError):
+            return False
+    return str(actual) == str(wanted)
+
+
+def check(expect: dict[str, Any], before: States, after: States, answer: str) -> list[str]:
+    """Return why the command failed (empty list: it succeeded)."""
+    failures: list[str] = []
+    for entity_id, wanted in (expect.get("state") or {}).items():
+        actual = after.get(entity_id, {}).get("state")
+        if not any(_same(actual, w) for w in _allowed(wanted)):
+            failures.append(f"{entity_id} is {actual!r}, wanted {wanted!r}")
+    for entity_id, attributes in (expect.get("attributes") or {}).items():
+        have = after.get(entity_id, {}).get("attributes", {})
+        for name, wanted in attributes.items():
+            actual = have.get(name)
+            if not any(_same(actual, w) for w in _allowed(wanted)):
+                failures.append(f"{entity_id}.{name} is {actual!r}, wanted {wanted!r}")
+    for entity_id in expect.get("unchanged") or []:
+        old = before.get(entity_id, {}).get("state")
+        new = after.get(entity_id, {}).get("state")
+        if old != new:
+            failures.append(f"{entity_id} changed {old!r} -> {new!r}, must not change")
+    phrases = expect.get("response_contains") or []
+    if phrases and not any(p.lower() in answer.lower() for p in phrases):
+        failures.append(f"answer {answer!r} contains none of {phrases!r}")
+    return failures
+
+
+def changes(before: States, after: States, only: set[str] | None = None) -> list[str]:
+    """What the house did: ``entity: old -> new`` for states and changed attributes.
+
+    ``only`` limits the report to the house's own entities (HA's TTS and
+    satellite entities change too, which is not the house doing anything).
+    """
+    lines: list[str] = []
+    for entity_id in sorted(set(before) | set(after)):
+        if only is not None and entity_id not in only:
+            continue
+        old, new = before.get(entity_id, {}), after.get(entity_id, {})
+        if old.get("state") != new.get("state"):
+            lines.append(f"{entity_id}: {old.get('state')} -> {new.get('state')}")
+            continue
+        old_attrs, new_attrs = old.get("attributes", {}), new.get("attributes", {})
+        lines.extend(
+            f"{entity_id}.{name}: {old_attrs.get(name)} -> {new_attrs.get(name)}"
+            for name in sorted(set(old_attrs) | set(new_attrs))
+            if old_attrs.get(name) != new_attrs.get(name)
+        )
+    return lines

@@ -1,0 +1,350 @@
+"""The whole product on one machine: broker, Wyoming servers, a real HA, configured by API.
+
+``Stack`` starts mosquitto, the speech-to-text and text-to-speech servers, an
+optional stand-in LLM and a headless Home Assistant in a temp config dir,
+then configures HA through its APIs (user, MQTT, Wyoming, agent, pipeline).
+Every process is started by the harness and stopped by PID in reverse order,
+also on errors, Ctrl-C and SIGTERM (see :func:`local_voice_harness.lifecycle`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Protocol, Self
+
+import yaml
+
+from wyoming_servers.models import resolve_piper_voice, resolve_whisper_model
+
+from . import ha_setup
+from .ha_client import HAClient
+from .ha_config import HAConfigSpec, write_config_dir
+from .ha_process import HomeAssistantProcess
+from .mosquitto import Mosquitto
+from .paths import REPO_ROOT, demo_home_file
+from .peer_servers import CommandServerProcess, peer_asr, peer_tts
+from .ports import free_port
+from .servers import WyomingProcess
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+
+DEFAULT_VOICE: Final = "en_US-joe-medium"
+
+
+class WyomingServer(Protocol):
+    """A speech server process the stack starts (ours or a peer)."""
+
+    name: str
+
+    @property
+    def port(self) -> int:
+        """Its loopback port."""
+
+    @property
+    def uri(self) -> str:
+        """``tcp://host:port``."""
+
+    @property
+    def pid(self) -> int | None:
+        """PID while running."""
+
+    def start(self) -> object:
+        """Start and wait until it serves."""
+
+    def stop(self) -> None:
+        """Stop by PID."""
+
+
+class _Named:
+    """A server process with a display name."""
+
+    def __init__(self, name: str, proc: WyomingProcess | CommandServerProcess) -> None:
+        self.name = name
+        self.proc = proc
+
+    @property
+    def port(self) -> int:
+        return self.proc.port
+
+    @property
+    def uri(self) -> str:
+        return self.proc.uri
+
+    @property
+    def pid(self) -> int | None:
+        try:
+            return self.proc.pid
+        except AssertionError:  # WyomingProcess before start
+            return None
+
+    def start(self) -> object:
+        return self.proc.start()
+
+    def stop(self) -> None:
+        self.proc.stop()
+
+
+class Stoppable(Protocol):
+    """Anything the stack started and must stop."""
+
+    def stop(self) -> None:
+        """Stop it (idempotent)."""
+
+
+def log_progress(message: str) -> None:
+    """Default progress sink: timestamped lines on stderr."""
+    sys.stderr.write(f"[{time.strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.flush()
+
+
+@dataclass(slots=True)
+class StackOptions:
+    """What to start."""
+
+    model: str = "tiny.en"
+    vocabulary: bool = True
+    home_file: Path = field(default_factory=demo_home_file)
+    agent: str = "auto"  # auto | local_voice | builtin
+    servers: str = "ours"  # ours | peers
+    keep_workdir: bool = False  # keep HA's config dir and the logs for troubleshooting
+    debug: bool = False
+    progress: Any = log_progress
+
+
+def home_entity_ids(home_file: Path) -> set[str]:
+    """Entity ids of the house (what "the house did" reports on)."""
+    spec = yaml.safe_load(home_file.read_text(encoding="utf-8"))
+    return {str(e["entity_id"]) for e in spec.get("entities", [])}
+
+
+def home_vocabulary(home_file: Path) -> list[str]:
+    """Names of the exposed devices and areas, to bias recognition."""
+    spec = yaml.safe_load(home_file.read_text(encoding="utf-8"))
+    names = [str(a) for a in spec.get("areas", [])]
+    names += [str(e["name"]) for e in spec.get("entities", []) if e.get("exposed")]
+    return list(dict.fromkeys(names))
+
+
+@dataclass(slots=True)
+class StackInfo:
+    """What the running stack looks like (for output and JSON)."""
+
+    mqtt_port: int = 0
+    asr_uri: str = ""
+    tts_uri: str = ""
+    ha_url: str = ""
+    pipeline_id: str = ""
+    engines: ha_setup.PipelineEngines | None = None
+    agent_note: str = ""
+    pids: dict[str, int] = field(default_factory=dict)
+    startup_s: float = 0.0
+
+
+class Stack:
+    """Start with ``async with Stack(options) as stack:``; ``stack.client`` talks to HA."""
+
+    def __init__(self, options: StackOptions | None = None) -> None:
+        self.options = options or StackOptions()
+        self.say = self.options.progress
+        self.workdir = Path(tempfile.mkdtemp(prefix="lv-stack-"))
+        self.info = StackInfo()
+        self.broker: Mosquitto | None = None
+        self.ha: HomeAssistantProcess | None = None
+        self.client: HAClient | None = None
+        self._started: list[tuple[str, Stoppable]] = []
+        self._password = secrets.token_urlsafe(12)
+
+    # --- processes --------------------------------------------------------------------
+
+    def _track(self, name: str, thing: Stoppable, pid: int | None) -> None:
+        self._started.append((name, thing))
+        if pid is not None:
+            self.info.pids[name] = pid
+
+    def _start_servers(self) -> None:
+        self.say("starting mosquitto on loopback")
+        self.broker = Mosquitto(workdir=self.workdir)
+        self.broker.start()
+        self._track("mosquitto", self.broker, self.broker.pid)
+        self.info.mqtt_port = self.broker.port
+
+        if self.options.servers == "peers":
+            asr, tts = self._peer_servers()
+        else:
+            asr, tts = self._our_servers()
+        self.say(f"starting speech-to-text server {asr.name} (model {self.options.model})")
+        self._track("asr", asr, None)
+        asr.start()
+        self.info.pids["asr"] = asr.pid or 0
+        self.info.asr_uri = asr.uri
+        self.say(f"starting text-to-speech server {tts.name} (voice {DEFAULT_VOICE})")
+        self._track("tts", tts, None)
+        tts.start()
+        self.info.pids["tts"] = tts.pid or 0
+        self.info.tts_uri = tts.uri
+        self._asr, self._tts = asr, tts
+
+    def _vocabulary_file(self) -> Path:
+        vocab = self.workdir / "vocabulary.txt"
+        vocab.write_text("\n".join(home_vocabulary(self.options.home_file)) + "\n")
+        return vocab
+
+    def _our_servers(self) -> tuple[WyomingServer, WyomingServer]:
+        asr_args = ["--model", self.options.model]
+        if self.options.vocabulary:
+            asr_args += ["--vocabulary", str(self._vocabulary_file())]
+        asr = WyomingProcess.asr(*asr_args, log_path=self.workdir / "asr.log")
+        tts = WyomingProcess.tts("--voice", DEFAULT_VOICE, log_path=self.workdir / "tts.log")
+        asr.env = tts.env = {"PYTHONPATH": str(REPO_ROOT)}
+        return _Named("local-voice-asr", asr), _Named("local-voice-tts", tts)
+
+    def _peer_servers(self) -> tuple[WyomingServer, WyomingServer]:
+        model = resolve_whisper_model(self.options.model)
+        voice = resolve_piper_voice(DEFAULT_VOICE)
+        asr = peer_asr(model.path)
+        if self.options.vocabulary:
+            asr.argv += ["--initial-prompt", ", ".join(home_vocabulary(self.options.home_file))]
+        return (
+            _Named("wyoming-faster-whisper 3.8.1 (peer)", asr),
+            _Named("wyoming-piper 2.5.2 (peer)", peer_tts(voice.model.parent, DEFAULT_VOICE)),
+        )
+
+    def _start_fake_ollama(self) -> str | None:
+        if importlib.util.find_spec("local_voice_harness.fake_ollama") is None:
+            return None
+        from .fake_ollama_process import FakeOllamaProcess  # noqa: PLC0415 - optional part
+
+        self.say("starting the SCRIPTED stand-in LLM (fake Ollama; not a real model)")
+        fake = FakeOllamaProcess(self.workdir)
+        self._track("fake_ollama", fake, None)
+        fake.start()
+        self.info.pids["fake_ollama"] = fake.pid or 0
+        return fake.url
+
+    def _start_ha(self) -> None:
+        port = free_port()
+        config_dir = self.workdir / "ha"
+        loggers = ("custom_components.local_voice", "homeassistant.components.assist_pipeline")
+        write_config_dir(
+            config_dir,
+            HAConfigSpec(
+                http_port=port,
+                home_file=self.options.home_file,
+                debug_loggers=loggers if self.options.debug else (),
+            ),
+        )
+        self.ha = HomeAssistantProcess(config_dir, port)
+        self.ha.create_user("demo", self._password)
+        self.say(f"starting Home Assistant (real core, headless) in {config_dir}")
+        self._track("home_assistant", self.ha, None)
+        self.ha.start()
+        self.info.pids["home_assistant"] = self.ha.pid or 0
+        self.info.ha_url = self.ha.base_url
+
+    # --- configuration ----------------------------------------------------------------
+
+    async def _configure(self, ollama_url: str | None) -> None:
+        assert self.ha is not None
+        client = self.client = HAClient(self.ha.base_url)
+        await client.login("demo", self._password)
+        await client.connect_ws()
+        await self._wait_running(client)
+        self.say("HA is running; adding integrations through the config-flow API")
+        await ha_setup.add_integration(
+            client, "mqtt", {"broker": "127.0.0.1", "port": self.info.mqtt_port}
+        )
+        stt_entry = await ha_setup.add_integration(
+            client, "wyoming", {"host": "127.0.0.1", "port": self._asr.port}
+        )
+        tts_entry = await ha_setup.add_integration(
+            client, "wyoming", {"host": "127.0.0.1", "port": self._tts.port}
+        )
+        stt = (await ha_setup.entities_of_entry(client, stt_entry, "stt"))[0]
+        tts = (await ha_setup.entities_of_entry(client, tts_entry, "tts"))[0]
+        conversation = await self._add_agent(client, ollama_url)
+        engines = await ha_setup.engines_for(client, stt, tts, conversation, DEFAULT_VOICE)
+        self.info.engines = engines
+        self.info.pipeline_id = await ha_setup.create_pipeline(client, "Local Voice", engines)
+        self.say(f"pipeline ready: stt={stt} tts={tts} agent={conversation}")
+
+    async def _add_agent(self, client: HAClient, ollama_url: str | None) -> str:
+        if self.options.agent == "builtin" or ollama_url is None:
+            self.info.agent_note = (
+                "HA's built-in agent (conversation.home_assistant): no LLM in this run"
+            )
+            return "conversation.home_assistant"
+        entry = await ha_setup.add_integration(
+            client, "local_voice", {"url": ollama_url, "prefer_local_intents": True}
+        )
+        self.info.agent_note = (
+            "local_voice agent; HA's local intents handle device control. Its LLM is a "
+            "SCRIPTED STAND-IN (fake Ollama: always 'Sorry, I can't help with that.', no "
+            "tool calls), not a real model"
+        )
+        return (await ha_setup.entities_of_entry(client, entry, "conversation"))[0]
+
+    async def _wait_running(self, client: HAClient, limit_s: float = 120.0) -> None:
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            config = await client.ws("get_config")
+            if config.get("state") == "RUNNING":
+                return
+            await asyncio.sleep(0.3)
+        raise ha_setup.HASetupError(f"HA not RUNNING within {limit_s} s")
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> Self:
+        """Start and configure everything; on any failure stop what was started."""
+        began = time.monotonic()
+        try:
+            # Process starts block (they poll readiness): keep them off the event loop.
+            await asyncio.to_thread(self._start_servers)
+            ollama_url = None
+            if self.options.agent != "builtin":
+                ollama_url = await asyncio.to_thread(self._start_fake_ollama)
+            await asyncio.to_thread(self._start_ha)
+            await self._configure(ollama_url)
+        except BaseException:
+            await self.stop()
+            raise
+        self.info.startup_s = time.monotonic() - began
+        self.say(f"stack up in {self.info.startup_s:.1f} s (pids {self.info.pids})")
+        return self
+
+    async def stop(self) -> None:
+        """Stop everything in reverse order, by PID; safe to call twice."""
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                await self.client.close()
+            self.client = None
+        while self._started:
+            name, thing = self._started.pop()
+            self.say(f"stopping {name}")
+            try:
+                thing.stop()
+            except Exception as err:  # noqa: BLE001 - keep stopping the rest
+                self.say(f"stopping {name} failed: {err}")
+        if self.options.keep_workdir:
+            self.say(f"kept the work dir (HA config, logs): {self.workdir}")
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,62 @@
+"""One spoken turn's outcome and timings, whichever satellite path carried it."""
+
+from __future__ import annotations
+
+import wave
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+SAMPLE_RATE: Final = 16000
+SAMPLE_WIDTH: Final = 2
+CHUNK_MS: Final = 20
+
+
+@dataclass(slots=True)
+class TurnResult:
+    """What one utterance produced. Times are seconds after the end of speech."""
+
+    transcript: str = ""
+    answer: str = ""
+    intent_ms: float | None = None  # end of speech -> intent handled
+    stt_ms: float | None = None  # end of speech -> transcript
+    first_audio_ms: float | None = None  # end of speech -> first answer audio byte
+    answer_audio: bytes = b""  # a complete audio file (WAV/MP3) or PCM as received
+    answer_audio_format: str = ""
+    answer_rate: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)
+    error: str = ""
+
+    def timings(self) -> dict[str, float | None]:
+        """Per-stage latency in ms (``None`` where the stage did not happen)."""
+        return {
+            "speech_end_to_transcript_ms": self.stt_ms,
+            "speech_end_to_intent_ms": self.intent_ms,
+            "speech_end_to_first_audio_ms": self.first_audio_ms,
+        }
+
+
+def read_pcm(path: Path) -> bytes:
+    """The command audio as 16 kHz mono s16 PCM (the shared set's format, validated)."""
+    with wave.open(str(path), "rb") as wav:
+        fmt = (wav.getframerate(), wav.getsampwidth(), wav.getnchannels())
+        if fmt != (SAMPLE_RATE, SAMPLE_WIDTH, 1):
+            raise ValueError(f"{path}: need 16 kHz 16-bit mono, got {fmt}")
+        return wav.readframes(wav.getnframes())
+
+
+def pcm_chunks(pcm: bytes, chunk_ms: int = CHUNK_MS) -> list[bytes]:
+    """Split PCM into chunks of ``chunk_ms``."""
+    size = SAMPLE_RATE * SAMPLE_WIDTH * chunk_ms // 1000
+    return [pcm[i : i + size] for i in range(0, len(pcm), size)]
+
+
+def write_wav(path: Path, pcm: bytes, rate: int) -> None:
+    """Write mono s16 PCM as a WAV file."""
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(SAMPLE_WIDTH)
+        wav.setframerate(rate)
+        wav.writeframes(pcm)
