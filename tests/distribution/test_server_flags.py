@@ -1,17 +1,19 @@
-"""Every flag the add-on, the GPU compose file and the systemd units pass exists.
+"""Every command line the add-on, the GPU compose file and the systemd units run parses.
 
-The servers are the real ``local-voice-asr`` / ``local-voice-tts``; their
-``--help`` is the source of truth. A deployment that passes a flag the server
-does not know would fail at start on the user's machine, not here.
+The servers' own argument parsers (``build_parser()`` of
+``wyoming_servers.asr`` / ``wyoming_servers.tts``) are the source of truth: a
+deployment that passes an unknown flag or a value of the wrong type would fail
+at start on the user's machine, not here. So each real argv is parsed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import io
 import re
-import subprocess
-import sys
-from functools import cache
-from typing import TYPE_CHECKING
+import shlex
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
@@ -20,64 +22,115 @@ from local_voice_harness.paths import REPO_ROOT
 from wyoming_servers import addon_options as ao
 
 if TYPE_CHECKING:
+    import argparse
     from pathlib import Path
 
-FLAG = re.compile(r"^--[a-z][a-z0-9-]*")
-# --allow comes from the privacy issue; until it lands the deployments that
-# pass it are reported as skipped rather than hidden.
-LATER_FLAGS = {"--allow"}
+COMPOSE = REPO_ROOT / "deploy" / "gpu" / "compose.yaml"
 
 
-@cache
-def server_help(server: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", f"wyoming_servers.{server}", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=REPO_ROOT,
+def server_parser(server: str) -> argparse.ArgumentParser:
+    module = importlib.import_module(f"wyoming_servers.{server}.__main__")
+    build = getattr(module, "build_parser", None)
+    if build is None:
+        pytest.skip(f"local-voice-{server} has no build_parser() yet")
+    parser: argparse.ArgumentParser = build()
+    return parser
+
+
+def parse(server: str, argv: list[str]) -> argparse.Namespace:
+    """Parse like the server does; an error fails the test with argparse's message."""
+    parser = server_parser(server)
+    stderr = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(stderr):
+            return parser.parse_args(argv)
+    except SystemExit:
+        pytest.fail(f"local-voice-{server} rejects {argv}: {stderr.getvalue()}")
+
+
+def _all_options() -> ao.AddonOptions:
+    return ao.parse_options(
+        {
+            "stt_model": "base",
+            "language": "de",
+            "beam_size": 3,
+            "vocabulary": ["desk lamp"],
+            "voice": "en_US-joe-medium",
+            "speaker": 1,
+            "length_scale": 1.2,
+            "max_clients": 4,
+            "debug": True,
+            "allow": ["192.168.1.0/24", "fd00::/8"],
+        }
     )
-    if done.returncode != 0 and "not built yet" in done.stderr:
-        pytest.skip(f"local-voice-{server} is not built yet")
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
-def _flags(argv: list[str]) -> set[str]:
-    return {m.group(0) for arg in argv if (m := FLAG.match(arg))}
+def test_addon_asr_argv_parses(tmp_path: Path) -> None:
+    vocab = tmp_path / "vocab.txt"
+    args = parse("asr", ao.asr_argv(_all_options(), vocab))
+    assert args.uri == f"tcp://0.0.0.0:{ao.ASR_PORT}"
+    assert args.model == "base"
+    assert args.language == "de"
+    assert args.beam_size == 3
+    assert args.max_clients == 4
+    assert args.debug is True
+    assert str(args.vocabulary) == str(vocab)
+    assert [str(a) for a in args.allow] == ["192.168.1.0/24", "fd00::/8"]
 
 
-def deployment_flags(server: str, tmp_path: Path) -> dict[str, set[str]]:
-    """Flags each deployment passes to ``server``, by deployment."""
-    options = ao.parse_options(
-        {"vocabulary": ["desk lamp"], "debug": True, "speaker": 1, "language": "en"}
-    )
-    (tmp_path / "voices").mkdir(exist_ok=True)
-    addon = (
-        ao.asr_argv(options, tmp_path / "vocab.txt")
-        if server == "asr"
-        else ao.tts_argv(options, tmp_path / "voices")
-    )
-    compose = yaml.safe_load((REPO_ROOT / "deploy" / "gpu" / "compose.yaml").read_text())
+def test_addon_tts_argv_parses(tmp_path: Path) -> None:
+    args = parse("tts", ao.tts_argv(_all_options(), tmp_path))
+    assert args.uri == f"tcp://0.0.0.0:{ao.TTS_PORT}"
+    assert args.voice == "en_US-joe-medium"
+    assert args.speaker in {1, "1"}
+    assert args.length_scale == pytest.approx(1.2)
+    assert args.max_clients == 4
+    assert str(args.voices_dir) == str(tmp_path)
+
+
+def test_addon_default_argv_parses() -> None:
+    options = ao.AddonOptions()
+    assert parse("asr", ao.asr_argv(options)).model == "tiny.en"
+    assert parse("tts", ao.tts_argv(options)).voice == "en_US-joe-medium"
+
+
+def _compose_argv(server: str) -> list[str]:
+    compose: dict[str, Any] = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    command: list[str] = compose["services"][server]["command"]
+    assert command[0] == f"local-voice-{server}"
+    # Compose substitutes ${VAR:-default}; use the defaults.
+    return [re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", arg) for arg in command[1:]]
+
+
+def _systemd_argv(server: str) -> list[str]:
     unit = (REPO_ROOT / "deploy" / "systemd" / f"local-voice-{server}.service").read_text()
-    exec_start = re.search(r"^ExecStart=(.*?)(?<!\\)$", unit, re.MULTILINE | re.DOTALL)
-    assert exec_start
-    return {
-        "add-on": _flags(addon),
-        "compose": _flags(compose["services"][server]["command"][1:]),
-        "systemd": _flags(exec_start.group(1).replace("\\\n", " ").split()),
-    }
+    joined = unit.replace("\\\n", " ")
+    match = re.search(r"^ExecStart=(.*)$", joined, re.MULTILINE)
+    assert match
+    argv = shlex.split(match.group(1))
+    assert argv[0] == f"/opt/local-voice/bin/local-voice-{server}"
+    return argv[1:]
+
+
+def test_gpu_compose_commands_parse() -> None:
+    asr = parse("asr", _compose_argv("asr"))
+    assert (asr.device, asr.compute_type) == ("cuda", "float16")
+    assert asr.zeroconf
+    tts = parse("tts", _compose_argv("tts"))
+    assert tts.use_cuda is True
+    assert tts.zeroconf
 
 
 @pytest.mark.parametrize("server", ["asr", "tts"])
-def test_deployments_pass_only_flags_the_server_knows(server: str, tmp_path: Path) -> None:
-    known = set(re.findall(r"--[a-z][a-z0-9-]*", server_help(server)))
-    unknown = {
-        deployment: sorted(flags - known)
-        for deployment, flags in deployment_flags(server, tmp_path).items()
-        if flags - known
-    }
-    if unknown and all(set(flags) <= LATER_FLAGS for flags in unknown.values()):
-        pytest.skip(f"local-voice-{server} has no {sorted(LATER_FLAGS)} yet (privacy issue)")
-    assert unknown == {}, f"flags local-voice-{server} does not know"
+def test_systemd_units_parse(server: str) -> None:
+    args = parse(server, _systemd_argv(server))
+    assert args.zeroconf
+    assert args.allow
+
+
+def test_a_bad_argv_is_caught() -> None:
+    """The check itself can fail: a flag the server does not have."""
+    with pytest.raises(pytest.fail.Exception, match="rejects"):
+        parse("asr", ["--no-such-flag"])
+    with pytest.raises(pytest.fail.Exception, match="rejects"):
+        parse("tts", ["--length-scale", "fast"])
