@@ -223,3 +223,32 @@ def test_systemd_units_verify(unit: str, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Unknown" not in done.stderr, done.stderr
+
+
+def _apparmor_compile(profile: Path) -> tuple[int, bytes, str]:
+    parser = shutil.which("apparmor_parser", path="/usr/sbin:/sbin:/usr/bin")
+    if parser is None:
+        pytest.skip("apparmor_parser is not installed (scripts/bootstrap.sh installs apparmor)")
+    # -Q: compile only, never load into a kernel; -S: write the binary policy to stdout.
+    done = subprocess.run(
+        [parser, "--skip-kernel-load", "--skip-cache", "-S", str(profile)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    return done.returncode, done.stdout, done.stderr.decode(errors="replace")
+
+
+def test_apparmor_profile_compiles() -> None:
+    code, policy, stderr = _apparmor_compile(REPO_ROOT / "addon" / "apparmor.txt")
+    assert code == 0, stderr
+    assert policy  # a binary policy came out
+
+
+def test_apparmor_compile_catches_a_broken_profile(tmp_path: Path) -> None:
+    text = (REPO_ROOT / "addon" / "apparmor.txt").read_text(encoding="utf-8")
+    broken = tmp_path / "apparmor.txt"
+    broken.write_text(text.replace("  /data/{,**} rwk,", "  /data/{,**} rwq,"), encoding="utf-8")
+    code, _, stderr = _apparmor_compile(broken)
+    assert code != 0
+    assert "apparmor.txt" in stderr
