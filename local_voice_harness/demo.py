@@ -1,11 +1,116 @@
-"""Console entry point `local-voice-demo` (not built yet: see the end-to-end issue)."""
+"""``local-voice-demo``: the whole product on one machine, speaking the dev commands.
+
+Starts mosquitto, the speech-to-text and text-to-speech servers, a headless
+Home Assistant with the demo home, the integrations and an Assist pipeline,
+then speaks each dev command and prints what was heard, what the house did,
+the answer and per-stage latency. Answer audio (WAV), a latency chart (PNG)
+and ``results.json`` go to ``runs/demo-<timestamp>/``. Everything it started
+is stopped by PID at the end, on Ctrl-C and on errors.
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
 import sys
+import time
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import report
+from .commands import CommandSetError, load_commands
+from .paths import REPO_ROOT, dev_commands_dir
+from .session import add_stack_arguments, config_of, run_session, stack_options
+
+if TYPE_CHECKING:
+    from .turn import TurnResult
+
+EXIT_HARNESS_BROKEN = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI."""
+    parser = argparse.ArgumentParser(prog="local-voice-demo", description=__doc__)
+    parser.add_argument(
+        "--commands", type=Path, help="command set folder (default: the shared dev commands)"
+    )
+    parser.add_argument("--out", type=Path, help="output folder (default: runs/demo-<time>)")
+    parser.add_argument("--limit", type=int, help="only the first N commands")
+    add_stack_arguments(parser)
+    return parser
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo; return the exit code."""
+    args = build_parser().parse_args(argv)
+    out = args.out or REPO_ROOT / "runs" / time.strftime("demo-%Y%m%d-%H%M%S")
+    try:
+        commands = load_commands(args.commands or dev_commands_dir())
+    except (CommandSetError, OSError) as err:
+        sys.stderr.write(f"local-voice-demo: {err}\n")
+        return EXIT_HARNESS_BROKEN
+    commands = commands[: args.limit] if args.limit else commands
+    out.mkdir(parents=True, exist_ok=True)
+    _say(f"Local Voice demo: {len(commands)} spoken commands; output in {out}")
+    if args.agent == "local_voice":
+        _say(
+            "NOTE: there is no Ollama here. HA's local intents handle device control; the "
+            "agent's LLM is a SCRIPTED STAND-IN (always 'Sorry, I can't help with that.', "
+            "no tool calls), not a real model."
+        )
+
+    def show(outcome: report.CommandOutcome, turn: TurnResult) -> None:
+        _say("")
+        _say(report.block(outcome))
+        saved = report.save_answer_audio(turn, out / f"answer-{Path(outcome.audio).stem}.wav")
+        if saved is not None:
+            _say(f"  audio:    {saved.relative_to(out)}")
+
+    try:
+        result = asyncio.run(
+            run_session(
+                commands,
+                stack_options(args),
+                satellites=args.satellites,
+                realtime=not args.fast,
+                on_result=show,
+            )
+        )
+    except KeyboardInterrupt:
+        _say("interrupted; everything the demo started was stopped")
+        return 130
+    except Exception:  # noqa: BLE001 - the harness broke: say so, exit non-zero
+        traceback.print_exc()
+        _say("the demo failed (see above); everything it started was stopped")
+        return EXIT_HARNESS_BROKEN
+    outcomes = result.outcomes
+    doc = report.results_json(outcomes, config_of(args))
+    doc["stack"] = {
+        "startup_s": round(result.info.startup_s, 1) if result.info else None,
+        "agent": result.info.agent_note if result.info else "",
+    }
+    (out / "results.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if outcomes:
+        report.latency_chart(outcomes, out / "latency.png", "Local Voice demo: latency per command")
+    _say("")
+    for key, stats in doc["summary"]["latency_ms"].items():
+        _say(f"{key}: median {stats['median']} ms, p95 {stats['p95']} ms (n={stats['n']})")
+    _say(f"commands: {doc['summary']['succeeded']}/{len(outcomes)} succeeded")
+    _say(f"saved: {out / 'results.json'}, {out / 'latency.png'}, answer-*.wav")
+    return 0
 
 
 def run() -> None:
-    """Say plainly that this is not built yet."""
-    sys.stderr.write("local-voice-demo: not built yet\n")
-    sys.exit(2)
+    """Console entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,11 +1,85 @@
-"""Console entry point `local-voice-eval` (not built yet: see the end-to-end issue)."""
+"""``local-voice-eval``: run a spoken-command set through the full loop and score it.
+
+Prints one line per command and ``commands: K/N succeeded``; ``--json`` writes
+transcripts, states, answers and per-stage timings. Exit 0 whatever the
+score; non-zero only when the harness itself breaks (2) or on bad arguments.
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
 import sys
+import traceback
+from pathlib import Path
+
+from . import report
+from .commands import CommandSetError, load_commands
+from .session import add_stack_arguments, config_of, run_session, stack_options
+
+EXIT_HARNESS_BROKEN = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI."""
+    parser = argparse.ArgumentParser(prog="local-voice-eval", description=__doc__)
+    parser.add_argument(
+        "--commands", type=Path, required=True, help="folder with commands.jsonl and the WAVs"
+    )
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--limit", type=int, help="only the first N commands")
+    add_stack_arguments(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the evaluation; return the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        commands = load_commands(args.commands)
+    except (CommandSetError, OSError) as err:
+        sys.stderr.write(f"local-voice-eval: {err}\n")
+        return EXIT_HARNESS_BROKEN
+    if args.limit:
+        commands = commands[: args.limit]
+
+    def show(outcome: report.CommandOutcome, _turn: object) -> None:
+        sys.stdout.write(report.line(outcome) + "\n")
+        sys.stdout.flush()
+
+    error = ""
+    outcomes: list[report.CommandOutcome] = []
+    try:
+        result = asyncio.run(
+            run_session(
+                commands,
+                stack_options(args),
+                satellites=args.satellites,
+                realtime=not args.fast,
+                on_result=show,
+            )
+        )
+        outcomes = result.outcomes
+    except KeyboardInterrupt:
+        sys.stderr.write("local-voice-eval: interrupted; everything was stopped\n")
+        return 130
+    except Exception as err:  # noqa: BLE001 - the harness broke: say so, exit non-zero
+        error = f"{type(err).__name__}: {err}"
+        traceback.print_exc()
+    succeeded = sum(o.success for o in outcomes)
+    sys.stdout.write(f"commands: {succeeded}/{len(commands)} succeeded\n")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        doc = report.results_json(outcomes, config_of(args), error)
+        args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return EXIT_HARNESS_BROKEN if error else 0
 
 
 def run() -> None:
-    """Say plainly that this is not built yet."""
-    sys.stderr.write("local-voice-eval: not built yet\n")
-    sys.exit(2)
+    """Console entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,9 +1,10 @@
 """Run spoken commands through the running stack and score them.
 
-For each command: ``demo_home.reset`` (initial states), a snapshot of all
-states, the utterance through a satellite path, a second snapshot, and the
-``expect`` check. The result carries everything the demo prints and the
-evaluation writes as JSON.
+Commands go in batches, one per simulated satellite speaking at once
+(``--satellites N``): ``demo_home.reset`` (initial states), a snapshot of
+all states, the utterances, a second snapshot, and each command's ``expect``
+check. The outcome carries everything the demo prints and the evaluation
+writes as JSON.
 """
 
 from __future__ import annotations
@@ -18,9 +19,13 @@ from .stack import Stack, home_entity_ids
 from .turn import TurnResult, read_pcm
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from .commands import SpokenCommand
 
 _SETTLE_S: Final = 0.2
+
+type SpeakFn = Callable[[int, bytes], Awaitable[TurnResult]]
 
 
 @dataclass(slots=True)
@@ -44,45 +49,57 @@ class CommandOutcome:
         return asdict(self)
 
 
-async def run_command(
-    stack: Stack, command: SpokenCommand, *, realtime: bool = True
-) -> tuple[CommandOutcome, TurnResult]:
-    """Reset the house, speak the command, check ``expect``."""
+def websocket_speaker(stack: Stack, *, realtime: bool = True) -> SpeakFn:
+    """Speak through HA's websocket Assist path (satellite index unused)."""
+
+    async def speak(_index: int, pcm: bytes) -> TurnResult:
+        assert stack.client is not None
+        return await assist_ws.run_turn(
+            stack.client, pcm, pipeline_id=stack.info.pipeline_id, realtime=realtime
+        )
+
+    return speak
+
+
+async def run_batch(
+    stack: Stack, commands: list[SpokenCommand], speak: SpeakFn, satellite: str
+) -> list[tuple[CommandOutcome, TurnResult]]:
+    """Reset the house, speak the commands at once (one per satellite), check each."""
     client = stack.client
     if client is None:
         raise RuntimeError("stack is not started")
     await client.call_service("demo_home", "reset")
     before = await client.states()
-    pcm = read_pcm(command.audio)
-    turn = await assist_ws.run_turn(
-        client, pcm, pipeline_id=stack.info.pipeline_id, realtime=realtime
-    )
+    pcms = [read_pcm(c.audio) for c in commands]
+    turns = await asyncio.gather(*(speak(i, pcm) for i, pcm in enumerate(pcms)))
     await asyncio.sleep(_SETTLE_S)
     after = await client.states()
-    failures = check(command.expect, before, after, turn.answer)
-    if turn.error:
-        failures.insert(0, f"pipeline error {turn.error}")
-    watched = _watched(command.expect)
-    outcome = CommandOutcome(
-        audio=command.audio.name,
-        text=command.text,
-        transcript=turn.transcript,
-        answer=turn.answer,
-        success=not failures,
-        failures=failures,
-        changes=changes(before, after, home_entity_ids(stack.options.home_file)),
-        timings_ms={k: _round(v) for k, v in turn.timings().items()},
-        states_after={
-            e: {
-                "state": after.get(e, {}).get("state"),
-                "attributes": after.get(e, {}).get("attributes", {}),
-            }
-            for e in watched
-        },
-        satellite="websocket",
-        error=turn.error,
-    )
-    return outcome, turn
+    house = home_entity_ids(stack.options.home_file)
+    results = []
+    for i, (command, turn) in enumerate(zip(commands, turns, strict=True)):
+        failures = check(command.expect, before, after, turn.answer)
+        if turn.error:
+            failures.insert(0, f"pipeline error {turn.error}")
+        outcome = CommandOutcome(
+            audio=command.audio.name,
+            text=command.text,
+            transcript=turn.transcript,
+            answer=turn.answer,
+            success=not failures,
+            failures=failures,
+            changes=changes(before, after, house),
+            timings_ms={k: _round(v) for k, v in turn.timings().items()},
+            states_after={e: _state(after, e) for e in _watched(command.expect)},
+            satellite=f"{satellite}#{i}" if len(commands) > 1 else satellite,
+            error=turn.error,
+        )
+        results.append((outcome, turn))
+    return results
+
+
+def _state(states: dict[str, dict[str, Any]], entity_id: str) -> dict[str, Any]:
+    item = states.get(entity_id, {})
+    return {"state": item.get("state"), "attributes": item.get("attributes", {})}
 
 
 def _watched(expect: dict[str, Any]) -> list[str]:

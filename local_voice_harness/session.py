@@ -1,0 +1,136 @@
+"""One harness session: start the stack, speak a command set, stop everything.
+
+The demo, ``local-voice-eval`` and ``benchmarks/e2e.py`` all run through
+:func:`run_session`, so they measure the same loop. Ctrl-C and SIGTERM end
+the session through the same ``finally`` that stops every process by PID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .evaluation import CommandOutcome, run_batch, websocket_speaker
+from .stack import Stack, StackInfo, StackOptions
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from .commands import SpokenCommand
+    from .turn import TurnResult
+
+type ResultFn = Callable[[CommandOutcome, TurnResult], None]
+
+
+@dataclass(slots=True)
+class SessionResult:
+    """Everything a session measured."""
+
+    outcomes: list[CommandOutcome] = field(default_factory=list)
+    info: StackInfo | None = None
+    wall_s: float = 0.0
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags every harness command shares."""
+    parser.add_argument("--model", default="tiny.en", help="speech-to-text model (tiny.en, base)")
+    parser.add_argument(
+        "--satellites", type=_positive, default=1, help="satellites speaking at once (1-8)"
+    )
+    parser.add_argument(
+        "--servers",
+        choices=["ours", "peers"],
+        default="ours",
+        help="our Wyoming servers or the peers (wyoming-faster-whisper, wyoming-piper)",
+    )
+    parser.add_argument(
+        "--no-vocabulary", action="store_true", help="do not bias recognition with home names"
+    )
+    parser.add_argument(
+        "--agent",
+        choices=["local_voice", "builtin"],
+        default="local_voice",
+        help="the local_voice agent (with the scripted stand-in LLM) or HA's built-in agent",
+    )
+    parser.add_argument(
+        "--fast", action="store_true", help="send audio as fast as possible, not in real time"
+    )
+    parser.add_argument(
+        "--keep-workdir", action="store_true", help="keep HA's config dir and logs afterwards"
+    )
+    parser.add_argument("--debug", action="store_true", help="debug logs in HA for our parts")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 8:  # noqa: PLR2004 - documented range
+        raise argparse.ArgumentTypeError(f"satellites must be 1..8, got {value}")
+    return value
+
+
+def stack_options(args: argparse.Namespace) -> StackOptions:
+    """StackOptions from parsed flags."""
+    return StackOptions(
+        model=args.model,
+        vocabulary=not args.no_vocabulary,
+        agent=args.agent,
+        servers=args.servers,
+        debug=args.debug,
+        keep_workdir=args.keep_workdir,
+    )
+
+
+def config_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's settings for the JSON output."""
+    keys = ("model", "satellites", "servers", "no_vocabulary", "agent", "fast")
+    return {k: getattr(args, k) for k in keys}
+
+
+async def run_session(
+    commands: list[SpokenCommand],
+    options: StackOptions,
+    *,
+    satellites: int = 1,
+    realtime: bool = True,
+    on_result: ResultFn | None = None,
+) -> SessionResult:
+    """Start the stack, speak every command, stop the stack (always)."""
+    result = SessionResult()
+    began = time.monotonic()
+    stack = Stack(options)
+    try:
+        with _stop_on_signals():
+            await stack.start()
+            result.info = stack.info
+            speak = websocket_speaker(stack, realtime=realtime)
+            for first in range(0, len(commands), satellites):
+                batch = commands[first : first + satellites]
+                for outcome, turn in await run_batch(stack, batch, speak, "websocket"):
+                    result.outcomes.append(outcome)
+                    if on_result is not None:
+                        on_result(outcome, turn)
+    finally:
+        await stack.stop()
+        result.wall_s = time.monotonic() - began
+    return result
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGTERM/SIGHUP cancel the running task like Ctrl-C, so ``finally`` stops everything."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    handled = (signal.SIGTERM, signal.SIGHUP)
+    for sig in handled:
+        if task is not None:
+            loop.add_signal_handler(sig, task.cancel)
+    try:
+        yield
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
