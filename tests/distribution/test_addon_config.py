@@ -11,13 +11,19 @@ from __future__ import annotations
 import ipaddress
 import re
 import subprocess
-from typing import Any
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from local_voice_harness.paths import REPO_ROOT
 from wyoming_servers import addon_options
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 ADDON = REPO_ROOT / "addon"
 CONFIG: dict[str, Any] = yaml.safe_load((ADDON / "config.yaml").read_text(encoding="utf-8"))
@@ -163,22 +169,43 @@ def test_build_yaml_pins_a_base_per_arch() -> None:
         assert tag != "latest", f"{image}: 'latest' is not a pin"
 
 
-def test_image_requirements_match_the_project_pins() -> None:
-    constraints = {
-        line.split("==")[0].lower().replace("_", "-"): line.strip()
-        for line in (REPO_ROOT / "constraints" / "local-voice.txt").read_text().splitlines()
-        if "==" in line
-    }
-    lines = [
-        line.strip()
-        for line in (ADDON / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    assert lines
-    for line in lines:
-        name = line.split("==")[0].lower()
-        assert "==" in line, f"{line}: pin it"
-        assert constraints.get(name) == line, f"{line} differs from constraints/local-voice.txt"
+def _runtime_dependencies() -> dict[str, str]:
+    """Every runtime dependency of the installed project, transitively: name -> version."""
+    found: dict[str, str] = {}
+
+    def walk(name: str, extras: set[str]) -> None:
+        for line in metadata.distribution(name).requires or []:
+            requirement = Requirement(line)
+            marker = requirement.marker
+            if marker and not any(marker.evaluate({"extra": e}) for e in extras or {""}):
+                continue
+            key = canonicalize_name(requirement.name)
+            if key not in found:
+                found[key] = metadata.version(requirement.name)
+                walk(requirement.name, set(requirement.extras))
+
+    walk("local-voice", set())
+    return found
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            assert "==" in line, f"{path.name}: {line} is not pinned with =="
+            name, version = line.split("==", 1)
+            pins[canonicalize_name(name)] = version
+    return pins
+
+
+def test_image_requirements_are_the_project_pins_complete() -> None:
+    image = _pins(ADDON / "requirements.txt")
+    constraints = _pins(REPO_ROOT / "constraints" / "local-voice.txt")
+    differs = {name: v for name, v in image.items() if constraints.get(name) != v}
+    assert differs == {}, "addon/requirements.txt differs from constraints/local-voice.txt"
+    missing = set(_runtime_dependencies()) - set(image)
+    assert missing == set(), f"add to addon/requirements.txt: {sorted(missing)}"
 
 
 def test_apparmor_profile_named_for_the_slug() -> None:
