@@ -17,7 +17,7 @@ import contextlib
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Self
 
 from aiohttp import web
 
@@ -45,7 +45,7 @@ class ScriptedTurn:
             raise ValueError("delays must be >= 0")
         for call in self.tool_calls:
             if not isinstance(call.get("name"), str):
-                raise ValueError(f"tool call needs a string name: {call!r}")
+                raise TypeError(f"tool call needs a string name: {call!r}")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScriptedTurn:
@@ -111,6 +111,7 @@ class FakeOllama:
         self.host = host
         self.port = port or free_port(host)
         self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
 
     @property
     def url(self) -> str:
@@ -130,16 +131,19 @@ class FakeOllama:
         app.router.add_post("/api/pull", self._pull)
         app.router.add_post("/api/chat", self._chat)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
+        self._stopping.clear()
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
 
     async def stop(self) -> None:
         """Close the socket and every open response."""
+        self._stopping.set()  # ends every "hang" fault at once
         if self._runner is not None:
+            await asyncio.sleep(0)
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> FakeOllama:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -153,7 +157,7 @@ class FakeOllama:
 
     async def _tags(self, _request: web.Request) -> web.StreamResponse:
         if self.tags_fault == "hang":
-            await asyncio.sleep(3600)
+            await self._hang()
         if self.tags_fault == "status_500":
             return web.json_response({"error": "internal error"}, status=500)
         if self.tags_fault == "garbage":
@@ -193,8 +197,12 @@ class FakeOllama:
             completed = total * step // self.pull_steps
             await self._line(
                 response,
-                {"status": f"pulling {digest[7:19]}", "digest": digest, "total": total,
-                 "completed": completed},
+                {
+                    "status": f"pulling {digest[7:19]}",
+                    "digest": digest,
+                    "total": total,
+                    "completed": completed,
+                },
             )
         for status in ("verifying sha256 digest", "writing manifest", "success"):
             await self._line(response, {"status": status})
@@ -213,20 +221,24 @@ class FakeOllama:
             return web.json_response({"error": "server busy"}, status=503)
         await asyncio.sleep(turn.first_token_delay_s)
         if turn.fault == "hang":
-            await asyncio.sleep(3600)
-        stream = body.get("stream", True)
-        message: dict[str, Any] = {"role": "assistant", "content": turn.text}
-        calls = [
-            {"function": {"name": c["name"], "arguments": c.get("arguments", {})}}
-            for c in turn.tool_calls
-        ]
-        if turn.fault == "arguments_as_string":
-            for call in calls:
-                call["function"]["arguments"] = json.dumps(call["function"]["arguments"])
-        if not stream:
+            await self._hang()
+        calls = _wire_calls(turn)
+        if not body.get("stream", True):
+            message: dict[str, Any] = {"role": "assistant", "content": turn.text}
             if calls:
                 message["tool_calls"] = calls
             return web.json_response(self._final(model, body, message))
+        return await self._stream(request, body, turn, calls)
+
+    async def _stream(
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        turn: ScriptedTurn,
+        calls: list[dict[str, Any]],
+    ) -> web.StreamResponse:
+        """Text pieces, then tool calls, then the final ``done`` line (or a fault)."""
+        model = body.get("model", "")
         response = await self._ndjson(request)
         for index, piece in enumerate(_pieces(turn.text)):
             if index:
@@ -243,6 +255,10 @@ class FakeOllama:
             await self._line(response, self._chunk(model, chunk))
         await self._line(response, self._final(model, body, {"role": "assistant", "content": ""}))
         return response
+
+    async def _hang(self) -> None:
+        """Never answer, until the server stops."""
+        await self._stopping.wait()
 
     # --- wire helpers ------------------------------------------------------
 
@@ -278,6 +294,18 @@ class FakeOllama:
             "eval_count": max(1, len(message.get("content", "")) // CHARS_PER_TOKEN),
             "eval_duration": 1,
         }
+
+
+def _wire_calls(turn: ScriptedTurn) -> list[dict[str, Any]]:
+    """Tool calls as Ollama sends them (arguments as one string for that fault)."""
+    calls = [
+        {"function": {"name": c["name"], "arguments": c.get("arguments", {})}}
+        for c in turn.tool_calls
+    ]
+    if turn.fault == "arguments_as_string":
+        for call in calls:
+            call["function"]["arguments"] = json.dumps(call["function"]["arguments"])
+    return calls
 
 
 def _pieces(text: str) -> list[str]:

@@ -18,14 +18,24 @@ if TYPE_CHECKING:
     from local_voice_harness.mosquitto import Mosquitto
 
 
-async def test_hass_sets_up_local_voice_entry(hass_core: HomeAssistant) -> None:
-    entry = MockConfigEntry(domain="local_voice", data={}, title="Local Voice")
-    entry.add_to_hass(hass_core)
-    assert await hass_core.config_entries.async_setup(entry.entry_id)
-    await hass_core.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
-    assert await hass_core.config_entries.async_unload(entry.entry_id)
-    assert entry.state is ConfigEntryState.NOT_LOADED
+async def test_hass_sets_up_local_voice_entry(
+    hass_core: HomeAssistant, socket_enabled: None
+) -> None:
+    # The agent entry needs a reachable Ollama: the fake one, over a real socket.
+    from local_voice_harness.fake_ollama import FakeOllama
+
+    async with FakeOllama(models=["llama3.2:latest"]) as ollama:
+        entry = MockConfigEntry(
+            domain="local_voice",
+            data={"kind": "agent", "url": ollama.url, "model": "llama3.2:latest"},
+            title="Local Voice",
+        )
+        entry.add_to_hass(hass_core)
+        assert await hass_core.config_entries.async_setup(entry.entry_id)
+        await hass_core.async_block_till_done()
+        assert entry.state is ConfigEntryState.LOADED
+        assert await hass_core.config_entries.async_unload(entry.entry_id)
+        assert entry.state is ConfigEntryState.NOT_LOADED
 
 
 def test_broker_round_trips_binary(mosquitto_broker: Mosquitto, socket_enabled: None) -> None:

@@ -122,7 +122,7 @@ def find_handler(hass: HomeAssistant, name: str) -> intent.IntentHandler | None:
     return None
 
 
-def assess(  # noqa: PLR0913
+def assess(
     hass: HomeAssistant,
     intent_type: str,
     values: dict[str, Any],
@@ -157,8 +157,15 @@ def assess(  # noqa: PLR0913
             result.unexposed += [s.name for s in everywhere.states]
         return result
     intent_obj = intent.Intent(
-        hass, DOMAIN, handler.intent_type, slots, None, Context(), language,
-        assistant=ASSISTANT, device_id=device_id,
+        hass,
+        DOMAIN,
+        handler.intent_type,
+        slots,
+        None,
+        Context(),
+        language,
+        assistant=ASSISTANT,
+        device_id=device_id,
     )
     for state in match.states:
         effect = _effect(handler, intent_obj, state)
@@ -225,14 +232,12 @@ def _unexposed_entity_ids(hass: HomeAssistant, values: dict[str, Any]) -> list[s
         async_should_expose,
     )
 
-    found: list[str] = []
-    for value in values.values():
-        for item in value if isinstance(value, list) else [value]:
-            if (
-                isinstance(item, str)
-                and _ENTITY_ID.match(item)
-                and hass.states.get(item) is not None
-                and not async_should_expose(hass, ASSISTANT, item)
-            ):
-                found.append(item)
-    return found
+    items = [i for v in values.values() for i in (v if isinstance(v, list) else [v])]
+    return [
+        item
+        for item in items
+        if isinstance(item, str)
+        and _ENTITY_ID.match(item)
+        and hass.states.get(item) is not None
+        and not async_should_expose(hass, ASSISTANT, item)
+    ]

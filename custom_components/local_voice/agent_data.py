@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 
+from .confirmations import PendingStore
 from .const import (
     CONF_CONFIRM,
     CONF_CONTROL,
@@ -28,7 +29,6 @@ from .const import (
     DEFAULT_TEMPERATURE,
     DEFAULT_TIMEOUT,
 )
-from .confirmations import PendingStore
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

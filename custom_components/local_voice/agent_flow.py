@@ -7,7 +7,6 @@ have yet can be pulled, with a progress step streaming ``/api/pull``.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
@@ -30,6 +29,8 @@ from .ollama_api import (
 )
 
 if TYPE_CHECKING:
+    import asyncio
+
     import ollama
 
 URL_SCHEMA = vol.Schema(
@@ -164,8 +165,13 @@ class AgentFlow(ConfigFlow):
         user_input: dict[str, Any] | None = None,  # noqa: ARG002
     ) -> ConfigFlowResult:
         """The pull failed (unknown model, server error)."""
-        return self.async_abort(reason="pull_failed", description_placeholders={
-            "model": self._agent_model or "", "status": self._agent_pull_status})
+        return self.async_abort(
+            reason="pull_failed",
+            description_placeholders={
+                "model": self._agent_model or "",
+                "status": self._agent_pull_status,
+            },
+        )
 
     async def _async_finish(self) -> ConfigFlowResult:
         assert self._agent_url is not None
@@ -183,5 +189,3 @@ class AgentFlow(ConfigFlow):
         await self.async_set_unique_id(unique_id)
         self._abort_if_unique_id_configured()
         return self.async_create_entry(title=agent_title(self._agent_model), data=data)
-
-

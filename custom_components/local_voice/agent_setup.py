@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from homeassistant.const import Platform
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 
 from .agent_data import AgentConfigEntry, AgentRuntimeData, AgentSettings
 from .const import SETUP_TIMEOUT
@@ -21,7 +21,10 @@ PLATFORMS = (Platform.CONVERSATION,)
 async def async_setup_agent_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     """Reach Ollama (retry later if it is down), then set up the agent entity."""
     agent_entry: AgentConfigEntry = entry
-    settings = AgentSettings.from_entry(entry.data, entry.options)
+    try:
+        settings = AgentSettings.from_entry(entry.data, entry.options)
+    except (KeyError, TypeError, ValueError) as err:
+        raise ConfigEntryError(f"Agent entry is incomplete ({err}); reconfigure it") from err
     client = make_client(settings.url, settings.timeout)
     try:
         models = await async_list_models(client, SETUP_TIMEOUT)

@@ -20,9 +20,7 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
 type Path = Literal["local_intent", "model", "confirmation", "question_guard", "none"]
-type Outcome = Literal[
-    "done", "answered", "confirmation_required", "cancelled", "refused", "error"
-]
+type Outcome = Literal["done", "answered", "confirmation_required", "cancelled", "refused", "error"]
 
 
 @dataclass(slots=True)
@@ -44,9 +42,7 @@ def fire_command_event(
     area_id: str | None = None
     area_name: str | None = None
     satellite_id: str | None = None
-    if user_input.device_id and (
-        device := dr.async_get(hass).async_get(user_input.device_id)
-    ):
+    if user_input.device_id and (device := dr.async_get(hass).async_get(user_input.device_id)):
         area_id = device.area_id
         if area_id and (area := ar.async_get(hass).async_get_area(area_id)):
             area_name = area.name

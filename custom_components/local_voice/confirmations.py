@@ -20,12 +20,45 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
 _YES: Final = frozenset(
-    {"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "confirm", "confirmed", "do it",
-     "yes please", "please do", "go ahead", "correct", "ja", "oui", "si", "sí", "da"}
+    {
+        "yes",
+        "yeah",
+        "yep",
+        "yup",
+        "sure",
+        "ok",
+        "okay",
+        "confirm",
+        "confirmed",
+        "do it",
+        "yes please",
+        "please do",
+        "go ahead",
+        "correct",
+        "ja",
+        "oui",
+        "si",
+        "sí",
+        "da",
+    }
 )
 _NO: Final = frozenset(
-    {"no", "nope", "nah", "cancel", "stop", "don't", "do not", "never mind", "nevermind",
-     "no thanks", "no thank you", "abort", "nein", "non"}
+    {
+        "no",
+        "nope",
+        "nah",
+        "cancel",
+        "stop",
+        "don't",
+        "do not",
+        "never mind",
+        "nevermind",
+        "no thanks",
+        "no thank you",
+        "abort",
+        "nein",
+        "non",
+    }
 )
 _CLEAN: Final = re.compile(r"[^\w\s']+")
 

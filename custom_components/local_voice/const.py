@@ -46,7 +46,13 @@ RISK_OPEN_GARAGE_GATE: Final = "open_garage_gates"
 RISK_DISARM: Final = "disarm_alarms"
 RISK_OPEN_ANY_COVER: Final = "open_any_cover"
 RISK_LOCK: Final = "lock_locks"
-RISK_KINDS: Final = (RISK_UNLOCK, RISK_OPEN_GARAGE_GATE, RISK_DISARM, RISK_OPEN_ANY_COVER, RISK_LOCK)
+RISK_KINDS: Final = (
+    RISK_UNLOCK,
+    RISK_OPEN_GARAGE_GATE,
+    RISK_DISARM,
+    RISK_OPEN_ANY_COVER,
+    RISK_LOCK,
+)
 DEFAULT_CONFIRM: Final = (RISK_UNLOCK, RISK_OPEN_GARAGE_GATE, RISK_DISARM)
 
 # Fired on HA's bus for every command the agent handled.

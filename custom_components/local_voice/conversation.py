@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from homeassistant.components import assist_pipeline, conversation
+from homeassistant.components.conversation.models import AbstractConversationAgent
 from homeassistant.const import MATCH_ALL
 from homeassistant.helpers import intent, llm
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
@@ -44,7 +45,7 @@ async def async_setup_entry(
     async_add_entities([LocalVoiceAgent(entry)])
 
 
-class LocalVoiceAgent(conversation.ConversationEntity, conversation.AbstractConversationAgent):
+class LocalVoiceAgent(conversation.ConversationEntity, AbstractConversationAgent):
     """Conversation agent backed by Ollama, with HA's intents as the fast path."""
 
     _attr_has_entity_name = True
@@ -94,12 +95,24 @@ class LocalVoiceAgent(conversation.ConversationEntity, conversation.AbstractConv
             reply = classify_reply(user_input.text)
             if reply is Reply.YES:
                 speech = await pending.execute()
-                record = CommandRecord("confirmation", "done", speech, [pending.name],
-                                       pending.targets, pending.used_model)
+                record = CommandRecord(
+                    "confirmation",
+                    "done",
+                    speech,
+                    [pending.name],
+                    pending.targets,
+                    pending.used_model,
+                )
                 return self._finish(user_input, chat_log, record)
             if reply is Reply.NO:
-                record = CommandRecord("confirmation", "cancelled", SPOKEN_CANCELLED,
-                                       [pending.name], pending.targets, pending.used_model)
+                record = CommandRecord(
+                    "confirmation",
+                    "cancelled",
+                    SPOKEN_CANCELLED,
+                    [pending.name],
+                    pending.targets,
+                    pending.used_model,
+                )
                 return self._finish(user_input, chat_log, record)
         if data.settings.prefer_local:
             local = await async_try_local(self.hass, user_input, data.settings.confirm)
@@ -125,20 +138,30 @@ class LocalVoiceAgent(conversation.ConversationEntity, conversation.AbstractConv
                 await async_run_confirmed(hass, user_input, name)
                 return report(hass, before)
 
-            return self._ask(user_input, chat_log, PendingAction(
-                question=f"Do you want me to {describe_action(verdict)}?",
-                name=name, targets=targets, execute=execute, used_model=False,
-            ), "local_intent")
+            return self._ask(
+                user_input,
+                chat_log,
+                PendingAction(
+                    question=f"Do you want me to {describe_action(verdict)}?",
+                    name=name,
+                    targets=targets,
+                    execute=execute,
+                    used_model=False,
+                ),
+                "local_intent",
+            )
         if local.kind is LocalKind.HELD_QUESTION:
             speech = describe_current(self.hass, targets) or "I did not change anything."
-            record = CommandRecord("question_guard", "answered", speech, [local.intent_name],
-                                   targets)
+            record = CommandRecord(
+                "question_guard", "answered", speech, [local.intent_name], targets
+            )
             return self._finish(user_input, chat_log, record)
         assert local.response is not None
         speech = local.response.speech.get("plain", {}).get("speech", "")
         failed = local.response.response_type is intent.IntentResponseType.ERROR
-        record = CommandRecord("local_intent", "error" if failed else "done", speech,
-                               [local.intent_name], targets)
+        record = CommandRecord(
+            "local_intent", "error" if failed else "done", speech, [local.intent_name], targets
+        )
         return self._finish(user_input, chat_log, record, local.response)
 
     async def _handle_with_model(
@@ -158,7 +181,10 @@ class LocalVoiceAgent(conversation.ConversationEntity, conversation.AbstractConv
         except conversation.ConverseError as err:
             return err.as_conversation_result()
         guard = ToolGuard(
-            self.hass, user_input.text, user_input.language, user_input.device_id,
+            self.hass,
+            user_input.text,
+            user_input.language,
+            user_input.device_id,
             settings.confirm,
         )
         if chat_log.llm_api is not None:
@@ -191,8 +217,14 @@ class LocalVoiceAgent(conversation.ConversationEntity, conversation.AbstractConv
         data = self.entry.runtime_data
         data.pending.put(chat_log.conversation_id, action)
         data.stats.confirmations_asked += 1
-        record = CommandRecord(path, "confirmation_required", action.question, [action.name],
-                               action.targets, action.used_model)
+        record = CommandRecord(
+            path,
+            "confirmation_required",
+            action.question,
+            [action.name],
+            action.targets,
+            action.used_model,
+        )
         return self._finish(user_input, chat_log, record)
 
     def _finish(
@@ -216,8 +248,7 @@ class LocalVoiceAgent(conversation.ConversationEntity, conversation.AbstractConv
             isinstance(last, conversation.AssistantContent) and last.content == record.response
         ):
             chat_log.async_add_assistant_content_without_tools(
-                conversation.AssistantContent(agent_id=user_input.agent_id,
-                                              content=record.response)
+                conversation.AssistantContent(agent_id=user_input.agent_id, content=record.response)
             )
         fire_command_event(self.hass, user_input, chat_log.conversation_id, record)
         return conversation.ConversationResult(

@@ -48,9 +48,9 @@ class LocalOutcome:
 
 def device_area_id(hass: HomeAssistant, device_id: str | None) -> str | None:
     """The area of the device that heard the sentence (HA prefers it for 'the lights')."""
-    if device_id and (device := dr.async_get(hass).async_get(device_id)):
-        if device.area_id and ar.async_get(hass).async_get_area(device.area_id):
-            return device.area_id
+    device = dr.async_get(hass).async_get(device_id) if device_id else None
+    if device and device.area_id and ar.async_get(hass).async_get_area(device.area_id):
+        return device.area_id
     return None
 
 
@@ -98,7 +98,9 @@ async def async_try_local(
         return LocalOutcome(kind=held[-1], intent_name=name, assessment=verdict)
     if response is None:
         return None
-    return LocalOutcome(kind=LocalKind.DONE, intent_name=name, assessment=verdict, response=response)
+    return LocalOutcome(
+        kind=LocalKind.DONE, intent_name=name, assessment=verdict, response=response
+    )
 
 
 async def async_run_confirmed(

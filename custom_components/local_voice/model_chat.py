@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import ollama
 from homeassistant.components import conversation
 from homeassistant.helpers import llm
-from voluptuous_openapi import convert
+from voluptuous_openapi import convert  # type: ignore[import-untyped]  # HA ships no stubs
 
 from .const import LOGGER, MAX_TOOL_ITERATIONS
 from .ollama_api import BAD_ANSWER_ERRORS, UNREACHABLE_ERRORS
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 SPOKEN_TIMEOUT = "Sorry, the language model did not answer in time."
 SPOKEN_UNREACHABLE = "Sorry, I can't reach the language model right now."
 SPOKEN_BROKEN = "Sorry, the language model sent an answer I could not read."
+SPOKEN_FAILING = "Sorry, the language model is not available right now."
 
 
 @dataclass(slots=True)
@@ -124,6 +125,8 @@ async def async_run_model(
         return _failed(guard, SPOKEN_TIMEOUT, "timeout")
     except UNREACHABLE_ERRORS as err:
         return _failed(guard, SPOKEN_UNREACHABLE, f"unreachable: {err}")
+    except ollama.ResponseError as err:
+        return _failed(guard, SPOKEN_FAILING, f"status {err.status_code}: {err.error}")
     except BAD_ANSWER_ERRORS as err:
         return _failed(guard, SPOKEN_BROKEN, f"bad answer: {type(err).__name__}: {err}")
     last = chat_log.content[-1]
@@ -131,7 +134,7 @@ async def async_run_model(
     return ModelOutcome(speech=_compose(guard, model_text, cap_hit), cap_hit=cap_hit)
 
 
-async def _tool_loop(
+async def _tool_loop(  # noqa: PLR0917
     entry_id: str,
     data: AgentRuntimeData,
     user_input: conversation.ConversationInput,

@@ -56,10 +56,10 @@ def make_client(url: str, timeout: float) -> ollama.AsyncClient:
     return ollama.AsyncClient(host=url, timeout=timeout, verify=get_default_context())
 
 
-async def async_list_models(client: ollama.AsyncClient, timeout: float) -> list[str]:
+async def async_list_models(client: ollama.AsyncClient, deadline_s: float) -> list[str]:
     """Names of the models the server has, sorted; raise our errors."""
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(deadline_s):
             response = await client.list()
     except UNREACHABLE_ERRORS as err:
         raise OllamaUnreachableError(str(err) or type(err).__name__) from err

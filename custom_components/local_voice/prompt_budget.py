@@ -47,9 +47,7 @@ def auto_num_ctx(prompt_tokens: int) -> int:
     return max(MIN_NUM_CTX, min(MAX_NUM_CTX, size))
 
 
-def choose_num_ctx(
-    hass: HomeAssistant, entry_id: str, configured: int, prompt_tokens: int
-) -> int:
+def choose_num_ctx(hass: HomeAssistant, entry_id: str, configured: int, prompt_tokens: int) -> int:
     """The context to request; raises or clears the 'prompt truncated' repair issue."""
     issue_id = f"prompt_truncated_{entry_id}"
     if configured <= 0:
@@ -77,7 +75,7 @@ def choose_num_ctx(
 async def async_estimate_home_prompt(hass: HomeAssistant, prompt: str | None = None) -> int:
     """Estimated tokens of the system prompt + Assist tools for the exposed entities now."""
     from homeassistant.helpers import llm  # noqa: PLC0415
-    from voluptuous_openapi import convert  # noqa: PLC0415
+    from voluptuous_openapi import convert  # type: ignore[import-untyped]  # noqa: PLC0415
 
     context = llm.LLMContext(
         platform=DOMAIN,

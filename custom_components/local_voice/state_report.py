@@ -23,7 +23,7 @@ def snapshot(hass: HomeAssistant, entity_ids: Iterable[str]) -> dict[str, str | 
 
 
 def _describe(state: State) -> str:
-    """'on', 'unlocked', 'set to 21 °C (heat)'..."""
+    """How a state reads aloud: 'on', 'unlocked', 'heat, set to 21 °C'."""
     if state.domain == "climate" and (target := state.attributes.get("temperature")) is not None:
         unit = state.attributes.get("temperature_unit") or ""
         return f"{state.state}, set to {target}{(' ' + unit) if unit else ''}"
@@ -38,7 +38,7 @@ def _describe(state: State) -> str:
 
 
 def report(hass: HomeAssistant, before: Mapping[str, str | None]) -> str:
-    """One sentence per entity: 'Kitchen Light is now on.' / 'Front Door is still locked.'"""
+    """One sentence per entity, such as 'Kitchen Light is now on.'."""
     sentences: list[str] = []
     for entity_id, old in before.items():
         state = hass.states.get(entity_id)

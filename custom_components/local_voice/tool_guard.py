@@ -54,7 +54,9 @@ def repair_arguments(arguments: Any) -> dict[str, Any]:
 def describe_action(assessment: Assessment) -> str:
     """'unlock Front Door', 'open Garage Door and Gate'."""
     verbs = {"unlock": "unlock", "open": "open", "lock": "lock", "alarm_disarm": "disarm"}
-    parts = [f"{verbs.get(e.action, e.action.replace('_', ' '))} {e.name}" for e in assessment.risky]
+    parts = [
+        f"{verbs.get(e.action, e.action.replace('_', ' '))} {e.name}" for e in assessment.risky
+    ]
     return " and ".join(parts)
 
 
@@ -83,7 +85,9 @@ class ToolGuard:
         """True when at least one state-changing call ran."""
         return bool(self.before)
 
-    async def async_call(self, api: GuardedAPIInstance, tool_input: llm.ToolInput) -> JsonObjectType:
+    async def async_call(
+        self, api: GuardedAPIInstance, tool_input: llm.ToolInput
+    ) -> JsonObjectType:
         """Check one call, then run it, hold it, or refuse it."""
         self.calls += 1
         tool_input.tool_args = repair_arguments(tool_input.tool_args)
@@ -122,7 +126,9 @@ class ToolGuard:
         self.before.update({k: v for k, v in before.items() if k not in self.before})
         return result
 
-    def _hold(self, api: GuardedAPIInstance, tool_input: llm.ToolInput, verdict: Assessment) -> None:
+    def _hold(
+        self, api: GuardedAPIInstance, tool_input: llm.ToolInput, verdict: Assessment
+    ) -> None:
         if self.held is not None:
             return
         hass = self.hass

@@ -35,3 +35,114 @@ async def test_model_tool_call_changes_state_and_reports_real_state(
     assert demo_home.states.get("light.desk_lamp").state == "on"
     assert len(fake_ollama.chat_requests) == 2
     assert speech(result) == "Desk Lamp is now on."
+
+
+async def test_local_question_changes_nothing(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    before = {s.entity_id: s.state for s in demo_home.states.async_all()}
+    result = await say(demo_home, agent_entry, "is the kitchen light on")
+    after = {s.entity_id: s.state for s in demo_home.states.async_all()}
+    assert {k: v for k, v in after.items() if not k.startswith("conversation.")} == {
+        k: v for k, v in before.items() if not k.startswith("conversation.")
+    }
+    assert "no" in speech(result).lower() or "off" in speech(result).lower()
+    assert fake_ollama.chat_requests == []
+
+
+async def test_model_question_cannot_act(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    # A confused model tries to switch on the light the user only asked about.
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Coffee Maker")]),
+        ScriptedTurn(text="The coffee maker is off."),
+    )
+    result = await say(demo_home, agent_entry, "would the coffee maker be ready?")
+    assert demo_home.states.get("switch.coffee_maker").state == "off"
+    assert speech(result) == "The coffee maker is off."
+    tool_message = fake_ollama.chat_requests[1]["messages"][-1]
+    assert tool_message["role"] == "tool"
+    assert "question" in tool_message["content"]
+
+
+async def test_local_unlock_needs_yes_in_next_turn(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    first = await say(demo_home, agent_entry, "unlock the front door")
+    assert demo_home.states.get("lock.front_door").state == "locked"
+    assert speech(first) == "Do you want me to unlock Front Door?"
+    assert first.continue_conversation
+    second = await say(demo_home, agent_entry, "yes", first.conversation_id)
+    assert demo_home.states.get("lock.front_door").state == "unlocked"
+    assert speech(second) == "Front Door is now unlocked."
+    assert fake_ollama.chat_requests == []
+
+
+async def test_no_cancels_and_yes_in_another_conversation_does_nothing(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+) -> None:
+    first = await say(demo_home, agent_entry, "unlock the front door")
+    other = await say(demo_home, agent_entry, "yes", "some-other-conversation")
+    assert demo_home.states.get("lock.front_door").state == "locked"
+    assert "unlocked" not in speech(other)
+    second = await say(demo_home, agent_entry, "no", first.conversation_id)
+    assert speech(second) == "OK, I won't do that."
+    third = await say(demo_home, agent_entry, "yes", first.conversation_id)
+    assert demo_home.states.get("lock.front_door").state == "locked"
+    assert "unlocked" not in speech(third)
+
+
+async def test_garage_door_asks_first(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+) -> None:
+    first = await say(demo_home, agent_entry, "open the garage door")
+    assert demo_home.states.get("cover.garage_door").state == "closed"
+    assert speech(first) == "Do you want me to open Garage Door?"
+    second = await say(demo_home, agent_entry, "yes please", first.conversation_id)
+    assert demo_home.states.get("cover.garage_door").state in {"open", "opening"}
+    assert speech(second).startswith("Garage Door is now")
+
+
+async def test_model_unlock_needs_confirmation_too(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOff", name="Front Door", domain=["lock"])]),
+    )
+    first = await say(demo_home, agent_entry, "let the plumber in through the front")
+    assert demo_home.states.get("lock.front_door").state == "locked"
+    assert speech(first) == "Do you want me to unlock Front Door?"
+    second = await say(demo_home, agent_entry, "yes", first.conversation_id)
+    assert demo_home.states.get("lock.front_door").state == "unlocked"
+    assert speech(second) == "Front Door is now unlocked."
+    assert len(fake_ollama.chat_requests) == 1  # the "yes" never reached the model
+
+
+async def test_unexposed_basement_light_never_changes(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Basement Light")]),
+        ScriptedTurn(text="Done, the basement light is on."),
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOn", entity_id="light.basement")]),
+        ScriptedTurn(text="Done."),
+    )
+    result = await say(demo_home, agent_entry, "turn on the basement light")
+    assert demo_home.states.get("light.basement").state == "off"
+    assert "not exposed" in speech(result)
+    result = await say(demo_home, agent_entry, "switch light.basement on")
+    assert demo_home.states.get("light.basement").state == "off"
+    assert "not exposed" in speech(result)
+
+
+async def test_unknown_tool_is_refused_with_explanation(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("HassSelfDestruct", name="House")]),
+        ScriptedTurn(text="Done."),
+    )
+    result = await say(demo_home, agent_entry, "launch the rockets")
+    assert "HassSelfDestruct" in speech(result)
+    assert "Done" not in speech(result)
