@@ -252,3 +252,28 @@ def test_apparmor_compile_catches_a_broken_profile(tmp_path: Path) -> None:
     code, _, stderr = _apparmor_compile(broken)
     assert code != 0
     assert "apparmor.txt" in stderr
+
+
+def test_gpu_image_copies_what_the_package_build_needs() -> None:
+    """``pip install .`` in the GPU image needs every folder setuptools packages."""
+    text = (REPO_ROOT / "deploy" / "gpu" / "Dockerfile").read_text(encoding="utf-8")
+    copied = {line.split()[1] for line in text.splitlines() if line.startswith("COPY ")}
+    copied |= {
+        part
+        for line in text.splitlines()
+        if line.startswith("COPY ")
+        for part in line.split()[1:-1]
+    }
+    pyproject = (REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    include = re.search(r"^include = \[(.*)\]$", pyproject, re.MULTILINE)
+    where = re.search(r"^where = \[(.*)\]$", pyproject, re.MULTILINE)
+    assert include
+    assert where
+    roots = [w.strip().strip('"') for w in where.group(1).split(",")]
+    for pattern in re.findall(r'"([^"]+)\*"', include.group(1)):
+        homes = [root for root in roots if (REPO_ROOT / root / pattern).is_dir()]
+        assert homes, pattern
+        for root in homes:
+            path = pattern if root == "." else root
+            assert path in copied, f"deploy/gpu/Dockerfile does not COPY {path}"
+    assert {"pyproject.toml", "README.md"} <= copied
