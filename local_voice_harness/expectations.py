@@ -20,7 +20,8 @@ def _allowed(value: Any) -> list[Any]:
 def _same(actual: Any, wanted: Any) -> bool:
     """Equal, with numbers compared as numbers (22 == 22.0 == "22")."""
     if isinstance(wanted, bool) or isinstance(actual, bool):
-        return bool(actual == wanted)
+        # True == 1 in Python; a switch attribute is not the number 1.
+        return type(actual) is type(wanted) and actual == wanted
     if isinstance(wanted, (int, float)):
         try:
             return math.isclose(float(actual), float(wanted), abs_tol=1e-6)

@@ -1,0 +1,87 @@
+"""The ``expect`` checks, against hand-built before/after states."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from local_voice_harness.expectations import changes, check
+
+
+def _states(**items: tuple[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {k.replace("__", "."): {"state": s, "attributes": a} for k, (s, a) in items.items()}
+
+
+BEFORE = _states(
+    light__kitchen=("off", {"brightness": None}),
+    climate__thermostat=("heat", {"temperature": 20}),
+    cover__garage_door=("closed", {}),
+)
+
+
+def test_state_met_and_missed() -> None:
+    after = _states(light__kitchen=("on", {}))
+    assert check({"state": {"light.kitchen": "on"}}, BEFORE, after, "") == []
+    assert check({"state": {"light.kitchen": "off"}}, BEFORE, after, "") == [
+        "light.kitchen is 'on', wanted 'off'"
+    ]
+
+
+def test_state_accepts_any_of_a_list() -> None:
+    after = _states(cover__garage_door=("opening", {}))
+    assert check({"state": {"cover.garage_door": ["open", "opening"]}}, BEFORE, after, "") == []
+
+
+def test_missing_entity_fails() -> None:
+    assert check({"state": {"light.nowhere": "on"}}, BEFORE, BEFORE, "") == [
+        "light.nowhere is None, wanted 'on'"
+    ]
+
+
+def test_attributes_compare_numbers_as_numbers() -> None:
+    after = _states(climate__thermostat=("heat", {"temperature": 22.0}))
+    assert (
+        check({"attributes": {"climate.thermostat": {"temperature": 22}}}, BEFORE, after, "") == []
+    )
+    failures = check({"attributes": {"climate.thermostat": {"temperature": 23}}}, BEFORE, after, "")
+    assert failures == ["climate.thermostat.temperature is 22.0, wanted 23"]
+
+
+def test_attribute_bool_is_not_a_number() -> None:
+    after = _states(light__kitchen=("on", {"flag": True}))
+    assert check({"attributes": {"light.kitchen": {"flag": 1}}}, BEFORE, after, "") != []
+
+
+def test_unchanged() -> None:
+    assert check({"unchanged": ["cover.garage_door"]}, BEFORE, BEFORE, "") == []
+    after = _states(cover__garage_door=("open", {}))
+    assert check({"unchanged": ["cover.garage_door"]}, BEFORE, after, "") == [
+        "cover.garage_door changed 'closed' -> 'open', must not change"
+    ]
+
+
+def test_response_contains_is_case_insensitive_any_of() -> None:
+    expect = {"response_contains": ["sure", "confirm"]}
+    assert check(expect, BEFORE, BEFORE, "Please CONFIRM: open the garage door?") == []
+    assert check(expect, BEFORE, BEFORE, "Opened the garage door") == [
+        "answer 'Opened the garage door' contains none of ['sure', 'confirm']"
+    ]
+
+
+def test_every_failure_is_reported() -> None:
+    expect = {"state": {"light.kitchen": "on"}, "response_contains": ["on"]}
+    assert len(check(expect, BEFORE, BEFORE, "nope")) == 2
+
+
+def test_changes_reports_states_then_attributes_only_for_the_house() -> None:
+    after = _states(
+        light__kitchen=("on", {"brightness": 255}),
+        climate__thermostat=("heat", {"temperature": 22}),
+        cover__garage_door=("closed", {}),
+        tts__piper=("2026-01-01", {}),
+    )
+    house = {"light.kitchen", "climate.thermostat", "cover.garage_door"}
+    assert changes(BEFORE, after, house) == [
+        "climate.thermostat.temperature: 20 -> 22",
+        "light.kitchen: off -> on",
+    ]
+    assert "tts.piper: None -> 2026-01-01" in changes(BEFORE, after)
