@@ -135,7 +135,7 @@ async def main(argv: list[str] | None = None) -> None:
     try:
         await serve(args, partial(TtsSession, service=service), metrics)
     finally:
-        synthesizer.close()
+        await synthesizer.close()
 
 
 def run() -> None:

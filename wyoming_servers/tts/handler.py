@@ -94,7 +94,9 @@ class _Stream:
 
     request: VoiceRequest
     sentences: SentenceStream
+    ticket: int
     chars: int = 0
+    spoken: int = 0
     started: float = 0.0
     audio_started: bool = False
 
@@ -136,8 +138,9 @@ class TtsSession(EventSession):
         request = resolve_request(data, self.service.catalogue, self.service.defaults)
         self._first_audio_at = None
         await self._audio_start(request)
-        for sentence in split_sentences(text):
-            await self._speak(request, sentence, started)
+        ticket = self.service.synthesizer.ticket()
+        for index, sentence in enumerate(split_sentences(text)):
+            await self._speak(request, sentence, started, ticket=ticket, first=index == 0)
         await self.write_event(AudioStop().event())
         self.metrics.latency("total", time.perf_counter() - started)
 
@@ -146,7 +149,12 @@ class TtsSession(EventSession):
             raise SessionStateError("synthesize-start inside a stream")
         self.metrics.request("synthesize-stream")
         request = resolve_request(data, self.service.catalogue, self.service.defaults)
-        self._stream = _Stream(request, SentenceStream(), started=time.perf_counter())
+        self._stream = _Stream(
+            request,
+            SentenceStream(),
+            ticket=self.service.synthesizer.ticket(),
+            started=time.perf_counter(),
+        )
         self._first_audio_at = None
 
     async def _stream_chunk(self, data: dict[str, Any]) -> None:
@@ -176,7 +184,14 @@ class TtsSession(EventSession):
         if not stream.audio_started:
             await self._audio_start(stream.request)
             stream.audio_started = True
-        await self._speak(stream.request, sentence, stream.started)
+        await self._speak(
+            stream.request,
+            sentence,
+            stream.started,
+            ticket=stream.ticket,
+            first=stream.spoken == 0,
+        )
+        stream.spoken += 1
 
     async def _audio_start(self, request: VoiceRequest) -> None:
         await self.write_event(
@@ -185,9 +200,13 @@ class TtsSession(EventSession):
             ).event()
         )
 
-    async def _speak(self, request: VoiceRequest, sentence: str, started: float) -> None:
+    async def _speak(
+        self, request: VoiceRequest, sentence: str, started: float, *, ticket: int, first: bool
+    ) -> None:
         """Synthesize one sentence (or take it from the cache) and send it in chunks."""
-        audio = await self.service.synthesizer.sentence(request, sentence)
+        audio = await self.service.synthesizer.sentence(
+            request, sentence, ticket=ticket, first=first
+        )
         rate = request.voice.sample_rate
         step = SAMPLES_PER_CHUNK * SAMPLE_WIDTH * CHANNELS
         pcm = audio.pcm

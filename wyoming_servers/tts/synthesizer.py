@@ -2,20 +2,22 @@
 
 wyoming-piper holds one global lock around synthesis, so a second client
 waits for the first one's whole answer. Here the unit of work is one
-sentence and a pool of worker threads runs them: onnxruntime's
-``InferenceSession.run`` is thread-safe, so all workers share one loaded
-voice. Because each session submits its next sentence only when the
-previous one is done, the pool's FIFO interleaves clients sentence by
-sentence and everyone's first sentence is served early.
+sentence, and a small pool of worker threads runs sentences from every
+client: onnxruntime's ``InferenceSession.run`` is thread-safe, so all
+workers share one loaded voice. Sentences wait in a priority queue: every
+request's first sentence goes before anybody's later sentences (everyone
+hears something early), and later sentences go in order of request arrival
+(early requests also finish early, as under FIFO).
 
-Two more shortcuts: a byte-bounded cache of finished sentences, and
-coalescing, so two clients asking for the same uncached sentence at the
-same moment share one model run.
+Two shortcuts: a byte-bounded cache of finished sentences, and coalescing,
+so clients asking for the same uncached sentence at once share one run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -82,6 +84,9 @@ def _run_piper(request: VoiceRequest, sentence: str) -> bytes:
     )
 
 
+type _Job = tuple[int, int, int, VoiceRequest, str, asyncio.Future[bytes]]
+
+
 class Synthesizer:
     """Turns sentences into PCM with a shared worker pool, cache and coalescing."""
 
@@ -90,27 +95,65 @@ class Synthesizer:
         self.workers = workers or default_workers()
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="piper")
         self._in_flight: dict[CacheKey, asyncio.Future[bytes]] = {}
+        self._queue: asyncio.PriorityQueue[_Job] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._tickets = itertools.count()
+        self._order = itertools.count()
 
-    async def sentence(self, request: VoiceRequest, sentence: str) -> SentenceAudio:
+    def ticket(self) -> int:
+        """A request's place in line (taken once per request, at its start)."""
+        return next(self._tickets)
+
+    async def sentence(
+        self, request: VoiceRequest, sentence: str, *, ticket: int, first: bool
+    ) -> SentenceAudio:
         """PCM for one sentence: from the cache, a run already under way, or a new run."""
         key = request.key(sentence)
         if (pcm := self.cache.get(key)) is not None:
             return SentenceAudio(pcm, cached=True)
-        if (running := self._in_flight.get(key)) is not None:
-            return SentenceAudio(await asyncio.shield(running), cached=False)
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._pool, _run_piper, request, sentence)
-        self._in_flight[key] = future
+        future = self._in_flight.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._in_flight[key] = future
+            future.add_done_callback(lambda _: self._in_flight.pop(key, None))
+            self._workers_queue().put_nowait(
+                (0 if first else 1, ticket, next(self._order), request, sentence, future)
+            )
         try:
             pcm = await asyncio.shield(future)
         except Exception as err:
-            _LOGGER.exception("synthesis failed for a %d-character sentence", len(sentence))
             raise InferenceError("synthesis failed") from err
-        finally:
-            self._in_flight.pop(key, None)
         self.cache.put(key, pcm)
         return SentenceAudio(pcm, cached=False)
 
-    def close(self) -> None:
-        """Stop the workers (waits for runs under way)."""
+    def _workers_queue(self) -> asyncio.PriorityQueue[_Job]:
+        if self._queue is None:
+            self._queue = asyncio.PriorityQueue()
+            self._tasks = [
+                asyncio.create_task(self._work(self._queue), name=f"piper worker {i}")
+                for i in range(self.workers)
+            ]
+        return self._queue
+
+    async def _work(self, queue: asyncio.PriorityQueue[_Job]) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            *_, request, sentence, future = await queue.get()
+            try:
+                pcm = await loop.run_in_executor(self._pool, _run_piper, request, sentence)
+            except Exception as err:
+                _LOGGER.exception("synthesis failed for a %d-character sentence", len(sentence))
+                if not future.done():
+                    future.set_exception(err)
+            else:
+                if not future.done():
+                    future.set_result(pcm)
+
+    async def close(self) -> None:
+        """Stop the workers and the threads."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         self._pool.shutdown(wait=True, cancel_futures=True)
