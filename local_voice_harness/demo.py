@@ -92,10 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_HARNESS_BROKEN
     outcomes = result.outcomes
     doc = report.results_json(outcomes, config_of(args))
-    doc["stack"] = {
-        "startup_s": round(result.info.startup_s, 1) if result.info else None,
-        "agent": result.info.agent_note if result.info else "",
-    }
+    doc["stack"] = report.stack_json(result.info)
     (out / "results.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     if outcomes:
         report.latency_chart(outcomes, out / "latency.png", "Local Voice demo: latency per command")

@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
     error = ""
     outcomes: list[report.CommandOutcome] = []
+    info = None
     try:
         result = asyncio.run(
             run_session(
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                 on_result=show,
             )
         )
-        outcomes = result.outcomes
+        outcomes, info = result.outcomes, result.info
     except KeyboardInterrupt:
         sys.stderr.write("local-voice-eval: interrupted; everything was stopped\n")
         return 130
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         doc = report.results_json(outcomes, config_of(args), error)
+        doc["stack"] = report.stack_json(info)
         args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return EXIT_HARNESS_BROKEN if error else 0
 

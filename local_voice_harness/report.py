@@ -10,6 +10,7 @@ import math
 import shutil
 import statistics
 import subprocess
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Final
 
 __all__ = ["CommandOutcome", "latency_chart", "latency_summary", "line", "results_json"]
@@ -20,6 +21,7 @@ from .turn import write_wav
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .stack import StackInfo
     from .turn import TurnResult
 
 STAGES: Final = (
@@ -138,6 +140,18 @@ def latency_chart(outcomes: list[CommandOutcome], path: Path, title: str) -> Pat
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def stack_json(info: StackInfo | None) -> dict[str, Any]:
+    """What ran: engines, the agent (and its stand-in LLM), PIDs, start-up time."""
+    if info is None:
+        return {}
+    return {
+        "startup_s": round(info.startup_s, 1),
+        "agent": info.agent_note,
+        "engines": asdict(info.engines) if info.engines else None,
+        "pids": info.pids,
+    }
 
 
 def results_json(

@@ -1,0 +1,103 @@
+"""End to end: ``local-voice-eval`` on three dev commands through the whole real stack.
+
+Real mosquitto, our real ASR/TTS servers with the bundled models, a real
+headless HA process configured through its APIs, the local_voice agent (with
+the scripted stand-in LLM; HA's local intents do the device control). Then
+every process the run started must be gone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from local_voice_harness import paths
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from local_voice_harness.commands import SpokenCommand
+
+pytestmark = pytest.mark.slow
+
+PICKED = ("cmd01.wav", "cmd02.wav", "cmd03.wav")  # light on, light off, switch on
+
+
+def _command_set(tmp_path: Path, dev_commands: list[SpokenCommand]) -> Path:
+    folder = tmp_path / "commands"
+    folder.mkdir()
+    lines = []
+    for command in dev_commands:
+        if command.audio.name in PICKED:
+            (folder / command.audio.name).symlink_to(command.audio)
+            lines.append(
+                json.dumps(
+                    {"audio": command.audio.name, "text": command.text, "expect": command.expect}
+                )
+            )
+    (folder / "commands.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_eval_runs_dev_commands_through_the_full_stack(
+    tmp_path: Path, dev_commands: list[SpokenCommand]
+) -> None:
+    folder = _command_set(tmp_path, dev_commands)
+    out = tmp_path / "eval.json"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "local_voice_harness.eval",
+            "--commands",
+            str(folder),
+            "--json",
+            str(out),
+            "--fast",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=150,
+        cwd=paths.REPO_ROOT,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-4000:]
+    assert "commands: 3/3 succeeded" in done.stdout, done.stdout + done.stderr[-4000:]
+    assert done.stdout.count("[ok  ]") == 3
+
+    doc = json.loads(out.read_text())
+    assert doc["summary"] == {**doc["summary"], "succeeded": 3, "total": 3}
+    assert doc["harness_error"] == ""
+    assert doc["stack"]["engines"]["stt"].startswith("stt.local_voice")
+    assert "SCRIPTED STAND-IN" in doc["stack"]["agent"]
+    by_audio = {c["audio"]: c for c in doc["commands"]}
+    assert by_audio["cmd01.wav"]["changes"] == ["light.kitchen: off -> on"]
+    assert by_audio["cmd02.wav"]["states_after"]["light.bedroom"]["state"] == "off"
+    for command in doc["commands"]:
+        assert command["transcript"].strip()
+        assert command["answer"].strip()
+        timings = command["timings_ms"]
+        stt = timings["speech_end_to_transcript_ms"]
+        intent = timings["speech_end_to_intent_ms"]
+        audio = timings["speech_end_to_first_audio_ms"]
+        assert 0 < stt <= intent <= audio < 30_000, timings
+
+    # Nothing the run started is still running.
+    pids = doc["stack"]["pids"]
+    assert set(pids) >= {"mosquitto", "asr", "tts", "fake_ollama", "home_assistant"}
+    assert [name for name, pid in pids.items() if _alive(pid)] == []
