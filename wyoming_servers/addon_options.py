@@ -238,11 +238,13 @@ def _allow_args(options: AddonOptions) -> list[str]:
     return [arg for network in options.allow for arg in ("--allow", network)]
 
 
-def asr_argv(options: AddonOptions, vocabulary_file: Path | None = None) -> list[str]:
+def asr_argv(
+    options: AddonOptions, vocabulary_file: Path | None = None, *, port: int = ASR_PORT
+) -> list[str]:
     """Arguments for ``local-voice-asr``; the vocabulary goes into ``vocabulary_file``."""
     argv = [
         "--uri",
-        f"tcp://0.0.0.0:{ASR_PORT}",
+        f"tcp://0.0.0.0:{port}",
         "--model",
         options.stt_model,
         "--beam-size",
@@ -263,11 +265,13 @@ def asr_argv(options: AddonOptions, vocabulary_file: Path | None = None) -> list
     return argv + _allow_args(options)
 
 
-def tts_argv(options: AddonOptions, voices_dir: Path | None = None) -> list[str]:
+def tts_argv(
+    options: AddonOptions, voices_dir: Path | None = None, *, port: int = TTS_PORT
+) -> list[str]:
     """Arguments for ``local-voice-tts``; ``voices_dir`` is passed when it exists."""
     argv = [
         "--uri",
-        f"tcp://0.0.0.0:{TTS_PORT}",
+        f"tcp://0.0.0.0:{port}",
         "--voice",
         options.voice,
         "--length-scale",
@@ -291,13 +295,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("options_file", type=Path)
     parser.add_argument("--vocabulary-file", type=Path, default=None)
     parser.add_argument("--voices-dir", type=Path, default=None)
+    parser.add_argument(
+        "--port", type=int, default=None, help="listen port (default: the add-on's fixed port)"
+    )
     args = parser.parse_args(argv)
     try:
         options = load_options(args.options_file)
         if args.server == "asr":
-            out = asr_argv(options, args.vocabulary_file)
+            out = asr_argv(options, args.vocabulary_file, port=args.port or ASR_PORT)
         else:
-            out = tts_argv(options, args.voices_dir)
+            out = tts_argv(options, args.voices_dir, port=args.port or TTS_PORT)
     except AddonOptionError as err:
         sys.stderr.write(f"local-voice add-on: {err}\n")
         return 2

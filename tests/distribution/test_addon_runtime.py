@@ -11,53 +11,24 @@ fed to Home Assistant's own ``wyoming`` discovery flow.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from aiohttp import web
+from addon_stand_ins import LIB, VENV_BIN, addon_defaults, run_python, supervisor, wyoming_server
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
-from wyoming.event import async_read_event, async_write_event
-from wyoming.info import AsrModel, AsrProgram, Attribution, Describe, Info
 
 from local_voice_harness.paths import REPO_ROOT
 from wyoming_servers import addon_options
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
     from pathlib import Path
 
     from homeassistant.core import HomeAssistant
-
-LIB = REPO_ROOT / "addon" / "rootfs" / "usr" / "local" / "lib" / "local_voice_addon"
-VENV_BIN = REPO_ROOT / ".venv" / "bin"
-INFO = Info(
-    asr=[
-        AsrProgram(
-            name="local-voice-asr",
-            description="stand-in",
-            attribution=Attribution(name="test", url="https://example.invalid"),
-            installed=True,
-            version="0.1.0",
-            models=[
-                AsrModel(
-                    name="tiny.en",
-                    description="tiny.en",
-                    attribution=Attribution(name="test", url="https://example.invalid"),
-                    installed=True,
-                    version="1",
-                    languages=["en"],
-                )
-            ],
-        )
-    ]
-)
 
 
 # --- start-server.sh ---------------------------------------------------------
@@ -94,16 +65,8 @@ def _start_server(tmp_path: Path, server: str, options: dict[str, Any]) -> tuple
     return done.returncode, done.stderr, record
 
 
-def _defaults() -> dict[str, Any]:
-    import yaml
-
-    config = yaml.safe_load((REPO_ROOT / "addon" / "config.yaml").read_text(encoding="utf-8"))
-    options: dict[str, Any] = config["options"]
-    return options
-
-
 def test_start_server_execs_asr_with_the_checked_arguments(tmp_path: Path) -> None:
-    options = {**_defaults(), "vocabulary": ["desk lamp", "office fan"], "debug": True}
+    options = {**addon_defaults(), "vocabulary": ["desk lamp", "office fan"], "debug": True}
     code, stderr, record = _start_server(tmp_path, "asr", options)
     assert code == 0, stderr
     vocab = tmp_path / "run" / "vocabulary.txt"
@@ -115,7 +78,7 @@ def test_start_server_execs_asr_with_the_checked_arguments(tmp_path: Path) -> No
 
 def test_start_server_execs_tts_with_voices_dir(tmp_path: Path) -> None:
     (tmp_path / "voices").mkdir()
-    options = {**_defaults(), "speaker": 2, "length_scale": 0.9}
+    options = {**addon_defaults(), "speaker": 2, "length_scale": 0.9}
     code, stderr, record = _start_server(tmp_path, "tts", options)
     assert code == 0, stderr
     argv = json.loads(record.read_text())
@@ -124,7 +87,9 @@ def test_start_server_execs_tts_with_voices_dir(tmp_path: Path) -> None:
 
 
 def test_start_server_refuses_bad_options_and_names_them(tmp_path: Path) -> None:
-    code, stderr, record = _start_server(tmp_path, "asr", {**_defaults(), "allow": ["everyone"]})
+    code, stderr, record = _start_server(
+        tmp_path, "asr", {**addon_defaults(), "allow": ["everyone"]}
+    )
     assert code == 78
     assert "option 'allow': 'everyone' is not a network in CIDR form" in stderr
     assert "not starting local-voice-asr" in stderr
@@ -132,7 +97,7 @@ def test_start_server_refuses_bad_options_and_names_them(tmp_path: Path) -> None
 
 
 def test_start_server_unknown_server(tmp_path: Path) -> None:
-    code, stderr, _ = _start_server(tmp_path, "llm", _defaults())
+    code, stderr, _ = _start_server(tmp_path, "llm", addon_defaults())
     assert code == 64
     assert "unknown server 'llm'" in stderr
 
@@ -179,89 +144,17 @@ def test_finish_propagates_failures(  # noqa: PLR0917  # one parameter per table
 # --- describe and discovery --------------------------------------------------
 
 
-@asynccontextmanager
-async def wyoming_server(mode: str = "info") -> AsyncIterator[int]:
-    """A loopback server: real Wyoming ``info`` answers, or silence, or garbage."""
-
-    tasks: set[asyncio.Task[Any]] = set()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if (task := asyncio.current_task()) is not None:
-            tasks.add(task)
-        try:
-            while (event := await async_read_event(reader)) is not None:
-                if Describe.is_type(event.type):
-                    if mode == "info":
-                        await async_write_event(INFO.event(), writer)
-                    elif mode == "garbage":
-                        writer.write(b"HTTP/1.1 400 Bad Request\r\n\r\n")
-                        await writer.drain()
-                    else:
-                        await asyncio.sleep(30)
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1]
-    finally:
-        server.close()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await server.wait_closed()
-
-
-async def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    _, stderr = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode is not None
-    return proc.returncode, stderr.decode()
-
-
 async def test_describe_health_check(socket_enabled: Any) -> None:
     script = str(LIB / "wyoming_describe.py")
     async with wyoming_server() as good, wyoming_server("garbage") as bad:
-        assert await _run(script, str(good)) == (0, "")
-        code, stderr = await _run(script, str(good), str(bad))
+        assert await run_python(script, str(good)) == (0, "")
+        code, stderr = await run_python(script, str(good), str(bad))
         assert code == 1
         assert f"127.0.0.1:{bad} failed" in stderr
     async with wyoming_server("silent") as silent:
-        code, stderr = await _run(script, "--timeout", "0.5", str(silent))
+        code, stderr = await run_python(script, "--timeout", "0.5", str(silent))
         assert code == 1
         assert "timed out" in stderr
-
-
-@asynccontextmanager
-async def supervisor(token: str) -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
-    """The Supervisor's ``POST /discovery`` as its API answers it."""
-    received: list[dict[str, Any]] = []
-
-    async def discovery(request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != f"Bearer {token}":
-            return web.json_response({"result": "error", "message": "Unauthorized"}, status=401)
-        body = await request.json()
-        received.append(body)
-        uuid = f"{len(received):032x}"
-        return web.json_response({"result": "ok", "data": {"uuid": uuid}})
-
-    app = web.Application()
-    app.router.add_post("/discovery", discovery)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}", received
-    finally:
-        await runner.cleanup()
 
 
 async def test_announce_then_home_assistant_discovers(
@@ -278,7 +171,7 @@ async def test_announce_then_home_assistant_discovers(
             "LOCAL_VOICE_SUPERVISOR_URL": url,
             "LOCAL_VOICE_ANNOUNCE_HOST": "127.0.0.1",
         }
-        code, stderr = await _run(
+        code, stderr = await run_python(
             str(LIB / "announce.py"), "--wait", "5", str(asr_port), str(tts_port), env=env
         )
         assert code == 0, stderr
@@ -312,15 +205,17 @@ async def test_announce_fails_loudly(socket_enabled: Any) -> None:
         base = {**os.environ, "LOCAL_VOICE_SUPERVISOR_URL": url}
         base.pop("SUPERVISOR_TOKEN", None)
         script = str(LIB / "announce.py")
-        code, stderr = await _run(script, str(port), env=base)
+        code, stderr = await run_python(script, str(port), env=base)
         assert (code, "SUPERVISOR_TOKEN is not set" in stderr) == (1, True)
-        code, stderr = await _run(script, str(port), env={**base, "SUPERVISOR_TOKEN": "wrong"})
+        code, stderr = await run_python(
+            script, str(port), env={**base, "SUPERVISOR_TOKEN": "wrong"}
+        )
         assert code == 1
         assert "401" in stderr
         assert "wrong" not in stderr
         assert received == []
     async with wyoming_server("silent") as silent:
         env = {**base, "SUPERVISOR_TOKEN": "right"}
-        code, stderr = await _run(script, "--wait", "0.5", str(silent), env=env)
+        code, stderr = await run_python(script, "--wait", "0.5", str(silent), env=env)
         assert code == 1
         assert "did not answer describe" in stderr

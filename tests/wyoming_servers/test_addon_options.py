@@ -218,3 +218,12 @@ def test_cli_unreadable_options_file(tmp_path: Path, content: str | None, why: s
     done = _cli("asr", str(options_file))
     assert done.returncode == 2
     assert why in done.stderr
+
+
+def test_cli_port_override(tmp_path: Path) -> None:
+    options_file = tmp_path / "options.json"
+    options_file.write_text(json.dumps(ADDON_DEFAULTS), encoding="utf-8")
+    done = _cli("tts", str(options_file), "--port", "12345")
+    assert done.returncode == 0, done.stderr
+    argv = done.stdout.splitlines()
+    assert argv[argv.index("--uri") + 1] == "tcp://0.0.0.0:12345"

@@ -2,7 +2,8 @@
 # Start one server (asr or tts) from the add-on options. The options are
 # checked by wyoming_servers.addon_options; a bad one stops the service with a
 # line naming it (the add-on log shows it) and finish.sh halts the add-on.
-# Paths can be overridden for tests: LOCAL_VOICE_OPTIONS, LOCAL_VOICE_RUN_DIR.
+# Paths can be overridden for tests: LOCAL_VOICE_OPTIONS, LOCAL_VOICE_RUN_DIR,
+# LOCAL_VOICE_VOICES_DIR, and LOCAL_VOICE_PORT (else the add-on's fixed port).
 set -euo pipefail
 
 server="${1:?usage: start-server.sh asr|tts}"
@@ -19,11 +20,16 @@ case "$server" in
     ;;
 esac
 
+port_args=()
+if [[ -n "${LOCAL_VOICE_PORT:-}" ]]; then
+  port_args=(--port "$LOCAL_VOICE_PORT")
+fi
+
 mkdir -p "$run_dir"
 args_file="$run_dir/$server.args"
 if ! python3 -m wyoming_servers.addon_options "$server" "$options" \
   --vocabulary-file "$run_dir/vocabulary.txt" \
-  --voices-dir "$voices_dir" >"$args_file"; then
+  --voices-dir "$voices_dir" "${port_args[@]}" >"$args_file"; then
   echo "[local-voice] not starting $command: fix the option named above in the add-on configuration" >&2
   exit 78
 fi
