@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import BodyPartReader
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .errors import bad_request, too_large, unsupported_media
 
@@ -67,8 +68,8 @@ async def read_upload_form(request: web.Request, max_file_bytes: int) -> UploadF
                 raw = await _read_part(part, MAX_TEXT_FIELD_BYTES, name[:64])
                 if len(form.fields) < 64:  # noqa: PLR2004 - bounded number of fields
                     form.fields[name[:64]] = raw.decode("utf-8", errors="replace")
-    except (ValueError, AssertionError, UnicodeDecodeError) as err:
-        raise bad_request(f"malformed multipart body: {err}") from err
+    except (ValueError, AssertionError, UnicodeDecodeError, HttpProcessingError) as err:
+        raise bad_request("malformed multipart body") from err
     return form
 
 

@@ -13,11 +13,13 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 import pytest
 
@@ -37,13 +39,25 @@ class ApiProcess:
     args: list[str]
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    log_path: Path = field(
+        default_factory=lambda: Path(tempfile.mkdtemp(prefix="lv-api-")) / "api.log"
+    )
+
+    def log(self) -> str:
+        """What the gateway logged (for failure messages)."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> ApiProcess:
-        self.process = subprocess.Popen(
+        with self.log_path.open("wb") as log:
+            self.process = self._popen(log)
+        return self._wait(timeout)
+
+    def _popen(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -55,10 +69,13 @@ class ApiProcess:
                 *self.args,
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log,
             cwd=REPO_ROOT,
             env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
         )
+
+    def _wait(self, timeout: float) -> ApiProcess:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
