@@ -44,6 +44,9 @@ DEFAULT_ALLOW: Final = (
     "fc00::/7",
     "fe80::/10",
 )
+# Always allowed, whatever the option says: the container itself (health check,
+# discovery's describe) and Home Assistant on the Supervisor's internal network.
+ALWAYS_ALLOW: Final = ("127.0.0.1/32", "::1/128", "172.30.32.0/23")
 BEAM_SIZE_RANGE: Final = (1, 10)
 MAX_CLIENTS_RANGE: Final = (1, 64)
 SPEAKER_RANGE: Final = (0, 1023)
@@ -234,8 +237,22 @@ def load_options(path: Path) -> AddonOptions:
     return parse_options(raw)
 
 
+def effective_allow(options: AddonOptions) -> list[str]:
+    """The option's networks plus ``ALWAYS_ALLOW`` entries none of them already covers."""
+    networks = [ipaddress.ip_network(n) for n in options.allow]
+    extra = [
+        needed
+        for needed in map(ipaddress.ip_network, ALWAYS_ALLOW)
+        if not any(
+            needed.version == have.version and needed.subnet_of(have)  # type: ignore[arg-type]
+            for have in networks
+        )
+    ]
+    return [str(n) for n in (*networks, *extra)]
+
+
 def _allow_args(options: AddonOptions) -> list[str]:
-    return [arg for network in options.allow for arg in ("--allow", network)]
+    return [arg for network in effective_allow(options) for arg in ("--allow", network)]
 
 
 def asr_argv(

@@ -117,6 +117,24 @@ def test_allow_is_normalised() -> None:
     assert options.allow == ("192.168.1.0/24", "2001:db8::/32", "10.0.0.1/32")
 
 
+@pytest.mark.parametrize(
+    ("allow", "expected"),
+    [
+        (["192.168.1.0/24"], ["192.168.1.0/24", "127.0.0.1/32", "::1/128", "172.30.32.0/23"]),
+        (["0.0.0.0/0"], ["0.0.0.0/0", "::1/128"]),
+        (["::/0", "172.16.0.0/12"], ["::/0", "172.16.0.0/12", "127.0.0.1/32"]),
+        (list(ao.DEFAULT_ALLOW), list(ao.DEFAULT_ALLOW)),
+    ],
+)
+def test_container_and_home_assistant_are_always_allowed(
+    allow: list[str], expected: list[str]
+) -> None:
+    """The health check (loopback) and HA (172.30.32.0/23) must reach the servers."""
+    options = ao.parse_options(_opts(allow=allow))
+    assert _flag(ao.asr_argv(options), "--allow") == expected
+    assert _flag(ao.tts_argv(options), "--allow") == expected
+
+
 BAD_VALUES = [
     ("stt_model", "large-v3", "one of tiny.en, base"),
     ("stt_model", 3, "must be text"),
