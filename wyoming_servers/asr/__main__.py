@@ -43,7 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--compute-type", help="default: float16 on CUDA, int8 on CPU")
     parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument("--num-workers", type=positive_int, default=2)
-    parser.add_argument("--cpu-threads", type=int, default=0, help="0 = CTranslate2 default")
+    parser.add_argument(
+        "--cpu-threads",
+        type=positive_int,
+        default=4,
+        help="threads per decode (default 4, as wyoming-faster-whisper)",
+    )
     parser.add_argument(
         "--max-seconds", type=positive_float, default=30.0, help="longest utterance accepted"
     )

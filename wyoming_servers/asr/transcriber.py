@@ -3,7 +3,7 @@
 Inference runs in a thread pool of ``num_workers`` threads (CTranslate2
 releases the GIL and runs that many decodes in parallel), never on the event
 loop. Settings chosen by measurement on the dev sets (see docs/asr.md):
-greedy decoding (beam 1) with the vocabulary prompt, no timestamps, no
+greedy decoding (beam 1) with the vocabulary as hotwords, no timestamps, no
 conditioning on previous text, no VAD filter (commands are short).
 """
 
@@ -22,7 +22,7 @@ from faster_whisper import WhisperModel
 from wyoming_servers.core.errors import InferenceError
 from wyoming_servers.models import resolve_whisper_model
 
-from .vocabulary import initial_prompt
+from .vocabulary import hotwords
 
 if TYPE_CHECKING:
     import numpy as np
@@ -65,7 +65,7 @@ class TranscriberConfig:
     beam_size: int = 1
     language: str | None = None
     num_workers: int = 2
-    cpu_threads: int = 0
+    cpu_threads: int = 4
     vocabulary: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -165,7 +165,7 @@ class Transcriber:
                 without_timestamps=True,
                 condition_on_previous_text=False,
                 vad_filter=False,
-                initial_prompt=initial_prompt(vocabulary or self.config.vocabulary),
+                hotwords=hotwords(vocabulary or self.config.vocabulary),
             )
             text = " ".join(segment.text.strip() for segment in segments).strip()
         except (RuntimeError, ValueError) as err:

@@ -1,7 +1,10 @@
 """Vocabulary biasing: the home's device and area names steer recognition.
 
 tiny.en hears "best lamp" for "desk lamp" and "office and" for "office fan";
-given the names in its initial prompt it hears them right. Names come from
+given the names as hotwords (faster-whisper puts them in the decoder's
+prompt) it hears them right. Measured on the dev commands (beam 1): no names
+2/65 words wrong; names as a capitalised initial prompt 2/65 ("Mac door" for
+back door); lower-case names as hotwords 1/65, and the fastest of the three. Names come from
 ``transcribe.context["vocabulary"]``, wyoming's ``transcript_names`` /
 ``transcript_terms``, and ``--vocabulary FILE`` (one name per line). They
 are validated (strings, bounded length and count) and deduplicated.
@@ -65,12 +68,12 @@ def merge(*groups: Iterable[str]) -> tuple[str, ...]:
     return tuple(merged)
 
 
-def initial_prompt(names: Iterable[str]) -> str | None:
-    """The prompt that lists the names, cut to fit Whisper's prompt window."""
+def hotwords(names: Iterable[str]) -> str | None:
+    """Lower-case names, comma separated, cut to fit Whisper's prompt window."""
     prompt = ""
     for name in names:
-        candidate = f"{prompt}, {name}" if prompt else name
+        candidate = f"{prompt}, {name.lower()}" if prompt else name.lower()
         if len(candidate) + 1 > MAX_PROMPT_CHARS:
             break
         prompt = candidate
-    return f"{prompt}." if prompt else None
+    return prompt or None

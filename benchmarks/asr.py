@@ -1,0 +1,261 @@
+"""Speech-to-text benchmark: local-voice-asr against wyoming-faster-whisper 3.8.1.
+
+Same machine, same run, same bundled tiny.en model (int8, CPU) and the same
+audio. Runs alternate between the two servers so both see the same load.
+Reports (median of >= 5 runs): latency from audio-stop to transcript for a
+~3 s command sent at real-time pace and all at once, real-time factor,
+p95 latency with 4 concurrent clients, WER on the dev sets with and without
+vocabulary, and peak RSS of each server process.
+
+Usage: benchmarks/setup_peers.sh && .venv/bin/python benchmarks/asr.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib as mpl
+
+mpl.use("Agg")
+import matplotlib.pyplot as plt
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from local_voice_harness import paths  # noqa: E402
+from local_voice_harness.commands import load_commands, load_transcripts  # noqa: E402
+from local_voice_harness.peer_servers import peer_asr  # noqa: E402
+from local_voice_harness.servers import (  # noqa: E402
+    TranscribeResult,
+    WavAudio,
+    WyomingProcess,
+    transcribe_wav,
+)
+from wyoming_servers.asr.scoring import word_error_rate  # noqa: E402
+from wyoming_servers.models import resolve_whisper_model  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results"
+COMMAND = "cmd05.wav"  # "what is the living room temperature", 3.15 s
+VOCABULARY = [
+    "Kitchen",
+    "Living Room",
+    "Bedroom",
+    "Office",
+    "Garage",
+    "Hallway",
+    "Kitchen Light",
+    "Living Room Lamp",
+    "Bedroom Light",
+    "Desk Lamp",
+    "Coffee Maker",
+    "Office Fan",
+    "Thermostat",
+    "Living Room Temperature",
+    "Bedroom Humidity",
+    "Garage Door",
+    "Front Door",
+    "Back Door",
+]
+
+
+def peak_rss(pid: int) -> int:
+    with Path(f"/proc/{pid}/status").open(encoding="ascii") as file:
+        for line in file:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+async def one(
+    port: int, audio: WavAudio, *, realtime: bool, context: dict | None = None
+) -> TranscribeResult:
+    return await transcribe_wav("127.0.0.1", port, audio, realtime=realtime, context=context)
+
+
+async def latency_runs(
+    ports: dict[str, int], audio: WavAudio, runs: int, realtime: bool
+) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {name: [] for name in ports}
+    for i in range(runs + 1):  # the first round warms both up and is dropped
+        for name, port in ports.items():
+            result = await one(port, audio, realtime=realtime)
+            if i:
+                out[name].append(result.latency)
+        print(
+            f"  {'realtime' if realtime else 'at once'} round {i}: "
+            + ", ".join(f"{n} {v[-1]:.3f}s" for n, v in out.items() if v and i),
+            flush=True,
+        )
+    return out
+
+
+async def concurrent_runs(
+    ports: dict[str, int], audios: list[WavAudio], rounds: int, realtime: bool
+) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {name: [] for name in ports}
+    for i in range(rounds):
+        for name, port in ports.items():
+            results = await asyncio.gather(*(one(port, a, realtime=realtime) for a in audios))
+            out[name].extend(r.latency for r in results)
+        print(
+            f"  4 clients {'realtime' if realtime else 'at once'} round {i}: "
+            + ", ".join(f"{n} max {max(v[-4:]):.3f}s" for n, v in out.items()),
+            flush=True,
+        )
+    return out
+
+
+async def wer_runs(port: int, items: list, context: dict | None) -> dict:
+    pairs = []
+    for item in items:
+        result = await one(port, WavAudio.load(item.audio), realtime=False, context=context)
+        pairs.append((item.text, result.transcript.text))
+    rate, errors, words = word_error_rate(pairs)
+    return {"wer": rate, "errors": errors, "words": words, "hypotheses": [h for _, h in pairs]}
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[18]
+
+
+def summary(values: list[float]) -> dict:
+    return {
+        "median_s": statistics.median(values),
+        "p95_s": p95(values),
+        "runs": len(values),
+        "all_s": values,
+    }
+
+
+async def measure(ours: WyomingProcess, peer_port: int, args: argparse.Namespace) -> dict:
+    ports = {"ours": ours.port, "peer": peer_port}
+    command = WavAudio.load(paths.dev_commands_dir() / COMMAND)
+    commands = load_commands(paths.dev_commands_dir())
+    real = load_transcripts(paths.dev_real_speech_dir())
+    four = [WavAudio.load(c.audio) for c in commands[:4]]
+    result: dict = {"command": COMMAND, "command_seconds": command.seconds}
+    for realtime in (True, False):
+        key = "realtime" if realtime else "all_at_once"
+        lat = await latency_runs(ports, command, args.runs, realtime)
+        result[f"latency_{key}"] = {n: summary(v) for n, v in lat.items()}
+        conc = await concurrent_runs(ports, four, args.rounds, realtime)
+        result[f"concurrent4_{key}"] = {n: summary(v) for n, v in conc.items()}
+    for name in ports:
+        at_once = result["latency_all_at_once"][name]["median_s"]
+        result.setdefault("rtf_all_at_once", {})[name] = at_once / command.seconds
+    vocab = {"vocabulary": VOCABULARY}
+    result["wer"] = {
+        "ours": {
+            "commands": await wer_runs(ours.port, commands, None),
+            "commands_vocabulary": await wer_runs(ours.port, commands, vocab),
+            "real": await wer_runs(ours.port, real, None),
+            "real_vocabulary": await wer_runs(ours.port, real, vocab),
+        },
+        "peer": {
+            "commands": await wer_runs(peer_port, commands, None),
+            "real": await wer_runs(peer_port, real, None),
+        },
+    }
+    return result
+
+
+async def peer_prompt_wer(model_dir: Path) -> dict:
+    """The peer's own biasing (--initial-prompt with the same names), for fairness."""
+    server = peer_asr(model_dir)
+    server.argv += ["--initial-prompt", ", ".join(VOCABULARY) + "."]
+    await asyncio.to_thread(server.start)
+    try:
+        commands = load_commands(paths.dev_commands_dir())
+        real = load_transcripts(paths.dev_real_speech_dir())
+        return {
+            "commands_vocabulary": await wer_runs(server.port, commands, None),
+            "real_vocabulary": await wer_runs(server.port, real, None),
+        }
+    finally:
+        server.stop()
+
+
+def chart(result: dict, path: Path) -> None:
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    groups = [
+        ("real-time pace", "latency_realtime", "median_s"),
+        ("all at once", "latency_all_at_once", "median_s"),
+        ("4 clients p95\n(real-time)", "concurrent4_realtime", "p95_s"),
+        ("4 clients p95\n(all at once)", "concurrent4_all_at_once", "p95_s"),
+    ]
+    xs = range(len(groups))
+    for offset, name in ((-0.2, "ours"), (0.2, "peer")):
+        ax1.bar(
+            [x + offset for x in xs],
+            [result[k][name][m] for _, k, m in groups],
+            0.4,
+            label="local-voice-asr" if name == "ours" else "wyoming-faster-whisper 3.8.1",
+        )
+    ax1.set_xticks(list(xs), [g for g, _, _ in groups])
+    ax1.set_ylabel("seconds from audio-stop to transcript")
+    ax1.set_title(f"Latency, {result['command_seconds']:.1f} s command, tiny.en int8")
+    ax1.legend()
+    wer = result["wer"]
+    labels = ["commands", "commands\n+vocabulary", "real speech", "real speech\n+vocabulary"]
+    keys = ["commands", "commands_vocabulary", "real", "real_vocabulary"]
+    for offset, name in ((-0.2, "ours"), (0.2, "peer")):
+        ax2.bar(
+            [x + offset for x in range(4)],
+            [100 * wer[name][k]["wer"] if k in wer[name] else 0 for k in keys],
+            0.4,
+        )
+    ax2.set_xticks(range(4), labels)
+    ax2.set_ylabel("WER %")
+    ax2.set_title("Word error rate (dev sets)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    model_dir = resolve_whisper_model("tiny.en").path
+    peer = peer_asr(model_dir)
+    print("starting both servers", flush=True)
+    log = Path(tempfile.gettempdir()) / "lv-bench-asr.log"
+    print(f"our server logs to {log}; the peer's to {peer.log_file}", flush=True)
+    with WyomingProcess.asr("--max-clients", "8", "--beam-size", "1", log_path=log) as ours:
+        peer.start()
+        try:
+            started = time.perf_counter()
+            result = asyncio.run(measure(ours, peer.port, args))
+            result["peak_rss_bytes"] = {"ours": peak_rss(ours.pid), "peer": peak_rss(peer.pid)}
+        finally:
+            peer.stop()
+    result["wer"]["peer"].update(asyncio.run(peer_prompt_wer(model_dir)))
+    result["setup"] = {
+        "model": "tiny.en (bundled, int8, cpu)",
+        "ours": "local-voice-asr --beam-size 1",
+        "peer": "wyoming-faster-whisper==3.8.1 --beam-size 5 --local-files-only",
+        "cpus": 2,
+        "seconds": time.perf_counter() - started,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "asr.json").write_text(json.dumps(result, indent=2) + "\n")
+    chart(result, RESULTS / "asr.png")
+    for key in ("latency_realtime", "latency_all_at_once"):
+        print(key, {n: round(v["median_s"], 3) for n, v in result[key].items()})
+    for key in ("concurrent4_realtime", "concurrent4_all_at_once"):
+        print(key, "p95", {n: round(v["p95_s"], 3) for n, v in result[key].items()})
+    print("rtf", {n: round(v, 3) for n, v in result["rtf_all_at_once"].items()})
+    for name, sets in result["wer"].items():
+        print("wer", name, {k: f"{v['errors']}/{v['words']}" for k, v in sets.items()})
+    print("peak rss MB", {n: round(v / 1e6) for n, v in result["peak_rss_bytes"].items()})
+
+
+if __name__ == "__main__":
+    main()
