@@ -124,3 +124,24 @@ def tts_server() -> Iterator[Any]:
     pytest_socket.enable_socket()  # readiness is a real describe over loopback
     with WyomingProcess.tts("--max-chars", "2000", "--max-clients", "16") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def asr_server() -> Iterator[Any]:
+    """Our speech-to-text server (bundled tiny.en) as a real process, once per session.
+
+    Yields a ``local_voice_harness.servers.WyomingProcess`` (``.host``,
+    ``.port``, ``.uri``, ``.info``); tests that connect need ``socket_enabled``.
+    Short idle/read timeouts keep the robustness tests quick; 16 clients is
+    more than any test opens at once.
+    """
+    import pytest_socket
+
+    from local_voice_harness.servers import WyomingProcess
+
+    pytest_socket.enable_socket()  # readiness is a real describe over loopback
+    server = WyomingProcess.asr(
+        "--max-clients", "16", "--idle-timeout", "3", "--read-timeout", "1", "--max-seconds", "20"
+    )
+    with server:
+        yield server
