@@ -53,14 +53,26 @@ _QUESTION_START: Final = re.compile(
     r"tell me|could you tell)\b",
     re.IGNORECASE,
 )
+# A trailing "?" on these is a polite or rising-tone command, not a question.
+_REQUEST_START: Final = re.compile(
+    r"^(please|(can|could|would|will) you|turn|switch|set|open|close|lock|unlock|start|stop|"
+    r"dim|brighten|make|put|activate|deactivate|arm|disarm|toggle)\b",
+    re.IGNORECASE,
+)
 _ENTITY_ID: Final = re.compile(r"^[a-z_]+\.[a-z0-9_]+$")
 _ON_OFF: Final = {intent.INTENT_TURN_ON: True, intent.INTENT_TURN_OFF: False}
 
 
 def looks_like_question(text: str) -> bool:
-    """True for a sentence that asks rather than commands (English wording, or a '?')."""
-    stripped = text.strip()
-    return stripped.endswith("?") or bool(_QUESTION_START.match(stripped))
+    """True for a sentence that asks rather than commands (English wording, or a '?').
+
+    "the kitchen light on?" asks; "can you turn on the kitchen light?" and
+    "turn on the kitchen light?" ask for an action.
+    """
+    stripped = text.strip().lstrip("¿¡\"' ")
+    if _QUESTION_START.match(stripped):
+        return True
+    return stripped.endswith("?") and not _REQUEST_START.match(stripped)
 
 
 @dataclass(frozen=True, slots=True)

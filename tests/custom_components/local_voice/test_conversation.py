@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from conftest import say, speech
+from pytest_homeassistant_custom_component.common import async_capture_events
 
+from custom_components.local_voice.const import EVENT_COMMAND
 from local_voice_harness.fake_ollama import ScriptedTurn, tool_call
 
 if TYPE_CHECKING:
@@ -146,3 +148,19 @@ async def test_unknown_tool_is_refused_with_explanation(
     result = await say(demo_home, agent_entry, "launch the rockets")
     assert "HassSelfDestruct" in speech(result)
     assert "Done" not in speech(result)
+
+
+async def test_local_question_that_parses_as_action_is_answered_not_run(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    # HA's intents read "the kitchen light on?" as HassTurnOn; it is a question.
+    events = async_capture_events(demo_home, EVENT_COMMAND)
+    result = await say(demo_home, agent_entry, "the kitchen light on?")
+    assert demo_home.states.get("light.kitchen").state == "off"
+    assert speech(result) == "Kitchen Light is off."
+    assert fake_ollama.chat_requests == []
+    await demo_home.async_block_till_done()
+    assert events[-1].data["path"] == "question_guard"
+    # A polite command with a question mark still acts.
+    await say(demo_home, agent_entry, "can you turn on the kitchen light?")
+    assert demo_home.states.get("light.kitchen").state == "on"
