@@ -266,3 +266,10 @@ async def test_home_assistant_loader_accepts_the_integration(hass: HomeAssistant
     assert component.__name__ == "custom_components.local_voice"
     flow = await integration.async_get_platform("config_flow")
     assert flow.__name__ == "custom_components.local_voice.config_flow"
+
+
+def test_readme_for_hacs() -> None:
+    """render_readme: HACS shows README.md as the repository's information page."""
+    readme = REPO_ROOT / "README.md"
+    assert readme.is_file()
+    assert readme.read_text(encoding="utf-8").lstrip().startswith("#")
