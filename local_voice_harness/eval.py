@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
                 commands,
                 stack_options(args),
                 satellites=args.satellites,
+                satellite=args.satellite,
                 realtime=not args.fast,
                 on_result=show,
             )

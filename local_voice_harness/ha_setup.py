@@ -136,14 +136,10 @@ async def confirm_discovered(
     """Wait for a discovery flow of ``handler`` (e.g. an announced satellite) and confirm it."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
-        flows = await client.get("/api/config/config_entries/flow")
+        flows = await client.ws("config_entries/flow/progress")
         for flow in flows:
             if flow.get("handler") == handler:
-                step = await client.post(f"/api/config/config_entries/flow/{flow['flow_id']}")
-                if step.get("type") == "form" and not step.get("data_schema"):
-                    step = await client.post(
-                        f"/api/config/config_entries/flow/{flow['flow_id']}", {}
-                    )
+                step = await client.get(f"/api/config/config_entries/flow/{flow['flow_id']}")
                 result = await drive_flow(client, step, answers)
                 return str(result["result"]["entry_id"])
         await asyncio.sleep(0.3)

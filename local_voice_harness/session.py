@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .evaluation import CommandOutcome, run_batch, websocket_speaker
+from .evaluation import CommandOutcome, SpeakFn, run_batch, websocket_speaker
+from .mqtt_satellite import MqttSatelliteDriver
 from .stack import Stack, StackInfo, StackOptions
 
 if TYPE_CHECKING:
@@ -58,6 +59,12 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
         help="the local_voice agent (with the scripted stand-in LLM) or HA's built-in agent",
     )
     parser.add_argument(
+        "--satellite",
+        choices=["mqtt", "websocket"],
+        default="mqtt",
+        help="the real Pi satellite program over MQTT, or HA's websocket Assist audio path",
+    )
+    parser.add_argument(
         "--fast", action="store_true", help="send audio as fast as possible, not in real time"
     )
     parser.add_argument(
@@ -87,7 +94,7 @@ def stack_options(args: argparse.Namespace) -> StackOptions:
 
 def config_of(args: argparse.Namespace) -> dict[str, Any]:
     """The run's settings for the JSON output."""
-    keys = ("model", "satellites", "servers", "no_vocabulary", "agent", "fast")
+    keys = ("model", "satellites", "satellite", "servers", "no_vocabulary", "agent", "fast")
     return {k: getattr(args, k) for k in keys}
 
 
@@ -96,6 +103,7 @@ async def run_session(
     options: StackOptions,
     *,
     satellites: int = 1,
+    satellite: str = "mqtt",
     realtime: bool = True,
     on_result: ResultFn | None = None,
 ) -> SessionResult:
@@ -103,21 +111,54 @@ async def run_session(
     result = SessionResult()
     began = time.monotonic()
     stack = Stack(options)
+    drivers: list[MqttSatelliteDriver] = []
     try:
         with _stop_on_signals():
             await stack.start()
             result.info = stack.info
-            speak = websocket_speaker(stack, realtime=realtime)
+            if satellite == "mqtt":
+                drivers = await _mqtt_drivers(stack, satellites, realtime=realtime)
+                speak = _mqtt_speaker(drivers)
+            else:
+                speak = websocket_speaker(stack, realtime=realtime)
             for first in range(0, len(commands), satellites):
                 batch = commands[first : first + satellites]
-                for outcome, turn in await run_batch(stack, batch, speak, "websocket"):
+                for outcome, turn in await run_batch(stack, batch, speak, satellite):
                     result.outcomes.append(outcome)
                     if on_result is not None:
                         on_result(outcome, turn)
     finally:
+        for driver in drivers:
+            await driver.close()
         await stack.stop()
         result.wall_s = time.monotonic() - began
     return result
+
+
+async def _mqtt_drivers(stack: Stack, count: int, *, realtime: bool) -> list[MqttSatelliteDriver]:
+    """One confirmed MQTT satellite per simulated speaker."""
+    assert stack.client is not None
+    drivers = []
+    for i in range(count):
+        stack.say(f"announcing satellite demo_sat{i} and confirming it in HA (area Kitchen)")
+        driver = MqttSatelliteDriver(
+            stack.client,
+            stack.info.mqtt_port,
+            stack.info.pipeline_id,
+            satellite_id=f"demo_sat{i}",
+            realtime=realtime,
+        )
+        drivers.append(driver)
+        await driver.setup()
+        stack.info.pids[f"satellite_{i}"] = driver.pid or 0
+    return drivers
+
+
+def _mqtt_speaker(drivers: list[MqttSatelliteDriver]) -> SpeakFn:
+    async def speak(index: int, pcm: bytes) -> TurnResult:
+        return await drivers[index].speak(index, pcm)
+
+    return speak
 
 
 @contextlib.contextmanager

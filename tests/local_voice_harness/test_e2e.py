@@ -2,7 +2,8 @@
 
 Real mosquitto, our real ASR/TTS servers with the bundled models, a real
 headless HA process configured through its APIs, the local_voice agent (with
-the scripted stand-in LLM; HA's local intents do the device control). Then
+the scripted stand-in LLM; HA's local intents do the device control), and the
+real Pi satellite program hearing "okay nabu" + the command over MQTT. Then
 every process the run started must be gone.
 """
 
@@ -99,5 +100,5 @@ def test_eval_runs_dev_commands_through_the_full_stack(
 
     # Nothing the run started is still running.
     pids = doc["stack"]["pids"]
-    assert set(pids) >= {"mosquitto", "asr", "tts", "fake_ollama", "home_assistant"}
+    assert set(pids) >= {"mosquitto", "asr", "tts", "fake_ollama", "home_assistant", "satellite_0"}
     assert [name for name, pid in pids.items() if _alive(pid)] == []

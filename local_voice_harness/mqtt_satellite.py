@@ -1,0 +1,309 @@
+"""The real Pi satellite program (``local-voice-satellite``) speaking WAV files over MQTT.
+
+For each utterance the harness writes a microphone recording (silence, the
+wake word "okay nabu" spoken by espeak-ng, the command), runs the satellite
+on it, and watches the satellite's MQTT topics like a second listener:
+``session_end`` is the end of speech (the satellite's VAD decided it), the
+first ``audio/out`` chunk is the first answer audio at the satellite.
+Transcript and intent times come from HA's own pipeline debug record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from .turn import TurnResult, read_pcm
+
+if TYPE_CHECKING:
+    from .ha_client import HAClient
+
+SAMPLE_RATE: Final = 16000
+_TURN_LIMIT_S: Final = 60.0
+_CHUNK_PARTS: Final = 5  # local_voice/<id>/audio/out/<stream>
+_CONTROL_PARTS: Final = 6  # local_voice/<id>/audio/out/<stream>/start|end
+
+
+class SatelliteError(RuntimeError):
+    """The satellite could not be set up or did not finish a turn."""
+
+
+def wake_word_pcm(workdir: Path) -> bytes:
+    """The wake word "okay nabu" spoken by espeak-ng, as 16 kHz mono s16 PCM."""
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        raise SatelliteError("espeak-ng is missing: run scripts/bootstrap.sh")
+    raw, wav = workdir / "wake-22k.wav", workdir / "wake.wav"
+    subprocess.run(  # noqa: S603 - fixed argv
+        [espeak, "-v", "en-us", "-s", "160", "-w", str(raw), "okay nabu"],
+        check=True,
+        timeout=30,
+        capture_output=True,
+    )
+    subprocess.run(  # noqa: S603 - fixed argv
+        ["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)],  # noqa: S607
+        check=True,
+        timeout=30,
+        capture_output=True,
+    )
+    return read_pcm(wav)
+
+
+def silence(seconds: float) -> bytes:
+    """PCM silence."""
+    return bytes(int(seconds * SAMPLE_RATE) * 2)
+
+
+class _Listener:
+    """A paho client on ``local_voice/<id>/#`` that timestamps what it hears."""
+
+    def __init__(self, port: int, satellite_id: str) -> None:
+        self.messages: list[tuple[float, float, str, bytes]] = []
+        self.lock = threading.Lock()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="lv-harness-listener")
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe(f"local_voice/{satellite_id}/#", qos=1)
+        self.client.loop_start()
+
+    def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        with self.lock:
+            self.messages.append((time.monotonic(), time.time(), msg.topic, bytes(msg.payload)))
+
+    def take(self) -> list[tuple[float, float, str, bytes]]:
+        with self.lock:
+            taken, self.messages = self.messages, []
+        return taken
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+class MqttSatelliteDriver:
+    """One long-running ``local-voice-satellite`` whose microphone is the harness.
+
+    Its input is raw PCM on stdin: silence in real time like a quiet room,
+    then the wake word and a command when the harness speaks. The turn is
+    over when the answer stream ends (``audio/out/<id>/end``) or HA reports
+    an error state.
+    """
+
+    def __init__(
+        self,
+        client: HAClient,
+        mqtt_port: int,
+        pipeline_id: str,
+        *,
+        satellite_id: str = "demo_kitchen",
+        area: str = "Kitchen",
+        realtime: bool = True,
+    ) -> None:
+        self.client = client
+        self.port = mqtt_port
+        self.pipeline_id = pipeline_id
+        self.satellite_id = satellite_id
+        self.area = area
+        self.realtime = realtime
+        self._tmp = tempfile.TemporaryDirectory(prefix="lv-satellite-")
+        self.workdir = Path(self._tmp.name)
+        self._wake = b""
+        self._listener: _Listener | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._speech: asyncio.Queue[bytes] = asyncio.Queue()
+        self._feeder: asyncio.Task[None] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """PID of the satellite process."""
+        return self._proc.pid if self._proc and self._proc.poll() is None else None
+
+    async def setup(self) -> None:
+        """Start the satellite, confirm it in HA (with its area), wait for its entity."""
+        from . import ha_setup  # noqa: PLC0415 - avoid an import cycle
+
+        self._wake = await asyncio.to_thread(wake_word_pcm, self.workdir)
+        self._listener = _Listener(self.port, self.satellite_id)
+        argv = [
+            sys.executable, "-m", "local_voice_satellite",
+            "--satellite-id", self.satellite_id, "--name", f"{self.area} satellite",
+            "--area", self.area, "--host", "127.0.0.1", "--port", str(self.port),
+            "--input", "-", "--exit-on-eof", "--output", f"dir:{self.workdir / 'speaker'}",
+        ]  # fmt: skip
+        self._proc = await asyncio.to_thread(self._start_process, argv)
+        self._feeder = asyncio.create_task(self._feed())
+        area_id = self.area.lower().replace(" ", "_")
+        entry = await ha_setup.confirm_discovered(self.client, "local_voice", {"area_id": area_id})
+        await ha_setup.entities_of_entry(self.client, entry, "assist_satellite")
+
+    def _start_process(self, argv: list[str]) -> subprocess.Popen[bytes]:
+        with (self.workdir / "satellite.log").open("wb") as log:
+            return subprocess.Popen(  # noqa: S603 - our own module, fixed argv
+                argv, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    async def _feed(self) -> None:
+        """The microphone: 20 ms frames in real time, speech when queued, else silence."""
+        assert self._proc is not None
+        assert self._proc.stdin is not None
+        frame = SAMPLE_RATE * 2 * 20 // 1000
+        quiet = bytes(frame)
+        pending = b""
+        start, sent = time.monotonic(), 0
+        while self._proc.poll() is None:
+            if not pending and not self._speech.empty():
+                pending = self._speech.get_nowait()
+            chunk, pending = (pending[:frame], pending[frame:]) if pending else (quiet, b"")
+            try:
+                self._proc.stdin.write(chunk.ljust(frame, b"\0"))
+                self._proc.stdin.flush()
+            except (BrokenPipeError, ValueError):
+                return
+            sent += 1
+            if self.realtime or not pending:
+                await asyncio.sleep(max(0.0, start + sent * 0.02 - time.monotonic()))
+            else:
+                start, sent = time.monotonic(), 0
+                await asyncio.sleep(0)
+
+    async def speak(self, _index: int, pcm: bytes) -> TurnResult:
+        """Say the wake word and the command; wait for the answer; collect the outcome."""
+        if self._listener is None or self._proc is None:
+            raise SatelliteError("setup() first")
+        if self._proc.poll() is not None:
+            raise SatelliteError(f"the satellite exited ({self._proc.returncode})")
+        self._listener.take()
+        await self._speech.put(self._wake + silence(0.3) + pcm)
+        messages: list[tuple[float, float, str, bytes]] = []
+        deadline = time.monotonic() + _TURN_LIMIT_S
+        while time.monotonic() < deadline and not _turn_over(messages):
+            await asyncio.sleep(0.05)
+            messages += self._listener.take()
+        result = _from_messages(messages)
+        await self._add_pipeline_times(result)
+        return result
+
+    async def _add_pipeline_times(self, result: TurnResult) -> None:
+        """Transcript/intent times and texts from HA's pipeline debug record of this run."""
+        speech_end_wall = result.events[0]["wall"] if result.events else None
+        runs = (
+            await self.client.ws(
+                "assist_pipeline/pipeline_debug/list", pipeline_id=self.pipeline_id
+            )
+        )["pipeline_runs"]
+        if not runs or speech_end_wall is None:
+            result.error = result.error or "no pipeline run recorded"
+            return
+        debug = await self.client.ws(
+            "assist_pipeline/pipeline_debug/get",
+            pipeline_id=self.pipeline_id,
+            pipeline_run_id=runs[-1]["pipeline_run_id"],
+        )
+        for event in debug["events"]:
+            when = datetime.fromisoformat(event["timestamp"]).timestamp()
+            ms = (when - speech_end_wall) * 1000
+            data = event.get("data") or {}
+            if event["type"] == "stt-end":
+                result.transcript = str((data.get("stt_output") or {}).get("text", "")).strip()
+                result.stt_ms = ms
+            elif event["type"] == "intent-end":
+                response = (data.get("intent_output") or {}).get("response") or {}
+                result.answer = str(
+                    ((response.get("speech") or {}).get("plain") or {}).get("speech", "")
+                )
+                result.intent_ms = ms
+            elif event["type"] == "error":
+                result.error = f"{data.get('code')}: {data.get('message')}"
+
+    async def close(self) -> None:
+        """End the microphone (EOF), let the satellite say offline, stop it by PID."""
+        if self._proc is not None and self._proc.stdin is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._proc.stdin.close()
+        if self._feeder is not None:
+            self._feeder.cancel()
+            await asyncio.gather(self._feeder, return_exceptions=True)
+        if self._proc is not None:
+            deadline = time.monotonic() + 5
+            while self._proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+            _stop(self._proc)
+        if self._listener is not None:
+            self._listener.close()
+        self._tmp.cleanup()
+
+
+def _turn_over(messages: list[tuple[float, float, str, bytes]]) -> bool:
+    """The answer stream ended, or HA went idle with an error after the session."""
+    ended = False
+    for _mono, _wall, topic, payload in messages:
+        parts = topic.split("/")
+        if parts[2:3] == ["event"] and _json(payload).get("type") == "session_end":
+            ended = True
+        elif ended and topic.endswith("/end") and parts[2:4] == ["audio", "out"]:
+            return True
+        elif ended and parts[2:3] == ["state"]:
+            state = _json(payload)
+            if state.get("state") == "idle" and state.get("error_code"):
+                return True
+    return False
+
+
+def _from_messages(messages: list[tuple[float, float, str, bytes]]) -> TurnResult:
+    """End of speech, answer audio and its timing from the satellite's MQTT traffic."""
+    result = TurnResult(answer_audio_format="pcm")
+    speech_end: float | None = None
+    first_audio: float | None = None
+    pcm = bytearray()
+    for mono, wall, topic, payload in messages:
+        parts = topic.split("/")
+        if parts[2:3] == ["event"]:
+            event = _json(payload)
+            if event.get("type") == "session_end" and speech_end is None:
+                speech_end = mono
+                result.events.insert(0, {"type": "session_end", "wall": wall})
+        elif (
+            parts[2:4] == ["audio", "out"] and len(parts) == _CONTROL_PARTS and parts[-1] == "start"
+        ):
+            result.answer_rate = int((_json(payload).get("audio") or {}).get("rate", 0))
+        elif parts[2:4] == ["audio", "out"] and len(parts) == _CHUNK_PARTS:
+            if first_audio is None:
+                first_audio = mono
+            pcm += payload
+    result.answer_audio = bytes(pcm)
+    if speech_end is None:
+        result.error = "the satellite never ended a session (wake word missed?)"
+    elif first_audio is not None:
+        result.first_audio_ms = (first_audio - speech_end) * 1000
+    return result
+
+
+def _json(payload: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
