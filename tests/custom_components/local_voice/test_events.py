@@ -155,3 +155,35 @@ async def test_pipeline_preferring_local_intents_raises_repair_issue(
     await assist_pipeline.pipeline.async_update_pipeline(hass, pipeline, prefer_local_intents=False)
     await say(hass, agent_entry, "what time is it")
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_event_names_the_satellite_and_its_area(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+) -> None:
+    from homeassistant.helpers import area_registry as ar
+    from homeassistant.helpers import device_registry as dr
+    from homeassistant.helpers import entity_registry as er
+
+    hass = demo_home
+    kitchen = ar.async_get(hass).async_get_area_by_name("Kitchen")
+    assert kitchen is not None
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=agent_entry.entry_id,
+        identifiers={(DOMAIN, "kitchen-satellite")},
+        name="Kitchen satellite",
+    )
+    dr.async_get(hass).async_update_device(device.id, area_id=kitchen.id)
+    satellite = er.async_get(hass).async_get_or_create(
+        "assist_satellite", DOMAIN, "kitchen-satellite", device_id=device.id
+    )
+    events = async_capture_events(hass, EVENT_COMMAND)
+    # "the lights" with no area: HA prefers the area of the device that heard it.
+    await say(hass, agent_entry, "turn on the lights", device_id=device.id)
+    await hass.async_block_till_done()
+    assert hass.states.get("light.kitchen").state == "on"
+    assert hass.states.get("light.desk_lamp").state == "off"
+    data = events[-1].data
+    assert data["device_id"] == device.id
+    assert data["area_id"] == kitchen.id
+    assert data["area"] == "Kitchen"
+    assert data["satellite_id"] == satellite.entity_id
