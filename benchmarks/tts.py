@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import platform
 import statistics
 import sys
@@ -28,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from matplotlib.figure import Figure
 from wyoming.event import async_read_event, async_write_event
 from wyoming.tts import Synthesize
 
@@ -97,31 +99,29 @@ def ms(value: float) -> float:
     return round(value * 1000, 1)
 
 
-async def measure(servers: dict[str, WyomingProcess], reps: int, rounds: int) -> dict[str, Any]:
+Samples = dict[str, dict[str, list[float]]]
+
+
+async def sequential(servers: dict[str, WyomingProcess], reps: int, samples: Samples) -> None:
     names = list(servers)
-    samples: dict[str, dict[str, list[float]]] = {n: {} for n in names}
-
-    def add(name: str, key: str, value: float) -> None:
-        samples[name].setdefault(key, []).append(value)
-
-    for name in names:  # warm-up: the peer loads its voice on the first request
-        for _ in range(2):
-            await request(servers[name].port, one_sentence())
     for rep in range(reps):
         order = names if rep % 2 == 0 else names[::-1]
         for kind, make in (("1_sentence", one_sentence), ("3_sentences", three_sentences)):
             text = make()
             for name in order:
                 first, total = await request(servers[name].port, text)
-                add(name, f"{kind}_first_audio", first)
-                add(name, f"{kind}_total", total)
-        repeated = "Turned on the kitchen light."
+                samples[name].setdefault(f"{kind}_first_audio", []).append(first)
+                samples[name].setdefault(f"{kind}_total", []).append(total)
         for name in order:
-            first, total = await request(servers[name].port, repeated)
+            first, total = await request(servers[name].port, "Turned on the kitchen light.")
             if rep > 0:  # rep 0 fills our cache
-                add(name, "cached_first_audio", first)
-                add(name, "cached_total", total)
+                samples[name].setdefault("cached_first_audio", []).append(first)
+                samples[name].setdefault("cached_total", []).append(total)
         print(f"rep {rep + 1}/{reps} done", flush=True)
+
+
+async def concurrent(servers: dict[str, WyomingProcess], rounds: int, samples: Samples) -> None:
+    names = list(servers)
     for rnd in range(rounds):
         order = names if rnd % 2 == 0 else names[::-1]
         for kind, make in (("1_sentence", one_sentence), ("3_sentences", three_sentences)):
@@ -130,31 +130,35 @@ async def measure(servers: dict[str, WyomingProcess], reps: int, rounds: int) ->
                 port = servers[name].port
                 results = await asyncio.gather(*(request(port, t) for t in texts))
                 for first, total in results:
-                    add(name, f"concurrent4_{kind}_first_audio", first)
-                    add(name, f"concurrent4_{kind}_total", total)
+                    samples[name].setdefault(f"concurrent4_{kind}_first_audio", []).append(first)
+                    samples[name].setdefault(f"concurrent4_{kind}_total", []).append(total)
         print(f"concurrent round {rnd + 1}/{rounds} done", flush=True)
 
-    report: dict[str, Any] = {}
-    for name in names:
-        stats: dict[str, Any] = {}
-        for key, values in samples[name].items():
-            if key.startswith("concurrent4"):
-                stats[f"{key}_p95_ms"] = ms(p95(values))
-                stats[f"{key}_median_ms"] = ms(statistics.median(values))
-            else:
-                stats[f"{key}_median_ms"] = ms(statistics.median(values))
-            stats[f"{key}_n"] = len(values)
-        stats["peak_rss_mb"] = round(peak_rss_mb(servers[name].pid), 1)
-        report[name] = stats
-    return report
+
+def summarise(values_by_key: dict[str, list[float]]) -> dict[str, Any]:
+    stats: dict[str, Any] = {}
+    for key, values in values_by_key.items():
+        if key.startswith("concurrent4"):
+            stats[f"{key}_p95_ms"] = ms(p95(values))
+        stats[f"{key}_median_ms"] = ms(statistics.median(values))
+        stats[f"{key}_n"] = len(values)
+    return stats
+
+
+async def measure(servers: dict[str, WyomingProcess], reps: int, rounds: int) -> dict[str, Any]:
+    samples: Samples = {name: {} for name in servers}
+    for server in servers.values():  # warm-up: the peer loads its voice on the first request
+        for _ in range(2):
+            await request(server.port, one_sentence())
+    await sequential(servers, reps, samples)
+    await concurrent(servers, rounds, samples)
+    return {
+        name: {**summarise(samples[name]), "peak_rss_mb": round(peak_rss_mb(server.pid), 1)}
+        for name, server in servers.items()
+    }
 
 
 def chart(report: dict[str, Any], path: Path) -> None:
-    import matplotlib as mpl
-
-    mpl.use("Agg")
-    import matplotlib.pyplot as plt
-
     keys = [
         ("1_sentence_first_audio_median_ms", "1 sent.\nfirst audio"),
         ("1_sentence_total_median_ms", "1 sent.\ntotal"),
@@ -165,7 +169,8 @@ def chart(report: dict[str, Any], path: Path) -> None:
         ("concurrent4_3_sentences_total_p95_ms", "4 clients p95\ntotal"),
     ]
     names = list(report)
-    fig, (ax, mem) = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [5, 1]})
+    fig = Figure(figsize=(13, 4.5))
+    ax, mem = fig.subplots(1, 2, gridspec_kw={"width_ratios": [5, 1]})
     width = 0.8 / len(names)
     for i, name in enumerate(names):
         xs = [k + i * width for k in range(len(keys))]
@@ -201,13 +206,22 @@ def main() -> None:
         ]
     )  # fmt: skip
     servers = {"local-voice-tts": ours, "wyoming-piper 2.5.2": peer}
+    load_before = os.getloadavg()
     with ours, peer:
         print(f"servers up: ours pid {ours.pid}, peer pid {peer.pid}", flush=True)
         report = asyncio.run(measure(servers, args.reps, args.rounds))
     result = {
         "benchmark": "tts",
         "voice": VOICE,
-        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            # Other work on the machine slows both servers alike (requests alternate).
+            "load_average_1m_before_after": [
+                round(load_before[0], 2),
+                round(os.getloadavg()[0], 2),
+            ],
+        },
         "reps": args.reps,
         "concurrent_rounds": args.rounds,
         "results": report,

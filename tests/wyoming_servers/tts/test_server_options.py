@@ -1,0 +1,91 @@
+"""Command-line options on a second server: --voices-dir, --max-clients, metrics, cache off."""
+
+from __future__ import annotations
+
+import urllib.request
+from typing import TYPE_CHECKING
+
+import pytest
+from tts_wire import Client, describe_works, synthesize
+
+from local_voice_harness.ports import free_port
+from local_voice_harness.servers import WyomingProcess
+from wyoming_servers.models import resolve_piper_voice
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("socket_enabled")]
+
+
+@pytest.fixture(scope="module")
+def voices_dir(tmp_path_factory) -> Path:
+    """A second (valid) voice under another name, and two broken ones."""
+    folder = tmp_path_factory.mktemp("voices")
+    joe = resolve_piper_voice("en_US-joe-medium")
+    (folder / "en_GB-copy-medium.onnx").symlink_to(joe.model)
+    config = joe.config.read_text().replace('"code": "en_US"', '"code": "en_GB"')
+    (folder / "en_GB-copy-medium.onnx.json").write_text(config)
+    (folder / "xx-broken-low.onnx").write_bytes(b"not a model")
+    (folder / "xx-broken-low.onnx.json").write_text(config)
+    (folder / "xx-noconfig-low.onnx").symlink_to(joe.model)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def metrics_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def server(voices_dir, metrics_port) -> Iterator[WyomingProcess]:
+    import pytest_socket
+
+    pytest_socket.enable_socket()
+    process = WyomingProcess.tts(
+        "--voices-dir", str(voices_dir), "--max-clients", "1", "--cache-size", "0",
+        "--metrics-port", str(metrics_port), "--idle-timeout", "5",
+    )  # fmt: skip
+    with process:
+        yield process
+
+
+def test_voices_dir_lists_only_voices_that_load(server) -> None:
+    with Client(server.host, server.port) as client:
+        client.send("describe")
+        info = client.collect("info").info
+    voices = {v["name"]: v["languages"] for v in info["tts"][0]["voices"]}
+    assert voices == {"en_US-joe-medium": ["en_US"], "en_GB-copy-medium": ["en_GB"]}
+
+
+def test_request_picks_a_voice_by_name_and_cache_off_resynthesizes(server) -> None:
+    text = "Turned on the hall light."
+    reply = synthesize(server.host, server.port, text, voice={"name": "en_GB-copy-medium"})
+    assert reply.error is None
+    assert reply.pcm
+    again = synthesize(server.host, server.port, text, voice={"name": "en_GB-copy-medium"})
+    assert again.pcm != reply.pcm  # piper samples noise: no cache, new audio
+    broken = synthesize(server.host, server.port, text, voice={"name": "xx-broken-low"})
+    assert broken.error is not None
+    assert broken.error["code"] == "unknown-voice"
+
+
+def test_past_max_clients_a_clear_error(server) -> None:
+    with Client(server.host, server.port) as first:
+        first.send("describe")
+        assert first.collect("info").info is not None
+        with Client(server.host, server.port) as second:
+            reply = second.collect("audio-stop")
+        assert reply.error is not None
+        assert reply.error["code"] == "too-many-clients"
+    assert describe_works(server.host, server.port)
+
+
+def test_metrics_count_tts_requests(server, metrics_port) -> None:
+    synthesize(server.host, server.port, "Metrics.")
+    url = f"http://127.0.0.1:{metrics_port}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body = response.read().decode()
+    assert 'local_voice_requests_total{request="synthesize",server="tts"}' in body
+    assert 'local_voice_latency_seconds_count{server="tts",stage="first_audio"}' in body
