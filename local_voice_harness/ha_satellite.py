@@ -11,11 +11,12 @@ import time
 from typing import TYPE_CHECKING, Any
 from unittest.mock import AsyncMock, patch
 
-from homeassistant.components import mqtt
+from homeassistant.components import mqtt, stt
 from homeassistant.components.assist_pipeline.pipeline import (
     async_get_pipeline,
     async_update_pipeline,
 )
+from homeassistant.components.tts.helper import get_engine_instance
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 
@@ -76,24 +77,36 @@ async def setup_wyoming(hass: HomeAssistant, host: str, port: int) -> list[str]:
 
 
 async def setup_voice_pipeline(
-    hass: HomeAssistant, stt: tuple[str, int], tts: tuple[str, int]
+    hass: HomeAssistant, asr_at: tuple[str, int], tts_at: tuple[str, int]
 ) -> None:
     """Make the preferred Assist pipeline use our Wyoming servers and HA's own agent."""
     assert await async_setup_component(hass, "assist_pipeline", {})
-    stt_ids = [e for e in await setup_wyoming(hass, *stt) if e.startswith("stt.")]
-    tts_ids = [e for e in await setup_wyoming(hass, *tts) if e.startswith("tts.")]
+    stt_ids = [e for e in await setup_wyoming(hass, *asr_at) if e.startswith("stt.")]
+    tts_ids = [e for e in await setup_wyoming(hass, *tts_at) if e.startswith("tts.")]
     assert stt_ids, "the ASR server gave HA no stt entity"
     assert tts_ids, "the TTS server gave HA no tts entity"
+    tts_engine = get_engine_instance(hass, tts_ids[0])
+    stt_engine = stt.async_get_speech_to_text_entity(hass, stt_ids[0])
+    assert tts_engine is not None
+    assert stt_engine is not None
     pipeline = async_get_pipeline(hass)
     await async_update_pipeline(
         hass,
         pipeline,
         stt_engine=stt_ids[0],
-        stt_language="en",
+        stt_language=_english(stt_engine.supported_languages),
         tts_engine=tts_ids[0],
-        tts_language="en",
+        tts_language=_english(tts_engine.supported_languages),
         tts_voice=None,
     )
+
+
+def _english(languages: list[str]) -> str:
+    """The engine's own spelling of English (``en``, ``en_US``, ``en-US``...)."""
+    for lang in sorted(languages, key=len):
+        if lang.lower().startswith("en"):
+            return lang
+    raise AssertionError(f"no English among {languages}")
 
 
 async def confirm_satellite(

@@ -73,11 +73,13 @@ class SatelliteSim:
         self.streams: dict[str, OutStream] = {}
         self._cond = threading.Condition()
         self._connected = threading.Event()
+        self._announced = False
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=f"sim-{satellite_id}-{uuid.uuid4().hex[:6]}"
         )
         self.client.will_set(p.availability_topic(satellite_id), p.OFFLINE, qos=1, retain=True)
         self.client.on_connect = self._on_connect
+        self.client.on_disconnect = lambda *_args: self._connected.clear()
         self.client.on_message = self._on_message
 
     # ---- connection ----
@@ -85,6 +87,7 @@ class SatelliteSim:
     def connect(self, *, announce: bool = True, timeout: float = 10.0) -> None:
         """Connect, subscribe to HA's topics, publish announce and availability."""
         self._connected.clear()
+        self.client.reconnect_delay_set(min_delay=1, max_delay=2)
         self.client.connect(self.host, self.port, keepalive=5)
         self.client.loop_start()
         if not self._connected.wait(timeout):
@@ -92,11 +95,20 @@ class SatelliteSim:
         if announce:
             self.publish_announce()
             self.set_online(True)
+            self._announced = True
+
+    def wait_connected(self, timeout: float = 15.0) -> None:
+        """Block until connected (again, after a broker restart)."""
+        if not self._connected.wait(timeout):
+            raise TimeoutError("satellite sim did not reconnect")
 
     def _on_connect(self, client: mqtt.Client, *_args: Any) -> None:
         base = f"{p.TOPIC_ROOT}/{self.sid}"
         for topic in (f"{base}/state", f"{base}/command", f"{base}/audio/out/#"):
             client.subscribe(topic, qos=1)
+        if self._announced:  # a reconnect: the broker may have lost the retained messages
+            client.publish(p.announce_topic(self.sid), p.encode(self.announce), qos=1, retain=True)
+            client.publish(p.availability_topic(self.sid), p.ONLINE, qos=1, retain=True)
         self._connected.set()
 
     def publish_announce(self) -> None:

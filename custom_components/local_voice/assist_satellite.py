@@ -129,7 +129,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         async def send() -> None:
             try:
                 await self._publish(topic, payload, 1)
-            except HomeAssistantError as err:
+            except (HomeAssistantError, OSError) as err:
                 LOGGER.warning("Could not publish to %s: %s", topic, err)
 
         self._entry.async_create_background_task(self.hass, send(), f"{DOMAIN}_publish")
@@ -211,12 +211,16 @@ class MqttAssistSatellite(AssistSatelliteEntity):
             previous.cancel()
             await asyncio.wait([previous])
         names = {w.id: w.name for w in self._announce.wake_words}
-        await self.async_accept_pipeline_from_satellite(
-            session.stream(),
-            start_stage=PipelineStage.STT,
-            end_stage=PipelineStage.TTS if self._announce.speaker else PipelineStage.INTENT,
-            wake_word_phrase=names.get(session.wake_word_id or ""),
-        )
+        try:
+            await self.async_accept_pipeline_from_satellite(
+                session.stream(),
+                start_stage=PipelineStage.STT,
+                end_stage=PipelineStage.TTS if self._announce.speaker else PipelineStage.INTENT,
+                wake_word_phrase=names.get(session.wake_word_id or ""),
+            )
+        except HomeAssistantError as err:  # e.g. no pipeline or engine: tell the satellite
+            LOGGER.warning("Pipeline for %s failed: %s", self._sat, err)
+            self._send_state("idle", "pipeline_failed", str(err))
 
     @callback
     def _resolve_vad_sensitivity(self) -> float:

@@ -1,0 +1,217 @@
+"""End to end over MQTT: a satellite speaks, HA's Assist pipeline acts and answers.
+
+Real HA core with the demo home, a real mosquitto and HA's MQTT integration,
+our real Wyoming ASR (tiny.en) and TTS (piper) servers as processes, HA's own
+conversation agent, and a paho client playing the satellite with the dev
+spoken commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
+
+import pytest
+from homeassistant.components import mqtt
+from homeassistant.helpers import area_registry as ar
+
+from custom_components.local_voice import protocol as p
+from local_voice_harness.ha_satellite import (
+    confirm_satellite,
+    satellite_entity_id,
+    setup_mqtt,
+    setup_voice_pipeline,
+    wait_until,
+)
+from local_voice_harness.satellite_sim import SatelliteSim, read_pcm
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from homeassistant.core import HomeAssistant
+
+    from local_voice_harness.commands import SpokenCommand
+    from local_voice_harness.mosquitto import Mosquitto
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("socket_enabled"), pytest.mark.timeout(90)]
+
+
+class Home:
+    """HA with the demo home, MQTT, the voice pipeline and a confirmed kitchen satellite."""
+
+    def __init__(self, hass: HomeAssistant, sim: SatelliteSim, entity_id: str) -> None:
+        self.hass, self.sim, self.entity_id = hass, sim, entity_id
+
+    async def run(self, func: Any, *args: Any) -> Any:
+        """Run a blocking satellite call off the event loop."""
+        return await self.hass.async_add_executor_job(func, *args)
+
+    def light(self) -> str:
+        return self.hass.states.get("light.kitchen").state
+
+
+@pytest.fixture
+async def home(
+    demo_home: HomeAssistant, private_broker: Mosquitto, asr_server: Any, tts_server: Any
+) -> AsyncIterator[Home]:
+    hass = demo_home
+    await setup_voice_pipeline(
+        hass, (asr_server.host, asr_server.port), (tts_server.host, tts_server.port)
+    )
+    sim = SatelliteSim(private_broker.host, private_broker.port, "kitchen")
+    await hass.async_add_executor_job(sim.connect)
+    await setup_mqtt(hass, private_broker.host, private_broker.port)
+    kitchen = ar.async_get(hass).async_get_area_by_name("Kitchen")
+    assert kitchen is not None
+    await confirm_satellite(hass, "kitchen", kitchen.id)
+    entity_id = satellite_entity_id(hass, "kitchen")
+    await wait_until(lambda: hass.states.get(entity_id).state == "idle")
+    await _subscriptions_settled(hass)
+    yield Home(hass, sim, entity_id)
+    sim.close()
+
+
+async def _subscriptions_settled(hass: HomeAssistant) -> None:
+    """HA batches SUBSCRIBE packets (FACTS.md): let the batch go out before streaming."""
+    await wait_until(lambda: mqtt.is_connected(hass))
+    await hass.async_block_till_done()
+    await asyncio.sleep(0.7)
+
+
+@pytest.fixture
+def fast_reconnect() -> Iterator[None]:
+    """HA's MQTT client retries every 10 s; 1 s keeps the restart test short."""
+    with patch("homeassistant.components.mqtt.client.RECONNECT_INTERVAL_SECONDS", 1):
+        yield
+
+
+def _cmd01(commands: list[SpokenCommand]) -> bytes:
+    cmd = next(c for c in commands if c.audio.name == "cmd01.wav")
+    assert cmd.text == "turn on the kitchen light"
+    return read_pcm(cmd.audio)
+
+
+async def _speak_and_hear(home: Home, pcm: bytes, **kwargs: Any) -> Any:
+    sid = await home.run(lambda: home.sim.speak(pcm, **kwargs))
+    return await home.run(lambda: home.sim.wait_stream(sid, 45))
+
+
+async def test_spoken_command_turns_on_the_light_and_the_answer_is_heard(
+    home: Home, dev_commands: list[SpokenCommand]
+) -> None:
+    assert home.light() == "off"
+    stream = await _speak_and_hear(home, _cmd01(dev_commands), chunk_ms=30)
+    await wait_until(lambda: home.light() == "on")
+    # The answer: PCM in the TTS voice's own rate (no ffmpeg), announced in `start`.
+    assert stream.start is not None
+    assert stream.start.kind == "answer"
+    assert stream.start.audio == p.AudioFormat(22050, 2, 1)
+    assert stream.start.text
+    assert stream.end is not None
+    assert stream.end.chunks == stream.chunks
+    assert len(stream.pcm) / (22050 * 2) > 0.3  # a spoken sentence, not an empty WAV
+    assert not stream.pcm.startswith(b"RIFF")
+    seen = [s.state for s in home.sim.states]
+    assert seen[:3] == ["listening", "processing", "responding"], seen
+    await wait_until(lambda: home.sim.states[-1].state == "idle")
+    await wait_until(lambda: home.hass.states.get(home.entity_id).state == "idle")
+    assert all(s.error_code is None for s in home.sim.states)
+
+
+async def test_announcement_reaches_the_satellite_as_audio(home: Home) -> None:
+    await home.hass.services.async_call(
+        "assist_satellite",
+        "announce",
+        {"entity_id": home.entity_id, "message": "Dinner is ready", "preannounce": False},
+        blocking=True,
+    )
+    cmd = next(c for c in home.sim.commands if isinstance(c, p.AnnounceText))
+    assert cmd.text == "Dinner is ready"
+    stream = await home.run(lambda: home.sim.wait_stream(cmd.stream_id, 5))
+    assert stream.start is not None
+    assert stream.start.kind == "announcement"
+    assert len(stream.pcm) > 22050  # more than half a second of speech
+    assert home.hass.states.get(home.entity_id).state == "idle"
+
+
+async def test_bad_inputs_end_only_their_session_and_the_next_utterance_works(
+    home: Home, dev_commands: list[SpokenCommand], caplog: pytest.LogCaptureFixture
+) -> None:
+    sim = home.sim
+
+    async def error(code: str, since: int) -> p.State:
+        def check() -> p.State | None:
+            return next((s for s in sim.states[since:] if s.error_code == code), None)
+
+        state: p.State = await home.run(lambda: sim.wait_for(check, 10))
+        assert state.state == "idle"
+        return state
+
+    # Malformed JSON and an unknown event type are dropped.
+    n = len(sim.states)
+    await home.run(sim.event, b"{not json")
+    await error("bad_event", n)
+    # Audio for a session that never started.
+    n = len(sim.states)
+    await home.run(sim.chunk, "ghost", b"\0" * 640)
+    await error("unknown_session", n)
+    # A chunk over the 100 ms cap ends its session.
+    n = len(sim.states)
+    await home.run(sim.event, p.SessionStart("big"))
+    await home.run(sim.chunk, "big", b"\0" * (p.MAX_CHUNK_BYTES + 2))
+    await error("chunk_too_large", n)
+    # Late chunks of the ended session are dropped quietly.
+    await home.run(sim.chunk, "big", b"\0" * 640)
+    # A session over the utterance cap (sent faster than real time) ends.
+    n = len(sim.states)
+    await home.run(sim.event, p.SessionStart("long"))
+    silence = b"\0" * p.MAX_CHUNK_BYTES
+    for _ in range(p.MAX_UTTERANCE_SECONDS * 10 + 1):
+        sim.client.publish(p.audio_in_topic("kitchen", "long"), silence, qos=0)
+    await error("session_too_long", n)
+    # A session whose audio stops (its end never comes) times out.
+    n = len(sim.states)
+    await home.run(sim.event, p.SessionStart("stalled"))
+    await home.run(sim.chunk, "stalled", b"\0" * 640)
+    await error("session_timeout", n)
+
+    assert home.light() == "off"
+    # HA is healthy and the next utterance works; a duplicate session_start is ignored.
+    sid = "again"
+    await home.run(sim.event, p.SessionStart(sid))
+    stream = await _speak_and_hear(home, _cmd01(dev_commands), session_id=sid, chunk_ms=20)
+    await wait_until(lambda: home.light() == "on")
+    assert stream.end is not None
+    assert not [s for s in sim.states if s.session_id == sid and s.error_code]
+    assert "Late chunk for ended session big dropped" in caplog.text
+
+
+async def test_broker_restart_mid_utterance_recovers(
+    fast_reconnect: None,
+    home: Home,
+    private_broker: Mosquitto,
+    dev_commands: list[SpokenCommand],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pcm = _cmd01(dev_commands)
+    # HA publishes its birth message a little after connecting; a broker that dies
+    # before that makes HA's own birth task raise, which is not what is tested here.
+    await wait_until(lambda: "birth message sent" in caplog.text, within=15)
+    await home.run(lambda: home.sim.speak(pcm[: len(pcm) // 2], session_id="cut", end=False))
+    await home.run(private_broker.stop)
+    # HA notices the lost broker (or the satellite's will) and ends the session.
+    await wait_until(lambda: not mqtt.is_connected(home.hass), within=10)
+    await wait_until(
+        lambda: home.hass.states.get(home.entity_id).state in {"idle", "unavailable"}, within=10
+    )
+    assert "session cut" in caplog.text
+    await home.run(private_broker.start)
+    await wait_until(lambda: mqtt.is_connected(home.hass), within=15)
+    await home.run(home.sim.wait_connected)
+    await wait_until(lambda: home.hass.states.get(home.entity_id).state == "idle", within=10)
+    await _subscriptions_settled(home.hass)
+    assert home.light() == "off"
+    stream = await _speak_and_hear(home, pcm, chunk_ms=40)
+    await wait_until(lambda: home.light() == "on")
+    assert stream.end is not None
