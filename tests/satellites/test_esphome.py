@@ -14,15 +14,17 @@ import re
 import shutil
 import subprocess
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-
-from local_voice_harness.paths import REPO_ROOT
 from local_voice_satellite import protocol
 from local_voice_satellite.wakeword import BUILTIN_MODELS_DIR
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+from local_voice_harness.paths import REPO_ROOT
 
 ESP32_DIR = REPO_ROOT / "satellites" / "esp32"
 CONFIG = ESP32_DIR / "local-voice-satellite.yaml"
@@ -35,7 +37,11 @@ pytestmark = pytest.mark.slow
 def esphome() -> Path:
     if not ESPHOME.exists():
         result = subprocess.run(
-            [str(ESP32_DIR / "setup_esphome.sh")], capture_output=True, text=True, timeout=400, check=False
+            [str(ESP32_DIR / "setup_esphome.sh")],
+            capture_output=True,
+            text=True,
+            timeout=400,
+            check=False,
         )
         if result.returncode != 0 or not ESPHOME.exists():
             pytest.skip(f".venv-esphome could not be created: {result.stderr.strip()[-400:]}")
@@ -70,7 +76,15 @@ def test_esphome_config_validates(esphome: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, out[-3000:]
     assert "Configuration is valid!" in out
     # The resolved config carries the protocol's topics for this satellite id.
-    for topic in ("availability", "announce", "event", "command", "state", "audio/in/", "audio/out/#"):
+    for topic in (
+        "availability",
+        "announce",
+        "event",
+        "command",
+        "state",
+        "audio/in/",
+        "audio/out/#",
+    ):
         assert f"local_voice/esp32_kitchen/{topic}" in out, topic
     assert "bits_per_sample: 32\n" in out  # INMP441 delivers 32-bit slots, converted in on_data
     assert time.monotonic() - started < 120
@@ -98,7 +112,7 @@ def _load(text: str) -> dict[str, Any]:
         pass
 
     _Loader.add_multi_constructor("!", lambda _loader, _suffix, _node: None)
-    data = yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    data = yaml.load(text, Loader=_Loader)
     assert isinstance(data, dict)
     return data
 

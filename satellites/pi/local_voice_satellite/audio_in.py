@@ -70,7 +70,13 @@ def read_wav(path: Path) -> bytes:
 
 
 class AudioSource(ABC):
-    """A microphone: yields 10 ms frames until it ends or is closed."""
+    """A microphone: yields 10 ms frames until it ends or is closed.
+
+    ``live`` sources run on their own clock (a microphone); the others (files,
+    pipes) wait for the broker before the first frame, so no audio is wasted.
+    """
+
+    live = True
 
     @abstractmethod
     def frames(self) -> Iterator[bytes]:
@@ -82,6 +88,8 @@ class AudioSource(ABC):
 
 class PcmSource(AudioSource):
     """Frames from PCM already in memory, optionally paced at real time."""
+
+    live = False
 
     def __init__(self, pcm: bytes, *, realtime: bool = False) -> None:
         self._pcm = pcm
@@ -115,6 +123,8 @@ class WavFileSource(PcmSource):
 
 class RawStreamSource(AudioSource):
     """Raw 16 kHz mono s16le from a byte stream such as stdin; EOF ends it."""
+
+    live = False
 
     def __init__(self, stream: IO[bytes]) -> None:
         self._stream = stream

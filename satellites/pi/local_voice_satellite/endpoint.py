@@ -99,10 +99,10 @@ def make_vad(name: str) -> Vad:
 
 @dataclass(frozen=True, slots=True)
 class EndpointParams:
-    """Tuned on the dev recordings (docs/satellite.md): 400 ms outlasts their pauses."""
+    """Tuned on the dev recordings (docs/satellite.md): their longest pause is 160 ms."""
 
     threshold: float = 0.5
-    silence_ms: int = 400
+    silence_ms: int = 300
     min_speech_ms: int = 60
     max_seconds: float = 15.0
     no_speech_seconds: float = 5.0

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 MAX_STREAM_SECONDS: Final = 300  # answer/announcement audio cap per stream
 EOF_LINGER_S: Final = 2.0
+WAIT_FOR_BROKER_S: Final = 30.0
 
 
 def software_version() -> str:
@@ -95,6 +96,8 @@ class Satellite:
     def run(self) -> None:
         """Read the microphone until it ends (or ``stop``); then shut down cleanly."""
         self.link.start()
+        if not self.source.live and not self.link.wait_connected(WAIT_FOR_BROKER_S):
+            _LOGGER.warning("no broker after %s s: reading the input anyway", WAIT_FOR_BROKER_S)
         try:
             for frame in self.source.frames():
                 if self._stop.is_set():
