@@ -24,7 +24,7 @@ import json
 import math
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -54,20 +54,6 @@ LENGTH_SCALE_RANGE: Final = (0.25, 4.0)
 MAX_VOCABULARY: Final = 500
 MAX_NAME_CHARS: Final = 100
 MAX_ALLOW: Final = 64
-OPTION_NAMES: Final = frozenset(
-    {
-        "stt_model",
-        "language",
-        "beam_size",
-        "vocabulary",
-        "voice",
-        "speaker",
-        "length_scale",
-        "max_clients",
-        "debug",
-        "allow",
-    }
-)
 _LANGUAGE_RE: Final = re.compile(r"^(auto|[a-z]{2,3})$")
 _VOICE_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
@@ -95,6 +81,9 @@ class AddonOptions:
     max_clients: int = 8
     debug: bool = False
     allow: tuple[str, ...] = DEFAULT_ALLOW
+
+
+OPTION_NAMES: Final = frozenset(field.name for field in fields(AddonOptions))
 
 
 def _int(name: str, value: object, bounds: tuple[int, int]) -> int:
