@@ -192,6 +192,8 @@ class LocalVoiceAgent(conversation.ConversationEntity, AbstractConversationAgent
         outcome = await async_run_model(self.entry.entry_id, data, user_input, chat_log, guard)
         data.stats.refused += len(guard.refusals)
         if guard.held is not None:
+            if guard.acted:  # a safe call in the same round did run: say so first
+                guard.held.question = f"{report(self.hass, guard.before)} {guard.held.question}"
             return self._ask(user_input, chat_log, guard.held, "model")
         if outcome.error is not None:
             data.stats.errors += 1

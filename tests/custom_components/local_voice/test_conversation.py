@@ -164,3 +164,23 @@ async def test_local_question_that_parses_as_action_is_answered_not_run(
     # A polite command with a question mark still acts.
     await say(demo_home, agent_entry, "can you turn on the kitchen light?")
     assert demo_home.states.get("light.kitchen").state == "on"
+
+
+async def test_safe_call_runs_and_risky_call_waits_in_the_same_round(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.add_turns(
+        ScriptedTurn(
+            tool_calls=[
+                tool_call("HassTurnOn", name="Kitchen Light"),
+                tool_call("HassTurnOn", name="Garage Door"),
+            ]
+        ),
+    )
+    first = await say(demo_home, agent_entry, "I'm home with the car")
+    assert demo_home.states.get("light.kitchen").state == "on"
+    assert demo_home.states.get("cover.garage_door").state == "closed"
+    assert speech(first) == "Kitchen Light is now on. Do you want me to open Garage Door?"
+    second = await say(demo_home, agent_entry, "yes", first.conversation_id)
+    assert demo_home.states.get("cover.garage_door").state in {"open", "opening"}
+    assert speech(second).startswith("Garage Door is now")
