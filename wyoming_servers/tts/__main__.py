@@ -23,6 +23,7 @@ from wyoming_servers.core.cli import (
     serve,
     setup_logging,
 )
+from wyoming_servers.core.errors import BadEventDataError
 from wyoming_servers.core.metrics import ServerMetrics
 from wyoming_servers.models import DEFAULT_PIPER_VOICE
 
@@ -30,7 +31,13 @@ from .cache import AudioCache
 from .handler import PROGRAM_NAME, TtsService, TtsSession, build_info
 from .requests import ServerDefaults
 from .synthesizer import Synthesizer, default_workers
-from .voices import LENGTH_SCALE_RANGE, NOISE_SCALE_RANGE, Prosody, VoiceCatalogue
+from .voices import (
+    LENGTH_SCALE_RANGE,
+    NOISE_SCALE_RANGE,
+    CudaUnavailableError,
+    Prosody,
+    VoiceCatalogue,
+)
 
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_URI = "tcp://0.0.0.0:10200"
@@ -90,7 +97,7 @@ def check_prosody(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     }
     try:
         Prosody(**values)
-    except ValueError as err:
+    except BadEventDataError as err:
         parser.error(f"{err} (length {LENGTH_SCALE_RANGE}, noise {NOISE_SCALE_RANGE})")
 
 
@@ -104,9 +111,12 @@ async def main(argv: list[str] | None = None) -> None:
         parser.error(f"--voices-dir {args.voices_dir} is not a directory")
     metrics = ServerMetrics("tts")
     started = time.perf_counter()
-    catalogue = await asyncio.to_thread(
-        VoiceCatalogue.discover, args.voice, args.voices_dir, use_cuda=args.use_cuda
-    )
+    try:
+        catalogue = await asyncio.to_thread(
+            VoiceCatalogue.discover, args.voice, args.voices_dir, use_cuda=args.use_cuda
+        )
+    except (FileNotFoundError, CudaUnavailableError) as err:
+        parser.error(str(err))
     metrics.model_loaded(time.perf_counter() - started)
     default_voice = catalogue.default
     if args.speaker is not None:

@@ -95,7 +95,7 @@ def resolve_request(
         raise BadEventDataError("'context' must be an object")
 
     name = _optional_str(voice_data, "name")
-    voice = catalogue.get(name)
+    voice = catalogue.get(name, _optional_str(voice_data, "language"))
     speaker = _optional_str(voice_data, "speaker")
     if speaker is None and voice is catalogue.default:
         speaker = defaults.speaker

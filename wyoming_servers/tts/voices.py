@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import onnxruntime  # type: ignore[import-untyped]
 from piper import PiperVoice
 
 from wyoming_servers.core.errors import BadEventDataError
@@ -102,8 +103,24 @@ def _languages(name: str, config: dict[str, Any]) -> tuple[str, ...]:
     return (name.split("-", 1)[0],)
 
 
+class CudaUnavailableError(RuntimeError):
+    """``--use-cuda`` was asked for but onnxruntime has no CUDA provider."""
+
+
+def check_cuda() -> None:
+    """Fail at start-up rather than silently running on the CPU."""
+    providers = onnxruntime.get_available_providers()
+    if "CUDAExecutionProvider" not in providers:
+        raise CudaUnavailableError(
+            "--use-cuda needs onnxruntime-gpu and a CUDA device; onnxruntime offers only "
+            + ", ".join(providers)
+        )
+
+
 def load_voice(files: PiperVoiceFiles, *, use_cuda: bool = False) -> Voice:
     """Load one voice and warm it up (the first run of a session is ~2x slower)."""
+    if use_cuda:
+        check_cuda()
     config = _read_config(files)
     piper = PiperVoice.load(files.model, files.config, use_cuda=use_cuda)
     speakers = {str(k): int(v) for k, v in piper.config.speaker_id_map.items()}
@@ -157,9 +174,18 @@ class VoiceCatalogue:
     def __len__(self) -> int:
         return len(self._voices)
 
-    def get(self, name: str | None) -> Voice:
-        """The voice called ``name`` (None: the default); never a path."""
+    def get(self, name: str | None, language: str | None = None) -> Voice:
+        """The voice called ``name``; else the first for ``language``; else the default.
+
+        Names are looked up, never opened: a path is just an unknown name.
+        """
         if name is None:
+            if language:
+                wanted = language.replace("-", "_").lower()
+                for candidate in self._voices.values():
+                    codes = [code.lower() for code in candidate.languages]
+                    if wanted in codes or wanted in {c.split("_", 1)[0] for c in codes}:
+                        return candidate
             return self.default
         voice = self._voices.get(name)
         if voice is None:
