@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -68,13 +69,17 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
 
 
+def _digest(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
 def _model_entry(name: str) -> dict[str, Any]:
     return {
         "name": name,
         "model": name,
         "modified_at": _now(),
         "size": 2_019_393_189,
-        "digest": f"{abs(hash(name)):064x}"[:64],
+        "digest": _digest(name),
         "details": {
             "parent_model": "",
             "format": "gguf",
@@ -191,7 +196,7 @@ class FakeOllama:
             return response
         await self._line(response, {"status": "pulling manifest"})
         total = 1_000_000
-        digest = f"sha256:{abs(hash(name)):064x}"[:71]
+        digest = f"sha256:{_digest(name)}"
         for step in range(1, self.pull_steps + 1):
             await asyncio.sleep(self.pull_step_delay_s)
             completed = total * step // self.pull_steps
