@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from .errors import ClientNotAllowedError, TooManyClientsError, WyomingServerError
-from .session import EventSession, SessionContext, close_writer, send_error
+from .session import EventSession, SessionContext, close_writer, linger, send_error
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -152,6 +152,7 @@ class WyomingServer:
             _LOGGER.warning("refused %s: %s", peer, refusal)
             self.context.metrics.error(refusal.code)
             await send_error(writer, refusal)
+            await linger(reader, writer)
             await close_writer(writer)
             return
         await self._serve(reader, writer)

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 _ERROR_WRITE_TIMEOUT = 2.0
+_LINGER_SECONDS = 1.0
+_LINGER_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,21 @@ async def send_error(writer: asyncio.StreamWriter, error: BaseException) -> None
     with contextlib.suppress(OSError, TimeoutError, RuntimeError):
         async with asyncio.timeout(_ERROR_WRITE_TIMEOUT):
             await async_write_event(error_event(error), writer)
+
+
+async def linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """After an error event: half-close and discard input briefly.
+
+    Closing a socket with unread input makes the kernel send RST, and the
+    client may then lose the error event we just sent. Bounded in time and bytes.
+    """
+    with contextlib.suppress(OSError, TimeoutError, RuntimeError):
+        if writer.can_write_eof():
+            writer.write_eof()
+        async with asyncio.timeout(_LINGER_SECONDS):
+            discarded = 0
+            while discarded < _LINGER_BYTES and (block := await reader.read(65536)):
+                discarded += len(block)
 
 
 async def close_writer(writer: asyncio.StreamWriter) -> None:
@@ -108,6 +125,7 @@ class EventSession(ABC):
             _LOGGER.warning("session %s ended: %s (%s)", self.peer, err, err.code)
             self.metrics.error(err.code)
             await send_error(self.writer, err)
+            await linger(self.reader, self.writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             _LOGGER.debug("session %s: connection lost", self.peer)
         except Exception:
