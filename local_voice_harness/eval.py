@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                 satellites=args.satellites,
                 satellite=args.satellite,
                 realtime=not args.fast,
+                warmup=not args.no_warmup,
                 on_result=show,
             )
         )
