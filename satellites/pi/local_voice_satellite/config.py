@@ -84,8 +84,9 @@ class SatelliteConfig:
 
 def _get(raw: dict[str, Any], key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
     value = raw.get(key, default)
+    kinds = kind if isinstance(kind, tuple) else (kind,)
     if value is not None and (
-        not isinstance(value, kind) or (isinstance(value, bool) and kind in {int, float})
+        not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)
     ):
         raise ConfigError(f"setting {key!r} must be {kind}, got {value!r}")
     return value
