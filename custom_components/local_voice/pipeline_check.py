@@ -17,6 +17,8 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN, LOGGER
 
+PIPELINE_ISSUE_PREFIX = "pipeline_bypasses_confirmation_"
+
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
@@ -37,7 +39,7 @@ def bypassing_pipelines(hass: HomeAssistant, agent_ids: set[str]) -> list[str]:
 def async_check_pipelines(hass: HomeAssistant, entry_id: str, entity_id: str) -> list[str]:
     """Raise or clear the repair issue for this agent; return the pipeline names."""
     names = bypassing_pipelines(hass, {entity_id, entry_id})
-    issue_id = f"pipeline_bypasses_confirmation_{entry_id}"
+    issue_id = f"{PIPELINE_ISSUE_PREFIX}{entry_id}"
     if names:
         LOGGER.warning(
             "Pipelines %s handle commands locally before Local Voice: confirmations are bypassed",
@@ -47,7 +49,8 @@ def async_check_pipelines(hass: HomeAssistant, entry_id: str, entity_id: str) ->
             hass,
             DOMAIN,
             issue_id,
-            is_fixable=False,
+            is_fixable=True,
+            data={"entity_id": entity_id, "entry_id": entry_id},
             severity=ir.IssueSeverity.WARNING,
             translation_key="pipeline_bypasses_confirmation",
             translation_placeholders={"pipelines": ", ".join(names)},

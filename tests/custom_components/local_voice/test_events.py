@@ -151,8 +151,17 @@ async def test_pipeline_preferring_local_intents_raises_repair_issue(
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_placeholders == {"pipelines": "Kitchen voice"}
-    pipeline = assist_pipeline.async_get_pipeline(hass, pipeline.id)
-    await assist_pipeline.pipeline.async_update_pipeline(hass, pipeline, prefer_local_intents=False)
+    assert issue.is_fixable
+    # The fix flow turns the pipeline's own local handling off.
+    assert await async_setup_component(hass, "repairs", {})
+    flows = hass.data["repairs"]["flow_manager"]
+    result = await flows.async_init(DOMAIN, data={"issue_id": issue_id})
+    assert result["step_id"] == "confirm"
+    assert result["description_placeholders"] == {"pipelines": "Kitchen voice"}
+    result = await flows.async_configure(result["flow_id"], {})
+    assert result["type"] == "create_entry"
+    assert assist_pipeline.async_get_pipeline(hass, pipeline.id).prefer_local_intents is False
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     await say(hass, agent_entry, "what time is it")
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
 
