@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from .turn import TurnResult, read_pcm
+from .turn import TurnResult, read_pcm, trailing_silence_s
 
 if TYPE_CHECKING:
     from .ha_client import HAClient
@@ -125,6 +125,7 @@ class MqttSatelliteDriver:
         self._proc: subprocess.Popen[bytes] | None = None
         self._speech: asyncio.Queue[bytes] = asyncio.Queue()
         self._feeder: asyncio.Task[None] | None = None
+        self._speech_done_at: float | None = None
 
     @property
     def pid(self) -> int | None:
@@ -166,6 +167,8 @@ class MqttSatelliteDriver:
         while self._proc.poll() is None:
             if not pending and not self._speech.empty():
                 pending = self._speech.get_nowait()
+                self._speech_done_at = None
+            speaking = bool(pending)
             chunk, pending = (pending[:frame], pending[frame:]) if pending else (quiet, b"")
             try:
                 self._proc.stdin.write(chunk.ljust(frame, b"\0"))
@@ -173,6 +176,10 @@ class MqttSatelliteDriver:
             except (BrokenPipeError, ValueError):
                 return
             sent += 1
+            if speaking and not pending:
+                # The last frame of the utterance is on the wire; in real time it
+                # "sounds" for the next 20 ms.
+                self._speech_done_at = time.monotonic() + 0.02
             if self.realtime or not pending:
                 await asyncio.sleep(max(0.0, start + sent * 0.02 - time.monotonic()))
             else:
@@ -193,6 +200,11 @@ class MqttSatelliteDriver:
             await asyncio.sleep(0.05)
             messages += self._listener.take()
         result = _from_messages(messages)
+        if self.realtime and self._speech_done_at is not None and result.events:
+            last_speech = self._speech_done_at - trailing_silence_s(pcm)
+            result.endpoint_ms = (result.events[0]["mono"] - last_speech) * 1000
+            if result.first_audio_ms is not None:
+                result.user_first_audio_ms = result.endpoint_ms + result.first_audio_ms
         await self._add_pipeline_times(result)
         return result
 
@@ -274,7 +286,7 @@ def _from_messages(messages: list[tuple[float, float, str, bytes]]) -> TurnResul
             event = _json(payload)
             if event.get("type") == "session_end" and speech_end is None:
                 speech_end = mono
-                result.events.insert(0, {"type": "session_end", "wall": wall})
+                result.events.insert(0, {"type": "session_end", "wall": wall, "mono": mono})
         elif (
             parts[2:4] == ["audio", "out"] and len(parts) == _CONTROL_PARTS and parts[-1] == "start"
         ):

@@ -29,6 +29,11 @@ STAGES: Final = (
     ("speech_end_to_intent_ms", "intent handled"),
     ("speech_end_to_first_audio_ms", "first answer audio"),
 )
+# Measured from the last speech sound in the WAV (real-time MQTT runs only).
+USER_STAGES: Final = (
+    ("last_speech_to_session_end_ms", "satellite endpoint"),
+    ("last_speech_to_first_audio_ms", "last word -> first answer audio"),
+)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -45,7 +50,7 @@ def percentile(values: list[float], fraction: float) -> float:
 def latency_summary(outcomes: list[CommandOutcome]) -> dict[str, dict[str, float | int]]:
     """Median and p95 per stage over the commands where the stage happened."""
     summary: dict[str, dict[str, float | int]] = {}
-    for key, _label in STAGES:
+    for key, _label in STAGES + USER_STAGES:
         values = [v for o in outcomes if (v := o.timings_ms.get(key)) is not None]
         if values:
             summary[key] = {
@@ -73,6 +78,7 @@ def block(outcome: CommandOutcome) -> str:
     """The demo's multi-line account of one command."""
     house = "; ".join(outcome.changes) or "nothing changed"
     stages = " | ".join(f"{label} {_ms(outcome.timings_ms.get(key))}" for key, label in STAGES)
+    user = " | ".join(f"{label} {_ms(outcome.timings_ms.get(key))}" for key, label in USER_STAGES)
     verdict = (
         "as expected" if outcome.success else "NOT as expected: " + "; ".join(outcome.failures)
     )
@@ -82,7 +88,8 @@ def block(outcome: CommandOutcome) -> str:
             f"  heard:    {outcome.transcript!r}",
             f"  house:    {house}",
             f"  answer:   {outcome.answer!r}",
-            f"  latency:  after end of speech: {stages}",
+            f"  latency:  after the session ended: {stages}",
+            f"            after the last speech sound: {user}",
             f"  check:    {verdict}",
         ]
     )

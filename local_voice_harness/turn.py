@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import array
+import math
 import wave
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -23,6 +25,9 @@ class TurnResult:
     intent_ms: float | None = None  # end of speech -> intent handled
     stt_ms: float | None = None  # end of speech -> transcript
     first_audio_ms: float | None = None  # end of speech -> first answer audio byte
+    # The user's view (real-time MQTT runs): last speech sound in the WAV -> ...
+    endpoint_ms: float | None = None  # ... the satellite ending the session
+    user_first_audio_ms: float | None = None  # ... the first answer audio byte
     answer_audio: bytes = b""  # a complete audio file (WAV/MP3) or PCM as received
     answer_audio_format: str = ""
     answer_rate: int = 0
@@ -35,6 +40,8 @@ class TurnResult:
             "speech_end_to_transcript_ms": self.stt_ms,
             "speech_end_to_intent_ms": self.intent_ms,
             "speech_end_to_first_audio_ms": self.first_audio_ms,
+            "last_speech_to_session_end_ms": self.endpoint_ms,
+            "last_speech_to_first_audio_ms": self.user_first_audio_ms,
         }
 
 
@@ -45,6 +52,28 @@ def read_pcm(path: Path) -> bytes:
         if fmt != (SAMPLE_RATE, SAMPLE_WIDTH, 1):
             raise ValueError(f"{path}: need 16 kHz 16-bit mono, got {fmt}")
         return wav.readframes(wav.getnframes())
+
+
+def trailing_silence_s(pcm: bytes, threshold_db: float = -35.0) -> float:
+    """Seconds after the last 10 ms frame louder than ``threshold_db`` below the peak.
+
+    Finds the last speech sound of a recording offline (energy on the file),
+    so latency can be measured from the user's last word.
+    """
+    frame = SAMPLE_RATE * SAMPLE_WIDTH // 100
+    samples = array.array("h", pcm[: len(pcm) - len(pcm) % 2])
+    if not samples:
+        return 0.0
+    peak = max((abs(v) for v in samples), default=1) or 1
+    limit = peak * 10 ** (threshold_db / 20)
+    per_frame = frame // SAMPLE_WIDTH
+    frames = [samples[i : i + per_frame] for i in range(0, len(samples), per_frame)]
+    for index in range(len(frames) - 1, -1, -1):
+        chunk = frames[index]
+        rms = math.sqrt(sum(v * v for v in chunk) / len(chunk))
+        if rms >= limit:
+            return (len(frames) - index - 1) * 0.01
+    return len(frames) * 0.01
 
 
 def pcm_chunks(pcm: bytes, chunk_ms: int = CHUNK_MS) -> list[bytes]:
