@@ -9,11 +9,15 @@ spoken commands.
 from __future__ import annotations
 
 import asyncio
+import io
+import time
+import wave
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
 import pytest
-from homeassistant.components import mqtt
+from homeassistant.components import mqtt, tts
+from homeassistant.components.assist_pipeline.pipeline import async_get_pipeline
 from homeassistant.helpers import area_registry as ar
 
 from custom_components.local_voice import protocol as p
@@ -101,8 +105,17 @@ async def test_spoken_command_turns_on_the_light_and_the_answer_is_heard(
     home: Home, dev_commands: list[SpokenCommand]
 ) -> None:
     assert home.light() == "off"
-    stream = await _speak_and_hear(home, _cmd01(dev_commands), chunk_ms=30)
+    # Spoken at real-time pace; the satellite ends the session 300 ms after the words.
+    sid = await home.run(lambda: home.sim.speak(_cmd01(dev_commands), chunk_ms=30, realtime=1.0))
+    ended = time.monotonic()
+    stream = await home.run(lambda: home.sim.wait_stream(sid, 45))
     await wait_until(lambda: home.light() == "on")
+    # HA's own detector is pushed out to 30 s for a satellite with VAD, so an answer
+    # within seconds means the session end closed the audio stream at once.
+    assert stream.first_audio_at is not None
+    latency = stream.first_audio_at - ended
+    print(f"session end -> first answer audio at the satellite: {latency * 1000:.0f} ms")
+    assert latency < 10
     # The answer: PCM in the TTS voice's own rate (no ffmpeg), announced in `start`.
     assert stream.start is not None
     assert stream.start.kind == "answer"
@@ -117,6 +130,39 @@ async def test_spoken_command_turns_on_the_light_and_the_answer_is_heard(
     await wait_until(lambda: home.sim.states[-1].state == "idle")
     await wait_until(lambda: home.hass.states.get(home.entity_id).state == "idle")
     assert all(s.error_code is None for s in home.sim.states)
+
+
+async def _synthesize_16k(hass: HomeAssistant, text: str) -> bytes:
+    """Speech for ``text`` from HA's TTS (our piper server), as 16 kHz mono PCM."""
+    pipeline = async_get_pipeline(hass)
+    assert pipeline.tts_engine is not None
+    stream = tts.async_create_stream(
+        hass,
+        engine=pipeline.tts_engine,
+        language=pipeline.tts_language,
+        options={
+            tts.ATTR_PREFERRED_FORMAT: "wav",
+            tts.ATTR_PREFERRED_SAMPLE_RATE: 16000,
+            tts.ATTR_PREFERRED_SAMPLE_CHANNELS: 1,
+            tts.ATTR_PREFERRED_SAMPLE_BYTES: 2,
+        },
+    )
+    stream.async_set_message(text)
+    data = b"".join([chunk async for chunk in stream.async_stream_result()])
+    with wave.open(io.BytesIO(data), "rb") as wav:
+        assert wav.getframerate() == 16000
+        return wav.readframes(wav.getnframes())
+
+
+async def test_a_command_without_an_area_acts_in_the_satellites_area(home: Home) -> None:
+    """The satellite's device id reaches the agent: "the light" is the kitchen's."""
+    before = {s.entity_id: s.state for s in home.hass.states.async_all("light")}
+    assert before["light.kitchen"] == "off"
+    pcm = await _synthesize_16k(home.hass, "Turn on the light.")
+    await _speak_and_hear(home, pcm, chunk_ms=40)
+    await wait_until(lambda: home.light() == "on")
+    after = {s.entity_id: s.state for s in home.hass.states.async_all("light")}
+    assert {k for k in after if after[k] != before[k]} == {"light.kitchen"}
 
 
 async def test_announcement_reaches_the_satellite_as_audio(home: Home) -> None:
