@@ -35,6 +35,7 @@ from .answer_audio import WavError, publish_answer
 from .const import CONF_SILENCE_MS, DOMAIN, LOGGER
 from .satellite_session import Session, SessionTracker
 from .satellite_setup import MANUFACTURER, MODEL, entry_announce
+from .satellite_signals import send_pipeline_event
 
 if TYPE_CHECKING:
     from homeassistant.components.mqtt import ReceiveMessage
@@ -231,6 +232,8 @@ class MqttAssistSatellite(AssistSatelliteEntity):
 
     def on_pipeline_event(self, event: PipelineEvent) -> None:
         """Map pipeline events to `state` and start the answer audio."""
+        current = self._tracker.current  # for the sensors: when the command's audio ended
+        send_pipeline_event(self.hass, self._sat, event, current.last_audio if current else None)
         data: dict[str, Any] = event.data or {}
         if event.type is PipelineEventType.RUN_START:
             self._tts_token = (data.get("tts_output") or {}).get("token")

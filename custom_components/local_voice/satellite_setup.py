@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
-PLATFORMS: list[Platform] = [Platform.ASSIST_SATELLITE]
+PLATFORMS: list[Platform] = [Platform.ASSIST_SATELLITE, Platform.SENSOR]
 MANUFACTURER = "Local Voice"
 MODEL = "MQTT satellite"
 

@@ -1,0 +1,125 @@
+"""Per-satellite diagnostic sensors: last command latency and last transcript.
+
+Both are fed by the satellite entity's pipeline events (see
+``satellite_signals``) and are disabled by default: they are for users who
+want to see what the system is doing, not for every dashboard.
+
+Latency is measured from the end of the spoken command (the last audio
+chunk the satellite streamed) to the answer being ready (``tts-end``, or
+``intent-end`` for a satellite without a speaker), in milliseconds, and is
+published when the pipeline run ends.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components.assist_pipeline import PipelineEventType
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory, UnitOfTime
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+
+from .const import DOMAIN
+from .satellite_setup import entry_announce
+from .satellite_signals import signal_pipeline_event
+
+if TYPE_CHECKING:
+    from homeassistant.components.assist_pipeline import PipelineEvent
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+MAX_STATE_CHARS: Final = 255  # HA's limit for a state string
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: ConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the satellite's two sensors."""
+    satellite_id = entry_announce(entry).satellite_id
+    async_add_entities([LastCommandLatencySensor(satellite_id), LastTranscriptSensor(satellite_id)])
+
+
+class _SatelliteSensor(SensorEntity):
+    """A diagnostic sensor of one satellite, disabled until the user enables it."""
+
+    _attr_has_entity_name = True
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_entity_registry_enabled_default = False
+    _attr_should_poll = False
+
+    def __init__(self, satellite_id: str, key: str) -> None:
+        self._satellite_id = satellite_id
+        self._attr_translation_key = key
+        self._attr_unique_id = f"{satellite_id}-{key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, satellite_id)})
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to this satellite's pipeline events."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_pipeline_event(self._satellite_id), self._on_pipeline_event
+            )
+        )
+
+    @callback
+    def _on_pipeline_event(self, event: PipelineEvent, last_audio: float | None) -> None:
+        raise NotImplementedError
+
+
+class LastCommandLatencySensor(_SatelliteSensor):
+    """End of the spoken command to the answer being ready, in milliseconds."""
+
+    _attr_device_class = SensorDeviceClass.DURATION
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_native_unit_of_measurement = UnitOfTime.MILLISECONDS
+    _attr_suggested_display_precision = 0
+
+    def __init__(self, satellite_id: str) -> None:
+        super().__init__(satellite_id, "last_command_latency")
+        self._speech_end: float | None = None
+        self._answer_at: float | None = None
+
+    @callback
+    def _on_pipeline_event(self, event: PipelineEvent, last_audio: float | None) -> None:
+        now = time.monotonic()
+        if event.type is PipelineEventType.RUN_START:
+            self._speech_end = self._answer_at = None
+        elif event.type is PipelineEventType.STT_END:
+            self._speech_end = last_audio if last_audio is not None else now
+        elif event.type in (PipelineEventType.INTENT_END, PipelineEventType.TTS_END):
+            self._answer_at = now
+        elif event.type is PipelineEventType.RUN_END:
+            if self._speech_end is not None and self._answer_at is not None:
+                latency_ms = (self._answer_at - self._speech_end) * 1000
+                self._attr_native_value = round(max(latency_ms, 0.0))
+                self.async_write_ha_state()
+            self._speech_end = self._answer_at = None
+
+
+class LastTranscriptSensor(_SatelliteSensor):
+    """What speech to text heard last on this satellite."""
+
+    def __init__(self, satellite_id: str) -> None:
+        super().__init__(satellite_id, "last_transcript")
+
+    @callback
+    def _on_pipeline_event(self, event: PipelineEvent, last_audio: float | None) -> None:  # noqa: ARG002
+        if event.type is not PipelineEventType.STT_END:
+            return
+        data: dict[str, Any] = event.data or {}
+        output = data.get("stt_output")
+        text = output.get("text") if isinstance(output, dict) else None
+        if isinstance(text, str):
+            self._attr_native_value = text.strip()[:MAX_STATE_CHARS]
+            self.async_write_ha_state()
