@@ -53,7 +53,21 @@ def _feed(proc: subprocess.Popen[bytes], pcm: bytes) -> None:
         proc.stdin.flush()
 
 
-async def test_pi_satellite_turns_on_the_kitchen_light(
+def _start_satellite(broker: Mosquitto, out: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        satellite_cmd(
+            *("--satellite-id", "kitchen", "--name", "Kitchen satellite", "--area", "Kitchen"),
+            *("--host", broker.host, "--port", str(broker.port)),
+            *("--input", "-", "--output", f"dir:{out}", "--exit-on-eof"),
+        ),
+        env=satellite_env(),
+        stdin=subprocess.PIPE,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def test_pi_satellite_turns_on_the_kitchen_light(  # noqa: PLR0917 - pytest fixtures
     demo_home: HomeAssistant,
     private_broker: Mosquitto,
     asr_server: Any,
@@ -68,17 +82,7 @@ async def test_pi_satellite_turns_on_the_kitchen_light(
     )
     out = tmp_path / "speaker"
     log_path = tmp_path / "satellite.log"
-    proc = subprocess.Popen(
-        satellite_cmd(
-            *("--satellite-id", "kitchen", "--name", "Kitchen satellite", "--area", "Kitchen"),
-            *("--host", private_broker.host, "--port", str(private_broker.port)),
-            *("--input", "-", "--output", f"dir:{out}", "--exit-on-eof"),
-        ),
-        env=satellite_env(),
-        stdin=subprocess.PIPE,
-        stdout=log_path.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    proc = await hass.async_add_executor_job(_start_satellite, private_broker, out, log_path)
     try:
         await setup_mqtt(hass, private_broker.host, private_broker.port)
         kitchen = ar.async_get(hass).async_get_area_by_name("Kitchen")
