@@ -111,6 +111,7 @@ class MqttSatelliteDriver:
         satellite_id: str = "demo_kitchen",
         area: str = "Kitchen",
         realtime: bool = True,
+        workdir: Path | None = None,
     ) -> None:
         self.client = client
         self.port = mqtt_port
@@ -118,8 +119,10 @@ class MqttSatelliteDriver:
         self.satellite_id = satellite_id
         self.area = area
         self.realtime = realtime
-        self._tmp = tempfile.TemporaryDirectory(prefix="lv-satellite-")
-        self.workdir = Path(self._tmp.name)
+        # Inside the stack's work dir when given, so --keep-workdir keeps the log.
+        self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="lv-satellite-")
+        self.workdir = workdir or Path(self._tmp.name)  # type: ignore[union-attr]
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self._wake = b""
         self._listener: _Listener | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -255,7 +258,8 @@ class MqttSatelliteDriver:
             _stop(self._proc)
         if self._listener is not None:
             self._listener.close()
-        self._tmp.cleanup()
+        if self._tmp is not None:
+            self._tmp.cleanup()
 
 
 def _turn_over(messages: list[tuple[float, float, str, bytes]]) -> bool:

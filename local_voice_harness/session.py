@@ -178,6 +178,7 @@ async def _mqtt_drivers(stack: Stack, count: int, *, realtime: bool) -> list[Mqt
             stack.info.pipeline_id,
             satellite_id=f"demo_sat{i}",
             realtime=realtime,
+            workdir=stack.workdir / f"satellite{i}",
         )
         drivers.append(driver)
         await driver.setup()
