@@ -91,3 +91,16 @@ def test_invalid_settings_are_refused(raw: dict[str, object]) -> None:
 def test_unreadable_toml(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read config"):
         _load(tmp_path, "satellite_id = ")
+
+
+def test_shipped_example_config_is_valid(tmp_path: Path) -> None:
+    from local_voice_harness.paths import REPO_ROOT
+
+    example = (REPO_ROOT / "satellites" / "pi" / "satellite.example.toml").read_text()
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    cfg = _load(tmp_path, example.replace("/etc/local-voice/ca.crt", str(ca)))
+    assert cfg.satellite_id == "kitchen"
+    assert cfg.broker.tls
+    assert cfg.broker.port == 8883
+    assert cfg.endpointing.silence_ms == 300
