@@ -18,6 +18,8 @@ from unittest.mock import patch
 import pytest
 from homeassistant.components import mqtt, tts
 from homeassistant.components.assist_pipeline.pipeline import async_get_pipeline
+from homeassistant.components.assist_satellite import AssistSatelliteAnnouncement
+from homeassistant.components.assist_satellite.const import DATA_COMPONENT as SATELLITES
 from homeassistant.helpers import area_registry as ar
 
 from custom_components.local_voice import protocol as p
@@ -180,6 +182,31 @@ async def test_announcement_reaches_the_satellite_as_audio(home: Home) -> None:
     assert len(stream.pcm) > 22050  # more than half a second of speech
     assert home.hass.states.get(home.entity_id).state == "idle"
 
+    # Start conversation: the announcement, then the satellite is asked to listen.
+    entity = home.hass.data[SATELLITES].get_entity(home.entity_id)
+    pipeline = async_get_pipeline(home.hass)
+    assert pipeline.tts_engine is not None
+    question = tts.async_create_stream(
+        home.hass,
+        engine=pipeline.tts_engine,
+        language=pipeline.tts_language,
+        options={tts.ATTR_PREFERRED_FORMAT: "wav"},
+    )
+    question.async_set_message("Shall I close the garage?")
+    await entity.async_start_conversation(
+        AssistSatelliteAnnouncement(
+            message="Shall I close the garage?",
+            media_id=question.url,
+            original_media_id=question.url,
+            tts_token=question.token,
+            media_id_source="tts",
+        )
+    )
+    asked = [c for c in home.sim.commands if isinstance(c, p.AnnounceText)][-1]
+    assert asked.start_conversation
+    assert (await home.run(lambda: home.sim.wait_stream(asked.stream_id, 5))).pcm
+    assert home.sim.commands[-1] == p.StartListening(conversation=True)
+
 
 async def test_bad_inputs_end_only_their_session_and_the_next_utterance_works(
     home: Home, dev_commands: list[SpokenCommand], caplog: pytest.LogCaptureFixture
@@ -221,6 +248,17 @@ async def test_bad_inputs_end_only_their_session_and_the_next_utterance_works(
     await home.run(sim.event, p.SessionStart("stalled"))
     await home.run(sim.chunk, "stalled", b"\0" * 640)
     await error("session_timeout", n)
+
+    # Audio from a satellite nobody confirmed reaches no pipeline.
+    stranger = SatelliteSim(sim.host, sim.port, "hall")
+    await home.run(stranger.connect)
+    try:
+        await home.run(lambda: stranger.speak(_cmd01(dev_commands), chunk_ms=40))
+        await asyncio.sleep(1.0)
+        assert stranger.states == []
+        assert stranger.streams == {}
+    finally:
+        stranger.close()
 
     assert home.light() == "off"
     # HA is healthy and the next utterance works; a duplicate session_start is ignored.
