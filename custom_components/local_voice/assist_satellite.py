@@ -235,6 +235,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         current = self._tracker.current  # for the sensors: when the command's audio ended
         send_pipeline_event(self.hass, self._sat, event, current.last_audio if current else None)
         data: dict[str, Any] = event.data or {}
+        LOGGER.debug("Satellite %s pipeline event %s", self._sat, event.type)
         if event.type is PipelineEventType.RUN_START:
             self._tts_token = (data.get("tts_output") or {}).get("token")
         elif state := _STATE_OF_EVENT.get(event.type):
