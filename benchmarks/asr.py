@@ -65,6 +65,14 @@ VOCABULARY = [
 ]
 
 
+SERIES = ((-0.27, "ours"), (0.0, "ours_greedy"), (0.27, "peer"))
+LABELS = {
+    "ours": "local-voice-asr (beam 5)",
+    "ours_greedy": "local-voice-asr --beam-size 1",
+    "peer": "wyoming-faster-whisper 3.8.1 (beam 5)",
+}
+
+
 def peak_rss(pid: int) -> int:
     with Path(f"/proc/{pid}/status").open(encoding="ascii") as file:
         for line in file:
@@ -134,8 +142,7 @@ def summary(values: list[float]) -> dict:
     }
 
 
-async def measure(ours: WyomingProcess, peer_port: int, args: argparse.Namespace) -> dict:
-    ports = {"ours": ours.port, "peer": peer_port}
+async def measure(ports: dict[str, int], args: argparse.Namespace) -> dict:
     command = WavAudio.load(paths.dev_commands_dir() / COMMAND)
     commands = load_commands(paths.dev_commands_dir())
     real = load_transcripts(paths.dev_real_speech_dir())
@@ -151,17 +158,17 @@ async def measure(ours: WyomingProcess, peer_port: int, args: argparse.Namespace
         at_once = result["latency_all_at_once"][name]["median_s"]
         result.setdefault("rtf_all_at_once", {})[name] = at_once / command.seconds
     vocab = {"vocabulary": VOCABULARY}
-    result["wer"] = {
-        "ours": {
-            "commands": await wer_runs(ours.port, commands, None),
-            "commands_vocabulary": await wer_runs(ours.port, commands, vocab),
-            "real": await wer_runs(ours.port, real, None),
-            "real_vocabulary": await wer_runs(ours.port, real, vocab),
-        },
-        "peer": {
-            "commands": await wer_runs(peer_port, commands, None),
-            "real": await wer_runs(peer_port, real, None),
-        },
+    result["wer"] = {}
+    for name in ("ours", "ours_greedy"):
+        result["wer"][name] = {
+            "commands": await wer_runs(ports[name], commands, None),
+            "commands_vocabulary": await wer_runs(ports[name], commands, vocab),
+            "real": await wer_runs(ports[name], real, None),
+            "real_vocabulary": await wer_runs(ports[name], real, vocab),
+        }
+    result["wer"]["peer"] = {
+        "commands": await wer_runs(ports["peer"], commands, None),
+        "real": await wer_runs(ports["peer"], real, None),
     }
     return result
 
@@ -213,7 +220,7 @@ def chart(result: dict, path: Path) -> None:
         )
     ax2.set_xticks(range(4), labels)
     ax2.set_ylabel("WER %")
-    ax2.set_title("Word error rate (dev sets)")
+    ax2.set_title("Word error rate (dev sets; peer biased by --initial-prompt)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
@@ -228,12 +235,18 @@ def main() -> None:
     print("starting both servers", flush=True)
     log = Path(tempfile.gettempdir()) / "lv-bench-asr.log"
     print(f"our server logs to {log}; the peer's to {peer.log_file}", flush=True)
-    with WyomingProcess.asr("--max-clients", "8", "--beam-size", "1", log_path=log) as ours:
+    greedy = WyomingProcess.asr("--max-clients", "8", "--beam-size", "1")
+    with WyomingProcess.asr("--max-clients", "8", log_path=log) as ours, greedy:
         peer.start()
         try:
             started = time.perf_counter()
-            result = asyncio.run(measure(ours, peer.port, args))
-            result["peak_rss_bytes"] = {"ours": peak_rss(ours.pid), "peer": peak_rss(peer.pid)}
+            ports = {"ours": ours.port, "ours_greedy": greedy.port, "peer": peer.port}
+            result = asyncio.run(measure(ports, args))
+            result["peak_rss_bytes"] = {
+                "ours": peak_rss(ours.pid),
+                "ours_greedy": peak_rss(greedy.pid),
+                "peer": peak_rss(peer.pid),
+            }
         finally:
             peer.stop()
     result["wer"]["peer"].update(asyncio.run(peer_prompt_wer(model_dir)))

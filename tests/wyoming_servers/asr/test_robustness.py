@@ -167,7 +167,7 @@ async def test_metrics_are_served_with_stable_names(
     async def scrape() -> str:
         return await asyncio.to_thread(
             lambda: urllib.request.urlopen(url, timeout=5).read().decode()
-        )  # noqa: S310
+        )
 
     async def until_idle() -> None:  # one client at most: wait for the last to be gone
         for _ in range(50):
