@@ -11,9 +11,7 @@ delays and faults (hang, HTTP 503, a malformed line, a cut connection).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
 import hashlib
 import json
 import time
@@ -321,35 +319,7 @@ def _pieces(text: str) -> list[str]:
     return [w if i == 0 else " " + w for i, w in enumerate(words)]
 
 
-def run() -> None:
-    """Serve until interrupted: ``python -m local_voice_harness.fake_ollama --port 11434``."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=11434)
-    parser.add_argument("--model", action="append", default=[], help="model to list (repeat)")
-    parser.add_argument("--script", help="JSON file: a list of scripted turns")
-    parser.add_argument("--reply", default="I can't help with that.", help="answer when idle")
-    parser.add_argument("--delay", type=float, default=0.0, help="first-token delay, seconds")
-    args = parser.parse_args()
-
-    async def main() -> None:
-        server = FakeOllama(
-            models=args.model or ["llama3.2:latest"],
-            default_turn=ScriptedTurn(text=args.reply, first_token_delay_s=args.delay),
-            host=args.host,
-            port=args.port,
-        )
-        if args.script:
-            with open(args.script, encoding="utf-8") as handle:  # noqa: PTH123, ASYNC230
-                server.add_turns(*(ScriptedTurn.from_dict(t) for t in json.load(handle)))
-        async with server:
-            print(f"fake ollama on {server.url}", flush=True)  # noqa: T201
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.Event().wait()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
-
-
 if __name__ == "__main__":
+    from .fake_ollama_cli import run
+
     run()

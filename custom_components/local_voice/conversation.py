@@ -246,7 +246,8 @@ class LocalVoiceAgent(conversation.ConversationEntity, AbstractConversationAgent
             else:
                 response.async_set_speech(record.response)
         last = chat_log.content[-1]
-        if not (
+        # Errors stay out of the history the model sees next time (as HA's ConverseError).
+        if not error and not (
             isinstance(last, conversation.AssistantContent) and last.content == record.response
         ):
             chat_log.async_add_assistant_content_without_tools(
