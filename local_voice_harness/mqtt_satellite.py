@@ -196,7 +196,7 @@ class MqttSatelliteDriver:
         if self._proc.poll() is not None:
             raise SatelliteError(f"the satellite exited ({self._proc.returncode})")
         self._listener.take()
-        await self._speech.put(self._wake + silence(0.3) + pcm)
+        await self._speech.put(self._wake + silence(0.5) + pcm)
         messages: list[tuple[float, float, str, bytes]] = []
         deadline = time.monotonic() + _TURN_LIMIT_S
         while time.monotonic() < deadline and not _turn_over(messages):

@@ -36,6 +36,7 @@ from .ports import free_port
 from .servers import WyomingProcess
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
 
@@ -164,6 +165,7 @@ class Stack:
         self.client: HAClient | None = None
         self._started: list[tuple[str, Stoppable]] = []
         self._password = secrets.token_urlsafe(12)
+        self._in_flight: asyncio.Future[Any] | None = None
 
     # --- processes --------------------------------------------------------------------
 
@@ -275,7 +277,15 @@ class Stack:
         conversation = await self._add_agent(client, ollama_url)
         engines = await ha_setup.engines_for(client, stt, tts, conversation, DEFAULT_VOICE)
         self.info.engines = engines
-        self.info.pipeline_id = await ha_setup.create_pipeline(client, "Local Voice", engines)
+        # Our agent runs HA's local intents itself, behind its confirmation guard
+        # (opening the garage must be confirmed); the pipeline's own local-intent
+        # shortcut would bypass that, so it is off with our agent.
+        self.info.pipeline_id = await ha_setup.create_pipeline(
+            client,
+            "Local Voice",
+            engines,
+            prefer_local_intents=conversation == "conversation.home_assistant",
+        )
         self.say(f"pipeline ready: stt={stt} tts={tts} agent={conversation}")
 
     async def _add_agent(self, client: HAClient, ollama_url: str | None) -> str:
@@ -310,11 +320,11 @@ class Stack:
         began = time.monotonic()
         try:
             # Process starts block (they poll readiness): keep them off the event loop.
-            await asyncio.to_thread(self._start_servers)
+            await self._in_thread(self._start_servers)
             ollama_url = None
             if self.options.agent != "builtin":
-                ollama_url = await asyncio.to_thread(self._start_fake_ollama)
-            await asyncio.to_thread(self._start_ha)
+                ollama_url = await self._in_thread(self._start_fake_ollama)
+            await self._in_thread(self._start_ha)
             await self._configure(ollama_url)
         except BaseException:
             await self.stop()
@@ -323,8 +333,18 @@ class Stack:
         self.say(f"stack up in {self.info.startup_s:.1f} s (pids {self.info.pids})")
         return self
 
+    async def _in_thread[T](self, func: Callable[[], T]) -> T:
+        """Run a blocking start in a thread; a cancelled caller leaves it to :meth:`stop`."""
+        future = asyncio.get_running_loop().run_in_executor(None, func)
+        self._in_flight = future
+        return await asyncio.shield(future)
+
     async def stop(self) -> None:
         """Stop everything in reverse order, by PID; safe to call twice."""
+        if self._in_flight is not None and not self._in_flight.done():
+            # Cancelled (Ctrl-C) while a process was starting: let that start
+            # finish so its process is tracked, then stop it with the rest.
+            await asyncio.wait([self._in_flight])
         if self.client is not None:
             with contextlib.suppress(Exception):
                 await self.client.close()
