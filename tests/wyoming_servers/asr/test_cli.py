@@ -1,0 +1,113 @@
+"""``python -m wyoming_servers.asr`` over stdio://, with ``--vocabulary FILE``."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+from wyoming.asr import Transcribe
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.event import read_event, write_event
+from wyoming.info import Describe
+
+from local_voice_harness.paths import REPO_ROOT
+from local_voice_harness.servers import WavAudio
+from wyoming_servers.asr.__main__ import build_parser
+from wyoming_servers.asr.scoring import normalize
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+pytestmark = pytest.mark.slow
+
+
+def test_stdio_server_with_vocabulary_file(tmp_path: Path, dev_commands: list) -> None:
+    vocabulary = tmp_path / "names.txt"
+    vocabulary.write_text("# the home's devices\nDesk Lamp\nOffice Fan\n\n")
+    command = next(c for c in dev_commands if c.text == "turn on the desk lamp")
+    audio = WavAudio.load(command.audio)
+    requests = io.BytesIO()
+    write_event(Describe().event(), requests)
+    write_event(Transcribe().event(), requests)
+    write_event(
+        AudioStart(rate=audio.rate, width=audio.width, channels=audio.channels).event(), requests
+    )
+    for offset in range(0, len(audio.pcm), 3200):
+        chunk = AudioChunk(
+            audio.rate, audio.width, audio.channels, audio.pcm[offset : offset + 3200]
+        )
+        write_event(chunk.event(), requests)
+    write_event(AudioStop().event(), requests)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wyoming_servers.asr",
+            "--uri",
+            "stdio://",
+            "--vocabulary",
+            str(vocabulary),
+        ],
+        input=requests.getvalue(),
+        capture_output=True,
+        timeout=120,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    replies = io.BytesIO(done.stdout)
+    info = read_event(replies)
+    assert info is not None
+    assert info.type == "info"
+    transcript = read_event(replies)
+    assert transcript is not None
+    assert transcript.type == "transcript", transcript
+    assert transcript.data["language"] == "en"
+    assert normalize(transcript.data["text"]) == command.text.split()
+    assert b"serving on stdio://" in done.stderr
+
+
+def test_cli_flags_from_the_issue_parse() -> None:
+    args = build_parser().parse_args(
+        [
+            "--uri",
+            "unix:///tmp/asr.sock",
+            "--model",
+            "base",
+            "--language",
+            "de",
+            "--beam-size",
+            "1",
+            "--compute-type",
+            "int8",
+            "--device",
+            "cpu",
+            "--zeroconf",
+            "--max-clients",
+            "3",
+            "--max-seconds",
+            "12",
+            "--vocabulary",
+            "v.txt",
+            "--metrics-port",
+            "9100",
+            "--debug",
+            "--allow",
+            "192.168.0.0/16",
+        ]
+    )
+    assert args.zeroconf == "local-voice-asr"
+    assert (args.max_clients, args.max_seconds, args.beam_size) == (3, 12.0, 1)
+    for bad in (
+        ["--device", "tpu"],
+        ["--max-clients", "0"],
+        ["--allow", "nonsense"],
+        ["--metrics-port", "70000"],
+    ):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(bad)
+    assert json.dumps(vars(build_parser().parse_args([])), default=str)
