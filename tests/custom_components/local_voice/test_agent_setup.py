@@ -114,3 +114,10 @@ async def test_history_is_trimmed(
         conversation_id = result.conversation_id
     users = [m["content"] for m in fake_ollama.chat_requests[-1]["messages"] if m["role"] == "user"]
     assert users == ["tell me thing 1", "tell me thing 2"]
+
+
+async def test_incomplete_entry_is_a_setup_error(hass_core: HomeAssistant) -> None:
+    entry = MockConfigEntry(domain=DOMAIN, data={CONF_KIND: KIND_AGENT})
+    entry.add_to_hass(hass_core)
+    assert not await hass_core.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
