@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from conftest import say, speech
+from agent_helpers import say, speech
 from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.local_voice.const import EVENT_COMMAND

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import say
+from agent_helpers import say
 
 from custom_components.local_voice.diagnostics import async_get_config_entry_diagnostics
 

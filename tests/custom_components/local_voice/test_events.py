@@ -6,7 +6,7 @@ import shutil
 from typing import TYPE_CHECKING
 
 import yaml
-from conftest import say
+from agent_helpers import say
 from homeassistant.components import assist_pipeline
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -135,7 +135,7 @@ def test_blueprints_are_valid_yaml_with_inputs() -> None:
 async def test_pipeline_preferring_local_intents_raises_repair_issue(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry
 ) -> None:
-    from conftest import agent_id
+    from agent_helpers import agent_id
 
     hass = demo_home
     entity_id = agent_id(hass, agent_entry)

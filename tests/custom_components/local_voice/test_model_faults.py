@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import say, speech
+from agent_helpers import say, speech
 from homeassistant.helpers import intent
 
 from custom_components.local_voice.const import MAX_TOOL_ITERATIONS
@@ -37,7 +37,7 @@ async def test_hanging_model_times_out_with_spoken_error(
     await say(demo_home, agent_entry, "what time is it")  # warm up HA's intent matcher
     start = time.monotonic()
     result = await say(demo_home, agent_entry, "tell me a story")
-    assert time.monotonic() - start < 2.0
+    assert time.monotonic() - start < 2.5  # 1 s deadline + margin for 2 shared cores
     assert speech(result) == SPOKEN_TIMEOUT
     assert is_error(result)
 
@@ -50,7 +50,7 @@ async def test_slow_stream_after_first_token_also_times_out(
     await say(demo_home, agent_entry, "what time is it")  # warm up HA's intent matcher
     start = time.monotonic()
     result = await say(demo_home, agent_entry, "count slowly")
-    assert time.monotonic() - start < 2.0
+    assert time.monotonic() - start < 2.5  # 1 s deadline + margin for 2 shared cores
     assert speech(result) == SPOKEN_TIMEOUT
 
 
