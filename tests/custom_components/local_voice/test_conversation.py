@@ -184,3 +184,25 @@ async def test_safe_call_runs_and_risky_call_waits_in_the_same_round(
     second = await say(demo_home, agent_entry, "yes", first.conversation_id)
     assert demo_home.states.get("cover.garage_door").state in {"open", "opening"}
     assert speech(second).startswith("Garage Door is now")
+
+
+async def test_model_reply_streams_into_the_chat_log(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    from homeassistant.components import conversation
+    from homeassistant.helpers import chat_session
+
+    deltas: list[dict] = []
+    fake_ollama.add_turns(ScriptedTurn(text="Tea is best brewed at eighty degrees."))
+    with (
+        chat_session.async_get_chat_session(demo_home) as session,
+        conversation.async_get_chat_log(
+            demo_home, session, chat_log_delta_listener=lambda _log, delta: deltas.append(delta)
+        ),
+    ):
+        result = await say(
+            demo_home, agent_entry, "how hot should tea water be", session.conversation_id
+        )
+    pieces = [d["content"] for d in deltas if d.get("content")]
+    assert len(pieces) >= 5  # word by word, as the server streamed it
+    assert "".join(pieces) == speech(result) == "Tea is best brewed at eighty degrees."
