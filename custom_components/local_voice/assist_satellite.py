@@ -16,7 +16,7 @@ import dataclasses
 import uuid
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.components import mqtt, tts
+from homeassistant.components import tts
 from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
 from homeassistant.components.assist_pipeline.pipeline import PipelineStage
 from homeassistant.components.assist_satellite import (
@@ -33,6 +33,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from . import protocol as p
 from .answer_audio import WavError, publish_answer
 from .const import CONF_SILENCE_MS, DOMAIN, LOGGER
+from .satellite_link import SatelliteLink
 from .satellite_session import Session, SessionTracker
 from .satellite_setup import MANUFACTURER, MODEL, entry_announce
 from .satellite_signals import send_pipeline_event
@@ -66,6 +67,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
     _attr_has_entity_name = True
     _attr_name = None
     _attr_available = False  # until the satellite says `online`
+    _link: SatelliteLink  # set when added to HA
 
     def __init__(self, entry: ConfigEntry) -> None:
         self._entry = entry
@@ -99,17 +101,16 @@ class MqttAssistSatellite(AssistSatelliteEntity):
     async def async_added_to_hass(self) -> None:
         """Subscribe to the satellite's topics."""
         await super().async_added_to_hass()
-        subscriptions = (
-            (p.availability_topic(self._sat), self._on_availability, 1),
-            (p.event_topic(self._sat), self._on_event, 1),
-            (f"{p.TOPIC_ROOT}/{self._sat}/audio/in/+", self._on_audio, 0),
-            (p.announce_topic(self._sat), self._on_announce, 1),
+        self._link = SatelliteLink(self.hass, self._entry, self._sat)
+        unsubs = await self._link.async_subscribe(
+            availability=self._on_availability,
+            event=self._on_event,
+            audio=self._on_audio,
+            announce=self._on_announce,
+            connection=self._on_connection,
         )
-        for topic, handler, qos in subscriptions:
-            self.async_on_remove(
-                await mqtt.async_subscribe(self.hass, topic, handler, qos, encoding=None)
-            )
-        self.async_on_remove(mqtt.async_subscribe_connection_status(self.hass, self._on_connection))
+        for unsub in unsubs:
+            self.async_on_remove(unsub)
         self.async_on_remove(self._shutdown)
 
     @callback
@@ -121,29 +122,15 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         for fut in self._played.values():
             fut.cancel()
 
-    async def _publish(self, topic: str, payload: bytes, qos: int) -> None:
-        await mqtt.async_publish(self.hass, topic, payload, qos, retain=False, encoding=None)
-
-    def _send(self, topic: str, payload: bytes) -> None:
-        """Fire-and-forget JSON publish; a broker outage is logged, never raised."""
-
-        async def send() -> None:
-            try:
-                await self._publish(topic, payload, 1)
-            except (HomeAssistantError, OSError) as err:
-                LOGGER.warning("Could not publish to %s: %s", topic, err)
-
-        self._entry.async_create_background_task(self.hass, send(), f"{DOMAIN}_publish")
-
     def _send_state(self, state: str, code: str | None = None, message: str | None = None) -> None:
         msg = p.State(
             state, self._session_id, code, message[: p.MAX_TEXT_CHARS] if message else None
         )
-        self._send(p.state_topic(self._sat), p.encode(msg))
+        self._link.send_state(msg)
 
     def _send_endpointing(self) -> None:
         if self._announce.vad and (silence := self._entry.options.get(CONF_SILENCE_MS)):
-            self._send(p.command_topic(self._sat), p.encode(p.SetEndpointing(int(silence))))
+            self._link.send_command(p.SetEndpointing(int(silence)))
 
     @callback
     def _on_availability(self, msg: ReceiveMessage) -> None:
@@ -204,8 +191,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
 
     def session_failed(self, session_id: str | None, code: str, message: str) -> None:
         """Tell the satellite (the protocol's error event rides on `state`)."""
-        msg = p.State("idle", session_id, code, message[: p.MAX_TEXT_CHARS])
-        self._send(p.state_topic(self._sat), p.encode(msg))
+        self._link.send_state(p.State("idle", session_id, code, message[: p.MAX_TEXT_CHARS]))
 
     async def _run_session(self, session: Session, previous: asyncio.Task[None] | None) -> None:
         if previous is not None and not previous.done():
@@ -266,7 +252,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
             stream = _tts_stream(self.hass, token)
             fut = self._played[stream_id] = self.hass.loop.create_future()
             seconds = await publish_answer(
-                self._publish,
+                self._link.publish,
                 self._sat,
                 stream_id,
                 stream.async_stream_result(),
@@ -281,7 +267,8 @@ class MqttAssistSatellite(AssistSatelliteEntity):
                 raise HomeAssistantError(f"Could not play on {self._sat}: {err}") from err
         finally:
             self._played.pop(stream_id, None)
-            if kind == "answer":
+            # A newer session (barge-in) owns the state now; only the current answer resets it.
+            if kind == "answer" and stream_id == self._session_id:
                 self._answer_task = None
                 self.tts_response_finished()
                 self._send_state("idle")
@@ -296,7 +283,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         stream_id = f"announce-{uuid.uuid4().hex[:12]}"
         if announcement.message:
             cmd = p.AnnounceText(announcement.message[: p.MAX_TEXT_CHARS], stream_id, conversation)
-            await self._publish(p.command_topic(self._sat), p.encode(cmd), 1)
+            await self._link.command(cmd)
         await self._play(stream_id, announcement.tts_token, "announcement", announcement.message)
 
     async def async_announce(self, announcement: AssistSatelliteAnnouncement) -> None:
@@ -308,9 +295,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
     ) -> None:
         """Announce, then ask the satellite to listen for the answer."""
         await self._announce_audio(start_announcement, conversation=True)
-        await self._publish(
-            p.command_topic(self._sat), p.encode(p.StartListening(conversation=True)), 1
-        )
+        await self._link.command(p.StartListening(conversation=True))
 
     # ---- wake words ----
 
@@ -334,7 +319,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         limit = self._announce.max_active_wake_words
         if limit and len(active) > limit:
             raise HomeAssistantError(f"At most {limit} wake words can be active")
-        await self._publish(p.command_topic(self._sat), p.encode(p.SetWakeWords(active)), 1)
+        await self._link.command(p.SetWakeWords(active))
         self._announce = dataclasses.replace(self._announce, active_wake_words=active)
 
 
