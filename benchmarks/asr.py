@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -232,7 +233,8 @@ def main() -> None:
     args = parser.parse_args()
     model_dir = resolve_whisper_model("tiny.en").path
     peer = peer_asr(model_dir)
-    print("starting both servers", flush=True)
+    load_at_start = os.getloadavg()
+    print(f"starting the servers (load average {load_at_start})", flush=True)
     log = Path(tempfile.gettempdir()) / "lv-bench-asr.log"
     print(f"our server logs to {log}; the peer's to {peer.log_file}", flush=True)
     greedy = WyomingProcess.asr("--max-clients", "8", "--beam-size", "1")

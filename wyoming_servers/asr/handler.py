@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 MAX_LANGUAGE_CHARS: Final = 16
 _REALTIME_SLACK: Final = 1.5
+_MAX_EARLY_RTF: Final = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,8 @@ class AsrSession(EventSession):
             vocabulary=vocabulary,
             streaming=context.get("streaming") is True or context.get("stream") is True,
         )
+        self.transcriber.receiving += 1
+        self.utterance.counted = True
 
     async def _chunk(self, event: Event) -> None:
         utterance = self.utterance
@@ -158,8 +161,16 @@ class AsrSession(EventSession):
         self._maybe_decode_early(utterance)
 
     def _maybe_decode_early(self, utterance: Utterance) -> None:
-        """Decode what has arrived when the model is idle and enough new audio is in."""
-        if not self.options.early_decode or self.transcriber.busy:
+        """Decode what has arrived when it can only help.
+
+        Only for one speaker at a time, with the model idle, and while decoding
+        runs well faster than real time: under concurrency or a saturated CPU,
+        early decodes would only add work and slow every final decode.
+        """
+        transcriber = self.transcriber
+        if not self.options.early_decode or transcriber.busy or transcriber.receiving > 1:
+            return
+        if transcriber.recent_rtf > _MAX_EARLY_RTF:
             return
         if utterance.early_task is not None and not utterance.early_task.done():
             return
@@ -211,6 +222,7 @@ class AsrSession(EventSession):
         stopped = time.perf_counter()
         self.metrics.request("transcribe")
         audio = utterance.audio_16k()
+        self._release(utterance)  # no longer receiving; decoding now
         result = await self._final_result(utterance, audio)
         latency = time.perf_counter() - stopped
         self.metrics.latency("audio_stop_to_transcript", latency)
@@ -226,7 +238,7 @@ class AsrSession(EventSession):
         await self.write_event(Transcript(text=result.text, language=result.language).event())
         if utterance.streaming:
             await self.write_event(TranscriptStop().event())
-        self.utterance = None
+        self._cancel_early()
         self.request = None
 
     async def _final_result(
@@ -248,9 +260,16 @@ class AsrSession(EventSession):
             audio, language=utterance.language, vocabulary=utterance.vocabulary
         )
 
+    def _release(self, utterance: Utterance) -> None:
+        if utterance.counted:
+            utterance.counted = False
+            self.transcriber.receiving -= 1
+
     def _cancel_early(self) -> None:
-        if self.utterance is not None and self.utterance.early_task is not None:
-            self.utterance.early_task.cancel()
+        if self.utterance is not None:
+            self._release(self.utterance)
+            if self.utterance.early_task is not None:
+                self.utterance.early_task.cancel()
         self.utterance = None
 
     async def disconnect(self) -> None:

@@ -112,6 +112,8 @@ class Transcriber:
         )
         self._busy = 0
         self._lock = threading.Lock()
+        self.receiving = 0  # sessions receiving audio now (maintained by the sessions)
+        self.recent_rtf = 0.0  # moving average of inference time / audio time
 
     @property
     def busy(self) -> int:
@@ -173,9 +175,12 @@ class Transcriber:
         except (RuntimeError, ValueError) as err:
             _LOGGER.exception("inference failed")
             raise InferenceError("speech recognition failed on this audio") from err
+        seconds = time.perf_counter() - started
+        rtf = seconds / max(audio.size / 16000, 0.5)
+        self.recent_rtf = rtf if not self.recent_rtf else 0.7 * self.recent_rtf + 0.3 * rtf
         return TranscriptResult(
             text=text,
             language=info.language,
             language_probability=float(info.language_probability),
-            inference_seconds=time.perf_counter() - started,
+            inference_seconds=seconds,
         )

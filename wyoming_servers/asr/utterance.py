@@ -57,6 +57,7 @@ class Utterance:
     early_frames: int = 0
     sent_words: list[str] = field(default_factory=list)
     started_stream: bool = False
+    counted: bool = False
     started_at: float = field(default_factory=time.monotonic)
 
     @property
