@@ -81,6 +81,9 @@ async def errors_in_openai_shape(request: web.Request, handler: Handler) -> web.
         error = ApiError(504, "a Wyoming server took too long", code="upstream-timeout")
     except asyncio.CancelledError:
         raise
+    except ConnectionError:
+        state.metrics.error("client-disconnected")  # e.g. the client left mid-stream
+        raise
     except Exception:
         _LOGGER.exception("internal error on %s %s", request.method, request.path)
         error = ApiError(500, "internal server error", code="internal-error")
