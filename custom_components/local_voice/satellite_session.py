@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 _LOGGER: Final = logging.getLogger(__name__)
 _RECENT_SESSIONS: Final = 16  # remembered after they end, to tell late chunks from unknown ones
+_STRAY_REPORT_INTERVAL: Final = 1.0  # at most one unknown-session error per second per satellite
 
 
 class SessionListener(Protocol):
@@ -89,6 +90,7 @@ class SessionTracker:
         self._ended: deque[str] = deque(maxlen=_RECENT_SESSIONS)
         self._unknown_reported: deque[str] = deque(maxlen=_RECENT_SESSIONS)
         self._idle_handle: asyncio.TimerHandle | None = None
+        self._last_stray_report = -_STRAY_REPORT_INTERVAL
 
     # ---- messages from the satellite ----
 
@@ -181,6 +183,11 @@ class SessionTracker:
             _LOGGER.debug("Late chunk for ended session %s dropped", session_id)
         elif session_id not in self._unknown_reported:
             self._unknown_reported.append(session_id)
+            now = time.monotonic()
+            if now - self._last_stray_report < _STRAY_REPORT_INTERVAL:
+                _LOGGER.debug("Audio for unknown session %s dropped", session_id)
+                return
+            self._last_stray_report = now
             self._fail(session_id, "unknown_session", "audio for unknown session dropped")
 
     def _abort(self, session: Session, code: str | None, message: str) -> None:

@@ -82,6 +82,7 @@ async def test_bad_and_stray_audio() -> None:
     tracker, rec = _tracker()
     tracker.handle_audio("ghost", CHUNK)
     tracker.handle_audio("ghost", CHUNK)  # reported once per session id
+    tracker.handle_audio("ghost2", CHUNK)  # and at most once a second: no flood of errors
     assert rec.failed == [("ghost", "unknown_session")]
     tracker.handle_event_payload(p.encode(p.SessionStart("s1")))
     tracker.handle_audio("s1", CHUNK[:-1])  # not whole samples
