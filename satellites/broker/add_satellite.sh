@@ -71,8 +71,7 @@ username = "${user}"
 password = "${password}"
 ca_file = "${ca}"
 
-# --- ESP32: satellites/esp32/secrets.yaml ---
-satellite_id: "${user}"
+# --- ESP32: satellites/esp32/secrets.yaml (and substitutions: satellite_id: ${user}) ---
 mqtt_broker: "${host}"
 mqtt_port: ${port}
 mqtt_username: "${user}"
