@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import tts
 from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
-from homeassistant.components.assist_pipeline.pipeline import PipelineStage
+from homeassistant.components.assist_pipeline.pipeline import PipelineStage, async_get_pipeline
 from homeassistant.components.assist_satellite import (
     AssistSatelliteAnnouncement,
     AssistSatelliteConfiguration,
@@ -26,6 +26,7 @@ from homeassistant.components.assist_satellite import (
     AssistSatelliteEntityFeature,
     AssistSatelliteWakeWord,
 )
+from homeassistant.components.tts.helper import get_engine_instance
 from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -86,8 +87,6 @@ class MqttAssistSatellite(AssistSatelliteEntity):
                 AssistSatelliteEntityFeature.ANNOUNCE
                 | AssistSatelliteEntityFeature.START_CONVERSATION
             )
-        # WAV in the TTS's own rate: no ffmpeg; the PCM rate travels in audio/out/start.
-        self._attr_tts_options = {tts.ATTR_PREFERRED_FORMAT: "wav"}
         self._tracker = SessionTracker(sat, self)
         self._session_task: asyncio.Task[None] | None = None
         self._session_id: str | None = None
@@ -208,6 +207,22 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         except HomeAssistantError as err:  # e.g. no pipeline or engine: tell the satellite
             LOGGER.warning("Pipeline for %s failed: %s", self._sat, err)
             self._send_state("idle", "pipeline_failed", str(err))
+
+    @property
+    def tts_options(self) -> dict[str, Any]:
+        """WAV; 16 kHz mono 16-bit only where the TTS makes it itself (never via ffmpeg).
+
+        Otherwise the PCM goes out in the voice's own rate, named in audio/out/start.
+        """
+        options: dict[str, Any] = {tts.ATTR_PREFERRED_FORMAT: "wav"}
+        with contextlib.suppress(HomeAssistantError, KeyError):
+            engine_id = async_get_pipeline(self.hass, self._resolve_pipeline()).tts_engine
+            engine = get_engine_instance(self.hass, engine_id) if engine_id else None
+            if engine and tts.ATTR_PREFERRED_SAMPLE_RATE in (engine.supported_options or []):
+                options[tts.ATTR_PREFERRED_SAMPLE_RATE] = p.RATE
+                options[tts.ATTR_PREFERRED_SAMPLE_CHANNELS] = p.CHANNELS
+                options[tts.ATTR_PREFERRED_SAMPLE_BYTES] = p.WIDTH
+        return options
 
     @callback
     def _resolve_vad_sensitivity(self) -> float:
