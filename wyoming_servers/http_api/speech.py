@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .state import ApiState
 
 RESPONSE_FORMATS: Final = ("wav", "pcm")
+MAX_INSTRUCTIONS_CHARS: Final = 4096
 SPEED_RANGE: Final = (0.25, 4.0)  # OpenAI's range; 1/speed is piper's length scale
 
 
@@ -86,6 +87,12 @@ async def handle_speech(request: web.Request) -> web.StreamResponse:
         )
     if body.get("stream_format", "audio") != "audio":
         raise bad_request("only stream_format 'audio' is supported", "stream_format")
+    instructions = body.get("instructions", "")  # accepted for compatibility, not used
+    if not isinstance(instructions, str) or len(instructions) > MAX_INSTRUCTIONS_CHARS:
+        raise bad_request(
+            f"'instructions' must be a string of at most {MAX_INSTRUCTIONS_CHARS} characters",
+            "instructions",
+        )
     event = synthesize_event(text, voice_name, _speed(body))
     async with state.slots:
         return await _stream(request, state, event, response_format, started)
