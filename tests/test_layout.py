@@ -53,3 +53,15 @@ def test_console_scripts_installed() -> None:
 
     for name in ("local-voice-asr", "local-voice-tts", "local-voice-satellite", "local-voice-eval"):
         assert shutil.which(name, path=str(REPO_ROOT / ".venv" / "bin")), name
+
+
+def test_test_module_basenames_are_unique() -> None:
+    """Test dirs are not packages, so two test files with one basename break collection."""
+    from collections import Counter
+
+    names = Counter(
+        f.rsplit("/", 1)[-1]
+        for f in _tracked()
+        if f.startswith("tests/") and f.endswith(".py") and f.rsplit("/", 1)[-1].startswith("test_")
+    )
+    assert [name for name, count in names.items() if count > 1] == []
