@@ -73,7 +73,9 @@ class _Listener:
     def __init__(self, port: int, satellite_id: str) -> None:
         self.messages: list[tuple[float, float, str, bytes]] = []
         self.lock = threading.Lock()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="lv-harness-listener")
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"lv-harness-listener-{satellite_id}"
+        )
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
         self.client.subscribe(f"local_voice/{satellite_id}/#", qos=1)
