@@ -19,6 +19,7 @@ from wyoming_servers.core.cli import (
 from wyoming_servers.core.metrics import ServerMetrics
 from wyoming_servers.models import DEFAULT_WHISPER_MODEL
 
+from .debug_recordings import add_recording_arguments, store_from_args
 from .handler import AsrOptions, AsrSession
 from .info import build_info
 from .transcriber import DEVICES, Transcriber, TranscriberConfig
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not decode while audio arrives (saves CPU, costs latency)",
     )
+    add_recording_arguments(parser)
     return parser
 
 
@@ -70,6 +72,7 @@ async def main(argv: list[str] | None = None) -> None:
     """Parse arguments, load the model once, serve until stopped."""
     args = build_parser().parse_args(argv)
     setup_logging(args.debug)
+    recordings = store_from_args(args)
     vocabulary = tuple(load_vocabulary_file(args.vocabulary)) if args.vocabulary else ()
     config = TranscriberConfig(
         model=args.model,
@@ -89,6 +92,7 @@ async def main(argv: list[str] | None = None) -> None:
         max_seconds=args.max_seconds,
         vocabulary=vocabulary,
         early_decode=not args.no_early_decode,
+        recordings=recordings,
     )
     try:
         await serve(args, partial(AsrSession, transcriber=transcriber, options=options), metrics)

@@ -25,6 +25,7 @@ from wyoming_servers.core.audio import TARGET_RATE, AudioFormat
 from wyoming_servers.core.errors import BadEventDataError, SessionStateError
 from wyoming_servers.core.session import EventSession, SessionContext
 
+from .debug_recordings import save_utterance
 from .utterance import EarlyDecode, Utterance, tail_is_silent
 from .vocabulary import merge, validate_names
 
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
     from wyoming.event import Event
+
+    from wyoming_servers.recordings import RecordingStore
 
     from .transcriber import Transcriber, TranscriptResult
 
@@ -50,6 +53,7 @@ class AsrOptions:
     vocabulary: tuple[str, ...] = ()
     early_decode: bool = True
     early_interval: float = 0.5
+    recordings: RecordingStore | None = None  # opt-in encrypted debug recordings
 
 
 def _words(text: str) -> list[str]:
@@ -239,6 +243,8 @@ class AsrSession(EventSession):
         if utterance.streaming:
             await self.write_event(TranscriptStop().event())
         self._cancel_early()
+        if self.options.recordings is not None:
+            await save_utterance(self.options.recordings, audio, result.text, result.language)
         self.request = None
 
     async def _final_result(
