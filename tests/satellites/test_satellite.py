@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 import time
 import wave
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -145,6 +146,20 @@ def test_wake_word_command_and_answer_round_trip(  # noqa: PLR0915 - one scenari
 HALL = "hall"
 
 
+def _quiet_room(stdin: Any, stop: threading.Event) -> None:
+    """Silence at real-time pace, 10 ms frames, until ``stop``."""
+    start = time.monotonic()
+    frames = 0
+    while not stop.is_set():
+        try:
+            stdin.write(silence(0.01))
+            stdin.flush()
+        except (BrokenPipeError, ValueError):
+            return
+        frames += 1
+        time.sleep(max(0.0, start + frames * 0.01 - time.monotonic()))
+
+
 def _toml(tmp_path: Path, port: int) -> Path:
     path = tmp_path / "satellite.toml"
     path.write_text(
@@ -183,6 +198,10 @@ def test_commands_from_ha_and_bad_messages(  # noqa: PLR0915 - one scenario, end
     )
     assert proc.stdin is not None
     command = f"local_voice/{HALL}/command"
+    # A quiet room: commands are applied on the audio thread between frames.
+    quiet = threading.Event()
+    mic = threading.Thread(target=_quiet_room, args=(proc.stdin, quiet), daemon=True)
+    mic.start()
     try:
         ha.wait_for(lambda m: m.topic.endswith("/availability") and m.payload == b"online")
         # Garbage first: none of it may hurt the satellite.
@@ -205,8 +224,6 @@ def test_commands_from_ha_and_bad_messages(  # noqa: PLR0915 - one scenario, end
         # Start listening without a wake word; nothing is said: the session ends itself.
         ha.publish(command, json.dumps({"command": "start_listening"}))
         time.sleep(0.3)
-        proc.stdin.write(silence(1.5))
-        proc.stdin.flush()
         start = ha.wait_event("session_start")
         assert start["reason"] == "command"
         end = ha.wait_event("session_end")
@@ -228,17 +245,16 @@ def test_commands_from_ha_and_bad_messages(  # noqa: PLR0915 - one scenario, end
         pcm = answer_pcm(0.3, 16000)
         send_answer(ha, HALL, "ann1", pcm, rate=16000)
         assert ha.wait_event("played")["stream_id"] == "ann1"
-        proc.stdin.write(silence(1.5))
-        proc.stdin.flush()
         assert ha.wait_event("session_start")["reason"] == "conversation"
         # A stop command ends it at once.
         ha.publish(command, json.dumps({"command": "stop"}))
-        proc.stdin.write(silence(0.3))
-        proc.stdin.flush()
         assert ha.wait_event("session_end")["reason"] == "cancel"
+        quiet.set()
+        mic.join(timeout=5)
         proc.stdin.close()
         assert proc.wait(timeout=20) == 0
     finally:
+        quiet.set()
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=10)

@@ -21,7 +21,7 @@ from .client import MqttLink
 from .endpoint import Endpointer, make_vad
 from .player import Player
 from .session import Action, Microphone
-from .wakeword import WakeWordDetector, WakeWordError
+from .wakeword import WakeWordDetector
 
 if TYPE_CHECKING:
     from .audio_in import AudioSource
@@ -69,6 +69,7 @@ class Satellite:
             self.player,
             send_event=self._send_event,
             send_audio=self._send_audio,
+            on_wake_words=self._publish_announce,
             chunk_ms=config.chunk_ms,
             sounds=config.sounds,
         )
@@ -209,12 +210,7 @@ class Satellite:
         elif isinstance(command, protocol.AnnounceText):
             self._converse_after = command.stream_id if command.start_conversation else None
         elif isinstance(command, protocol.SetWakeWords):
-            try:
-                self.detector.set_active(command.active)
-            except WakeWordError as err:
-                self._send_event(protocol.ErrorEvent("unknown_wake_word", str(err)[:900]))
-                return
-            self._publish_announce()
+            self.mic.actions.put(Action("wake_words", words=command.active))
         elif isinstance(command, protocol.SetEndpointing):
             self.mic.actions.put(Action("endpointing", value=command.silence_ms))
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 from . import protocol
 from .endpoint import Decision, Endpointer
 from .player import AWAKE_TONE, DONE_TONE
+from .wakeword import WakeWordError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -46,11 +47,15 @@ class Session:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """A request for the audio thread (``kind``: start, stop, lost, connected, endpointing)."""
+    """A request for the audio thread.
+
+    ``kind``: start, stop, lost, connected, endpointing (``value``), wake_words (``words``).
+    """
 
     kind: str
     reason: str = "command"
     value: int = 0
+    words: tuple[str, ...] = ()
 
 
 class Microphone:
@@ -65,6 +70,7 @@ class Microphone:
         *,
         send_event: Callable[[protocol._Message], bool],
         send_audio: Callable[[str, bytes], bool],
+        on_wake_words: Callable[[], None] = lambda: None,
         chunk_ms: int = 30,
         sounds: bool = False,
     ) -> None:
@@ -74,6 +80,7 @@ class Microphone:
         self.player = player
         self._send_event = send_event
         self._send_audio = send_audio
+        self._on_wake_words = on_wake_words
         self._chunk_bytes = protocol.MIN_CHUNK_BYTES * chunk_ms // protocol.MIN_CHUNK_MS
         self._sounds = sounds
         self.actions: queue.SimpleQueue[Action] = queue.SimpleQueue()
@@ -125,10 +132,21 @@ class Microphone:
                     )
                 )
                 self._send_event(protocol.SessionEnd(lost.session_id, lost.chunks, "error"))
+            elif action.kind == "wake_words":
+                self._set_wake_words(action.words)
             elif action.kind == "endpointing":
                 params = replace(self.endpointer.params, silence_ms=action.value)
                 self.endpointer.params = params
                 _LOGGER.info("endpointing: %d ms of silence ends a session", action.value)
+
+    def _set_wake_words(self, words: tuple[str, ...]) -> None:
+        """Swap the active models here, on the audio thread that runs them."""
+        try:
+            self.detector.set_active(words)
+        except WakeWordError as err:
+            self._send_event(protocol.ErrorEvent("unknown_wake_word", str(err)[:900]))
+            return
+        self._on_wake_words()
 
     # -- sessions -----------------------------------------------------------
 
