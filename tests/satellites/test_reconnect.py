@@ -168,3 +168,36 @@ def test_satellite_starts_without_a_broker_and_connects_later(
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=10)
+
+
+@pytest.mark.usefixtures("socket_enabled")
+def test_sigterm_says_offline_and_exits_cleanly(
+    mosquitto_broker: Mosquitto, tmp_path: Path
+) -> None:
+    """systemd stops the service with SIGTERM: availability goes offline (retained), exit 0."""
+    import signal
+
+    ha = MqttPeer(mosquitto_broker.port)
+    assert not ha.connect().is_failure
+    ha.subscribe("local_voice/attic/#")
+    proc = subprocess.Popen(
+        satellite_cmd(
+            *("--satellite-id", "attic", "--input", "-", "--output", "none"),
+            *("--host", "127.0.0.1", "--port", str(mosquitto_broker.port)),
+        ),
+        env=satellite_env(),
+        stdin=subprocess.PIPE,
+        stdout=(tmp_path / "satellite.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        ha.wait_for(lambda m: m.topic.endswith("/availability") and m.payload == b"online")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+        offline = ha.wait_for(lambda m: m.topic.endswith("/availability"), 5)
+        assert offline.payload == b"offline"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        ha.close()
