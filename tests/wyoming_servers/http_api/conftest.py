@@ -27,7 +27,7 @@ from local_voice_harness.paths import REPO_ROOT
 from local_voice_harness.ports import free_port
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from local_voice_harness.servers import WyomingProcess
 
@@ -130,6 +130,9 @@ def api_stack() -> Iterator[Stack]:
 @pytest.fixture(scope="session")
 def api_gateway(api_stack: Stack) -> Iterator[ApiProcess]:
     """The gateway in front of the real servers, with small caps for the tests."""
+    import pytest_socket
+
+    pytest_socket.enable_socket()  # the readiness probe is a real HTTP request
     args = [
         "--asr-uri",
         api_stack.asr.uri,
@@ -151,6 +154,21 @@ def api_gateway(api_stack: Stack) -> Iterator[ApiProcess]:
 def api_url(api_gateway: ApiProcess, socket_enabled: None) -> str:
     """Base URL of the main gateway (sockets enabled for the test)."""
     return api_gateway.base_url
+
+
+@pytest.fixture
+def start_gateway() -> Iterator[Callable[[list[str]], ApiProcess]]:
+    """Start gateways with given flags for one test; all are stopped after it."""
+    started: list[ApiProcess] = []
+
+    def start(args: list[str]) -> ApiProcess:
+        gateway = ApiProcess(args).start()
+        started.append(gateway)
+        return gateway
+
+    yield start
+    for gateway in started:
+        gateway.stop()
 
 
 @pytest.fixture(scope="module")
