@@ -87,6 +87,7 @@ async def main(argv: list[str] | None = None) -> None:
     transcriber = await asyncio.to_thread(Transcriber, config)
     metrics = ServerMetrics("asr")
     metrics.model_loaded(transcriber.load_seconds)
+    metrics.queue_source(lambda: max(transcriber.busy - args.num_workers, 0))
     options = AsrOptions(
         info_event=build_info(transcriber).event(),
         max_seconds=args.max_seconds,

@@ -8,9 +8,12 @@ in one process (tests) never clash with other libraries' collectors.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 REGISTRY: Final = CollectorRegistry(auto_describe=True)
 
@@ -96,6 +99,10 @@ class ServerMetrics:
     def queue_changed(self, delta: int) -> None:
         """One request more (+1) or fewer (-1) waiting for a slot."""
         QUEUE_DEPTH.labels(server=self.server).inc(delta)
+
+    def queue_source(self, depth: Callable[[], float]) -> None:
+        """Report the queue depth by calling ``depth()`` at each scrape (no bookkeeping)."""
+        QUEUE_DEPTH.labels(server=self.server).set_function(depth)
 
     def model_loaded(self, seconds: float) -> None:
         """Record how long the model took to load."""

@@ -123,6 +123,7 @@ async def main(argv: list[str] | None = None) -> None:
         default_voice.speaker_id(args.speaker)  # fail at start-up, not per request
     cache = AudioCache(int(args.cache_size * 1024 * 1024))
     synthesizer = Synthesizer(cache, workers=args.workers)
+    metrics.queue_source(lambda: synthesizer.queued)
     service = TtsService(
         catalogue=catalogue,
         synthesizer=synthesizer,

@@ -100,6 +100,11 @@ class Synthesizer:
         self._tickets = itertools.count()
         self._order = itertools.count()
 
+    @property
+    def queued(self) -> int:
+        """Sentences waiting for a free worker (the queue-depth metric)."""
+        return self._queue.qsize() if self._queue is not None else 0
+
     def ticket(self) -> int:
         """A request's place in line (taken once per request, at its start)."""
         return next(self._tickets)
