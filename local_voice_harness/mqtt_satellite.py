@@ -41,14 +41,27 @@ class SatelliteError(RuntimeError):
     """The satellite could not be set up or did not finish a turn."""
 
 
-def wake_word_pcm(workdir: Path) -> bytes:
-    """The wake word "okay nabu" spoken by espeak-ng, as 16 kHz mono s16 PCM."""
+# HA drops a second wake-up with the same phrase within 2 s (it assumes two
+# satellites heard one person), so satellites speaking at once use different
+# bundled wake words.
+WAKE_WORDS: Final = (
+    ("okay_nabu", "okay nabu"),
+    ("hey_jarvis", "hey jarvis"),
+    ("hey_mycroft", "hey mycroft"),
+    ("alexa", "alexa"),
+)
+
+
+def wake_word_pcm(workdir: Path, phrase: str = "okay nabu") -> bytes:
+    """The wake word spoken by espeak-ng, as 16 kHz mono s16 PCM."""
     espeak = shutil.which("espeak-ng")
     if espeak is None:
         raise SatelliteError("espeak-ng is missing: run scripts/bootstrap.sh")
     raw, wav = workdir / "wake-22k.wav", workdir / "wake.wav"
+    if not phrase.replace(" ", "").isalpha():
+        raise SatelliteError(f"wake phrase {phrase!r} must be letters and spaces")
     subprocess.run(  # noqa: S603 - fixed argv
-        [espeak, "-v", "en-us", "-s", "160", "-w", str(raw), "okay nabu"],
+        [espeak, "-v", "en-us", "-s", "160", "-w", str(raw), phrase],
         check=True,
         timeout=30,
         capture_output=True,
@@ -114,6 +127,7 @@ class MqttSatelliteDriver:
         area: str = "Kitchen",
         realtime: bool = True,
         workdir: Path | None = None,
+        wake_word: tuple[str, str] = WAKE_WORDS[0],
     ) -> None:
         self.client = client
         self.port = mqtt_port
@@ -126,6 +140,7 @@ class MqttSatelliteDriver:
         self.workdir = workdir or Path(self._tmp.name)  # type: ignore[union-attr]
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._wake = b""
+        self.wake_word = wake_word
         self._listener: _Listener | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._speech: asyncio.Queue[bytes] = asyncio.Queue()
@@ -141,13 +156,14 @@ class MqttSatelliteDriver:
         """Start the satellite, confirm it in HA (with its area), wait for its entity."""
         from . import ha_setup  # noqa: PLC0415 - avoid an import cycle
 
-        self._wake = await asyncio.to_thread(wake_word_pcm, self.workdir)
+        self._wake = await asyncio.to_thread(wake_word_pcm, self.workdir, self.wake_word[1])
         self._listener = _Listener(self.port, self.satellite_id)
         argv = [
             sys.executable, "-m", "local_voice_satellite",
             "--satellite-id", self.satellite_id, "--name", f"{self.area} satellite",
             "--area", self.area, "--host", "127.0.0.1", "--port", str(self.port),
-            "--input", "-", "--exit-on-eof", "--output", f"dir:{self.workdir / 'speaker'}",
+            "--input", "-", "--exit-on-eof", "--wake-word", self.wake_word[0],
+            "--output", f"dir:{self.workdir / 'speaker'}",
         ]  # fmt: skip
         self._proc = await asyncio.to_thread(self._start_process, argv)
         self._feeder = asyncio.create_task(self._feed())

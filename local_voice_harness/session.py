@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .evaluation import CommandOutcome, SpeakFn, run_batch, websocket_speaker
-from .mqtt_satellite import MqttSatelliteDriver
+from .mqtt_satellite import WAKE_WORDS, MqttSatelliteDriver
 from .stack import Stack, StackInfo, StackOptions
 from .turn import read_pcm
 
@@ -171,7 +171,8 @@ async def _mqtt_drivers(stack: Stack, count: int, *, realtime: bool) -> list[Mqt
     assert stack.client is not None
     drivers = []
     for i in range(count):
-        stack.say(f"announcing satellite demo_sat{i} and confirming it in HA (area Kitchen)")
+        wake = WAKE_WORDS[i % len(WAKE_WORDS)][1]
+        stack.say(f"announcing satellite demo_sat{i} (wake word {wake!r}); confirming it in HA")
         driver = MqttSatelliteDriver(
             stack.client,
             stack.info.mqtt_port,
@@ -179,6 +180,7 @@ async def _mqtt_drivers(stack: Stack, count: int, *, realtime: bool) -> list[Mqt
             satellite_id=f"demo_sat{i}",
             realtime=realtime,
             workdir=stack.workdir / f"satellite{i}",
+            wake_word=WAKE_WORDS[i % len(WAKE_WORDS)],
         )
         drivers.append(driver)
         await driver.setup()
@@ -188,6 +190,8 @@ async def _mqtt_drivers(stack: Stack, count: int, *, realtime: bool) -> list[Mqt
 
 def _mqtt_speaker(drivers: list[MqttSatelliteDriver]) -> SpeakFn:
     async def speak(index: int, pcm: bytes) -> TurnResult:
+        # Past the 4 distinct wake words, satellites wait out HA's 2 s cooldown.
+        await asyncio.sleep(2.5 * (index // len(WAKE_WORDS)))
         return await drivers[index].speak(index, pcm)
 
     return speak
