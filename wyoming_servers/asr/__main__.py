@@ -24,6 +24,7 @@ from .handler import AsrOptions, AsrSession
 from .info import build_info
 from .transcriber import DEVICES, Transcriber, TranscriberConfig
 from .vocabulary import load_vocabulary_file
+from .warmup import warm_up
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ async def main(argv: list[str] | None = None) -> None:
         vocabulary=vocabulary,
     )
     transcriber = await asyncio.to_thread(Transcriber, config)
+    await asyncio.to_thread(warm_up, transcriber)  # the first command pays no cold start
     metrics = ServerMetrics("asr")
     metrics.model_loaded(transcriber.load_seconds)
     metrics.queue_source(lambda: max(transcriber.busy - args.num_workers, 0))
