@@ -24,6 +24,7 @@ from .const import DOMAIN
 from .local_intents import LocalKind, LocalOutcome, async_run_confirmed, async_try_local
 from .model_chat import async_run_model
 from .pipeline_check import async_check_pipelines
+from .repair import async_repair
 from .state_report import describe_current, report, snapshot
 from .tool_guard import GuardedAPIInstance, ToolGuard, describe_action
 
@@ -116,6 +117,11 @@ class LocalVoiceAgent(conversation.ConversationEntity, AbstractConversationAgent
                 return self._finish(user_input, chat_log, record)
         if data.settings.prefer_local:
             local = await async_try_local(self.hass, user_input, data.settings.confirm)
+            if local is None:  # misheard? repair it (may ask "Did you mean ...?")
+                fixed = await async_repair(self.hass, user_input, data.settings.confirm)
+                if isinstance(fixed, PendingAction):
+                    return self._ask(user_input, chat_log, fixed, "local_intent")
+                local = fixed
             if local is not None:
                 data.stats.local += 1
                 return self._finish_local(user_input, chat_log, local)

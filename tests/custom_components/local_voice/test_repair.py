@@ -1,0 +1,161 @@
+"""Repair of misheard commands through the real agent, HA core and the demo home.
+
+Each sentence is one the bundled tiny.en really produces on noisy or
+accented speech (see FACTS.md). The model behind the agent is the fake
+Ollama; ``chat_requests`` shows whether it was asked.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+from agent_helpers import say, speech
+
+from custom_components.local_voice.name_match import best_name, similarity, sound_key
+from custom_components.local_voice.repair import get_repairer
+from custom_components.local_voice.sentence_index import SentenceIndex, normalize
+from custom_components.local_voice.vocabulary import Term, async_get_vocabulary
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from local_voice_harness.fake_ollama import FakeOllama
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def state(hass: HomeAssistant, entity_id: str) -> str:
+    """The state of an entity, which must exist."""
+    current = hass.states.get(entity_id)
+    assert current is not None
+    return current.state
+
+
+@pytest.mark.parametrize(
+    ("text", "entity_id", "wanted"),
+    [
+        ("turn on the mess lamp", "light.desk_lamp", "on"),
+        ("turn off the madroom light", "light.bedroom", "off"),
+        ("talk on the kitchen light", "light.kitchen", "on"),
+    ],
+)
+async def test_misheard_command_is_repaired_without_the_model(
+    demo_home: HomeAssistant,
+    agent_entry: MockConfigEntry,
+    fake_ollama: FakeOllama,
+    text: str,
+    entity_id: str,
+    wanted: str,
+) -> None:
+    assert state(demo_home, entity_id) != wanted
+    await say(demo_home, agent_entry, text)
+    assert state(demo_home, entity_id) == wanted
+    assert fake_ollama.chat_requests == []
+
+
+async def test_misheard_thermostat_is_set(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    result = await say(demo_home, agent_entry, "set the domestat to 22")
+    if result.continue_conversation:  # a lower-confidence repair asks first
+        assert "thermostat" in speech(result).lower()
+        await say(demo_home, agent_entry, "yes", result.conversation_id)
+    climate = demo_home.states.get("climate.thermostat")
+    assert climate is not None
+    assert climate.attributes["temperature"] == 22
+    assert fake_ollama.chat_requests == []
+
+
+async def test_question_never_becomes_an_action(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+) -> None:
+    result = await say(demo_home, agent_entry, "isn't the front door locked")
+    assert state(demo_home, "lock.front_door") == "locked"
+    answer = speech(result).lower()
+    assert "yes" in answer or "locked" in answer  # answered as "is the front door locked"
+    assert not result.continue_conversation
+
+
+async def test_repaired_risky_command_always_asks(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+) -> None:
+    result = await say(demo_home, agent_entry, "open the garish door")
+    assert state(demo_home, "cover.garage_door") == "closed"
+    assert result.continue_conversation
+    assert "garage door" in speech(result).lower()
+    await say(demo_home, agent_entry, "yes", result.conversation_id)
+    await demo_home.async_block_till_done()
+    assert state(demo_home, "cover.garage_door") in {"open", "opening"}
+
+
+async def test_did_you_mean_and_no_does_nothing(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+) -> None:
+    result = await say(demo_home, agent_entry, "open the garish door")
+    assert result.continue_conversation
+    await say(demo_home, agent_entry, "no", result.conversation_id)
+    assert state(demo_home, "cover.garage_door") == "closed"
+
+
+async def test_unexposed_entity_is_never_touched(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+) -> None:
+    before = {s.entity_id: s.state for s in demo_home.states.async_all()}
+    result = await say(demo_home, agent_entry, "turn on the basement light")
+    await demo_home.async_block_till_done()
+    after = {s.entity_id: s.state for s in demo_home.states.async_all()}
+    assert state(demo_home, "light.basement") == "off"
+    assert not result.continue_conversation
+    changed = {e for e in before if e.startswith(("light.", "switch.")) and before[e] != after[e]}
+    assert changed == set()
+
+
+async def test_repair_is_fast_and_scored(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+) -> None:
+    repairer = get_repairer(demo_home)
+    repairer.timings_ms.clear()
+    for text in ("turn on the mess lamp", "talk on the kitchen light", "set the domestat to 21"):
+        await say(demo_home, agent_entry, text)
+    assert len(repairer.timings_ms) == 3
+    # 20 ms is the target on an idle core; the shared CI cores get a margin.
+    assert sorted(repairer.timings_ms)[1] < 60
+
+
+async def test_stage_off_means_no_repair(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+) -> None:
+    repairer = get_repairer(demo_home)
+    repairer.names = repairer.sentences = False
+    await say(demo_home, agent_entry, "turn on the mess lamp")
+    assert state(demo_home, "light.desk_lamp") == "off"
+
+
+async def test_index_follows_the_vocabulary(demo_home: HomeAssistant) -> None:
+    vocab = async_get_vocabulary(demo_home)
+    index = SentenceIndex(vocab.snapshot)
+    assert "turn on the desk lamp" in index.sentences
+    start = time.perf_counter()
+    found = index.closest("talk on the desk lamp")
+    assert (time.perf_counter() - start) < 0.05
+    assert found[0].text == "turn on the desk lamp"
+    assert not found[0].question
+
+
+def test_sound_key_and_similarity() -> None:
+    assert sound_key("Domestat") == sound_key("tomestad")
+    assert similarity("domestat", "thermostat") > similarity("domestat", "desk lamp")
+    terms = [Term("Desk Lamp", "name"), Term("Kitchen Light", "name")]
+    match = best_name("mess lamp", terms, set())
+    assert match is not None
+    assert match.term.text == "Desk Lamp"
+    assert 0 < match.confidence <= 1
+    # An unexposed name that fits as well blocks the repair.
+    assert best_name("basement light", [Term("Bedroom Light", "name")], {"basement light"}) is None
+
+
+def test_normalize_keeps_numbers_apart() -> None:
+    assert normalize("Set the lamp to 50%.") == ("set the lamp to # percent", ["50"])
