@@ -234,3 +234,28 @@ async def test_openapi_json_served(api_url: str) -> None:
         assert response.status == 200
         assert json.loads(await response.text()) == document
     assert document["openapi"].startswith("3.1")
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("text-too-long", 413),
+        ("utterance-too-long", 413),
+        ("event-too-large", 413),
+        ("bad-audio-format", 422),
+        ("bad-event-data", 400),
+        ("bad-something-new", 400),
+        ("too-many-clients", 503),
+        ("inference-failed", 502),
+        ("not-allowed", 502),
+        ("internal-error", 502),
+    ],
+)
+def test_server_error_codes_map_to_statuses(code: str, status: int) -> None:
+    from wyoming_servers.http_api.errors import from_server_error
+
+    error = from_server_error("tts", code, "details")
+    assert error.status == status
+    assert error.body()["error"]["code"] == code
+    assert error.body()["error"]["message"] == "tts: details"
+    assert (error.response().headers.get("Retry-After") == "1") is (status == 503)
