@@ -9,6 +9,7 @@ from homeassistant.config_entries import ConfigEntry
 
 from .confirmations import PendingStore
 from .const import (
+    CONF_ASR_URI,
     CONF_CONFIRM,
     CONF_CONTROL,
     CONF_KEEP_ALIVE,
@@ -51,6 +52,7 @@ class AgentSettings:
     temperature: float = DEFAULT_TEMPERATURE
     timeout: float = DEFAULT_TIMEOUT
     confirm: frozenset[str] = frozenset(DEFAULT_CONFIRM)
+    asr_uri: str | None = None
 
     @classmethod
     def from_entry(cls, data: Mapping[str, Any], options: Mapping[str, Any]) -> AgentSettings:
@@ -68,6 +70,7 @@ class AgentSettings:
             temperature=float(merged.get(CONF_TEMPERATURE, DEFAULT_TEMPERATURE)),
             timeout=float(merged.get(CONF_TIMEOUT, DEFAULT_TIMEOUT)),
             confirm=frozenset(merged.get(CONF_CONFIRM, DEFAULT_CONFIRM)),
+            asr_uri=str(merged.get(CONF_ASR_URI) or "").strip() or None,
         )
 
 

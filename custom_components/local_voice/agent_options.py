@@ -15,10 +15,12 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     TemplateSelector,
+    TextSelector,
 )
 
 from .agent_data import AgentSettings
 from .const import (
+    CONF_ASR_URI,
     CONF_CONFIRM,
     CONF_CONTROL,
     CONF_KEEP_ALIVE,
@@ -33,6 +35,7 @@ from .const import (
     RISK_KINDS,
 )
 from .prompt_budget import async_estimate_home_prompt, auto_num_ctx
+from .stt import parse_asr_uri
 
 
 def _number(low: float, high: float, step: float = 1) -> NumberSelector:
@@ -61,6 +64,9 @@ def options_schema(settings: AgentSettings) -> vol.Schema:
                     options=list(RISK_KINDS), multiple=True, translation_key=CONF_CONFIRM
                 )
             ),
+            vol.Optional(
+                CONF_ASR_URI, description={"suggested_value": settings.asr_uri or ""}
+            ): TextSelector(),
         }
     )
 
@@ -77,6 +83,8 @@ class AgentOptionsFlow(OptionsFlow):
             num_ctx = cleaned[CONF_NUM_CTX]
             if 0 < num_ctx < MIN_NUM_CTX:
                 errors[CONF_NUM_CTX] = "num_ctx_too_small"
+            elif not _asr_uri_ok(cleaned.get(CONF_ASR_URI)):
+                errors[CONF_ASR_URI] = "invalid_asr_uri"
             else:
                 return self.async_create_entry(data=cleaned)
         settings = AgentSettings.from_entry(entry.data, {**entry.options, **(user_input or {})})
@@ -100,6 +108,19 @@ def _clean(user_input: dict[str, Any]) -> dict[str, Any]:
     for key in (CONF_TEMPERATURE, CONF_TIMEOUT):
         cleaned[key] = float(cleaned[key])
     cleaned[CONF_CONFIRM] = [k for k in cleaned.get(CONF_CONFIRM, []) if k in RISK_KINDS]
+    if not str(cleaned.get(CONF_ASR_URI, "")).strip():
+        cleaned.pop(CONF_ASR_URI, None)
     if not str(cleaned.get(CONF_PROMPT, "")).strip():
         cleaned.pop(CONF_PROMPT, None)
     return cleaned
+
+
+def _asr_uri_ok(uri: object) -> bool:
+    """Empty (no STT entity) or a ``tcp://host:port`` the STT entity can use."""
+    if uri is None:
+        return True
+    try:
+        parse_asr_uri(str(uri))
+    except ValueError:
+        return False
+    return True

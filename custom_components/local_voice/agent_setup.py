@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
-PLATFORMS = (Platform.CONVERSATION,)
+PLATFORMS = (Platform.CONVERSATION, Platform.STT)
 
 
 async def async_setup_agent_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:

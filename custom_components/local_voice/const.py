@@ -26,6 +26,7 @@ CONF_NUM_CTX: Final = "num_ctx"
 CONF_TEMPERATURE: Final = "temperature"
 CONF_TIMEOUT: Final = "request_timeout"
 CONF_CONFIRM: Final = "confirm_actions"
+CONF_ASR_URI: Final = "asr_uri"  # Wyoming ASR server for the STT entity (empty: none)
 
 DEFAULT_CONTROL: Final = True
 DEFAULT_PREFER_LOCAL: Final = True

@@ -46,6 +46,7 @@ async def test_misheard_command_is_repaired_without_the_model(
     demo_home: HomeAssistant,
     agent_entry: MockConfigEntry,
     fake_ollama: FakeOllama,
+    *,
     text: str,
     entity_id: str,
     wanted: str,
