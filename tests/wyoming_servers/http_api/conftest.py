@@ -54,7 +54,11 @@ class ApiProcess:
     def start(self, timeout: float = 30.0) -> ApiProcess:
         with self.log_path.open("wb") as log:
             self.process = self._popen(log)
-        return self._wait(timeout)
+        try:
+            return self._wait(timeout)
+        except BaseException:
+            self.stop()  # never leave a process behind a failed start
+            raise
 
     def _popen(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
