@@ -101,7 +101,7 @@ async def main(argv: list[str] | None = None) -> None:
         app = create_app(config_from_args(parser, args))
     except ValueError as err:
         parser.error(str(err))
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)  # streams end fast
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)
     await site.start()
