@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 SAMPLE_RATE: Final = 16000
 _TURN_LIMIT_S: Final = 60.0
+_RUNS_TO_SEARCH: Final = 12
+_CLOCK_SLACK_S: Final = 0.05
 _CHUNK_PARTS: Final = 5  # local_voice/<id>/audio/out/<stream>
 _CONTROL_PARTS: Final = 6  # local_voice/<id>/audio/out/<stream>/start|end
 
@@ -90,8 +92,9 @@ class _Listener:
             CallbackAPIVersion.VERSION2, client_id=f"lv-harness-listener-{satellite_id}"
         )
         self.client.on_message = self._on_message
+        # Subscribe on every (re)connect: a broker restart forgets subscriptions.
+        self.client.on_connect = lambda c, *_: c.subscribe(f"local_voice/{satellite_id}/#", qos=1)
         self.client.connect("127.0.0.1", port)
-        self.client.subscribe(f"local_voice/{satellite_id}/#", qos=1)
         self.client.loop_start()
 
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
@@ -230,33 +233,46 @@ class MqttSatelliteDriver:
         return result
 
     async def _add_pipeline_times(self, result: TurnResult) -> None:
-        """Transcript/intent times and texts from HA's pipeline debug record of this run."""
-        speech_end_wall = result.events[0]["wall"] if result.events else None
-        runs = (
-            await self.client.ws(
-                "assist_pipeline/pipeline_debug/list", pipeline_id=self.pipeline_id
-            )
-        )["pipeline_runs"]
-        if not runs or speech_end_wall is None:
-            result.error = result.error or "no pipeline run recorded"
+        """Transcript/intent times and texts from HA's pipeline debug record of this turn.
+
+        HA's run events name no device, and several satellites share the
+        pipeline: this turn's run is the one whose ``stt-end`` comes first after
+        this satellite's ``session_end``, preferring runs whose answer text
+        matches the one HA streamed to this satellite.
+        """
+        if not result.events:
+            result.error = result.error or "no session, no pipeline run"
             return
-        debug = await self.client.ws(
-            "assist_pipeline/pipeline_debug/get",
-            pipeline_id=self.pipeline_id,
-            pipeline_run_id=runs[-1]["pipeline_run_id"],
+        session_end = float(result.events[0]["wall"])
+        listing = await self.client.ws(
+            "assist_pipeline/pipeline_debug/list", pipeline_id=self.pipeline_id
         )
-        for event in debug["events"]:
-            when = datetime.fromisoformat(event["timestamp"]).timestamp()
-            ms = (when - speech_end_wall) * 1000
+        best: tuple[tuple[bool, float], list[dict[str, Any]]] | None = None
+        for run in listing["pipeline_runs"][-_RUNS_TO_SEARCH:]:
+            debug = await self.client.ws(
+                "assist_pipeline/pipeline_debug/get",
+                pipeline_id=self.pipeline_id,
+                pipeline_run_id=run["pipeline_run_id"],
+            )
+            events = debug["events"]
+            stt_end = next((_when(e) for e in events if e["type"] == "stt-end"), None)
+            if stt_end is None or stt_end < session_end - _CLOCK_SLACK_S:
+                continue
+            answer = next((_speech(e) for e in events if e["type"] == "intent-end"), "")
+            key = (bool(result.answer_text) and answer != result.answer_text, stt_end - session_end)
+            if best is None or key < best[0]:
+                best = (key, events)
+        if best is None:
+            result.error = result.error or "no pipeline run recorded for this session"
+            return
+        for event in best[1]:
+            ms = (_when(event) - session_end) * 1000
             data = event.get("data") or {}
             if event["type"] == "stt-end":
                 result.transcript = str((data.get("stt_output") or {}).get("text", "")).strip()
                 result.stt_ms = ms
             elif event["type"] == "intent-end":
-                response = (data.get("intent_output") or {}).get("response") or {}
-                result.answer = str(
-                    ((response.get("speech") or {}).get("plain") or {}).get("speech", "")
-                )
+                result.answer = _speech(event)
                 result.intent_ms = ms
             elif event["type"] == "error":
                 result.error = f"{data.get('code')}: {data.get('message')}"
@@ -312,7 +328,9 @@ def _from_messages(messages: list[tuple[float, float, str, bytes]]) -> TurnResul
         elif (
             parts[2:4] == ["audio", "out"] and len(parts) == _CONTROL_PARTS and parts[-1] == "start"
         ):
-            result.answer_rate = int((_json(payload).get("audio") or {}).get("rate", 0))
+            start = _json(payload)
+            result.answer_rate = int((start.get("audio") or {}).get("rate", 0))
+            result.answer_text = str(start.get("text", ""))
         elif parts[2:4] == ["audio", "out"] and len(parts) == _CHUNK_PARTS:
             if first_audio is None:
                 first_audio = mono
@@ -323,6 +341,15 @@ def _from_messages(messages: list[tuple[float, float, str, bytes]]) -> TurnResul
     elif first_audio is not None:
         result.first_audio_ms = (first_audio - speech_end) * 1000
     return result
+
+
+def _when(event: dict[str, Any]) -> float:
+    return datetime.fromisoformat(event["timestamp"]).timestamp()
+
+
+def _speech(event: dict[str, Any]) -> str:
+    response = ((event.get("data") or {}).get("intent_output") or {}).get("response") or {}
+    return str(((response.get("speech") or {}).get("plain") or {}).get("speech", ""))
 
 
 def _json(payload: bytes) -> dict[str, Any]:

@@ -31,6 +31,7 @@ class TurnResult:
     answer_audio: bytes = b""  # a complete audio file (WAV/MP3) or PCM as received
     answer_audio_format: str = ""
     answer_rate: int = 0
+    answer_text: str = ""  # the text HA sent with the answer audio (MQTT path)
     events: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
 
