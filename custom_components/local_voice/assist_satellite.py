@@ -26,6 +26,7 @@ from homeassistant.components.assist_satellite import (
     AssistSatelliteEntityFeature,
     AssistSatelliteWakeWord,
 )
+from homeassistant.components.assist_satellite.entity import AssistSatelliteState
 from homeassistant.components.tts.helper import get_engine_instance
 from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
@@ -33,6 +34,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 
 from . import protocol as p
 from .answer_audio import WavError, publish_answer
+from .answer_stream import DirectTts, DirectTtsError, answer_text, direct_tts_for, stream_answer
 from .const import CONF_SILENCE_MS, DOMAIN, LOGGER
 from .satellite_link import SatelliteLink
 from .satellite_session import Session, SessionTracker
@@ -93,6 +95,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         self._tts_token: str | None = None
         self._tts_text: str | None = None
         self._answer_task: asyncio.Task[None] | None = None
+        self._direct: DirectTts | None = None  # answer straight from a streaming TTS server
         self._played: dict[str, asyncio.Future[None]] = {}
 
     # ---- MQTT wiring ----
@@ -197,16 +200,40 @@ class MqttAssistSatellite(AssistSatelliteEntity):
             previous.cancel()
             await asyncio.wait([previous])
         names = {w.id: w.name for w in self._announce.wake_words}
+        # With a streaming Wyoming TTS the pipeline ends at the intent; the answer
+        # is synthesized and streamed by `answer_stream` (HA's would wait for a WAV).
+        self._direct = self._direct_tts() if self._announce.speaker else None
+        speak = self._announce.speaker and self._direct is None
         try:
             await self.async_accept_pipeline_from_satellite(
                 session.stream(),
                 start_stage=PipelineStage.STT,
-                end_stage=PipelineStage.TTS if self._announce.speaker else PipelineStage.INTENT,
+                end_stage=PipelineStage.TTS if speak else PipelineStage.INTENT,
                 wake_word_phrase=names.get(session.wake_word_id or ""),
             )
         except HomeAssistantError as err:  # e.g. no pipeline or engine: tell the satellite
             LOGGER.warning("Pipeline for %s failed: %s", self._sat, err)
             self._send_state("idle", "pipeline_failed", str(err))
+
+    def _direct_tts(self) -> DirectTts | None:
+        with contextlib.suppress(HomeAssistantError, KeyError, RuntimeError):
+            pipeline = async_get_pipeline(self.hass, self._resolve_pipeline())
+            return direct_tts_for(self.hass, pipeline)
+        return None
+
+    def _ha_tts_token(self, text: str) -> str:
+        """HA's own TTS stream for ``text`` (the fallback when the direct stream fails)."""
+        pipeline = async_get_pipeline(self.hass, self._resolve_pipeline())
+        if not pipeline.tts_engine:
+            raise HomeAssistantError("the pipeline has no TTS engine")
+        options = dict(self.tts_options)
+        if pipeline.tts_voice:
+            options[tts.ATTR_VOICE] = pipeline.tts_voice
+        stream = tts.async_create_stream(
+            self.hass, pipeline.tts_engine, pipeline.tts_language, options
+        )
+        stream.async_set_message(text)
+        return stream.token
 
     @property
     def tts_options(self) -> dict[str, Any]:
@@ -249,6 +276,16 @@ class MqttAssistSatellite(AssistSatelliteEntity):
                 self._play(self._session_id, self._tts_token, "answer", self._tts_text),
                 f"{DOMAIN}_{self._sat}_answer",
             )
+        elif event.type is PipelineEventType.INTENT_END and self._direct and self._session_id:
+            if text := answer_text(data):
+                self._run_has_tts = True  # HA's entity stays responding until it is played
+                self._set_state(AssistSatelliteState.RESPONDING)
+                self._send_state("responding")
+                self._answer_task = self._entry.async_create_background_task(
+                    self.hass,
+                    self._play(self._session_id, None, "answer", text, direct=self._direct),
+                    f"{DOMAIN}_{self._sat}_answer",
+                )
         elif event.type is PipelineEventType.ERROR:
             self._send_state("idle", data.get("code"), data.get("message"))
         elif event.type is PipelineEventType.RUN_END and self._answer_task is None:
@@ -261,23 +298,44 @@ class MqttAssistSatellite(AssistSatelliteEntity):
             self._answer_task.cancel()
             self._answer_task = None
 
-    async def _play(self, stream_id: str, token: str, kind: str, text: str | None) -> None:
+    async def _play(
+        self,
+        stream_id: str,
+        token: str | None,
+        kind: str,
+        text: str | None,
+        *,
+        direct: DirectTts | None = None,
+    ) -> None:
         """Stream TTS audio to the satellite and wait until it says it has played it."""
         try:
-            stream = _tts_stream(self.hass, token)
             fut = self._played[stream_id] = self.hass.loop.create_future()
-            seconds = await publish_answer(
-                self._link.publish,
-                self._sat,
-                stream_id,
-                stream.async_stream_result(),
-                kind=kind,
-                text=text,
-            )
+            seconds = None
+            if direct is not None and text:
+                try:
+                    seconds = await stream_answer(
+                        self._link.publish, self._sat, stream_id, direct, text, kind=kind
+                    )
+                except DirectTtsError as err:  # nothing was sent yet: HA's path instead
+                    LOGGER.warning("Direct TTS for %s failed (%s); using HA's", self._sat, err)
+                    token = self._ha_tts_token(text)
+            if seconds is None:
+                stream = _tts_stream(self.hass, token)
+                seconds = await publish_answer(
+                    self._link.publish,
+                    self._sat,
+                    stream_id,
+                    stream.async_stream_result(),
+                    kind=kind,
+                    text=text,
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(fut, seconds + PLAYED_GRACE_SECONDS)
         except (WavError, HomeAssistantError) as err:
             LOGGER.warning("Could not play %s on %s: %s", kind, self._sat, err)
+            if kind == "answer" and stream_id == self._session_id:
+                # Tell the satellite at once (it may sound an error); idle follows below.
+                self._send_state("idle", "answer_failed", str(err))
             if kind != "answer":
                 raise HomeAssistantError(f"Could not play on {self._sat}: {err}") from err
         finally:
@@ -342,7 +400,7 @@ def _as_bytes(payload: str | bytes | bytearray) -> bytes:
     return payload.encode() if isinstance(payload, str) else bytes(payload)
 
 
-def _tts_stream(hass: HomeAssistant, token: str) -> tts.ResultStream:
-    if (stream := tts.async_get_stream(hass, token)) is None:
+def _tts_stream(hass: HomeAssistant, token: str | None) -> tts.ResultStream:
+    if token is None or (stream := tts.async_get_stream(hass, token)) is None:
         raise HomeAssistantError(f"TTS stream {token} is gone")
     return stream
