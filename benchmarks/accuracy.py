@@ -1,0 +1,165 @@
+"""Accuracy benchmark: does the right thing happen, with and without each stage?
+
+TEXT-LEVEL HARNESS (not the full audio loop): every WAV is transcribed ONCE
+per (model, vocabulary) setting by the real ``local-voice-asr`` server over
+Wyoming (as the STT entity does: the home's names in
+``transcribe.context["vocabulary"]``, or nothing); the transcripts are then
+sent as text to the real agent in a real HA core with the demo home, once per
+stage setting, resetting the house before every command. This isolates the
+stages cheaply on a shared 2-core machine; the satellite, pipeline and TTS
+hops of ``local-voice-eval`` are not in it. The model behind the agent is the
+fake Ollama and never acts: a command only succeeds if HA's intents or the
+repair handle it.
+
+Settings: ASR tiny.en / base x vocabulary off / on; agents:
+``ha_default`` (HA's own agent, no guards), ``agent_no_repair``,
+``names_only``, ``sentences_only``, ``full`` and ``full_no_repair_guards``.
+A "Did you mean ...?" is answered by a simulated honest user: "yes" only if
+the suggestion is the reference sentence (fuzzy ratio >= 90), else "no".
+Risky confirmations ("Do you want me to ...?") are never confirmed.
+
+    python benchmarks/accuracy.py [--set-dir DIR] [--models tiny.en base]
+
+Writes benchmarks/results/accuracy.json and accuracy.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from local_voice_harness import paths  # noqa: E402
+from local_voice_harness.commands import SpokenCommand, load_commands  # noqa: E402
+from local_voice_harness.servers import WavAudio, WyomingProcess, transcribe_wav  # noqa: E402
+from local_voice_harness.stack import home_vocabulary  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results"
+AGENTS = ("ha_default", "agent_no_repair", "names_only", "sentences_only", "full",
+          "full_no_repair_guards")  # fmt: skip
+
+
+def transcribe_all(sets: dict[str, list[SpokenCommand]], models: list[str]) -> dict[str, Any]:
+    """{setting: {set: [text, ...]}} plus seconds per setting; each WAV once per setting."""
+    vocabulary = home_vocabulary(paths.demo_home_file())
+    out: dict[str, Any] = {}
+    for model in models:
+        with WyomingProcess.asr("--model", model, "--max-clients", "4") as server:
+            for vocab in (False, True):
+                setting = f"{model}{'+vocab' if vocab else ''}"
+                context = {"vocabulary": vocabulary} if vocab else None
+                start = time.perf_counter()
+                out[setting] = {}
+                for name, commands in sets.items():
+                    texts = []
+                    for command in commands:
+                        audio = WavAudio.load(command.audio)
+                        result = asyncio.run(
+                            transcribe_wav(
+                                server.host,
+                                server.port,
+                                audio,
+                                context=context,
+                                language="en",
+                                limit_s=120,
+                            )
+                        )
+                        texts.append(result.transcript.text.strip())
+                    out[setting][name] = texts
+                seconds = time.perf_counter() - start
+                out[setting]["seconds"] = round(seconds, 1)
+                sys.stdout.write(f"[asr] {setting}: {seconds:.0f} s\n")
+                sys.stdout.flush()
+    return out
+
+
+def main() -> None:
+    """Transcribe (or reuse cached transcripts), evaluate every setting, write results."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--set-dir", type=Path, default=Path("/tmp/lv-accuracy-set"))
+    parser.add_argument("--models", nargs="+", default=["tiny.en", "base"])
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/lv-accuracy-transcripts.json"))
+    args = parser.parse_args()
+    if not (args.set_dir / "commands.jsonl").exists():
+        subprocess.run(
+            [sys.executable, "-m", "local_voice_harness.command_set", "--out", str(args.set_dir)],
+            check=True,
+        )
+    sets = {"ours": load_commands(args.set_dir), "dev": load_commands(paths.dev_commands_dir())}
+    cached = json.loads(args.cache.read_text()) if args.cache.exists() else {}
+    missing = [m for m in args.models if m not in cached]
+    if missing:
+        cached |= transcribe_all(sets, missing)
+        args.cache.write_text(json.dumps(cached, indent=1))
+    sys.path.insert(0, str(paths.HA_CONFIG_TEMPLATE))  # the demo_home integration
+    from accuracy_eval import evaluate_all  # noqa: PLC0415 - imports HA (slow): only here
+
+    settings = {k: v for k, v in cached.items() if k.split("+")[0] in args.models}
+    results = asyncio.run(evaluate_all(sets, settings, AGENTS))
+    doc = {
+        "harness": "TEXT-LEVEL: real local-voice-asr on each WAV once per setting, then the "
+        "transcript as text into the real agent + real HA core (demo home). Not the full "
+        "satellite/pipeline loop. Fake Ollama (never acts).",
+        "machine": {"cpus": 2, "python": platform.python_version(), "load": _load()},
+        "set_sizes": {k: len(v) for k, v in sets.items()},
+        "asr_seconds": {k: v["seconds"] for k, v in settings.items()},
+        "results": results,
+        "transcripts": settings,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "accuracy.json").write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    _chart(results, RESULTS / "accuracy.png")
+    for setting, per_set in results.items():
+        for name, per_agent in per_set.items():
+            for agent, r in per_agent.items():
+                sys.stdout.write(
+                    f"{setting:14} {name:4} {agent:22} {r['succeeded']:3}/{r['n']:3} "
+                    f"wrong={r['wrong_actions']} q->act={r['questions_acted']} "
+                    f"risky={r['unconfirmed_risky']} unexposed={r['unexposed_actions']} "
+                    f"repair_ms_p50={r['repair_ms']['median']}\n"
+                )
+
+
+def _load() -> list[float]:
+    with Path("/proc/loadavg").open(encoding="utf-8") as file:
+        return [float(x) for x in file.read().split()[:3]]
+
+
+def _chart(results: dict[str, Any], out: Path) -> None:
+    import matplotlib as mpl  # noqa: PLC0415
+
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    settings = list(results)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
+    for ax, name in zip(axes, ("ours", "dev"), strict=True):
+        width = 0.8 / len(AGENTS)
+        for i, agent in enumerate(AGENTS):
+            values = [
+                100 * results[s][name][agent]["succeeded"] / results[s][name][agent]["n"]
+                for s in settings
+            ]
+            xs = [j + i * width for j in range(len(settings))]
+            ax.bar(xs, values, width, label=agent)
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(settings))], settings)
+        ax.set_title(f"{name} set: commands that succeeded (%)")
+        ax.axhline(90, color="grey", linestyle=":", linewidth=1)
+        ax.set_ylim(0, 100)
+    axes[0].legend(fontsize=7, loc="lower left")
+    fig.suptitle("Text-level accuracy (real ASR transcripts -> real agent + HA core)")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+
+
+if __name__ == "__main__":
+    main()

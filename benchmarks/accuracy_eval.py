@@ -1,0 +1,193 @@
+"""The text-level half of ``benchmarks/accuracy.py``: transcripts into the real agent.
+
+One HA core with the demo home and the Local Voice agent (fake Ollama that
+never acts) serves every setting; the repair stages are switched on the
+``Repairer`` between runs. Each command starts from ``demo_home.reset``.
+Counted apart from success: wrong actions (a house entity changed that the
+command did not ask for, or a target changed wrongly), questions turned into
+actions, risky actions (lock, garage) carried out without a "yes", and
+actions on the unexposed ``light.basement``.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import tempfile
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from homeassistant import loader
+from homeassistant.components import conversation
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_test_home_assistant,
+)
+from rapidfuzz import fuzz
+
+import custom_components.local_voice  # noqa: F401
+from custom_components.local_voice.action_guard import looks_like_question
+from custom_components.local_voice.repair import get_repairer
+from custom_components.local_voice.sentence_index import normalize
+from local_voice_harness import expectations, paths
+from local_voice_harness.fake_ollama import FakeOllama
+
+if TYPE_CHECKING:
+    from local_voice_harness.commands import SpokenCommand
+
+MODEL = "llama3.2:latest"
+RISKY = frozenset({"lock.front_door", "cover.garage_door"})
+UNEXPOSED = "light.basement"
+STAGES: dict[str, tuple[bool, bool, bool]] = {  # names, sentences, repair guards
+    "agent_no_repair": (False, False, True),
+    "names_only": (True, False, True),
+    "sentences_only": (False, True, True),
+    "full": (True, True, True),
+    "full_no_repair_guards": (True, True, False),
+}
+DID_YOU_MEAN = "Did you mean: "
+
+
+def _house() -> set[str]:
+    spec = yaml.safe_load(paths.demo_home_file().read_text(encoding="utf-8"))
+    return {str(e["entity_id"]) for e in spec["entities"]}
+
+
+def _states(hass: HomeAssistant, house: set[str]) -> expectations.States:
+    out: expectations.States = {}
+    for entity_id in house:
+        state = hass.states.get(entity_id)
+        if state is not None:
+            out[entity_id] = {"state": state.state, "attributes": dict(state.attributes)}
+    return out
+
+
+async def _say(hass: HomeAssistant, agent: str | None, text: str, cid: str | None) -> Any:
+    return await conversation.async_converse(hass, text, cid, Context(), "en", agent_id=agent)
+
+
+def _speech(result: Any) -> str:
+    return str(result.response.speech.get("plain", {}).get("speech", ""))
+
+
+async def run_one(
+    hass: HomeAssistant, agent: str | None, command: SpokenCommand, text: str, house: set[str]
+) -> dict[str, Any]:
+    """One transcript through the agent; the simulated user answers "Did you mean".
+
+    Returns the outcome flags of this command.
+    """
+    await hass.services.async_call("demo_home", "reset", blocking=True)
+    await hass.async_block_till_done()
+    before = _states(hass, house)
+    result = await _say(hass, agent, text, None)
+    answer, asked, confirmed = _speech(result), result.continue_conversation, False
+    if asked and answer.startswith(DID_YOU_MEAN):
+        suggestion = answer.removeprefix(DID_YOU_MEAN).rstrip("?")
+        confirmed = fuzz.ratio(normalize(suggestion)[0], normalize(command.text)[0]) >= 90
+        follow = await _say(hass, agent, "yes" if confirmed else "no", result.conversation_id)
+        answer = f"{answer} | {_speech(follow)}"
+        asked = follow.continue_conversation
+    await hass.async_block_till_done()
+    after = _states(hass, house)
+    # Lines name the entity, or the entity and an attribute: keep the entity id.
+    changed = {
+        ".".join(line.split(":")[0].split(".")[:2]) for line in expectations.changes(before, after)
+    }
+    expect = command.expect
+    failures = expectations.check(expect, before, after, answer)
+    wants_confirmation = "confirm" in (expect.get("response_contains") or [])
+    if wants_confirmation:  # the right outcome is to ask and change nothing
+        success = asked and not (changed & set(expect.get("unchanged") or []))
+    else:
+        success = not failures
+    targets = set(expect.get("state") or {}) | set(expect.get("attributes") or {})
+    return {
+        "text": text,
+        "reference": command.text,
+        "answer": answer,
+        "success": bool(success),
+        "changed": sorted(changed),
+        "wrong_action": bool(changed - targets) or bool(changed and failures),
+        "question_acted": looks_like_question(command.text) and bool(changed),
+        "unconfirmed_risky": bool(changed & RISKY) and not confirmed,
+        "unexposed_action": UNEXPOSED in changed,
+        "asked": bool(asked) or answer.startswith(DID_YOU_MEAN),
+    }
+
+
+def _summary(outcomes: list[dict[str, Any]], timings: list[float]) -> dict[str, Any]:
+    ordered = sorted(timings)
+    return {
+        "n": len(outcomes),
+        "succeeded": sum(o["success"] for o in outcomes),
+        "wrong_actions": sum(o["wrong_action"] for o in outcomes),
+        "questions_acted": sum(o["question_acted"] for o in outcomes),
+        "unconfirmed_risky": sum(o["unconfirmed_risky"] for o in outcomes),
+        "unexposed_actions": sum(o["unexposed_action"] for o in outcomes),
+        "asked": sum(o["asked"] for o in outcomes),
+        "repair_ms": {
+            "calls": len(ordered),
+            "median": round(statistics.median(ordered), 2) if ordered else None,
+            "p95": round(ordered[math.ceil(0.95 * len(ordered)) - 1], 2) if ordered else None,
+            "max": round(ordered[-1], 2) if ordered else None,
+        },
+        "failed": [
+            {k: o[k] for k in ("reference", "text", "answer", "changed")}
+            for o in outcomes
+            if not o["success"]
+        ],
+    }
+
+
+async def evaluate_all(
+    sets: dict[str, list[SpokenCommand]], settings: dict[str, Any], agents: tuple[str, ...]
+) -> dict[str, Any]:
+    """{asr setting: {set: {agent setting: summary}}}."""
+    house = _house()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="lv-bench-accuracy-") as config_dir:
+        async with async_test_home_assistant(config_dir=config_dir) as hass:
+            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+            assert await async_setup_component(hass, "homeassistant", {})
+            config = {"demo_home": {"home": str(paths.demo_home_file())}}
+            assert await async_setup_component(hass, "demo_home", config)
+            await hass.async_block_till_done()
+            async with FakeOllama(models=[MODEL]) as server:
+                entry = MockConfigEntry(
+                    domain="local_voice",
+                    title="llama3.2",
+                    data={"kind": "agent", "url": server.url, "model": MODEL},
+                    options={"request_timeout": 30.0},
+                )
+                entry.add_to_hass(hass)
+                assert await hass.config_entries.async_setup(entry.entry_id)
+                await hass.async_block_till_done()
+                ours = er.async_get(hass).async_get_entity_id(
+                    "conversation", "local_voice", entry.entry_id
+                )
+                await _say(hass, ours, "turn on the mess lamp", None)  # warm up hassil, index
+                repairer = get_repairer(hass)
+                for setting, transcripts in settings.items():
+                    results[setting] = {}
+                    for name, commands in sets.items():
+                        results[setting][name] = {}
+                        for agent in agents:
+                            names, sentences, guards = STAGES.get(agent, (False, False, True))
+                            repairer.names, repairer.sentences = names, sentences
+                            repairer.guards = guards
+                            repairer.timings_ms.clear()
+                            target = None if agent == "ha_default" else ours
+                            outcomes = [
+                                await run_one(hass, target, c, t, house)
+                                for c, t in zip(commands, transcripts[name], strict=True)
+                            ]
+                            summary = _summary(outcomes, list(repairer.timings_ms))
+                            results[setting][name][agent] = summary
+                await hass.config_entries.async_unload(entry.entry_id)
+                await hass.async_block_till_done()
+            await hass.async_stop(force=True)
+    return results
