@@ -16,6 +16,8 @@ import logging
 import signal
 from typing import TYPE_CHECKING
 
+from wyoming_servers.addon_options import DEFAULT_ALLOW
+
 from .limits import (
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_DATA,
@@ -87,7 +89,8 @@ def add_server_arguments(
         type=network,
         action="append",
         metavar="CIDR",
-        help="only accept clients from these networks (repeatable; default: anyone)",
+        help="only accept clients from these networks (repeatable; default: loopback and "
+        "the private LAN ranges " + ", ".join(DEFAULT_ALLOW) + ")",
     )
     parser.add_argument("--metrics-port", type=port_number, help="serve Prometheus /metrics")
     parser.add_argument("--metrics-host", default="127.0.0.1")
@@ -112,6 +115,11 @@ def limits_from_args(args: argparse.Namespace) -> ReadLimits:
     )
 
 
+def allowed_networks(args: argparse.Namespace) -> list[IPNetwork]:
+    """``--allow`` as given, else loopback and the private LAN ranges (never "anyone")."""
+    return list(args.allow or [ipaddress.ip_network(n) for n in DEFAULT_ALLOW])
+
+
 def setup_logging(debug: bool) -> None:
     """Log to stderr (stdout may carry the protocol with stdio://)."""
     logging.basicConfig(
@@ -129,7 +137,7 @@ async def serve(args: argparse.Namespace, factory: SessionFactory, metrics: Serv
         _LOGGER.info("metrics on http://%s:%d/metrics", args.metrics_host, args.metrics_port)
     context = SessionContext(metrics=metrics, limits=limits_from_args(args))
     server = WyomingServer(
-        args.uri, factory, context, max_clients=args.max_clients, allow=args.allow
+        args.uri, factory, context, max_clients=args.max_clients, allow=allowed_networks(args)
     )
     await server.start()
     announcement: ZeroconfAnnouncement | None = None
