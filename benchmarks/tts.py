@@ -26,6 +26,7 @@ import platform
 import statistics
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from wyoming.event import async_read_event, async_write_event
 from wyoming.tts import Synthesize
 
 from local_voice_harness.paths import REPO_ROOT
+from local_voice_harness.ports import free_port
 from local_voice_harness.servers import WyomingProcess
 from wyoming_servers.models import resolve_piper_voice
 
@@ -89,6 +91,29 @@ def peak_rss_mb(pid: int) -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def server_side(metrics_port: int) -> dict[str, float]:
+    """Mean time inside our server from request to first chunk written (its own metric).
+
+    The client-side numbers include the machine's scheduling latency for two
+    processes; this one shows what the server itself spends.
+    """
+    url = f"http://127.0.0.1:{metrics_port}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        text = response.read().decode()
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        for stage in ("first_audio", "first_audio_cached"):
+            for part in ("sum", "count"):
+                prefix = f'local_voice_latency_seconds_{part}{{server="tts",stage="{stage}"}} '
+                if line.startswith(prefix):
+                    values[f"{stage}_{part}"] = float(line[len(prefix) :])
+    return {
+        f"server_side_{stage}_mean_ms": ms(values[f"{stage}_sum"] / values[f"{stage}_count"])
+        for stage in ("first_audio", "first_audio_cached")
+        if values.get(f"{stage}_count")
+    }
 
 
 def p95(values: list[float]) -> float:
@@ -198,7 +223,8 @@ def main() -> None:
     if not PEER_PYTHON.exists():
         sys.exit("run benchmarks/setup_peers.sh first (installs wyoming-piper 2.5.2)")
     voice = resolve_piper_voice(VOICE)
-    ours = WyomingProcess.tts("--voice", VOICE)
+    metrics_port = free_port()
+    ours = WyomingProcess.tts("--voice", VOICE, "--metrics-port", str(metrics_port))
     peer = WyomingProcess(
         [
             str(PEER_PYTHON), "-m", "wyoming_piper", "--voice", VOICE,
@@ -210,6 +236,7 @@ def main() -> None:
     with ours, peer:
         print(f"servers up: ours pid {ours.pid}, peer pid {peer.pid}", flush=True)
         report = asyncio.run(measure(servers, args.reps, args.rounds))
+        report["local-voice-tts"].update(server_side(metrics_port))
     result = {
         "benchmark": "tts",
         "voice": VOICE,
