@@ -64,4 +64,5 @@ CONF_SATELLITE_ID: Final = "satellite_id"
 CONF_ANNOUNCE: Final = "announce"  # the announce the user confirmed (protocol wire form)
 CONF_AREA_ID: Final = "area_id"
 CONF_SILENCE_MS: Final = "endpointing_silence_ms"  # satellite VAD: silence that ends a session
-DEFAULT_SILENCE_MS: Final = 500
+# The Pi client's default: no cut-offs on 104 recordings with Silero (docs/satellite.md).
+DEFAULT_SILENCE_MS: Final = 300

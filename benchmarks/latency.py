@@ -1,0 +1,216 @@
+"""The user's latency: from the last speech sound to the first answer audio, per stage.
+
+Each WAV's last speech sound is found offline (energy on the file,
+``turn.trailing_silence_s``) and the command is spoken in real time, so every
+stage is timed from the moment the user stopped talking:
+last speech sound -> end of the utterance (endpointing) -> transcript ->
+intent -> first answer audio byte at the satellite. Median and p95 over all
+commands of all runs, for two systems assembled in the same harness on the
+same machine:
+
+- ``ours``: our ASR/TTS servers, our agent, the real Pi satellite over MQTT
+  (its VAD ends the session; the answer streams straight from our TTS).
+- ``peers``: wyoming-faster-whisper 3.8.1 + wyoming-piper 2.5.2, HA's
+  default agent, HA's own voice detector ending the utterance (websocket
+  Assist path, answer audio fetched from HA's TTS URL).
+
+Usage (after ``benchmarks/setup_peers.sh``):
+  .venv/bin/python benchmarks/latency.py --runs 3          # full: 12 dev commands x 3
+  .venv/bin/python benchmarks/latency.py --quick           # 3 commands, 1 run
+The machine's load average is recorded at start and end: compare only runs
+made on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import matplotlib as mpl
+
+mpl.use("Agg")
+import matplotlib.pyplot as plt
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from local_voice_harness import paths  # noqa: E402
+from local_voice_harness.commands import load_commands  # noqa: E402
+from local_voice_harness.evaluation import run_batch  # noqa: E402
+from local_voice_harness.ha_vad_turn import run_turn  # noqa: E402
+from local_voice_harness.report import percentile  # noqa: E402
+from local_voice_harness.session import run_session  # noqa: E402
+from local_voice_harness.stack import Stack, StackOptions  # noqa: E402
+from local_voice_harness.turn import read_pcm  # noqa: E402
+
+if TYPE_CHECKING:
+    from local_voice_harness.commands import SpokenCommand
+    from local_voice_harness.evaluation import CommandOutcome
+    from local_voice_harness.turn import TurnResult
+
+RESULTS = REPO / "benchmarks" / "results"
+STAGES: Final = (
+    ("endpoint", "utterance ended"),
+    ("transcript", "transcript"),
+    ("intent", "intent handled"),
+    ("first_audio", "first answer audio"),
+)
+SYSTEMS: Final = ("ours", "peers")
+
+
+def _progress(message: str) -> None:
+    sys.stderr.write(f"[{time.strftime('%H:%M:%S')}] {message}\n")
+
+
+def user_times(turn: TurnResult) -> dict[str, float | None]:
+    """Each stage in ms from the last speech sound (None where it did not happen)."""
+    end = turn.endpoint_ms
+
+    def plus(ms: float | None) -> float | None:
+        return None if end is None or ms is None else round(end + ms, 1)
+
+    return {
+        "endpoint": None if end is None else round(end, 1),
+        "transcript": plus(turn.stt_ms),
+        "intent": plus(turn.intent_ms),
+        "first_audio": None
+        if turn.user_first_audio_ms is None
+        else round(turn.user_first_audio_ms, 1),
+    }
+
+
+async def _run_ours(commands: list[SpokenCommand], model: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+
+    def keep(outcome: CommandOutcome, turn: TurnResult) -> None:
+        rows.append(_row(outcome, turn))
+
+    options = StackOptions(model=model, agent="local_voice", progress=_progress)
+    await run_session(commands, options, satellite="mqtt", on_result=keep)
+    return rows
+
+
+async def _run_peers(commands: list[SpokenCommand], model: str) -> list[dict[str, Any]]:
+    options = StackOptions(model=model, servers="peers", agent="builtin", progress=_progress)
+    rows: list[dict[str, Any]] = []
+    async with Stack(options) as stack:
+        client = stack.client
+        assert client is not None
+
+        async def speak(_index: int, pcm: bytes) -> TurnResult:
+            assert client is not None
+            return await run_turn(client, pcm, pipeline_id=stack.info.pipeline_id)
+
+        warm = await speak(0, read_pcm(commands[0].audio))  # unmeasured, like e2e's
+        _progress(f"warm-up turn: heard {warm.transcript!r}")
+        for command in commands:
+            for outcome, turn in await run_batch(stack, [command], speak, "websocket"):
+                rows.append(_row(outcome, turn))
+    return rows
+
+
+def _row(outcome: CommandOutcome, turn: TurnResult) -> dict[str, Any]:
+    times = user_times(turn)
+    shown = " ".join(f"{k}={v:.0f}" if v is not None else f"{k}=-" for k, v in times.items())
+    print(f"  {'ok  ' if outcome.success else 'FAIL'} {outcome.audio}: {shown} ms", flush=True)
+    return {
+        "audio": outcome.audio,
+        "success": outcome.success,
+        "transcript": turn.transcript,
+        "error": turn.error,
+        "from_last_speech_ms": times,
+    }
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, float | int]]:
+    """Median and p95 per stage over the rows where the stage happened."""
+    out: dict[str, dict[str, float | int]] = {}
+    for key, _label in STAGES:
+        values = [v for r in rows if (v := r["from_last_speech_ms"].get(key)) is not None]
+        if values:
+            out[key] = {
+                "median": round(statistics.median(values), 1),
+                "p95": round(percentile(values, 0.95), 1),
+                "n": len(values),
+            }
+    return out
+
+
+def chart(doc: dict[str, Any], path: Path) -> None:
+    """Median (bar) and p95 (tick) per stage per system."""
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    systems = [s for s in doc["systems"] if "summary" in s]
+    width = 0.8 / max(1, len(systems))
+    for i, sys_doc in enumerate(systems):
+        xs = [x + i * width for x in range(len(STAGES))]
+        med = [sys_doc["summary"].get(k, {}).get("median", 0) for k, _ in STAGES]
+        p95 = [sys_doc["summary"].get(k, {}).get("p95", 0) for k, _ in STAGES]
+        ax.bar(xs, med, width, label=f"{sys_doc['name']} median")
+        ax.scatter(xs, p95, marker="_", s=300, color="black")
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(STAGES))], [s[1] for s in STAGES])
+    ax.set_ylabel("ms after the last speech sound (tick: p95)")
+    ax.set_title(f"User's latency, load average {doc['load_average_start'][0]:.1f} at start")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    """Run the chosen systems; write JSON and PNG."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="times each command is spoken")
+    parser.add_argument("--quick", action="store_true", help="3 commands, 1 run (smoke test)")
+    parser.add_argument("--systems", nargs="*", choices=SYSTEMS, default=list(SYSTEMS))
+    parser.add_argument("--model", default="tiny.en")
+    parser.add_argument("--out", type=Path, default=RESULTS / "latency.json")
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    commands = load_commands(paths.dev_commands_dir())
+    runs = 1 if args.quick else args.runs
+    commands = (commands[:3] if args.quick else commands) * runs
+    doc: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "load_average_start": [round(v, 2) for v in os.getloadavg()],
+        "mode": "quick" if args.quick else "full",
+        "runs": runs,
+        "model": args.model,
+        "systems": [],
+    }
+    for name in args.systems:
+        _progress(f"{name}: {len(commands)} turns")
+        runner = _run_ours if name == "ours" else _run_peers
+        try:
+            rows = asyncio.run(runner(commands, args.model))
+        except Exception as err:
+            print(f"{name}: harness error {type(err).__name__}: {err}", flush=True)
+            doc["systems"].append({"name": name, "harness_error": f"{type(err).__name__}: {err}"})
+            continue
+        summary = summarise(rows)
+        print(f"{name}: {sum(r['success'] for r in rows)}/{len(rows)} succeeded", flush=True)
+        for key, label in STAGES:
+            if key in summary:
+                stats = summary[key]
+                print(
+                    f"  last speech -> {label}: median {stats['median']} ms, p95 {stats['p95']} ms"
+                )
+        doc["systems"].append({"name": name, "summary": summary, "commands": rows})
+    doc["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    chart(doc, args.out.with_suffix(".png"))
+    print(f"wrote {args.out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
