@@ -85,7 +85,7 @@ def classify_reply(text: str) -> Reply:
 class PendingAction:
     """An action held back until the user confirms it."""
 
-    question: str  # what we asked, e.g. "Do you want me to unlock Front Door?"
+    question: str  # what we asked, e.g. "Are you sure you want me to unlock Front Door?"
     name: str  # intent or tool name
     targets: list[str]  # entity ids
     execute: Callable[[], Awaitable[str]]  # carries it out, returns the spoken report

@@ -26,7 +26,7 @@ from .model_chat import async_run_model
 from .pipeline_check import async_check_pipelines
 from .repair import async_repair
 from .state_report import describe_current, report, snapshot
-from .tool_guard import GuardedAPIInstance, ToolGuard, describe_action
+from .tool_guard import GuardedAPIInstance, ToolGuard, confirmation_question
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -148,7 +148,7 @@ class LocalVoiceAgent(conversation.ConversationEntity, AbstractConversationAgent
                 user_input,
                 chat_log,
                 PendingAction(
-                    question=f"Do you want me to {describe_action(verdict)}?",
+                    question=confirmation_question(verdict),
                     name=name,
                     targets=targets,
                     execute=execute,

@@ -51,6 +51,11 @@ def repair_arguments(arguments: Any) -> dict[str, Any]:
     return {str(k): repair_value(v) for k, v in arguments.items() if v not in (None, "", [], {})}
 
 
+def confirmation_question(assessment: Assessment) -> str:
+    """The one question asked before a risky action; it says "sure" so users know it waits."""
+    return f"Are you sure you want me to {describe_action(assessment)}?"
+
+
 def describe_action(assessment: Assessment) -> str:
     """'unlock Front Door', 'open Garage Door and Gate'."""
     verbs = {"unlock": "unlock", "open": "open", "lock": "lock", "alarm_disarm": "disarm"}
@@ -140,7 +145,7 @@ class ToolGuard:
             return report(hass, before)
 
         self.held = PendingAction(
-            question=f"Do you want me to {describe_action(verdict)}?",
+            question=confirmation_question(verdict),
             name=tool_input.tool_name,
             targets=targets,
             execute=execute,

@@ -73,7 +73,7 @@ async def test_local_unlock_needs_yes_in_next_turn(
 ) -> None:
     first = await say(demo_home, agent_entry, "unlock the front door")
     assert demo_home.states.get("lock.front_door").state == "locked"
-    assert speech(first) == "Do you want me to unlock Front Door?"
+    assert speech(first) == "Are you sure you want me to unlock Front Door?"
     assert first.continue_conversation
     second = await say(demo_home, agent_entry, "yes", first.conversation_id)
     assert demo_home.states.get("lock.front_door").state == "unlocked"
@@ -100,7 +100,7 @@ async def test_garage_door_asks_first(
 ) -> None:
     first = await say(demo_home, agent_entry, "open the garage door")
     assert demo_home.states.get("cover.garage_door").state == "closed"
-    assert speech(first) == "Do you want me to open Garage Door?"
+    assert speech(first) == "Are you sure you want me to open Garage Door?"
     second = await say(demo_home, agent_entry, "yes please", first.conversation_id)
     assert demo_home.states.get("cover.garage_door").state in {"open", "opening"}
     assert speech(second).startswith("Garage Door is now")
@@ -114,7 +114,7 @@ async def test_model_unlock_needs_confirmation_too(
     )
     first = await say(demo_home, agent_entry, "let the plumber in through the front")
     assert demo_home.states.get("lock.front_door").state == "locked"
-    assert speech(first) == "Do you want me to unlock Front Door?"
+    assert speech(first) == "Are you sure you want me to unlock Front Door?"
     second = await say(demo_home, agent_entry, "yes", first.conversation_id)
     assert demo_home.states.get("lock.front_door").state == "unlocked"
     assert speech(second) == "Front Door is now unlocked."
@@ -180,7 +180,7 @@ async def test_safe_call_runs_and_risky_call_waits_in_the_same_round(
     first = await say(demo_home, agent_entry, "I'm home with the car")
     assert demo_home.states.get("light.kitchen").state == "on"
     assert demo_home.states.get("cover.garage_door").state == "closed"
-    assert speech(first) == "Kitchen Light is now on. Do you want me to open Garage Door?"
+    assert speech(first) == "Kitchen Light is now on. Are you sure you want me to open Garage Door?"
     second = await say(demo_home, agent_entry, "yes", first.conversation_id)
     assert demo_home.states.get("cover.garage_door").state in {"open", "opening"}
     assert speech(second).startswith("Garage Door is now")
