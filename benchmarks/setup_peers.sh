@@ -13,7 +13,6 @@ PYTHON="${PYTHON:-$(pyenv prefix 3.13.0 2>/dev/null)/bin/python3.13}"
 PEERS=(
     "wyoming-piper==2.5.2"
     "wyoming-faster-whisper==3.8.1"
-    "av<19"  # av 19 breaks faster-whisper's transcribe (the peer's too)
 )
 
 if [[ ! -x "$PEERS_VENV/bin/python" ]]; then
@@ -23,6 +22,7 @@ fi
 "$PEERS_VENV/bin/python" -m pip install --quiet --upgrade pip
 for peer in "${PEERS[@]}"; do
     echo "installing $peer into $PEERS_VENV"
+    # av 19 breaks faster-whisper's transcribe, the peer's too.
     "$PEERS_VENV/bin/python" -m pip install --quiet "$peer" "av<19"
 done
 echo "peers ready in $PEERS_VENV"
