@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from homeassistant import loader
 from homeassistant.components import conversation
+from homeassistant.components.conversation.const import DATA_DEFAULT_ENTITY
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -80,6 +81,9 @@ async def run_one(
 
     Returns the outcome flags of this command.
     """
+    # Every spoken sentence is new to HA: no cached match from an earlier setting.
+    default_agent = hass.data[DATA_DEFAULT_ENTITY]
+    default_agent._intent_cache.clear()  # noqa: SLF001 - HA has no public way to clear it
     await hass.services.async_call("demo_home", "reset", blocking=True)
     await hass.async_block_till_done()
     before = _states(hass, house)

@@ -116,19 +116,48 @@ async def _async_repair(
     if repairer.guards and any(_contains(heard, name) for name in vocab.unexposed):
         return None  # about something Assist may not touch: leave it to HA / the model
     question = looks_like_question(user_input.text)
-    candidates: list[Candidate] = []
-    if repairer.names:
-        found = await agent.async_recognize_intent(user_input)
-        if isinstance(found, RecognizeResult) and (
-            fixed := _repair_names(found, user_input.text, vocab)
+    # Cheapest first: a whole-sentence match is a table lookup (well under a
+    # millisecond); the name stage needs HA's non-strict matcher (the slow part).
+    sentences = [
+        Candidate(c.text, c.score, "sentence")
+        for c in (repairer.index(vocab).closest(user_input.text) if repairer.sentences else [])
+        if not (repairer.guards and question and not c.question)
+    ]
+    sure = [c for c in sentences if c.confidence >= ACT_CONFIDENCE]
+    found = await _async_first(hass, agent, user_input, sure, confirm)
+    if found is None and repairer.names:
+        heard_as = await agent.async_recognize_intent(user_input)
+        if isinstance(heard_as, RecognizeResult) and (
+            fixed := _repair_names(heard_as, user_input.text, vocab)
         ):
-            candidates.append(fixed)
-    if repairer.sentences:
-        candidates += [
-            Candidate(c.text, c.score, "sentence")
-            for c in repairer.index(vocab).closest(user_input.text)
-            if not (repairer.guards and question and not c.question)
-        ]
+            found = await _async_first(hass, agent, user_input, [fixed], confirm)
+    if found is None:
+        rest = [c for c in sentences if c not in sure]
+        found = await _async_first(hass, agent, user_input, rest, confirm)
+    if found is None:
+        return None
+    fixed_input, candidate, verdict = found
+    LOGGER.debug("Repaired %r to %r (%s, %.2f)", user_input.text, candidate.text,
+                 candidate.kind, candidate.confidence)  # fmt: skip
+    return await _async_act(
+        hass,
+        repairer,
+        fixed_input,
+        candidate=candidate,
+        verdict=verdict,
+        confirm=confirm,
+        question=question,
+    )
+
+
+async def _async_first(
+    hass: HomeAssistant,
+    agent: DefaultAgent,
+    user_input: conversation.ConversationInput,
+    candidates: list[Candidate],
+    confirm: Collection[str],
+) -> tuple[conversation.ConversationInput, Candidate, Assessment] | None:
+    """The first candidate HA's strict matcher parses onto exposed targets."""
     for candidate in candidates:
         if candidate.confidence < ASK_CONFIDENCE:
             continue
@@ -145,19 +174,8 @@ async def _async_repair(
             confirm=confirm,
             preferred_area_id=device_area_id(hass, user_input.device_id),
         )
-        if not _resolved(hass, verdict):
-            continue
-        LOGGER.debug("Repaired %r to %r (%s, %.2f)", user_input.text, candidate.text,
-                     candidate.kind, candidate.confidence)  # fmt: skip
-        return await _async_act(
-            hass,
-            repairer,
-            fixed_input,
-            candidate=candidate,
-            verdict=verdict,
-            confirm=confirm,
-            question=question,
-        )
+        if _resolved(hass, verdict):
+            return fixed_input, candidate, verdict
     return None
 
 

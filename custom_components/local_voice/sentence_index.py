@@ -42,9 +42,9 @@ BY_DOMAIN: Final[dict[str, tuple[str, ...]]] = {
     "media_player": _SWITCHABLE,
     "cover": ("open the {n}", "close the {n}", "is the {n} open", "is the {n} closed"),
     "lock": ("lock the {n}", "unlock the {n}", "is the {n} locked", "is the {n} unlocked"),
-    "climate": ("set the {n} to # degrees", "set the {n} to #", "what is the {n} set to"),
+    "climate": ("set the {n} to # degrees", "set the {n} to #"),
     "sensor": ("what is the {n}",),
-    "binary_sensor": ("is the {n} open", "is the {n} closed", "is the {n} on"),
+    "binary_sensor": ("is the {n} open", "is the {n} closed"),
 }
 BY_AREA: Final = (
     "turn on the lights in the {a}",
@@ -53,7 +53,7 @@ BY_AREA: Final = (
     "turn off the {a} lights",
     "what is the temperature in the {a}",
 )
-GENERAL: Final = ("set the temperature to # degrees", "what is the temperature")
+GENERAL: Final = ("set the temperature to # degrees",)
 _NUMBER_RE: Final = re.compile(r"\d+(?:[.,]\d+)?")
 _NOT_WORD: Final = re.compile(r"[^\w\s#']+")
 

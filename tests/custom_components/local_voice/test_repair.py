@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 from agent_helpers import say, speech
+from homeassistant.components import conversation
+from homeassistant.components.conversation.agent_manager import async_get_agent
+from homeassistant.components.conversation.default_agent import DefaultAgent
+from homeassistant.core import Context
 
 from custom_components.local_voice.name_match import best_name, similarity, sound_key
 from custom_components.local_voice.repair import get_repairer
@@ -160,3 +164,19 @@ def test_sound_key_and_similarity() -> None:
 
 def test_normalize_keeps_numbers_apart() -> None:
     assert normalize("Set the lamp to 50%.") == ("set the lamp to # percent", ["50"])
+
+
+async def test_every_index_sentence_is_one_ha_understands(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+) -> None:
+    assert agent_entry.state.value == "loaded"
+    agent = async_get_agent(demo_home)
+    assert isinstance(agent, DefaultAgent)
+    index = SentenceIndex(async_get_vocabulary(demo_home).snapshot)
+    unknown = []
+    for sentence in index.sentences:
+        text = sentence.replace("#", "21")
+        user_input = conversation.ConversationInput(text, Context(), None, None, "en", "test")
+        if await agent.async_recognize_intent(user_input, strict_intents_only=True) is None:
+            unknown.append(text)
+    assert unknown == []
