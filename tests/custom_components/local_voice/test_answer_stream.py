@@ -25,6 +25,7 @@ from custom_components.local_voice.answer_stream import (
     direct_tts_for,
     stream_answer,
 )
+from custom_components.local_voice.assist_satellite import MqttAssistSatellite
 from local_voice_harness.ha_satellite import (
     confirm_satellite,
     satellite_entity_id,
@@ -115,21 +116,30 @@ def test_answer_text_from_intent_end() -> None:
     assert answer_text({"intent_output": {"response": {"speech": {"plain": {"speech": 3}}}}}) == ""
 
 
-async def test_satellite_answer_comes_from_the_direct_stream(
-    demo_home: HomeAssistant,
-    private_broker: Mosquitto,
-    asr_server: Any,
-    tts_server: Any,
-    dev_commands: list[SpokenCommand],
-) -> None:
-    hass = demo_home
+@pytest.fixture
+async def voice_home(demo_home: HomeAssistant, asr_server: Any, tts_server: Any) -> HomeAssistant:
+    """The demo home with an Assist pipeline on our real ASR and TTS servers."""
     await setup_voice_pipeline(
-        hass, (asr_server.host, asr_server.port), (tts_server.host, tts_server.port)
+        demo_home, (asr_server.host, asr_server.port), (tts_server.host, tts_server.port)
     )
+    return demo_home
+
+
+@pytest.mark.parametrize("reachable", [True, False], ids=["direct", "fallback-to-ha-tts"])
+async def test_satellite_answer_comes_from_the_direct_stream(
+    reachable: bool,
+    voice_home: HomeAssistant,
+    private_broker: Mosquitto,
+    dev_commands: list[SpokenCommand],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """cmd01 from a satellite: the answer reaches it, straight from the TTS or via HA's."""
+    hass = voice_home
     target = direct_tts_for(hass, async_get_pipeline(hass))
-    assert target == DirectTts(
-        tts_server.host, tts_server.port, voice=target.voice if target else None
-    )
+    assert target is not None
+    if not reachable:  # a streaming server that went away: HA's own TTS path answers
+        target = DirectTts("127.0.0.1", free_port())
+        monkeypatch.setattr(f"{MqttAssistSatellite.__module__}.direct_tts_for", lambda *_: target)
     sim = SatelliteSim(private_broker.host, private_broker.port, "kitchen")
     await hass.async_add_executor_job(sim.connect)
     try:
