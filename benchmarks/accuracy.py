@@ -14,8 +14,9 @@ repair handle it.
 Settings: ASR tiny.en / base x vocabulary off / on; agents:
 ``ha_default`` (HA's own agent, no guards), ``agent_no_repair``,
 ``names_only``, ``sentences_only``, ``full`` and ``full_no_repair_guards``.
-A "Did you mean ...?" is answered by a simulated honest user: "yes" only if
-the suggestion is the reference sentence (fuzzy ratio >= 90), else "no".
+A "Did you mean ...?" is answered by a simulated user who knows what they
+meant: "yes" when the suggestion does what the command expects (tried, then
+replayed with "no" from a reset house when it does not).
 Risky confirmations ("Do you want me to ...?") are never confirmed.
 
     python benchmarks/accuracy.py [--set-dir DIR] [--models tiny.en base]

@@ -27,12 +27,10 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_test_home_assistant,
 )
-from rapidfuzz import fuzz
 
 import custom_components.local_voice  # noqa: F401
 from custom_components.local_voice.action_guard import looks_like_question
 from custom_components.local_voice.repair import get_repairer
-from custom_components.local_voice.sentence_index import normalize
 from local_voice_harness import expectations, paths
 from local_voice_harness.fake_ollama import FakeOllama
 
@@ -90,10 +88,16 @@ async def run_one(
     result = await _say(hass, agent, text, None)
     answer, asked, confirmed = _speech(result), result.continue_conversation, False
     if asked and answer.startswith(DID_YOU_MEAN):
-        suggestion = answer.removeprefix(DID_YOU_MEAN).rstrip("?")
-        confirmed = fuzz.ratio(normalize(suggestion)[0], normalize(command.text)[0]) >= 90
-        follow = await _say(hass, agent, "yes" if confirmed else "no", result.conversation_id)
-        answer = f"{answer} | {_speech(follow)}"
+        # The simulated user knows what they meant: "yes" if the suggestion does it.
+        follow = await _say(hass, agent, "yes", result.conversation_id)
+        await hass.async_block_till_done()
+        confirmed = not expectations.check(command.expect, before, _states(hass, house), "")
+        if not confirmed:  # they would have said no: replay with "no"
+            await hass.services.async_call("demo_home", "reset", blocking=True)
+            default_agent._intent_cache.clear()  # noqa: SLF001
+            result = await _say(hass, agent, text, None)
+            follow = await _say(hass, agent, "no", result.conversation_id)
+        answer = f"{answer} | {'yes' if confirmed else 'no'} | {_speech(follow)}"
         asked = follow.continue_conversation
     await hass.async_block_till_done()
     after = _states(hass, house)

@@ -116,12 +116,13 @@ async def _async_repair(
     if repairer.guards and any(_contains(heard, name) for name in vocab.unexposed):
         return None  # about something Assist may not touch: leave it to HA / the model
     question = looks_like_question(user_input.text)
-    # Cheapest first: a whole-sentence match is a table lookup (well under a
+    # A question is only repaired into a question (the guard), a command only
+    # into a command. Cheapest first: a whole-sentence match is a table lookup (well under a
     # millisecond); the name stage needs HA's non-strict matcher (the slow part).
     sentences = [
         Candidate(c.text, c.score, "sentence")
         for c in (repairer.index(vocab).closest(user_input.text) if repairer.sentences else [])
-        if not (repairer.guards and question and not c.question)
+        if c.question == question or (question and not repairer.guards)
     ]
     sure = [c for c in sentences if c.confidence >= ACT_CONFIDENCE]
     found = await _async_first(hass, agent, user_input, sure, confirm)
