@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from .vocabulary import Snapshot
 
 NUMBER: Final = "#"
+# "There's the kitchen light on": as close to "is the kitchen light on" as to
+# "turn the kitchen light on". Within this gap of the other kind, confidence drops.
+AMBIGUITY: Final = 0.1
 _SWITCHABLE: Final = ("turn on the {n}", "turn off the {n}", "switch on the {n}",
                       "switch off the {n}", "turn the {n} on", "turn the {n} off",
                       "is the {n} on", "is the {n} off")  # fmt: skip
@@ -77,6 +80,7 @@ class Candidate:
     text: str  # with the heard numbers filled in
     score: float  # 0..1 similarity of the whole sentence
     question: bool  # the supported sentence asks rather than acts
+    confidence: float  # the score, less a penalty when a question and a command fit alike
 
 
 class SentenceIndex:
@@ -101,15 +105,23 @@ class SentenceIndex:
         query = _POLITE.sub("", query).strip()
         if not query:
             return []
-        # Letters in order, or the same words in another order ("the humidity in
-        # the bedroom" / "the bedroom humidity"): the better of the two counts.
+        # Letters in order; for questions also the same words in another order
+        # ("the humidity in the bedroom" / "the bedroom humidity"). Not for
+        # commands: "there's the kitchen light on" is not "turn the kitchen light on".
         best: dict[str, float] = {}
+        in_order: dict[str, float] = {}
         for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
             for sentence, score, _index in process.extract(
                 query, self.sentences, scorer=scorer, limit=limit * 3
             ):
-                best[sentence] = max(score, best.get(sentence, 0.0))
+                if scorer is fuzz.ratio:
+                    in_order[sentence] = score
+                if scorer is fuzz.ratio or _is_question(sentence):
+                    best[sentence] = max(score, best.get(sentence, 0.0))
         found = sorted(best.items(), key=lambda item: -item[1])
+        # The ambiguity between asking and acting is judged on letters in order.
+        top = {kind: max((v for k, v in in_order.items() if _is_question(k) is kind), default=0.0)
+               for kind in (True, False)}  # fmt: skip
         out: list[Candidate] = []
         for sentence, score in found:
             if sentence.count(NUMBER) != len(numbers):
@@ -117,6 +129,13 @@ class SentenceIndex:
             filled = sentence
             for number in numbers:
                 filled = filled.replace(NUMBER, number, 1)
-            question = sentence.startswith(("is ", "what "))
-            out.append(Candidate(filled, score / 100, question))
+            question = _is_question(sentence)
+            gap = (in_order.get(sentence, score) - top[not question]) / 100
+            confidence = score / 100 - max(0.0, AMBIGUITY - gap)
+            out.append(Candidate(filled, score / 100, question, confidence))
         return out[:limit]
+
+
+def _is_question(sentence: str) -> bool:
+    """Index sentences that ask start with "is" or "what"."""
+    return sentence.startswith(("is ", "what "))
