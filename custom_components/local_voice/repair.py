@@ -38,7 +38,7 @@ from .local_intents import (
     device_area_id,
 )
 from .name_match import best_name
-from .sentence_index import SentenceIndex, normalize
+from .sentence_index import SentenceIndex, all_known, normalize
 from .state_report import report, snapshot
 from .vocabulary import async_get_vocabulary
 
@@ -130,17 +130,19 @@ async def _async_find(
     if repairer.guards and any(_contains(heard, name) for name in vocab.unexposed):
         return None  # about something Assist may not touch: leave it to HA / the model
     question = looks_like_question(user_input.text)
+    index = repairer.index(vocab)
     # A question is only repaired into a question (the guard), a command only
     # into a command. Cheapest first: a whole-sentence match is a table lookup
     # (well under a millisecond); the name stage needs HA's non-strict matcher.
     sentences = [
         Candidate(c.text, c.confidence, "sentence")
-        for c in (repairer.index(vocab).closest(user_input.text) if repairer.sentences else [])
+        for c in (index.closest(user_input.text) if repairer.sentences else [])
         if c.question == question or (question and not repairer.guards)
     ]
     sure = [c for c in sentences if c.confidence >= ACT_CONFIDENCE]
     found = await _async_first(hass, agent, user_input, sure, confirm)
-    if found is None and repairer.names:
+    # The name stage looks for an unknown span: pointless when every word is known.
+    if found is None and repairer.names and not all_known(user_input.text, index.words):
         # HA caches the failed strict match by text and then skips the unmatched-
         # entity pass for that text: a trailing space is a new key, same words.
         retry = replace(user_input, text=f"{user_input.text} ")

@@ -95,6 +95,7 @@ class SentenceIndex:
         for term in snapshot.areas:
             sentences.update(t.format(a=term.text.casefold()) for t in BY_AREA)
         self.sentences: list[str] = sorted(sentences)
+        self.words: frozenset[str] = frozenset(w for t in sentences for w in t.split())
 
     def __len__(self) -> int:
         return len(self.sentences)
@@ -139,3 +140,9 @@ class SentenceIndex:
 def _is_question(sentence: str) -> bool:
     """Index sentences that ask start with "is" or "what"."""
     return sentence.startswith(("is ", "what "))
+
+
+def all_known(text: str, words: frozenset[str]) -> bool:
+    """Every word of ``text`` occurs in some supported sentence (no unknown span)."""
+    query, _numbers = normalize(text)
+    return all(w in words or w == NUMBER for w in query.split())
