@@ -10,7 +10,7 @@ cd "$ROOT"
 
 PYTHON="${LOCAL_VOICE_PYTHON:-/root/.pyenv/versions/3.13.0/bin/python3.13}"
 VENV="$ROOT/.venv"
-DEB_PACKAGES=(mosquitto ffmpeg espeak-ng sox shellcheck apparmor)
+DEB_PACKAGES=(mosquitto ffmpeg espeak-ng sox shellcheck apparmor strace)
 
 log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
 
