@@ -24,9 +24,11 @@ import json
 import math
 import re
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
+
+from wyoming_servers.recordings import RecordingError, parse_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -54,6 +56,8 @@ LENGTH_SCALE_RANGE: Final = (0.25, 4.0)
 MAX_VOCABULARY: Final = 500
 MAX_NAME_CHARS: Final = 100
 MAX_ALLOW: Final = 64
+RECORDING_DAYS_RANGE: Final = (1, 365)
+RECORDING_MAX_MB_RANGE: Final = (1, 10000)
 _LANGUAGE_RE: Final = re.compile(r"^(auto|[a-z]{2,3})$")
 _VOICE_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
@@ -81,6 +85,11 @@ class AddonOptions:
     max_clients: int = 8
     debug: bool = False
     allow: tuple[str, ...] = DEFAULT_ALLOW
+    debug_recordings: bool = False
+    # The key never appears in repr (logs, tracebacks): only in a 0600 file.
+    recording_key: str | None = field(default=None, repr=False)
+    recording_days: int = 7
+    recording_max_mb: int = 200
 
 
 OPTION_NAMES: Final = frozenset(field.name for field in fields(AddonOptions))
@@ -163,10 +172,25 @@ def _speaker(value: object) -> int | None:
     return None if value is None else _int("speaker", value, SPEAKER_RANGE)
 
 
-def _debug(value: object) -> bool:
+def _bool(name: str, value: object) -> bool:
     if not isinstance(value, bool):
-        raise AddonOptionError("debug", f"must be true or false, got {value!r}")
+        raise AddonOptionError(name, f"must be true or false, got {value!r}")
     return value
+
+
+def _recording_key(value: object) -> str | None:
+    """Check the key's form without ever putting the key into the message."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise AddonOptionError("recording_key", "must be text (64 hex digits)")
+    try:
+        return parse_key(value).hex()
+    except RecordingError as err:
+        raise AddonOptionError(
+            "recording_key",
+            f"{err}; make one with 'python3 -m wyoming_servers.recordings new-key'",
+        ) from None
 
 
 def _allow(value: object) -> tuple[str, ...]:
@@ -193,8 +217,12 @@ _PARSERS: Final[dict[str, Callable[[object], object]]] = {
     "speaker": _speaker,
     "length_scale": lambda v: _float("length_scale", v, LENGTH_SCALE_RANGE),
     "max_clients": lambda v: _int("max_clients", v, MAX_CLIENTS_RANGE),
-    "debug": _debug,
+    "debug": lambda v: _bool("debug", v),
     "allow": _allow,
+    "debug_recordings": lambda v: _bool("debug_recordings", v),
+    "recording_key": _recording_key,
+    "recording_days": lambda v: _int("recording_days", v, RECORDING_DAYS_RANGE),
+    "recording_max_mb": lambda v: _int("recording_max_mb", v, RECORDING_MAX_MB_RANGE),
 }
 
 
@@ -211,6 +239,12 @@ def parse_options(raw: object) -> AddonOptions:
         raise AddonOptionError(
             "language",
             f"model {options.stt_model!r} understands English only: use 'en' or choose 'base'",
+        )
+    if options.debug_recordings and options.recording_key is None:
+        raise AddonOptionError(
+            "recording_key",
+            "debug recordings are on, so a key is needed (64 hex digits; make one with "
+            "'python3 -m wyoming_servers.recordings new-key')",
         )
     return options
 
@@ -244,8 +278,35 @@ def _allow_args(options: AddonOptions) -> list[str]:
     return [arg for network in effective_allow(options) for arg in ("--allow", network)]
 
 
+def _recording_args(options: AddonOptions, key_file: Path | None, directory: Path) -> list[str]:
+    """Write the key to a 0600 file and point the server at it; off unless asked for."""
+    if not options.debug_recordings or options.recording_key is None:
+        return []
+    if key_file is None:
+        raise AddonOptionError("recording_key", "recordings are on but no --recording-key-file")
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.touch(mode=0o600)
+    key_file.chmod(0o600)
+    key_file.write_text(options.recording_key + "\n", encoding="utf-8")
+    return [
+        "--record-dir",
+        str(directory),
+        "--record-key-file",
+        str(key_file),
+        "--record-days",
+        str(options.recording_days),
+        "--record-max-mb",
+        str(options.recording_max_mb),
+    ]
+
+
 def asr_argv(
-    options: AddonOptions, vocabulary_file: Path | None = None, *, port: int = ASR_PORT
+    options: AddonOptions,
+    vocabulary_file: Path | None = None,
+    *,
+    port: int = ASR_PORT,
+    recording_key_file: Path | None = None,
+    recordings_dir: Path = Path("/data/recordings"),
 ) -> list[str]:
     """Arguments for ``local-voice-asr``; the vocabulary goes into ``vocabulary_file``."""
     argv = [
@@ -268,6 +329,7 @@ def asr_argv(
         argv += ["--vocabulary", str(vocabulary_file)]
     if options.debug:
         argv.append("--debug")
+    argv += _recording_args(options, recording_key_file, recordings_dir)
     return argv + _allow_args(options)
 
 
@@ -301,6 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("options_file", type=Path)
     parser.add_argument("--vocabulary-file", type=Path, default=None)
     parser.add_argument("--voices-dir", type=Path, default=None)
+    parser.add_argument("--recording-key-file", type=Path, default=None)
+    parser.add_argument("--recordings-dir", type=Path, default=Path("/data/recordings"))
     parser.add_argument(
         "--port", type=int, default=None, help="listen port (default: the add-on's fixed port)"
     )
@@ -308,7 +372,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         options = load_options(args.options_file)
         if args.server == "asr":
-            out = asr_argv(options, args.vocabulary_file, port=args.port or ASR_PORT)
+            out = asr_argv(
+                options,
+                args.vocabulary_file,
+                port=args.port or ASR_PORT,
+                recording_key_file=args.recording_key_file,
+                recordings_dir=args.recordings_dir,
+            )
         else:
             out = tts_argv(options, args.voices_dir, port=args.port or TTS_PORT)
     except AddonOptionError as err:

@@ -48,8 +48,8 @@ def check_option(kind: str, value: Any) -> None:
             assert measure >= float(m["min"]), (kind, value)
         if m["max"]:
             assert measure <= float(m["max"]), (kind, value)
-    elif kind == "bool":
-        assert isinstance(value, bool), (kind, value)
+    elif kind in {"bool", "password"}:
+        assert isinstance(value, bool if kind == "bool" else str), (kind, value)
     elif m := re.fullmatch(r"list\((?P<items>[^)]+)\)", kind):
         assert value in m["items"].split("|"), (kind, value)
     elif m := re.fullmatch(r"match\((?P<re>.+)\)", kind):

@@ -33,7 +33,7 @@ def _flag(argv: list[str], name: str) -> list[str]:
 def test_config_yaml_defaults_equal_module_defaults() -> None:
     parsed = ao.parse_options(ADDON_DEFAULTS)
     assert parsed == ao.AddonOptions()
-    assert set(ADDON_DEFAULTS) | {"speaker"} == ao.OPTION_NAMES
+    assert set(ADDON_DEFAULTS) | {"speaker", "recording_key"} == ao.OPTION_NAMES
 
 
 def test_default_asr_argv(tmp_path: Path) -> None:
@@ -173,6 +173,11 @@ BAD_VALUES = [
     ("allow", ["10.0.0.0/33"], "CIDR"),
     ("allow", ["10.0.0.0/8\n"], "control characters"),
     ("allow", ["10.0.0.0/8"] * 65, "at most 64"),
+    ("debug_recordings", "on", "true or false"),
+    ("recording_key", "00" * 16, "32 bytes"),
+    ("recording_key", 1234, "must be text"),
+    ("recording_days", 0, "between 1 and 365"),
+    ("recording_max_mb", 10001, "between 1 and 10000"),
 ]
 
 
@@ -245,3 +250,50 @@ def test_cli_port_override(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     argv = done.stdout.splitlines()
     assert argv[argv.index("--uri") + 1] == "tcp://0.0.0.0:12345"
+
+
+def test_recordings_are_off_by_default(tmp_path: Path) -> None:
+    argv = ao.asr_argv(ao.parse_options(ADDON_DEFAULTS), recording_key_file=tmp_path / "k")
+    assert "--record-dir" not in argv
+    assert not (tmp_path / "k").exists()
+
+
+def test_recordings_need_a_key_and_never_show_it(tmp_path: Path) -> None:
+    with pytest.raises(ao.AddonOptionError, match="a key is needed") as caught:
+        ao.parse_options(_opts(debug_recordings=True))
+    assert caught.value.option == "recording_key"
+    secret = "AB" * 32
+    options = ao.parse_options(_opts(debug_recordings=True, recording_key=secret, recording_days=3))
+    assert secret.lower() not in repr(options)
+    assert secret not in repr(options)
+    key_file = tmp_path / "run" / "recordings.key"
+    argv = ao.asr_argv(options, recording_key_file=key_file, recordings_dir=tmp_path / "recs")
+    assert _flag(argv, "--record-dir") == [str(tmp_path / "recs")]
+    assert _flag(argv, "--record-key-file") == [str(key_file)]
+    assert _flag(argv, "--record-days") == ["3"]
+    assert _flag(argv, "--record-max-mb") == ["200"]
+    assert all(secret.lower() not in arg.lower() for arg in argv)
+    assert key_file.read_text().strip() == secret.lower()
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    with pytest.raises(ao.AddonOptionError) as bad:
+        ao.parse_options(_opts(recording_key="zz" * 32))
+    assert "zz" * 32 not in str(bad.value)
+
+
+def test_recording_key_in_cli_goes_to_file_not_stdout(tmp_path: Path) -> None:
+    secret = "cd" * 32
+    options_file = tmp_path / "options.json"
+    options_file.write_text(
+        json.dumps({**ADDON_DEFAULTS, "debug_recordings": True, "recording_key": secret})
+    )
+    result = _cli(
+        "asr",
+        str(options_file),
+        "--recording-key-file",
+        str(tmp_path / "key"),
+        "--recordings-dir",
+        str(tmp_path / "recs"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert secret not in result.stdout + result.stderr
+    assert (tmp_path / "key").read_text().strip() == secret

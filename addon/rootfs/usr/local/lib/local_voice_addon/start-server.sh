@@ -3,7 +3,7 @@
 # checked by wyoming_servers.addon_options; a bad one stops the service with a
 # line naming it (the add-on log shows it) and finish.sh halts the add-on.
 # Paths can be overridden for tests: LOCAL_VOICE_OPTIONS, LOCAL_VOICE_RUN_DIR,
-# LOCAL_VOICE_VOICES_DIR, and LOCAL_VOICE_PORT (else the add-on's fixed port).
+# LOCAL_VOICE_VOICES_DIR, LOCAL_VOICE_RECORDINGS_DIR and LOCAL_VOICE_PORT (else the add-on's fixed port).
 set -euo pipefail
 
 server="${1:?usage: start-server.sh asr|tts}"
@@ -29,7 +29,9 @@ mkdir -p "$run_dir"
 args_file="$run_dir/$server.args"
 if ! python3 -m wyoming_servers.addon_options "$server" "$options" \
   --vocabulary-file "$run_dir/vocabulary.txt" \
-  --voices-dir "$voices_dir" "${port_args[@]}" >"$args_file"; then
+  --voices-dir "$voices_dir" "${port_args[@]}" \
+  --recording-key-file "$run_dir/recordings.key" \
+  --recordings-dir "${LOCAL_VOICE_RECORDINGS_DIR:-/data/recordings}" >"$args_file"; then
   echo "[local-voice] not starting $command: fix the option named above in the add-on configuration" >&2
   exit 78
 fi
