@@ -21,13 +21,20 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
-import math
 import re
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from wyoming_servers.addon_values import (
+    AddonOptionError,
+    bool_value,
+    float_value,
+    int_value,
+    text_list_value,
+    text_value,
+)
 from wyoming_servers.recordings import RecordingError, parse_key
 
 if TYPE_CHECKING:
@@ -60,15 +67,6 @@ RECORDING_DAYS_RANGE: Final = (1, 365)
 RECORDING_MAX_MB_RANGE: Final = (1, 10000)
 _LANGUAGE_RE: Final = re.compile(r"^(auto|[a-z]{2,3})$")
 _VOICE_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class AddonOptionError(ValueError):
-    """One option is wrong; the message names it and says what is accepted."""
-
-    def __init__(self, option: str, why: str) -> None:
-        super().__init__(f"option {option!r}: {why}")
-        self.option = option
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,50 +93,15 @@ class AddonOptions:
 OPTION_NAMES: Final = frozenset(field.name for field in fields(AddonOptions))
 
 
-def _int(name: str, value: object, bounds: tuple[int, int]) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise AddonOptionError(name, f"must be a whole number, got {value!r}")
-    low, high = bounds
-    if not low <= value <= high:
-        raise AddonOptionError(name, f"must be between {low} and {high}, got {value}")
-    return value
-
-
-def _float(name: str, value: object, bounds: tuple[float, float]) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise AddonOptionError(name, f"must be a number, got {value!r}")
-    low, high = bounds
-    number = float(value)
-    if not math.isfinite(number) or not low <= number <= high:
-        raise AddonOptionError(name, f"must be between {low} and {high}, got {value}")
-    return number
-
-
-def _text(name: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise AddonOptionError(name, f"must be text, got {value!r}")
-    if _CONTROL_RE.search(value):
-        raise AddonOptionError(name, "must not hold control characters (newlines, tabs, NUL)")
-    return value
-
-
-def _text_list(name: str, value: object, limit: int) -> list[str]:
-    if not isinstance(value, list):
-        raise AddonOptionError(name, f"must be a list, got {value!r}")
-    if len(value) > limit:
-        raise AddonOptionError(name, f"holds {len(value)} entries, at most {limit} allowed")
-    return [_text(name, item) for item in value]
-
-
 def _stt_model(value: object) -> str:
-    model = _text("stt_model", value)
+    model = text_value("stt_model", value)
     if model not in STT_MODELS:
         raise AddonOptionError("stt_model", f"must be one of {', '.join(STT_MODELS)}")
     return model
 
 
 def _language(value: object) -> str:
-    language = _text("language", value)
+    language = text_value("language", value)
     if not _LANGUAGE_RE.match(language):
         raise AddonOptionError(
             "language", f"must be 'auto' or a 2-3 letter code such as 'en', got {language!r}"
@@ -148,7 +111,7 @@ def _language(value: object) -> str:
 
 def _vocabulary(value: object) -> tuple[str, ...]:
     names: list[str] = []
-    for raw in _text_list("vocabulary", value, MAX_VOCABULARY):
+    for raw in text_list_value("vocabulary", value, MAX_VOCABULARY):
         name = raw.strip()
         if not name or len(name) > MAX_NAME_CHARS:
             raise AddonOptionError(
@@ -160,7 +123,7 @@ def _vocabulary(value: object) -> tuple[str, ...]:
 
 
 def _voice(value: object) -> str:
-    voice = _text("voice", value)
+    voice = text_value("voice", value)
     if not _VOICE_RE.match(voice):
         raise AddonOptionError(
             "voice", "must be a voice name such as 'en_US-joe-medium' (letters, digits, _ . -)"
@@ -169,13 +132,7 @@ def _voice(value: object) -> str:
 
 
 def _speaker(value: object) -> int | None:
-    return None if value is None else _int("speaker", value, SPEAKER_RANGE)
-
-
-def _bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise AddonOptionError(name, f"must be true or false, got {value!r}")
-    return value
+    return None if value is None else int_value("speaker", value, SPEAKER_RANGE)
 
 
 def _recording_key(value: object) -> str | None:
@@ -195,7 +152,7 @@ def _recording_key(value: object) -> str | None:
 
 def _allow(value: object) -> tuple[str, ...]:
     networks: list[str] = []
-    for raw in _text_list("allow", value, MAX_ALLOW):
+    for raw in text_list_value("allow", value, MAX_ALLOW):
         try:
             network = ipaddress.ip_network(raw.strip(), strict=True)
         except ValueError as err:
@@ -211,18 +168,18 @@ def _allow(value: object) -> tuple[str, ...]:
 _PARSERS: Final[dict[str, Callable[[object], object]]] = {
     "stt_model": _stt_model,
     "language": _language,
-    "beam_size": lambda v: _int("beam_size", v, BEAM_SIZE_RANGE),
+    "beam_size": lambda v: int_value("beam_size", v, BEAM_SIZE_RANGE),
     "vocabulary": _vocabulary,
     "voice": _voice,
     "speaker": _speaker,
-    "length_scale": lambda v: _float("length_scale", v, LENGTH_SCALE_RANGE),
-    "max_clients": lambda v: _int("max_clients", v, MAX_CLIENTS_RANGE),
-    "debug": lambda v: _bool("debug", v),
+    "length_scale": lambda v: float_value("length_scale", v, LENGTH_SCALE_RANGE),
+    "max_clients": lambda v: int_value("max_clients", v, MAX_CLIENTS_RANGE),
+    "debug": lambda v: bool_value("debug", v),
     "allow": _allow,
-    "debug_recordings": lambda v: _bool("debug_recordings", v),
+    "debug_recordings": lambda v: bool_value("debug_recordings", v),
     "recording_key": _recording_key,
-    "recording_days": lambda v: _int("recording_days", v, RECORDING_DAYS_RANGE),
-    "recording_max_mb": lambda v: _int("recording_max_mb", v, RECORDING_MAX_MB_RANGE),
+    "recording_days": lambda v: int_value("recording_days", v, RECORDING_DAYS_RANGE),
+    "recording_max_mb": lambda v: int_value("recording_max_mb", v, RECORDING_MAX_MB_RANGE),
 }
 
 
