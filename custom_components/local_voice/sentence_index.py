@@ -57,6 +57,9 @@ BY_AREA: Final = (
     "what is the temperature in the {a}",
 )
 GENERAL: Final = ("set the temperature to # degrees",)
+# The word that says which way a command goes. If nothing like it was heard
+# ("keep switching the kitchen light"), the direction is a guess: no repair.
+ACTION_WORDS: Final = frozenset({"on", "off", "open", "close", "lock", "unlock"})
 _NUMBER_RE: Final = re.compile(r"\d+(?:[.,]\d+)?")
 # Politeness around a command is not part of HA's phrasings (misheard too: "could your").
 _POLITE: Final = re.compile(
@@ -124,8 +127,9 @@ class SentenceIndex:
         top = {kind: max((v for k, v in in_order.items() if _is_question(k) is kind), default=0.0)
                for kind in (True, False)}  # fmt: skip
         out: list[Candidate] = []
+        heard = query.split()
         for sentence, score in found:
-            if sentence.count(NUMBER) != len(numbers):
+            if sentence.count(NUMBER) != len(numbers) or not _direction_heard(sentence, heard):
                 continue
             filled = sentence
             for number in numbers:
@@ -146,3 +150,9 @@ def all_known(text: str, words: frozenset[str]) -> bool:
     """Every word of ``text`` occurs in some supported sentence (no unknown span)."""
     query, _numbers = normalize(text)
     return all(w in words or w == NUMBER for w in query.split())
+
+
+def _direction_heard(sentence: str, heard: list[str]) -> bool:
+    """Each on/off/open/... word of ``sentence`` was heard, or nearly ("of" for off)."""
+    wanted = ACTION_WORDS.intersection(sentence.split())
+    return all(any(fuzz.ratio(w, h) >= 80 for h in heard) for w in wanted)  # noqa: PLR2004
