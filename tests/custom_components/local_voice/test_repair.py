@@ -159,6 +159,9 @@ async def test_index_follows_the_vocabulary(demo_home: HomeAssistant) -> None:
     assert (time.perf_counter() - start) < 0.05
     assert found[0].text == "turn on the desk lamp"
     assert not found[0].question
+    # No on/off heard: which way is a guess, so no repair (the model decides).
+    assert index.closest("keep switching the kitchen light") == []
+    assert index.closest("turn of the desk lamp")[0].text == "turn off the desk lamp"
 
 
 def test_sound_key_and_similarity() -> None:
