@@ -148,7 +148,10 @@ class MqttSatelliteDriver:
         self._proc: subprocess.Popen[bytes] | None = None
         self._speech: asyncio.Queue[bytes] = asyncio.Queue()
         self._feeder: asyncio.Task[None] | None = None
-        self._speech_done_at: float | None = None
+        # When the first frame of the current utterance went out (real time), so
+        # its last speech sound is known even while its trailing silence is
+        # still being fed (a fast answer can arrive before the WAV ends).
+        self._speech_started_at: float | None = None
 
     @property
     def pid(self) -> int | None:
@@ -191,8 +194,7 @@ class MqttSatelliteDriver:
         while self._proc.poll() is None:
             if not pending and not self._speech.empty():
                 pending = self._speech.get_nowait()
-                self._speech_done_at = None
-            speaking = bool(pending)
+                self._speech_started_at = time.monotonic()
             chunk, pending = (pending[:frame], pending[frame:]) if pending else (quiet, b"")
             try:
                 self._proc.stdin.write(chunk.ljust(frame, b"\0"))
@@ -200,15 +202,14 @@ class MqttSatelliteDriver:
             except (BrokenPipeError, ValueError):
                 return
             sent += 1
-            if speaking and not pending:
-                # The last frame of the utterance is on the wire; in real time it
-                # "sounds" for the next 20 ms.
-                self._speech_done_at = time.monotonic() + 0.02
             if self.realtime or not pending:
                 await asyncio.sleep(max(0.0, start + sent * 0.02 - time.monotonic()))
             else:
                 start, sent = time.monotonic(), 0
                 await asyncio.sleep(0)
+
+    def _utterance_started_at(self) -> float | None:
+        return self._speech_started_at
 
     async def speak(self, _index: int, pcm: bytes) -> TurnResult:
         """Say the wake word and the command; wait for the answer; collect the outcome."""
@@ -217,15 +218,19 @@ class MqttSatelliteDriver:
         if self._proc.poll() is not None:
             raise SatelliteError(f"the satellite exited ({self._proc.returncode})")
         self._listener.take()
-        await self._speech.put(self._wake + silence(0.5) + pcm)
+        self._speech_started_at = None
+        utterance = self._wake + silence(0.5) + pcm
+        await self._speech.put(utterance)
         messages: list[tuple[float, float, str, bytes]] = []
         deadline = time.monotonic() + _TURN_LIMIT_S
         while time.monotonic() < deadline and not _turn_over(messages):
             await asyncio.sleep(0.05)
             messages += self._listener.take()
         result = _from_messages(messages)
-        if self.realtime and self._speech_done_at is not None and result.events:
-            last_speech = self._speech_done_at - trailing_silence_s(pcm)
+        started = self._utterance_started_at()  # set by the feeder meanwhile
+        if self.realtime and started is not None and result.events:
+            spoken_s = len(utterance) / (SAMPLE_RATE * 2) - trailing_silence_s(pcm)
+            last_speech = started + spoken_s
             result.endpoint_ms = (result.events[0]["mono"] - last_speech) * 1000
             if result.first_audio_ms is not None:
                 result.user_first_audio_ms = result.endpoint_ms + result.first_audio_ms
