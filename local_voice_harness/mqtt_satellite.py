@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 SAMPLE_RATE: Final = 16000
 _TURN_LIMIT_S: Final = 60.0
+# HA ignores a wake-up with the same phrase within 2 s of the last one (its own
+# cooldown). Answers now stream straight from the TTS, so back-to-back turns
+# (``--fast``) can come sooner than that: space one satellite's wake-ups.
+WAKE_COOLDOWN_S: Final = 2.1
 _RUNS_TO_SEARCH: Final = 12
 _CLOCK_SLACK_S: Final = 0.05
 _CHUNK_PARTS: Final = 5  # local_voice/<id>/audio/out/<stream>
@@ -152,6 +156,7 @@ class MqttSatelliteDriver:
         # its last speech sound is known even while its trailing silence is
         # still being fed (a fast answer can arrive before the WAV ends).
         self._speech_started_at: float | None = None
+        self._last_wake_at = -WAKE_COOLDOWN_S
 
     @property
     def pid(self) -> int | None:
@@ -217,6 +222,8 @@ class MqttSatelliteDriver:
             raise SatelliteError("setup() first")
         if self._proc.poll() is not None:
             raise SatelliteError(f"the satellite exited ({self._proc.returncode})")
+        await asyncio.sleep(max(0.0, self._last_wake_at + WAKE_COOLDOWN_S - time.monotonic()))
+        self._last_wake_at = time.monotonic()
         self._listener.take()
         self._speech_started_at = None
         utterance = self._wake + silence(0.5) + pcm

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from .evaluation import CommandOutcome, SpeakFn, run_batch, websocket_speaker
-from .mqtt_satellite import MqttSatelliteDriver
+from .mqtt_satellite import WAKE_COOLDOWN_S, MqttSatelliteDriver
 from .stack import Stack, StackInfo, StackOptions
 from .turn import read_pcm
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .commands import SpokenCommand
     from .turn import TurnResult
 
-STAGGER_S: Final = 2.1
+STAGGER_S: Final = WAKE_COOLDOWN_S  # HA's same-phrase wake-word cooldown, across satellites
 
 type ResultFn = Callable[[CommandOutcome, TurnResult], None]
 
