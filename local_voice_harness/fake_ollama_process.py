@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final, Self
 
 from .paths import REPO_ROOT
 from .ports import free_port
+from .processes import stop_process
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -72,11 +73,4 @@ class FakeOllamaProcess:
     def stop(self) -> None:
         """Terminate by PID and reap."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_process(proc)

@@ -21,6 +21,8 @@ import urllib.request
 from pathlib import Path
 from typing import Final, Self
 
+from .processes import stop_process
+
 _LOGGER = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG: Final = 1
 _RUNNER: Final = Path(__file__).with_name("ha_runner.py")
@@ -134,15 +136,8 @@ class HomeAssistantProcess:
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM by PID (HA shuts down cleanly), SIGKILL if it hangs; reap."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _LOGGER.warning("HA pid %s ignored SIGTERM for %s s; killing", proc.pid, timeout)
-            proc.kill()
-            proc.wait(timeout=10)
+        if stop_process(proc, timeout=timeout, reap_timeout=10) and proc is not None:
+            _LOGGER.warning("HA pid %s ignored SIGTERM for %s s; killed it", proc.pid, timeout)
 
     def __enter__(self) -> Self:
         return self.start()

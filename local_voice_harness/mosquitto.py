@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Self
 
 from .ports import free_port
+from .processes import stop_process
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -112,12 +113,7 @@ class Mosquitto:
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             return
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_process(proc)
         if proc.stderr:
             proc.stderr.close()
 

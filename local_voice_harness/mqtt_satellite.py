@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from .processes import stop_process
 from .turn import TurnResult, read_pcm, trailing_silence_s
 
 if TYPE_CHECKING:
@@ -301,7 +302,7 @@ class MqttSatelliteDriver:
             deadline = time.monotonic() + 5
             while self._proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
-            _stop(self._proc)
+            stop_process(self._proc)
         if self._listener is not None:
             self._listener.close()
         if self._tmp is not None:
@@ -370,13 +371,3 @@ def _json(payload: bytes) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)

@@ -18,6 +18,7 @@ from typing import Final, Self
 
 from .paths import REPO_ROOT
 from .ports import free_port
+from .processes import stop_process
 
 PEERS_VENV: Final = REPO_ROOT / ".venv-peers"
 _MAX_HEADER: Final = 64 * 1024
@@ -81,13 +82,7 @@ class CommandServerProcess:
     def stop(self) -> None:
         """Terminate by PID and reap."""
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        stop_process(proc, timeout=10)
         self._tmp.cleanup()
 
 
