@@ -41,26 +41,35 @@ sys.path.insert(0, str(REPO))
 
 from local_voice_harness import paths  # noqa: E402
 from local_voice_harness.commands import SpokenCommand, load_commands  # noqa: E402
+from local_voice_harness.processes import install_stop_handlers  # noqa: E402
 from local_voice_harness.servers import WavAudio, WyomingProcess, transcribe_wav  # noqa: E402
 from local_voice_harness.stack import home_vocabulary  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 AGENTS = ("ha_default", "agent_no_repair", "names_only", "sentences_only", "full",
           "full_no_repair_guards")  # fmt: skip
+# The held-out set: other voices, speeds, noise and seed; never read to write rules.
+HELDOUT_ARGS = ["--seed", "2026", "--variant", "heldout"]
 
 
-def transcribe_all(sets: dict[str, list[SpokenCommand]], models: list[str]) -> dict[str, Any]:
-    """{setting: {set: [text, ...]}} plus seconds per setting; each WAV once per setting."""
+def transcribe_all(
+    sets: dict[str, list[SpokenCommand]], models: list[str], cached: dict[str, Any]
+) -> dict[str, Any]:
+    """{setting: {set: [text, ...]}} plus seconds per setting; sets not in ``cached`` only."""
     vocabulary = home_vocabulary(paths.demo_home_file())
     out: dict[str, Any] = {}
     for model in models:
+        if all(name in cached.get(model, {}) for name in sets):
+            continue
         with WyomingProcess.asr("--model", model, "--max-clients", "4") as server:
             for vocab in (False, True):
                 setting = f"{model}{'+vocab' if vocab else ''}"
                 context = {"vocabulary": vocabulary} if vocab else None
                 start = time.perf_counter()
-                out[setting] = {}
+                out[setting] = dict(cached.get(setting, {}))
                 for name, commands in sets.items():
+                    if name in out[setting]:
+                        continue
                     texts = []
                     for command in commands:
                         audio = WavAudio.load(command.audio)
@@ -77,7 +86,7 @@ def transcribe_all(sets: dict[str, list[SpokenCommand]], models: list[str]) -> d
                         texts.append(result.transcript.text.strip())
                     out[setting][name] = texts
                 seconds = time.perf_counter() - start
-                out[setting]["seconds"] = round(seconds, 1)
+                out[setting]["seconds"] = round(seconds + out[setting].get("seconds", 0), 1)
                 sys.stdout.write(f"[asr] {setting}: {seconds:.0f} s\n")
                 sys.stdout.flush()
     return out
@@ -88,24 +97,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--set-dir", type=Path, default=Path("/tmp/lv-accuracy-set"))
     parser.add_argument("--models", nargs="+", default=["tiny.en", "base"])
+    parser.add_argument("--heldout-dir", type=Path, default=Path("/tmp/lv-accuracy-heldout"))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/lv-accuracy-transcripts.json"))
+    parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=AGENTS)
     args = parser.parse_args()
-    if not (args.set_dir / "commands.jsonl").exists():
-        subprocess.run(
-            [sys.executable, "-m", "local_voice_harness.command_set", "--out", str(args.set_dir)],
-            check=True,
-        )
-    sets = {"ours": load_commands(args.set_dir), "dev": load_commands(paths.dev_commands_dir())}
+    for directory, extra in ((args.set_dir, []), (args.heldout_dir, HELDOUT_ARGS)):
+        if not (directory / "commands.jsonl").exists():
+            subprocess.run(
+                [sys.executable, "-m", "local_voice_harness.command_set", "--out", str(directory),
+                 *extra],
+                check=True,
+            )  # fmt: skip
+    sets = {
+        "ours": load_commands(args.set_dir),
+        "heldout": load_commands(args.heldout_dir),
+        "dev": load_commands(paths.dev_commands_dir()),
+    }
     cached = json.loads(args.cache.read_text()) if args.cache.exists() else {}
-    missing = [m for m in args.models if m not in cached]
-    if missing:
-        cached |= transcribe_all(sets, missing)
+    fresh = transcribe_all(sets, args.models, cached)
+    if fresh:
+        cached |= fresh
         args.cache.write_text(json.dumps(cached, indent=1))
     sys.path.insert(0, str(paths.HA_CONFIG_TEMPLATE))  # the demo_home integration
     from accuracy_eval import evaluate_all  # noqa: PLC0415 - imports HA (slow): only here
 
     settings = {k: v for k, v in cached.items() if k.split("+")[0] in args.models}
-    results = asyncio.run(evaluate_all(sets, settings, AGENTS))
+    results = asyncio.run(evaluate_all(sets, settings, tuple(args.agents)))
     doc = {
         "harness": "TEXT-LEVEL: real local-voice-asr on each WAV once per setting, then the "
         "transcript as text into the real agent + real HA core (demo home). Not the full "
@@ -163,4 +180,5 @@ def _chart(results: dict[str, Any], out: Path) -> None:
 
 
 if __name__ == "__main__":
+    install_stop_handlers()
     main()

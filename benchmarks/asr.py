@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO))
 from local_voice_harness import paths  # noqa: E402
 from local_voice_harness.commands import load_commands, load_transcripts  # noqa: E402
 from local_voice_harness.peer_servers import peer_asr  # noqa: E402
+from local_voice_harness.processes import install_stop_handlers  # noqa: E402
 from local_voice_harness.servers import (  # noqa: E402
     TranscribeResult,
     WavAudio,
@@ -277,4 +278,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    install_stop_handlers()
     main()

@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from local_voice_harness import paths, report  # noqa: E402
 from local_voice_harness.commands import load_commands  # noqa: E402
+from local_voice_harness.processes import install_stop_handlers  # noqa: E402
 from local_voice_harness.session import run_session  # noqa: E402
 from local_voice_harness.stack import StackOptions  # noqa: E402
 
@@ -139,4 +140,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    install_stop_handlers()
     main()

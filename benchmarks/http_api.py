@@ -36,6 +36,7 @@ from wyoming.tts import Synthesize
 
 from local_voice_harness.paths import REPO_ROOT, dev_commands_dir
 from local_voice_harness.ports import free_port
+from local_voice_harness.processes import install_stop_handlers, spawn
 from local_voice_harness.servers import WavAudio, WyomingProcess, transcribe_wav
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
@@ -192,7 +193,7 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     with WyomingProcess.asr() as asr, WyomingProcess.tts() as tts:
-        api = subprocess.Popen(
+        api = spawn(
             [sys.executable, "-m", "wyoming_servers.http_api", "--host", "127.0.0.1",
              "--port", str(port), "--asr-uri", asr.uri, "--tts-uri", tts.uri],
             cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
@@ -240,4 +241,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    install_stop_handlers()
     main()

@@ -46,6 +46,7 @@ from local_voice_harness import paths  # noqa: E402
 from local_voice_harness.commands import load_commands  # noqa: E402
 from local_voice_harness.evaluation import run_batch  # noqa: E402
 from local_voice_harness.ha_vad_turn import run_turn  # noqa: E402
+from local_voice_harness.processes import install_stop_handlers  # noqa: E402
 from local_voice_harness.report import percentile  # noqa: E402
 from local_voice_harness.session import run_session  # noqa: E402
 from local_voice_harness.stack import Stack, StackOptions  # noqa: E402
@@ -213,4 +214,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    install_stop_handlers()
     main()

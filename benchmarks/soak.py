@@ -41,6 +41,7 @@ from local_voice_harness import ha_setup  # noqa: E402
 from local_voice_harness.commands import load_commands  # noqa: E402
 from local_voice_harness.mqtt_satellite import WAKE_WORDS  # noqa: E402
 from local_voice_harness.paths import dev_commands_dir  # noqa: E402
+from local_voice_harness.processes import install_stop_handlers  # noqa: E402
 from local_voice_harness.satellite_sim import SatelliteSim  # noqa: E402
 from local_voice_harness.stack import Stack, StackOptions  # noqa: E402
 from local_voice_harness.turn import read_pcm  # noqa: E402
@@ -314,4 +315,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    install_stop_handlers()
     main()

@@ -36,6 +36,7 @@ from wyoming.tts import Synthesize
 
 from local_voice_harness.paths import REPO_ROOT
 from local_voice_harness.ports import free_port
+from local_voice_harness.processes import install_stop_handlers
 from local_voice_harness.servers import WyomingProcess
 from wyoming_servers.models import resolve_piper_voice
 
@@ -260,4 +261,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    install_stop_handlers()
     main()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from . import report
 from .commands import CommandSetError, load_commands
 from .paths import REPO_ROOT, dev_commands_dir
+from .processes import install_stop_handlers
 from .session import add_stack_arguments, config_of, run_session, stack_options
 
 if TYPE_CHECKING:
@@ -107,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console entry point."""
+    """Console entry point: SIGTERM stops the stack like Ctrl-C does."""
+    install_stop_handlers()
     sys.exit(main())
 
 

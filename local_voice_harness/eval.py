@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import report
 from .commands import CommandSetError, load_commands
+from .processes import install_stop_handlers
 from .session import add_stack_arguments, config_of, run_session, stack_options
 
 EXIT_HARNESS_BROKEN = 2
@@ -81,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console entry point."""
+    """Console entry point: SIGTERM stops the stack like Ctrl-C does."""
+    install_stop_handlers()
     sys.exit(main())
 
 

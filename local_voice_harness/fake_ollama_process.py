@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final, Self
 
 from .paths import REPO_ROOT
 from .ports import free_port
-from .processes import stop_process
+from .processes import spawn, stop_process
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -44,7 +44,7 @@ class FakeOllamaProcess:
     def start(self, timeout: float = 30.0) -> Self:
         """Start and wait for its 'fake ollama on' line."""
         with self.log_file.open("wb") as log:
-            self._proc = subprocess.Popen(  # noqa: S603 - our own module, fixed argv
+            self._proc = spawn(
                 [
                     sys.executable,
                     "-m",

@@ -9,10 +9,8 @@ first login through ``/auth/login_flow`` makes it the owner (admin).
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -21,24 +19,14 @@ import urllib.request
 from pathlib import Path
 from typing import Final, Self
 
-from .processes import stop_process
+from .processes import spawn, stop_process
 
 _LOGGER = logging.getLogger(__name__)
-_PR_SET_PDEATHSIG: Final = 1
 _RUNNER: Final = Path(__file__).with_name("ha_runner.py")
 
 
 class HAProcessError(RuntimeError):
     """HA exited, or did not answer HTTP in time."""
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Ask Linux to SIGTERM the child if the harness dies (even by SIGKILL)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
 
 
 class HomeAssistantProcess:
@@ -98,7 +86,7 @@ class HomeAssistantProcess:
         if self.pid is not None:
             return self
         with self.log_file.open("wb") as log:
-            self._proc = subprocess.Popen(  # noqa: S603 - our own module, fixed argv
+            self._proc = spawn(
                 [
                     sys.executable,
                     str(_RUNNER),
@@ -111,7 +99,6 @@ class HomeAssistantProcess:
                 cwd=self.config_dir,
                 env=self._env(),
                 start_new_session=True,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

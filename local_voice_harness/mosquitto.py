@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Self
 
 from .ports import free_port
-from .processes import stop_process
+from .processes import spawn, stop_process
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class Mosquitto:
             return self
         self._write_config()
         self.log_file.unlink(missing_ok=True)
-        self._proc = subprocess.Popen(  # noqa: S603
+        self._proc = spawn(
             [self.binary, "-c", str(self.config_file)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

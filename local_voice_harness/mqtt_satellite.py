@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from .processes import stop_process
+from .processes import spawn, stop_process
 from .turn import TurnResult, read_pcm, trailing_silence_s
 
 if TYPE_CHECKING:
@@ -185,9 +185,7 @@ class MqttSatelliteDriver:
 
     def _start_process(self, argv: list[str]) -> subprocess.Popen[bytes]:
         with (self.workdir / "satellite.log").open("wb") as log:
-            return subprocess.Popen(  # noqa: S603 - our own module, fixed argv
-                argv, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT
-            )
+            return spawn(argv, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT)
 
     async def _feed(self) -> None:
         """The microphone: 20 ms frames in real time, speech when queued, else silence."""

@@ -18,7 +18,7 @@ from typing import Final, Self
 
 from .paths import REPO_ROOT
 from .ports import free_port
-from .processes import stop_process
+from .processes import spawn, stop_process
 
 PEERS_VENV: Final = REPO_ROOT / ".venv-peers"
 _MAX_HEADER: Final = 64 * 1024
@@ -66,9 +66,7 @@ class CommandServerProcess:
         if not Path(self.argv[0]).exists():
             raise PeerServerError(f"{self.argv[0]} missing: run benchmarks/setup_peers.sh")
         with self.log_file.open("wb") as log:
-            self._proc = subprocess.Popen(  # noqa: S603 - fixed argv
-                self.argv, stdout=log, stderr=subprocess.STDOUT
-            )
+            self._proc = spawn(self.argv, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -27,6 +27,7 @@ from wyoming.info import Describe, Info
 
 from .paths import REPO_ROOT
 from .ports import free_port
+from .processes import spawn
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -92,7 +93,7 @@ class WyomingProcess:
         """Start and block until ``describe`` answers."""
         log = self.log_path.open("wb") if self.log_path else subprocess.DEVNULL
         try:
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            self.process = spawn(
                 [*self.args, "--uri", self.uri],
                 stdout=subprocess.DEVNULL,
                 stderr=log,
