@@ -1,19 +1,21 @@
-"""Turn the add-on's ``/data/options.json`` into the two servers' command lines.
+"""Check the add-on's ``/data/options.json``; print one server's command line.
 
 The Supervisor checks options against ``addon/config.yaml``'s schema, but only
 as far as its small type language goes (no CIDRs, no model/language pairs) and
 a user can also edit the options file by hand. So every value is checked again
 here, and a bad one stops the add-on with one line that names the option: that
-line is what the add-on log shows.
+line is what the add-on log shows. The command lines themselves are built in
+:mod:`wyoming_servers.addon_argv` (re-exported here).
 
 Usage from the s6 ``run`` scripts::
 
     python3 -m wyoming_servers.addon_options asr /data/options.json
         --vocabulary-file /run/local-voice/vocabulary.txt   (one command line)
 
-prints one argument per line (values are checked to hold no control
+(``asr``, ``tts`` or ``api``) prints one argument per line (values are checked to hold no control
 characters, so ``mapfile -t`` reads them back safely) and exits 0, or prints
-``option 'NAME': why`` on stderr and exits 2.
+``option 'NAME': why`` on stderr and exits 2. For ``api`` it prints nothing
+while the ``http_api`` option is off (the s6 service then stays idle).
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from wyoming_servers.addon_argv import (
+    ALWAYS_ALLOW,
+    API_PORT,
+    ASR_PORT,
+    TTS_PORT,
+    api_argv,
+    asr_argv,
+    effective_allow,
+    tts_argv,
+)
 from wyoming_servers.addon_values import (
     AddonOptionError,
     bool_value,
@@ -40,8 +52,24 @@ from wyoming_servers.recordings import RecordingError, parse_key
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-ASR_PORT: Final = 10300
-TTS_PORT: Final = 10200
+__all__ = [
+    "ALWAYS_ALLOW",
+    "API_PORT",
+    "ASR_PORT",
+    "DEFAULT_ALLOW",
+    "OPTION_NAMES",
+    "TTS_PORT",
+    "AddonOptionError",
+    "AddonOptions",
+    "api_argv",
+    "asr_argv",
+    "effective_allow",
+    "load_options",
+    "main",
+    "parse_options",
+    "tts_argv",
+]
+
 STT_MODELS: Final = ("tiny.en", "base")
 ENGLISH_ONLY_MODELS: Final = frozenset({"tiny.en"})
 DEFAULT_ALLOW: Final = (
@@ -53,9 +81,6 @@ DEFAULT_ALLOW: Final = (
     "fc00::/7",
     "fe80::/10",
 )
-# Always allowed, whatever the option says: the container itself (health check,
-# discovery's describe) and Home Assistant on the Supervisor's internal network.
-ALWAYS_ALLOW: Final = ("127.0.0.1/32", "::1/128", "172.30.32.0/23")
 BEAM_SIZE_RANGE: Final = (1, 10)
 MAX_CLIENTS_RANGE: Final = (1, 64)
 SPEAKER_RANGE: Final = (0, 1023)
@@ -88,6 +113,7 @@ class AddonOptions:
     recording_key: str | None = field(default=None, repr=False)
     recording_days: int = 7
     recording_max_mb: int = 200
+    http_api: bool = False
 
 
 OPTION_NAMES: Final = frozenset(field.name for field in fields(AddonOptions))
@@ -180,6 +206,7 @@ _PARSERS: Final[dict[str, Callable[[object], object]]] = {
     "recording_key": _recording_key,
     "recording_days": lambda v: int_value("recording_days", v, RECORDING_DAYS_RANGE),
     "recording_max_mb": lambda v: int_value("recording_max_mb", v, RECORDING_MAX_MB_RANGE),
+    "http_api": lambda v: bool_value("http_api", v),
 }
 
 
@@ -217,106 +244,10 @@ def load_options(path: Path) -> AddonOptions:
     return parse_options(raw)
 
 
-def effective_allow(options: AddonOptions) -> list[str]:
-    """The option's networks plus ``ALWAYS_ALLOW`` entries none of them already covers."""
-    networks = [ipaddress.ip_network(n) for n in options.allow]
-    extra = [
-        needed
-        for needed in map(ipaddress.ip_network, ALWAYS_ALLOW)
-        if not any(
-            needed.version == have.version and needed.subnet_of(have)  # type: ignore[arg-type]
-            for have in networks
-        )
-    ]
-    return [str(n) for n in (*networks, *extra)]
-
-
-def _allow_args(options: AddonOptions) -> list[str]:
-    return [arg for network in effective_allow(options) for arg in ("--allow", network)]
-
-
-def _recording_args(options: AddonOptions, key_file: Path | None, directory: Path) -> list[str]:
-    """Write the key to a 0600 file and point the server at it; off unless asked for."""
-    if not options.debug_recordings or options.recording_key is None:
-        return []
-    if key_file is None:
-        raise AddonOptionError("recording_key", "recordings are on but no --recording-key-file")
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    key_file.touch(mode=0o600)
-    key_file.chmod(0o600)
-    key_file.write_text(options.recording_key + "\n", encoding="utf-8")
-    return [
-        "--record-dir",
-        str(directory),
-        "--record-key-file",
-        str(key_file),
-        "--record-days",
-        str(options.recording_days),
-        "--record-max-mb",
-        str(options.recording_max_mb),
-    ]
-
-
-def asr_argv(
-    options: AddonOptions,
-    vocabulary_file: Path | None = None,
-    *,
-    port: int = ASR_PORT,
-    recording_key_file: Path | None = None,
-    recordings_dir: Path = Path("/data/recordings"),
-) -> list[str]:
-    """Arguments for ``local-voice-asr``; the vocabulary goes into ``vocabulary_file``."""
-    argv = [
-        "--uri",
-        f"tcp://0.0.0.0:{port}",
-        "--model",
-        options.stt_model,
-        "--beam-size",
-        str(options.beam_size),
-        "--max-clients",
-        str(options.max_clients),
-    ]
-    if options.language != "auto":
-        argv += ["--language", options.language]
-    if options.vocabulary:
-        if vocabulary_file is None:
-            raise AddonOptionError("vocabulary", "names are set but no --vocabulary-file was given")
-        vocabulary_file.parent.mkdir(parents=True, exist_ok=True)
-        vocabulary_file.write_text("".join(f"{n}\n" for n in options.vocabulary), "utf-8")
-        argv += ["--vocabulary", str(vocabulary_file)]
-    if options.debug:
-        argv.append("--debug")
-    argv += _recording_args(options, recording_key_file, recordings_dir)
-    return argv + _allow_args(options)
-
-
-def tts_argv(
-    options: AddonOptions, voices_dir: Path | None = None, *, port: int = TTS_PORT
-) -> list[str]:
-    """Arguments for ``local-voice-tts``; ``voices_dir`` is passed when it exists."""
-    argv = [
-        "--uri",
-        f"tcp://0.0.0.0:{port}",
-        "--voice",
-        options.voice,
-        "--length-scale",
-        repr(options.length_scale),
-        "--max-clients",
-        str(options.max_clients),
-    ]
-    if voices_dir is not None and voices_dir.is_dir():
-        argv += ["--voices-dir", str(voices_dir)]
-    if options.speaker is not None:
-        argv += ["--speaker", str(options.speaker)]
-    if options.debug:
-        argv.append("--debug")
-    return argv + _allow_args(options)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the chosen server's arguments, one per line; exit 2 on a bad option."""
     parser = argparse.ArgumentParser(prog="python -m wyoming_servers.addon_options")
-    parser.add_argument("server", choices=("asr", "tts"))
+    parser.add_argument("server", choices=("asr", "tts", "api"))
     parser.add_argument("options_file", type=Path)
     parser.add_argument("--vocabulary-file", type=Path, default=None)
     parser.add_argument("--voices-dir", type=Path, default=None)
@@ -336,8 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 recording_key_file=args.recording_key_file,
                 recordings_dir=args.recordings_dir,
             )
-        else:
+        elif args.server == "tts":
             out = tts_argv(options, args.voices_dir, port=args.port or TTS_PORT)
+        else:  # prints nothing when the http_api option is off
+            out = api_argv(options, port=args.port or API_PORT)
     except AddonOptionError as err:
         sys.stderr.write(f"local-voice add-on: {err}\n")
         return 2

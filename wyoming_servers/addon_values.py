@@ -32,7 +32,7 @@ def int_value(name: str, value: object, bounds: tuple[int, int]) -> int:
 
 
 def float_value(name: str, value: object, bounds: tuple[float, float]) -> float:
-    """A whole number within ``bounds`` (bools are not numbers here)."""
+    """A finite number within ``bounds`` (bools are not numbers here)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise AddonOptionError(name, f"must be a number, got {value!r}")
     low, high = bounds
@@ -43,7 +43,7 @@ def float_value(name: str, value: object, bounds: tuple[float, float]) -> float:
 
 
 def text_value(name: str, value: object) -> str:
-    """A finite number within ``bounds``."""
+    """Text without control characters (the s6 scripts read one argument per line)."""
     if not isinstance(value, str):
         raise AddonOptionError(name, f"must be text, got {value!r}")
     if _CONTROL_RE.search(value):
@@ -52,7 +52,7 @@ def text_value(name: str, value: object) -> str:
 
 
 def text_list_value(name: str, value: object, limit: int) -> list[str]:
-    """Text without control characters (the s6 scripts read one argument per line)."""
+    """A list of at most ``limit`` texts."""
     if not isinstance(value, list):
         raise AddonOptionError(name, f"must be a list, got {value!r}")
     if len(value) > limit:
@@ -61,7 +61,7 @@ def text_list_value(name: str, value: object, limit: int) -> list[str]:
 
 
 def bool_value(name: str, value: object) -> bool:
-    """A list of at most ``limit`` texts."""
+    """True or false, not a string or number that looks like one."""
     if not isinstance(value, bool):
         raise AddonOptionError(name, f"must be true or false, got {value!r}")
     return value

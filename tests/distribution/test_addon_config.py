@@ -107,6 +107,7 @@ def test_ports_match_the_servers() -> None:
     assert set(CONFIG["ports"]) == {
         f"{addon_options.ASR_PORT}/tcp",
         f"{addon_options.TTS_PORT}/tcp",
+        f"{addon_options.API_PORT}/tcp",
     }
     assert set(CONFIG["ports_description"]) == set(CONFIG["ports"])
     assert f"[PORT:{addon_options.ASR_PORT}]" in CONFIG["watchdog"]
@@ -144,6 +145,7 @@ def test_default_allow_list_is_cidrs() -> None:
         ("max_clients", 100),
         ("vocabulary", "not a list"),
         ("speaker", -1),
+        ("http_api", "yes"),
     ],
 )
 def test_schema_checker_rejects_bad_values(name: str, value: Any) -> None:
@@ -222,8 +224,8 @@ def test_docs_and_images_present() -> None:
 
 
 def test_s6_services() -> None:
-    """s6-overlay v3: two longruns with run+finish, a oneshot after both, in the user bundle."""
-    for service in ("asr", "tts"):
+    """s6-overlay v3: three longruns with run+finish, a oneshot after the servers, in the bundle."""
+    for service in ("asr", "tts", "api"):
         assert (S6 / service / "type").read_text().strip() == "longrun"
         for script in ("run", "finish"):
             path = S6 / service / script
@@ -233,7 +235,12 @@ def test_s6_services() -> None:
     up = (S6 / "discovery" / "up").read_text().strip()
     assert (ADDON / "rootfs" / up.lstrip("/")).stat().st_mode & 0o111
     assert {p.name for p in (S6 / "discovery" / "dependencies.d").iterdir()} == {"asr", "tts"}
-    assert {p.name for p in (S6 / "user" / "contents.d").iterdir()} == {"asr", "tts", "discovery"}
+    assert {p.name for p in (S6 / "user" / "contents.d").iterdir()} == {
+        "asr",
+        "tts",
+        "api",
+        "discovery",
+    }
     for script in (ADDON / "rootfs" / "usr" / "local" / "lib" / "local_voice_addon").glob("*.sh"):
         assert script.stat().st_mode & 0o111, f"{script} not executable"
 

@@ -15,6 +15,9 @@ import json
 import os
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -23,6 +26,8 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 
 from local_voice_harness.paths import REPO_ROOT
+from local_voice_harness.ports import free_port
+from local_voice_harness.processes import stop_process
 from wyoming_servers import addon_options
 
 if TYPE_CHECKING:
@@ -84,6 +89,71 @@ def test_start_server_execs_tts_with_voices_dir(tmp_path: Path) -> None:
     argv = json.loads(record.read_text())
     assert argv == addon_options.tts_argv(addon_options.parse_options(options), tmp_path / "voices")
     assert argv[argv.index("--voices-dir") + 1] == str(tmp_path / "voices")
+
+
+def test_start_server_execs_api_when_the_option_is_on(tmp_path: Path) -> None:
+    options = {**addon_defaults(), "http_api": True, "max_clients": 4}
+    code, stderr, record = _start_server(tmp_path, "api", options)
+    assert code == 0, stderr
+    argv = json.loads(record.read_text())
+    assert argv == addon_options.api_argv(addon_options.parse_options(options))
+    assert argv[argv.index("--asr-uri") + 1] == f"tcp://127.0.0.1:{addon_options.ASR_PORT}"
+    assert "starting local-voice-api" in stderr
+
+
+def test_start_server_idles_the_api_while_the_option_is_off(tmp_path: Path) -> None:
+    """s6 would restart an exited longrun forever: the off service sleeps instead."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    slept = tmp_path / "slept.json"
+    fake_sleep = bin_dir / "sleep"
+    fake_sleep.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"open({str(slept)!r}, 'w').write(json.dumps(sys.argv[1:]))\n",
+        encoding="utf-8",
+    )
+    fake_sleep.chmod(0o755)
+    code, stderr, record = _start_server(tmp_path, "api", addon_defaults())
+    assert code == 0, stderr
+    assert json.loads(slept.read_text()) == ["infinity"]
+    assert not record.exists()
+    assert "HTTP API is off (option http_api)" in stderr
+
+
+def test_start_server_runs_the_real_api(tmp_path: Path, socket_enabled: Any) -> None:
+    """The add-on's own arguments start the real gateway; it answers /health."""
+    (tmp_path / "options.json").write_text(json.dumps({**addon_defaults(), "http_api": True}))
+    port = free_port()
+    env = {
+        **os.environ,
+        "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+        "LOCAL_VOICE_OPTIONS": str(tmp_path / "options.json"),
+        "LOCAL_VOICE_RUN_DIR": str(tmp_path / "run"),
+        "LOCAL_VOICE_PORT": str(port),
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    proc = subprocess.Popen(
+        ["bash", str(LIB / "start-server.sh"), "api"], env=env, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as reply:
+                    status, body = reply.status, json.load(reply)
+            except urllib.error.HTTPError as err:  # 503 while the servers are not there
+                status, body = err.code, json.load(err)
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                assert time.monotonic() < deadline, "local-voice-api did not answer"
+                time.sleep(0.1)
+                continue
+            break
+        assert status in {200, 503}
+        assert {"status", "asr", "tts"} <= set(body)
+    finally:
+        stop_process(proc)
+    assert proc.returncode == 0  # SIGTERM: the gateway stops cleanly
 
 
 def test_start_server_refuses_bad_options_and_names_them(tmp_path: Path) -> None:

@@ -157,6 +157,7 @@ BAD_VALUES = [
     ("voice", "", "voice name"),
     ("voice", None, "must be text"),
     ("speaker", -1, "between 0 and 1023"),
+    ("http_api", "yes", "true or false"),
     ("speaker", "joe", "whole number"),
     ("length_scale", 0.1, "between 0.25 and 4.0"),
     ("length_scale", 5, "between 0.25 and 4.0"),

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Start one server (asr or tts) from the add-on options. The options are
+# Start one server (asr, tts or the HTTP api) from the add-on options. The options are
 # checked by wyoming_servers.addon_options; a bad one stops the service with a
 # line naming it (the add-on log shows it) and finish.sh halts the add-on.
 # Paths can be overridden for tests: LOCAL_VOICE_OPTIONS, LOCAL_VOICE_RUN_DIR,
 # LOCAL_VOICE_VOICES_DIR, LOCAL_VOICE_RECORDINGS_DIR and LOCAL_VOICE_PORT (else the add-on's fixed port).
+# The api service is off unless the http_api option is on: it then idles
+# (sleep) instead of exiting, so s6 does not restart it over and over.
 set -euo pipefail
 
-server="${1:?usage: start-server.sh asr|tts}"
+server="${1:?usage: start-server.sh asr|tts|api}"
 options="${LOCAL_VOICE_OPTIONS:-/data/options.json}"
 run_dir="${LOCAL_VOICE_RUN_DIR:-/run/local-voice}"
 voices_dir="${LOCAL_VOICE_VOICES_DIR:-/share/local_voice/voices}"
@@ -14,8 +16,9 @@ voices_dir="${LOCAL_VOICE_VOICES_DIR:-/share/local_voice/voices}"
 case "$server" in
   asr) command=local-voice-asr ;;
   tts) command=local-voice-tts ;;
+  api) command=local-voice-api ;;
   *)
-    echo "start-server.sh: unknown server '$server' (asr or tts)" >&2
+    echo "start-server.sh: unknown server '$server' (asr, tts or api)" >&2
     exit 64
     ;;
 esac
@@ -38,5 +41,9 @@ fi
 
 args=()
 mapfile -t args <"$args_file"
+if [[ "$server" == api && ${#args[@]} -eq 0 ]]; then
+  echo "[local-voice] the HTTP API is off (option http_api); not starting $command" >&2
+  exec sleep infinity
+fi
 echo "[local-voice] starting $command ${args[*]}" >&2
 exec "$command" "${args[@]}"
