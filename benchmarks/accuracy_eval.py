@@ -178,6 +178,9 @@ async def evaluate_all(
                     "conversation", "local_voice", entry.entry_id
                 )
                 await _say(hass, ours, "turn on the mess lamp", None)  # warm up hassil, index
+                # The index's parses are made in the background after a vocabulary
+                # change (as in a running home, long before the next command).
+                await hass.async_block_till_done(wait_background_tasks=True)
                 repairer = get_repairer(hass)
                 for setting, transcripts in settings.items():
                     results[setting] = {}

@@ -9,7 +9,7 @@ several levels. Everything is seeded: espeak renditions are byte-identical
 run to run; piper samples its own generator noise, so its renditions vary
 slightly in the waveform (not in words). Nothing is downloaded.
 
-Usage: ``python -m local_voice_harness.command_set --out DIR``
+Usage: ``python -m local_voice_harness.command_set --out DIR [--seed N] [--variant heldout]``
 """
 
 from __future__ import annotations
@@ -120,6 +120,18 @@ RENDITIONS: list[Rendition] = [
     Rendition("piper", "en_US-joe-medium", 0.8, 15.0),
     Rendition("piper", "en_US-joe-medium", 1.25, 10.0),
 ]
+# A held-out variant: other voices, speeds and noise levels (and another seed),
+# never looked at while writing repair rules; it shows whether they generalise.
+HELDOUT: list[Rendition] = [
+    Rendition("espeak", "en-gb-x-rp", 170, 12.0),
+    Rendition("espeak", "en-us-nyc", 200, None),
+    Rendition("espeak", "en-029", 160, 18.0),
+    Rendition("espeak", "en-gb-x-gbclan", 155, 8.0),
+    Rendition("espeak", "en-us+m3", 180, 14.0),
+    Rendition("piper", "en_US-joe-medium", 0.9, 12.0),
+    Rendition("piper", "en_US-joe-medium", 1.15, 18.0),
+]
+VARIANTS: dict[str, list[Rendition]] = {"main": RENDITIONS, "heldout": HELDOUT}
 
 
 def _read_wav(path: Path) -> npt.NDArray[np.float32]:
@@ -207,8 +219,9 @@ def _finish(path: Path, snr_db: float | None, rng: np.random.Generator) -> None:
     _write_wav(path, audio)
 
 
-def build(out: Path, seed: int = 7) -> int:
-    """Write every phrase in every rendition (a seeded subset) to ``out``; return the count."""
+def build(out: Path, seed: int = 7, variant: str = "main") -> int:
+    """Write every phrase in renditions of ``variant`` (a seeded subset) to ``out``; the count."""
+    renditions = VARIANTS[variant]
     for tool in ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing: run scripts/bootstrap.sh")
@@ -217,7 +230,7 @@ def build(out: Path, seed: int = 7) -> int:
     lines: list[dict[str, Any]] = []
     for index, (text, expect) in enumerate(PHRASES):
         # Three renditions per phrase: different voices, speeds and noise for each.
-        for rendition in pick.sample(RENDITIONS, 3):
+        for rendition in pick.sample(renditions, 3):
             name = f"lv{index:02d}_{rendition.engine}_{len(lines):03d}.wav"
             path = out / name
             if rendition.engine == "espeak":
@@ -247,8 +260,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="main",
+                        help="renditions: main, or heldout (other voices and noise)")  # fmt: skip
     args = parser.parse_args(argv)
-    count = build(args.out, args.seed)
+    count = build(args.out, args.seed, args.variant)
     sys.stdout.write(f"wrote {count} commands to {args.out}\n")
 
 

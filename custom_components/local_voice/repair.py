@@ -21,13 +21,11 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Final
 
-from hassil.models import UnmatchedTextEntity
-from hassil.recognize import MISSING_ENTITY, RecognizeResult
 from homeassistant.components.conversation.agent_manager import async_get_agent
 from homeassistant.components.conversation.default_agent import DefaultAgent
 from homeassistant.helpers import intent
 
-from .action_guard import Assessment, assess, find_handler, looks_like_question
+from .action_guard import Assessment, assess, find_handler
 from .confirmations import PendingAction
 from .const import DOMAIN, LOGGER
 from .local_intents import (
@@ -37,8 +35,11 @@ from .local_intents import (
     async_try_local,
     device_area_id,
 )
-from .name_match import best_name
-from .sentence_index import SentenceIndex, all_known, normalize
+from .name_match import NameTable
+from .repair_parse import ParseCache
+from .repair_spans import name_repair
+from .repair_text import reading
+from .sentence_index import NUMBER, SentenceIndex, all_known, normalize
 from .state_report import report, snapshot
 from .vocabulary import async_get_vocabulary
 
@@ -48,11 +49,13 @@ if TYPE_CHECKING:
     from homeassistant.components import conversation
     from homeassistant.core import HomeAssistant
 
+    from .repair_text import Heard
     from .vocabulary import Snapshot
 
 DATA_REPAIRER: Final = f"{DOMAIN}_repairer"
 ACT_CONFIDENCE: Final = 0.85  # at or above: a safe repaired command runs at once
 ASK_CONFIDENCE: Final = 0.7  # at or above: "Did you mean ...?"; below: no repair
+ASK_FIRST: Final = 0.8  # the confidence cap of a repair that must ask (below ACT_CONFIDENCE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +75,32 @@ class Repairer:
     sentences: bool = True
     guards: bool = True
     timings_ms: list[float] = field(default_factory=list)  # time spent finding repairs
+    parses: ParseCache = field(default_factory=ParseCache)
     _index: SentenceIndex | None = None
+    _names: NameTable | None = None
+
+    def names_of(self, vocab: Snapshot) -> NameTable:
+        """The name table of the current vocabulary (rebuilt when it changed)."""
+        if self._names is None or self._names.version != vocab.version:
+            self._names = NameTable(vocab)
+        return self._names
 
     def index(self, vocab: Snapshot) -> SentenceIndex:
         """The sentence index of the current vocabulary (rebuilt when it changed)."""
         if self._index is None or self._index.version != vocab.version:
             self._index = SentenceIndex(vocab)
         return self._index
+
+    def warm(self, hass: HomeAssistant, agent: DefaultAgent, vocab: Snapshot) -> None:
+        """On a new vocabulary: drop old parses, parse the index's sentences in the background."""
+        if self.parses.version == vocab.version:
+            return
+        self.parses.reset(vocab.version)
+        plain = [s for s in self.index(vocab).sentences if NUMBER not in s]
+        hass.async_create_background_task(
+            self.parses.async_warm(hass, agent, vocab.version, plain),
+            f"{DOMAIN} repair parses",
+        )
 
 
 def get_repairer(hass: HomeAssistant) -> Repairer:
@@ -103,9 +125,11 @@ async def async_repair(
     repairer.timings_ms.append((time.perf_counter() - start) * 1000)
     if found is None:
         return None
-    fixed_input, candidate, verdict = found
+    fixed_input, candidate, verdict, read = found
     LOGGER.debug("Repaired %r to %r (%s, %.2f)", user_input.text, candidate.text,
                  candidate.kind, candidate.confidence)  # fmt: skip
+    if read.asks_first:  # a question word was read as a verb: never act without a "yes"
+        candidate = replace(candidate, confidence=min(candidate.confidence, ASK_FIRST))
     return await _async_act(
         hass,
         repairer,
@@ -113,7 +137,7 @@ async def async_repair(
         candidate=candidate,
         verdict=verdict,
         confirm=confirm,
-        question=looks_like_question(user_input.text),
+        question=read.question,
     )
 
 
@@ -123,63 +147,66 @@ async def _async_find(
     repairer: Repairer,
     user_input: conversation.ConversationInput,
     confirm: Collection[str],
-) -> tuple[conversation.ConversationInput, Candidate, Assessment] | None:
-    """The best repair HA parses onto exposed targets, or None."""
+) -> tuple[conversation.ConversationInput, Candidate, Assessment, Heard] | None:
+    """The best repair HA parses onto exposed targets (and how it was read), or None."""
     vocab = async_get_vocabulary(hass).snapshot
     heard, _numbers = normalize(user_input.text)
     if repairer.guards and any(_contains(heard, name) for name in vocab.unexposed):
         return None  # about something Assist may not touch: leave it to HA / the model
-    question = looks_like_question(user_input.text)
-    index = repairer.index(vocab)
+    read = reading(user_input.text)
+    question = read.question
+    index, table = repairer.index(vocab), repairer.names_of(vocab)
+    repairer.warm(hass, agent, vocab)
     # A question is only repaired into a question (the guard), a command only
     # into a command. Cheapest first: a whole-sentence match is a table lookup
-    # (well under a millisecond); the name stage needs HA's non-strict matcher.
+    # (well under a millisecond); each candidate costs one strict parse by HA.
     sentences = [
         Candidate(c.text, c.confidence, "sentence")
-        for c in (index.closest(user_input.text) if repairer.sentences else [])
+        for c in (index.closest(read.text) if repairer.sentences else [])
         if c.question == question or (question and not repairer.guards)
     ]
     sure = [c for c in sentences if c.confidence >= ACT_CONFIDENCE]
-    found = await _async_first(hass, agent, user_input, sure, confirm)
+    found = await _async_first(hass, agent, repairer, user_input, sure, confirm=confirm)
     # The name stage looks for an unknown span: pointless when every word is known.
-    if found is None and repairer.names and not all_known(user_input.text, index.words):
-        # HA caches the failed strict match by text and then skips the unmatched-
-        # entity pass for that text: a trailing space is a new key, same words.
-        retry = replace(user_input, text=f"{user_input.text} ")
-        heard_as = await agent.async_recognize_intent(retry)
-        if isinstance(heard_as, RecognizeResult) and (
-            fixed := _repair_names(heard_as, user_input.text, vocab)
-        ):
-            found = await _async_first(hass, agent, user_input, [fixed], confirm)
+    if found is None and repairer.names and not all_known(read.text, index.words):
+        fixed = name_repair(read.text, index.words, table)
+        if fixed is not None:
+            name_fix = Candidate(fixed[0], fixed[1], "name")
+            found = await _async_first(
+                hass, agent, repairer, user_input, [name_fix], confirm=confirm
+            )
     if found is None:
         rest = [c for c in sentences if c not in sure]
-        found = await _async_first(hass, agent, user_input, rest, confirm)
-    return found
+        found = await _async_first(hass, agent, repairer, user_input, rest, confirm=confirm)
+    return None if found is None else (*found, read)
 
 
 async def _async_first(
     hass: HomeAssistant,
     agent: DefaultAgent,
+    repairer: Repairer,
     user_input: conversation.ConversationInput,
     candidates: list[Candidate],
+    *,
     confirm: Collection[str],
 ) -> tuple[conversation.ConversationInput, Candidate, Assessment] | None:
     """The first candidate HA's strict matcher parses onto exposed targets."""
+    area_id = device_area_id(hass, user_input.device_id)
     for candidate in candidates:
         if candidate.confidence < ASK_CONFIDENCE:
             continue
         fixed_input = replace(user_input, text=candidate.text)
-        result = await agent.async_recognize_intent(fixed_input, strict_intents_only=True)
-        if not isinstance(result, RecognizeResult):
+        parse = await repairer.parses.async_parse(agent, fixed_input, area_id)
+        if parse is None:
             continue
         verdict = assess(
             hass,
-            result.intent.name,
-            {e.name: e.value for e in result.entities_list},
+            parse.intent,
+            dict(parse.slots),
             language=user_input.language,
             device_id=user_input.device_id,
             confirm=confirm,
-            preferred_area_id=device_area_id(hass, user_input.device_id),
+            preferred_area_id=area_id,
         )
         if _resolved(hass, verdict):
             return fixed_input, candidate, verdict
@@ -228,26 +255,6 @@ def _did_you_mean(
         execute=execute,
         used_model=False,
     )
-
-
-def _repair_names(result: RecognizeResult, text: str, vocab: Snapshot) -> Candidate | None:
-    """Replace each unknown name or area span with the closest exposed one."""
-    spans = {
-        slot: entity.text.strip()
-        for slot, entity in result.unmatched_entities.items()
-        if isinstance(entity, UnmatchedTextEntity) and entity.text not in ("", MISSING_ENTITY)
-    }
-    if not spans or not set(spans) <= {"name", "area"}:
-        return None
-    repaired, confidence = text, 1.0
-    for slot, span in spans.items():
-        match = best_name(span, vocab.names if slot == "name" else vocab.areas, vocab.unexposed)
-        start = repaired.casefold().find(span.casefold())
-        if match is None or start < 0:
-            return None
-        repaired = repaired[:start] + match.term.text + repaired[start + len(span) :]
-        confidence = min(confidence, match.confidence)
-    return Candidate(repaired, confidence, "name")
 
 
 def _resolved(hass: HomeAssistant, verdict: Assessment) -> bool:

@@ -1,0 +1,113 @@
+"""Generic fixes for the ways short commands are misheard, before the sentence match.
+
+Two classes of mishearing that whole-sentence fuzzy matching handles badly,
+because they change whether the sentence asks or acts:
+
+- a filler before a yes/no question: "this is the kitchen light on", "it's
+  the back door open", "there's the fan on". Whisper hears a breath or the
+  end of the wake word as a word. A sentence that, after at most two words,
+  says "is the ..." / "'s the ..." and ends on a state word (on, off, open,
+  locked ...) is read as the question "is the ... on". Reading it as a
+  question is the safe side: questions only read.
+- a misheard first verb: "which/twitch/switching the coffee maker on",
+  "sent the temperature to 22", "turned on the light". A word that sounds
+  like a command verb, followed by what follows a verb (the, on, off, my),
+  is replaced by the verb. "which" also starts questions, so when the
+  original looked like a question the repair never acts at once: it asks
+  "Did you mean ...?" (``asks_first``).
+
+Each fix only changes the text that is matched; the repaired sentence must
+still be one HA's strict matcher parses onto exposed entities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from .action_guard import looks_like_question
+from .sentence_index import NUMBER, normalize
+
+_STATES: Final = frozenset({"on", "off", "open", "closed", "locked", "unlocked", "running"})
+_FILLER_MAX: Final = 2  # words heard before the question proper
+# Words that sound like a command verb when the verb is clipped or blurred.
+VERB_CONFUSIONS: Final[dict[str, str]] = {
+    "which": "switch",
+    "witch": "switch",
+    "twitch": "switch",
+    "switching": "switch",
+    "switched": "switch",
+    "stitch": "switch",
+    "sent": "set",
+    "sat": "set",
+    "sets": "set",
+    "setting": "set",
+    "turned": "turn",
+    "turning": "turn",
+    "turns": "turn",
+    "torn": "turn",
+    "tern": "turn",
+    "opened": "open",
+    "opening": "open",
+    "closed": "close",
+    "closing": "close",
+}
+# What may follow a command verb in HA's phrasings ("switch the ...", "turn on ...").
+_AFTER_VERB: Final = frozenset({"the", "on", "off", "my", "all", "up", "down"})
+# Heard before a misheard verb: "it's which on the kitchen light".
+_LEAD_FILLERS: Final = frozenset({"it's", "its", "and", "so", "oh", "now", "uh", "um", "okay"})
+_NOT_IS: Final = frozenset({"what's", "whats", "let's", "how's", "who's", "where's"})
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """The text to match, whether it asks, and whether a repair must ask first."""
+
+    text: str
+    question: bool
+    asks_first: bool = False  # a question word was read as a verb: confirm before acting
+    fix: str | None = None  # which fix applied ("question-filler", "verb"), for logs/tests
+
+
+def reading(text: str) -> Heard:
+    """How to read a heard sentence for repair (unchanged when no fix applies)."""
+    question = looks_like_question(text)
+    normalized, numbers = normalize(text)
+    words = normalized.split()
+    if (core := _question_core(words)) is not None:
+        return Heard(_numbers_back(core, numbers), question=True, fix="question-filler")
+    if (verb := _verb_fixed(words)) is not None:
+        fixed = _numbers_back(verb, numbers)
+        return Heard(fixed, question=False, asks_first=question, fix="verb")
+    return Heard(text, question=question)
+
+
+def _numbers_back(text: str, numbers: list[str]) -> str:
+    """Put the heard numbers back in place of the ``#`` placeholders."""
+    for number in numbers:
+        text = text.replace(NUMBER, number, 1)
+    return text
+
+
+def _question_core(words: list[str]) -> str | None:
+    """The question "is the X on" in "<2 filler words> is|'s the X on", or None."""
+    if len(words) < 4 or words[-1] not in _STATES:  # noqa: PLR2004 - "is the X on"
+        return None
+    for k, word in enumerate(words[: _FILLER_MAX + 1]):
+        is_word = word == "is" or (word.endswith("'s") and word not in _NOT_IS)
+        if is_word and words[k + 1] in {"the", "my"}:
+            if k == 0 and word == "is":
+                return None  # already "is the ...": nothing to fix
+            return " ".join(["is", *words[k + 1 :]])
+    return None
+
+
+def _verb_fixed(words: list[str]) -> str | None:
+    """The sentence with a misheard first verb replaced, or None."""
+    start = 1 if words and words[0] in _LEAD_FILLERS else 0
+    if len(words) < start + 3:  # a verb, one word, a name
+        return None
+    verb = VERB_CONFUSIONS.get(words[start])
+    if verb is None or words[start + 1] not in _AFTER_VERB:
+        return None
+    return " ".join([verb, *words[start + 1 :]])
