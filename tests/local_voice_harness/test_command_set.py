@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import wave
 from typing import TYPE_CHECKING
 
@@ -55,3 +56,14 @@ def test_every_phrase_expectation_differs_from_initial_state() -> None:
         for entity_id, state in expect.get("state", {}).items():
             if entity_id != "light.basement":  # unexposed: must stay as it is
                 assert initial[entity_id] != state, text
+
+
+def test_heldout_variant_uses_other_renditions(tmp_path: Path, few_phrases: None) -> None:
+    """The held-out set shares the phrases but no voice/speed/noise rendition."""
+    assert not set(command_set.HELDOUT) & set(command_set.RENDITIONS)
+    command_set.build(tmp_path / "h", seed=2026, variant="heldout")
+    lines = (tmp_path / "h" / "commands.jsonl").read_text().splitlines()
+    voices = {json.loads(line)["voice"] for line in lines}
+    assert len(lines) == 6
+    allowed = {f"{r.engine}:{r.voice}@{r.speed}" for r in command_set.HELDOUT}
+    assert voices <= allowed

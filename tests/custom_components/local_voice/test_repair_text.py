@@ -1,0 +1,73 @@
+"""Readings of misheard sentences: filler before a question, misheard first verb."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.local_voice.repair_text import VERB_CONFUSIONS, reading
+
+
+@pytest.mark.parametrize(
+    ("heard", "core"),
+    [
+        ("this is the kitchen light on", "is the kitchen light on"),
+        ("It's the back door open?", "is the back door open"),
+        ("there's the office fan off", "is the office fan off"),
+        ("so this is my front door locked", "is my front door locked"),
+    ],
+)
+def test_filler_before_a_question_is_read_as_the_question(heard: str, core: str) -> None:
+    read = reading(heard)
+    assert (read.text, read.question, read.fix) == (core, True, "question-filler")
+    assert not read.asks_first
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "is the kitchen light on",  # already the question
+        "what's the temperature in the living room",  # "what's" is not "is"
+        "turn the kitchen light on",  # no "is" at all
+        "the kitchen light is the one on",  # three words before "is": not a filler
+        "this is the kitchen light",  # no state word at the end
+    ],
+)
+def test_no_filler_reading_where_none_applies(heard: str) -> None:
+    assert reading(heard).fix is None
+
+
+@pytest.mark.parametrize(
+    ("heard", "fixed", "asks_first"),
+    [
+        ("which the coffee maker on", "switch the coffee maker on", True),  # looked like a question
+        ("twitch on the kitchen light", "switch on the kitchen light", False),
+        ("it's which on the kitchen light", "switch on the kitchen light", False),
+        ("switching the coffee maker on", "switch the coffee maker on", False),
+        ("Sent the temperature to 22 degrees.", "set the temperature to 22 degrees", False),
+        ("turned on the kitchen light", "turn on the kitchen light", False),
+    ],
+)
+def test_misheard_verb_is_replaced(heard: str, fixed: str, *, asks_first: bool) -> None:
+    read = reading(heard)
+    assert (read.text, read.question, read.fix) == (fixed, False, "verb")
+    assert read.asks_first is asks_first
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "which light is on",  # a real question: "which" + a noun
+        "which lights are on in the kitchen",
+        "turn on the kitchen light",  # nothing misheard
+        "sent it",  # too short to be a command
+    ],
+)
+def test_real_questions_and_clean_commands_keep_their_reading(heard: str) -> None:
+    read = reading(heard)
+    assert read.fix is None
+    assert read.text == heard
+
+
+def test_every_confusion_maps_to_a_command_verb() -> None:
+    assert set(VERB_CONFUSIONS.values()) <= {"switch", "set", "turn", "open", "close"}
+    assert all(k != v for k, v in VERB_CONFUSIONS.items())
