@@ -14,9 +14,17 @@ same machine:
   default agent, HA's own voice detector ending the utterance (websocket
   Assist path, answer audio fetched from HA's TTS URL).
 
+A command counts as **cut off** when its utterance ended before its last
+speech sound (negative endpoint time) or its transcript lost words at the end
+against the reference text (see :func:`cut_off`); the count is reported per
+system next to the per-command rows.
+
 Usage (after ``benchmarks/setup_peers.sh``):
   .venv/bin/python benchmarks/latency.py --runs 3          # full: 12 dev commands x 3
   .venv/bin/python benchmarks/latency.py --quick           # 3 commands, 1 run
+  .venv/bin/python benchmarks/latency.py --set /tmp/lv-accuracy-set --runs 1
+      # a larger set (``python -m local_voice_harness.command_set --out DIR``),
+      # written to latency_set.json; --limit N takes its first N commands
 The machine's load average is recorded at start and end: compare only runs
 made on a quiet machine.
 """
@@ -28,9 +36,11 @@ import asyncio
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -43,7 +53,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from local_voice_harness import paths  # noqa: E402
-from local_voice_harness.commands import load_commands  # noqa: E402
+from local_voice_harness.commands import CommandSetError, load_commands  # noqa: E402
 from local_voice_harness.evaluation import run_batch  # noqa: E402
 from local_voice_harness.ha_vad_turn import run_turn  # noqa: E402
 from local_voice_harness.processes import install_stop_handlers  # noqa: E402
@@ -65,6 +75,7 @@ STAGES: Final = (
     ("first_audio", "first answer audio"),
 )
 SYSTEMS: Final = ("ours", "peers")
+_WORD_RE: Final = re.compile(r"[a-z0-9]+")
 
 
 def _progress(message: str) -> None:
@@ -88,11 +99,41 @@ def user_times(turn: TurnResult) -> dict[str, float | None]:
     }
 
 
+def lost_words(reference: str, transcript: str) -> list[str]:
+    """Reference words missing after the transcript's last word that matches one.
+
+    Words are aligned (lower case, letters and digits). A transcript that
+    ends with words of its own after the last match misheard the end rather
+    than lost it (an empty list); an empty transcript lost everything.
+    """
+    ref, heard = _WORD_RE.findall(reference.lower()), _WORD_RE.findall(transcript.lower())
+    if not heard:
+        return ref
+    blocks = [
+        b for b in SequenceMatcher(None, ref, heard, autojunk=False).get_matching_blocks() if b.size
+    ]
+    if not blocks:
+        return []
+    last = blocks[-1]
+    if last.b + last.size < len(heard):
+        return []
+    return ref[last.a + last.size :]
+
+
+def cut_off(reference: str, times: dict[str, float | None], transcript: str) -> dict[str, Any]:
+    """Was the end of this command lost: utterance ended too early, or end words missing."""
+    endpoint = times.get("endpoint")
+    early = endpoint is not None and endpoint < 0
+    lost = lost_words(reference, transcript) if reference else []
+    return {"cut_off": early or bool(lost), "ended_before_last_speech": early, "lost_words": lost}
+
+
 async def _run_ours(commands: list[SpokenCommand], model: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
+    texts = _references(commands)
 
     def keep(outcome: CommandOutcome, turn: TurnResult) -> None:
-        rows.append(_row(outcome, turn))
+        rows.append(_row(outcome, turn, texts.get(outcome.audio, "")))
 
     options = StackOptions(model=model, agent="local_voice", progress=_progress)
     await run_session(commands, options, satellite="mqtt", on_result=keep)
@@ -102,6 +143,7 @@ async def _run_ours(commands: list[SpokenCommand], model: str) -> list[dict[str,
 async def _run_peers(commands: list[SpokenCommand], model: str) -> list[dict[str, Any]]:
     options = StackOptions(model=model, servers="peers", agent="builtin", progress=_progress)
     rows: list[dict[str, Any]] = []
+    texts = _references(commands)
     async with Stack(options) as stack:
         client = stack.client
         assert client is not None
@@ -114,20 +156,30 @@ async def _run_peers(commands: list[SpokenCommand], model: str) -> list[dict[str
         _progress(f"warm-up turn: heard {warm.transcript!r}")
         for command in commands:
             for outcome, turn in await run_batch(stack, [command], speak, "websocket"):
-                rows.append(_row(outcome, turn))
+                rows.append(_row(outcome, turn, texts.get(outcome.audio, "")))
     return rows
 
 
-def _row(outcome: CommandOutcome, turn: TurnResult) -> dict[str, Any]:
+def _references(commands: list[SpokenCommand]) -> dict[str, str]:
+    return {command.audio.name: command.text for command in commands}
+
+
+def _row(outcome: CommandOutcome, turn: TurnResult, reference: str) -> dict[str, Any]:
     times = user_times(turn)
+    lost = cut_off(reference, times, turn.transcript)
     shown = " ".join(f"{k}={v:.0f}" if v is not None else f"{k}=-" for k, v in times.items())
-    print(f"  {'ok  ' if outcome.success else 'FAIL'} {outcome.audio}: {shown} ms", flush=True)
+    mark = " CUT OFF" if lost["cut_off"] else ""
+    print(
+        f"  {'ok  ' if outcome.success else 'FAIL'} {outcome.audio}: {shown} ms{mark}", flush=True
+    )
     return {
         "audio": outcome.audio,
         "success": outcome.success,
         "transcript": turn.transcript,
         "error": turn.error,
         "from_last_speech_ms": times,
+        "reference": reference,
+        **lost,
     }
 
 
@@ -170,20 +222,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="times each command is spoken")
     parser.add_argument("--quick", action="store_true", help="3 commands, 1 run (smoke test)")
+    parser.add_argument(
+        "--set", type=Path, help="a commands.jsonl folder (default: the 12 dev commands)"
+    )
+    parser.add_argument("--limit", type=int, help="only the first N commands of the set")
     parser.add_argument("--systems", nargs="*", choices=SYSTEMS, default=list(SYSTEMS))
     parser.add_argument("--model", default="tiny.en")
-    parser.add_argument("--out", type=Path, default=RESULTS / "latency.json")
+    parser.add_argument(
+        "--out", type=Path, help="default: results/latency.json (latency_set.json with --set)"
+    )
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    commands = load_commands(paths.dev_commands_dir())
+    if args.limit is not None and args.limit < 1:
+        parser.error("--limit must be at least 1")
+    try:
+        commands = load_commands(args.set or paths.dev_commands_dir())
+    except (CommandSetError, OSError) as err:
+        parser.error(f"--set: {err}")
+    limit = 3 if args.quick else args.limit
     runs = 1 if args.quick else args.runs
-    commands = (commands[:3] if args.quick else commands) * runs
+    commands = commands[:limit] * runs
+    out = args.out or RESULTS / ("latency_set.json" if args.set else "latency.json")
     doc: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
         "load_average_start": [round(v, 2) for v in os.getloadavg()],
         "mode": "quick" if args.quick else "full",
+        "set": str(args.set) if args.set else "dev",
+        "limit": limit,
         "runs": runs,
         "model": args.model,
         "systems": [],
@@ -198,19 +265,21 @@ def main() -> None:
             doc["systems"].append({"name": name, "harness_error": f"{type(err).__name__}: {err}"})
             continue
         summary = summarise(rows)
+        cut = sum(r["cut_off"] for r in rows)
         print(f"{name}: {sum(r['success'] for r in rows)}/{len(rows)} succeeded", flush=True)
+        print(f"  cut off: {cut}/{len(rows)}", flush=True)
         for key, label in STAGES:
             if key in summary:
                 stats = summary[key]
                 print(
                     f"  last speech -> {label}: median {stats['median']} ms, p95 {stats['p95']} ms"
                 )
-        doc["systems"].append({"name": name, "summary": summary, "commands": rows})
+        doc["systems"].append({"name": name, "summary": summary, "cut_off": cut, "commands": rows})
     doc["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    chart(doc, args.out.with_suffix(".png"))
-    print(f"wrote {args.out}", flush=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    chart(doc, out.with_suffix(".png"))
+    print(f"wrote {out}", flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ import wave
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from . import speech_end
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -59,7 +61,8 @@ def trailing_silence_s(pcm: bytes, threshold_db: float = -35.0) -> float:
     """Seconds after the last 10 ms frame louder than ``threshold_db`` below the peak.
 
     Finds the last speech sound of a recording offline (energy on the file),
-    so latency can be measured from the user's last word.
+    so latency can be measured from the user's last word. Over background
+    noise louder than that level, a voice detector decides (``speech_end``).
     """
     frame = SAMPLE_RATE * SAMPLE_WIDTH // 100
     samples = array.array("h", pcm[: len(pcm) - len(pcm) % 2])
@@ -69,12 +72,15 @@ def trailing_silence_s(pcm: bytes, threshold_db: float = -35.0) -> float:
     limit = peak * 10 ** (threshold_db / 20)
     per_frame = frame // SAMPLE_WIDTH
     frames = [samples[i : i + per_frame] for i in range(0, len(samples), per_frame)]
-    for index in range(len(frames) - 1, -1, -1):
-        chunk = frames[index]
-        rms = math.sqrt(sum(v * v for v in chunk) / len(chunk))
-        if rms >= limit:
-            return (len(frames) - index - 1) * 0.01
-    return len(frames) * 0.01
+    levels = [math.sqrt(sum(v * v for v in chunk) / len(chunk)) for chunk in frames]
+    loud = [index for index, level in enumerate(levels) if level >= limit]
+    tail = (len(frames) - loud[-1] - 1) * 0.01 if loud else len(frames) * 0.01
+    if tail < speech_end.NOISE_TAIL_S and speech_end.noisy(levels, limit):
+        # "Sound" up to the end over a noise floor near the limit: ask a VAD.
+        found = speech_end.vad_trailing_silence_s(pcm)
+        if found is not None:
+            return found
+    return tail
 
 
 def pcm_chunks(pcm: bytes, chunk_ms: int = CHUNK_MS) -> list[bytes]:
