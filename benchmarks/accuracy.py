@@ -19,7 +19,8 @@ meant: "yes" when the suggestion does what the command expects (tried, then
 replayed with "no" from a reset house when it does not).
 Risky confirmations ("Do you want me to ...?") are never confirmed.
 
-    python benchmarks/accuracy.py [--set-dir DIR] [--models tiny.en base]
+    python benchmarks/accuracy.py [--set-dir DIR] [--heldout-dir DIR]
+        [--models tiny.en base] [--loop-models tiny.en]
 
 Writes benchmarks/results/accuracy.json and accuracy.png.
 """
@@ -32,6 +33,7 @@ import json
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -100,6 +102,8 @@ def main() -> None:
     parser.add_argument("--heldout-dir", type=Path, default=Path("/tmp/lv-accuracy-heldout"))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/lv-accuracy-transcripts.json"))
     parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=AGENTS)
+    parser.add_argument("--loop-models", nargs="*", default=["tiny.en"],
+                        help="also run the full loop (local-voice-eval) with these models")  # fmt: skip
     args = parser.parse_args()
     for directory, extra in ((args.set_dir, []), (args.heldout_dir, HELDOUT_ARGS)):
         if not (directory / "commands.jsonl").exists():
@@ -120,13 +124,23 @@ def main() -> None:
         args.cache.write_text(json.dumps(cached, indent=1))
     sys.path.insert(0, str(paths.HA_CONFIG_TEMPLATE))  # the demo_home integration
     from accuracy_eval import evaluate_all  # noqa: PLC0415 - imports HA (slow): only here
+    from accuracy_loop import full_loop  # noqa: PLC0415 - imports HA too
 
     settings = {k: v for k, v in cached.items() if k.split("+")[0] in args.models}
     results = asyncio.run(evaluate_all(sets, settings, tuple(args.agents)))
+    set_dirs = {"ours": args.set_dir, "heldout": args.heldout_dir, "dev": paths.dev_commands_dir()}
+    with tempfile.TemporaryDirectory(prefix="lv-accuracy-loop-") as work:
+        loop = full_loop(set_dirs, args.loop_models, Path(work))
     doc = {
-        "harness": "TEXT-LEVEL: real local-voice-asr on each WAV once per setting, then the "
-        "transcript as text into the real agent + real HA core (demo home). Not the full "
-        "satellite/pipeline loop. Fake Ollama (never acts).",
+        "harness": "TEXT-LEVEL ('results'): real local-voice-asr on each WAV once per setting, "
+        "then the transcript as text into the real agent + real HA core (demo home), every "
+        "stage setting; a simulated user answers 'Did you mean'. FULL LOOP ('full_loop'): "
+        "local-voice-eval, WAV -> MQTT satellite -> HA pipeline with our STT (vocabulary "
+        "on) -> our agent -> states checked, full configuration only, no second turn. "
+        "Both use a fake Ollama that never acts. 'heldout' is a second set (other voices, "
+        "speeds, noise, seed) never read while writing repair rules.",
+        "side_by_side": _side_by_side(results, loop),
+        "full_loop": loop,
         "machine": {"cpus": 2, "python": platform.python_version(), "load": _load()},
         "set_sizes": {k: len(v) for k, v in sets.items()},
         "asr_seconds": {k: v["seconds"] for k, v in settings.items()},
@@ -135,16 +149,44 @@ def main() -> None:
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "accuracy.json").write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    _chart(results, RESULTS / "accuracy.png")
+    _chart(results, loop, RESULTS / "accuracy.png")
     for setting, per_set in results.items():
         for name, per_agent in per_set.items():
             for agent, r in per_agent.items():
                 sys.stdout.write(
-                    f"{setting:14} {name:4} {agent:22} {r['succeeded']:3}/{r['n']:3} "
+                    f"{setting:14} {name:7} {agent:22} {r['succeeded']:3}/{r['n']:3} "
                     f"wrong={r['wrong_actions']} q->act={r['questions_acted']} "
                     f"risky={r['unconfirmed_risky']} unexposed={r['unexposed_actions']} "
-                    f"repair_ms_p50={r['repair_ms']['median']}\n"
+                    f"repair_ms p50={r['repair_ms']['median']} p95={r['repair_ms']['p95']} "
+                    f"max={r['repair_ms']['max']}\n"
                 )
+    for model, per_set in loop.items():
+        for name, r in per_set.items():
+            sys.stdout.write(
+                f"FULL LOOP {model:9} {name:7} {r['succeeded']:3}/{r['n']:3} "
+                f"wrong={r['wrong_actions']} q->act={r['questions_acted']} "
+                f"risky={r['unconfirmed_risky']} unexposed={r['unexposed_actions']} "
+                f"did-you-mean={r['asked_did_you_mean']}\n"
+            )
+
+
+def _side_by_side(results: dict[str, Any], loop: dict[str, Any]) -> dict[str, Any]:
+    """{model: {set: {text_level_full, full_loop}}} as 'K/N' (vocabulary on in both)."""
+    out: dict[str, Any] = {}
+    for model, per_set in loop.items():
+        text = results.get(f"{model}+vocab", {})
+        out[model] = {
+            name: {
+                "text_level_full": _ratio(text.get(name, {}).get("full")),
+                "full_loop": _ratio(summary),
+            }
+            for name, summary in per_set.items()
+        }
+    return out
+
+
+def _ratio(summary: dict[str, Any] | None) -> str | None:
+    return None if summary is None else f"{summary['succeeded']}/{summary['n']}"
 
 
 def _load() -> list[float]:
@@ -152,29 +194,41 @@ def _load() -> list[float]:
         return [float(x) for x in file.read().split()[:3]]
 
 
-def _chart(results: dict[str, Any], out: Path) -> None:
+def _percent(results: dict[str, Any], loop: dict[str, Any], setting: str, name: str,
+             agent: str) -> float:  # fmt: skip
+    """Success in percent of one bar; the full loop only for its model's +vocab setting."""
+    if agent != "full loop":
+        r = results[setting][name][agent]
+    elif setting.endswith("+vocab"):
+        r = loop.get(setting.split("+", maxsplit=1)[0], {}).get(name)
+    else:
+        r = None
+    return 100 * r["succeeded"] / r["n"] if r else 0.0
+
+
+def _chart(results: dict[str, Any], loop: dict[str, Any], out: Path) -> None:
     import matplotlib as mpl  # noqa: PLC0415
 
     mpl.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     settings = list(results)
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
-    for ax, name in zip(axes, ("ours", "dev"), strict=True):
-        width = 0.8 / len(AGENTS)
-        for i, agent in enumerate(AGENTS):
-            values = [
-                100 * results[s][name][agent]["succeeded"] / results[s][name][agent]["n"]
-                for s in settings
-            ]
+    names = list(next(iter(results.values())))
+    agents = list(next(iter(next(iter(results.values())).values())))
+    bars = [*agents, "full loop"]
+    fig, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 4.8), sharey=True)
+    for ax, name in zip(axes, names, strict=True):
+        width = 0.8 / len(bars)
+        for i, agent in enumerate(bars):
+            values = [_percent(results, loop, s, name, agent) for s in settings]
             xs = [j + i * width for j in range(len(settings))]
-            ax.bar(xs, values, width, label=agent)
+            ax.bar(xs, values, width, label=agent, hatch="//" if agent == "full loop" else None)
         ax.set_xticks([j + 0.4 - width / 2 for j in range(len(settings))], settings)
         ax.set_title(f"{name} set: commands that succeeded (%)")
         ax.axhline(90, color="grey", linestyle=":", linewidth=1)
         ax.set_ylim(0, 100)
     axes[0].legend(fontsize=7, loc="lower left")
-    fig.suptitle("Text-level accuracy (real ASR transcripts -> real agent + HA core)")
+    fig.suptitle("Accuracy: text-level stage ablation (bars) and full loop (hatched, +vocab)")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
 
