@@ -16,6 +16,9 @@ because they change whether the sentence asks or acts:
   original looked like a question the repair never acts at once: it asks
   "Did you mean ...?" (``asks_first``).
 
+Before both, the end of a wake word that leaked into the transcript ("okay
+nabu, turn on ...", "jarvis turn on ...") is dropped from the front.
+
 Each fix only changes the text that is matched; the repaired sentence must
 still be one HA's strict matcher parses onto exposed entities.
 """
@@ -56,6 +59,10 @@ VERB_CONFUSIONS: Final[dict[str, str]] = {
 _AFTER_VERB: Final = frozenset({"the", "on", "off", "my", "all", "up", "down"})
 # Heard before a misheard verb: "it's which on the kitchen light".
 _LEAD_FILLERS: Final = frozenset({"it's", "its", "and", "so", "oh", "now", "uh", "um", "okay"})
+# The tail of a wake word heard as part of the command (okay nabu, hey jarvis, ...).
+_WAKE_REMNANTS: Final = frozenset(
+    {"ok", "okay", "hey", "nabu", "naboo", "jarvis", "mycroft", "alexa", "computer"}
+)
 _NOT_IS: Final = frozenset({"what's", "whats", "let's", "how's", "who's", "where's"})
 
 
@@ -74,12 +81,19 @@ def reading(text: str) -> Heard:
     question = looks_like_question(text)
     normalized, numbers = normalize(text)
     words = normalized.split()
+    lead = 0
+    while lead < min(_FILLER_MAX, len(words) - 3) and words[lead] in _WAKE_REMNANTS:
+        lead += 1
+    if lead:
+        words = words[lead:]
+        text = _numbers_back(" ".join(words), numbers)
+        question = looks_like_question(text)
     if (core := _question_core(words)) is not None:
         return Heard(_numbers_back(core, numbers), question=True, fix="question-filler")
     if (verb := _verb_fixed(words)) is not None:
         fixed = _numbers_back(verb, numbers)
         return Heard(fixed, question=False, asks_first=question, fix="verb")
-    return Heard(text, question=question)
+    return Heard(text, question=question, fix="wake-word" if lead else None)
 
 
 def _numbers_back(text: str, numbers: list[str]) -> str:

@@ -71,3 +71,21 @@ def test_real_questions_and_clean_commands_keep_their_reading(heard: str) -> Non
 def test_every_confusion_maps_to_a_command_verb() -> None:
     assert set(VERB_CONFUSIONS.values()) <= {"switch", "set", "turn", "open", "close"}
     assert all(k != v for k, v in VERB_CONFUSIONS.items())
+
+
+@pytest.mark.parametrize(
+    ("heard", "text", "question"),
+    [
+        ("Okay Nabu, turn on the kitchen light.", "turn on the kitchen light", False),
+        ("jarvis is the front door locked", "is the front door locked", True),
+        ("hey jarvis twitch on the desk lamp", "switch on the desk lamp", False),
+    ],
+)
+def test_wake_word_remnant_is_dropped(heard: str, text: str, *, question: bool) -> None:
+    read = reading(heard)
+    assert (read.text, read.question) == (text, question)
+
+
+def test_a_name_is_not_taken_for_a_wake_word() -> None:
+    # Too short to be a command after dropping: kept as heard.
+    assert reading("okay computer").text == "okay computer"
