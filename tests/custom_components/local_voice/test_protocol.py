@@ -23,21 +23,43 @@ ANNOUNCE = p.Announce(
 )
 
 
+OURS = REPO_ROOT / "custom_components/local_voice"
+THEIRS = REPO_ROOT / "satellites/pi/local_voice_satellite"
+MODULES = sorted(path.name for path in OURS.glob("protocol*.py"))
+
+
+def test_protocol_is_split_into_small_modules() -> None:
+    assert MODULES == [
+        "protocol.py",
+        "protocol_commands.py",
+        "protocol_events.py",
+        "protocol_fields.py",
+        "protocol_topics.py",
+    ]
+    for name in MODULES:
+        assert len((OURS / name).read_text().splitlines()) <= 300, name
+
+
 def test_satellite_copy_is_byte_identical() -> None:
-    """HACS ships only custom_components/, so the satellite carries a copy."""
-    ours = (REPO_ROOT / "custom_components/local_voice/protocol.py").read_bytes()
-    theirs = (REPO_ROOT / "satellites/pi/local_voice_satellite/protocol.py").read_bytes()
-    assert ours == theirs, "copy custom_components/local_voice/protocol.py to the satellite"
+    """HACS ships only custom_components/, so the satellite carries a copy of each module."""
+    assert sorted(path.name for path in THEIRS.glob("protocol*.py")) == MODULES
+    for name in MODULES:
+        ours, theirs = (OURS / name).read_bytes(), (THEIRS / name).read_bytes()
+        assert ours == theirs, f"copy custom_components/local_voice/{name} to the satellite"
 
 
 def test_protocol_module_is_stdlib_only() -> None:
-    source = (REPO_ROOT / "custom_components/local_voice/protocol.py").read_text()
-    imports = {
-        line.split()[1].split(".")[0]
-        for line in source.splitlines()
-        if line.startswith(("import ", "from "))
-    }
-    assert imports <= {"__future__", "json", "math", "re", "dataclasses", "typing"}
+    """Standard library and the other protocol modules (relative imports) only."""
+    for name in MODULES:
+        source = (OURS / name).read_text()
+        imports = {
+            line.split()[1]
+            for line in source.splitlines()
+            if line.lstrip().startswith(("import ", "from "))
+        }
+        external = {i.split(".")[0] for i in imports if not i.startswith(".")}
+        assert external <= {"__future__", "json", "math", "re", "dataclasses", "typing"}, name
+        assert {i for i in imports if i.startswith(".")} <= {f".{m[:-3]}" for m in MODULES}, name
 
 
 def test_topics() -> None:
