@@ -16,7 +16,11 @@ because they change whether the sentence asks or acts:
   original looked like a question the repair never acts at once: it asks
   "Did you mean ...?" (``asks_first``).
 
-Before both, the end of a wake word that leaked into the transcript ("okay
+- a polite request heard with a rising tone or a misheard "you": "could
+  your turn off the bedroom light?" is a request (it names a command verb),
+  not a question; left as a question it could only be answered.
+
+Before all, the end of a wake word that leaked into the transcript ("okay
 nabu, turn on ...", "jarvis turn on ...") is dropped from the front.
 
 Each fix only changes the text that is matched; the repaired sentence must
@@ -25,6 +29,7 @@ still be one HA's strict matcher parses onto exposed entities.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -59,6 +64,10 @@ VERB_CONFUSIONS: Final[dict[str, str]] = {
 _AFTER_VERB: Final = frozenset({"the", "on", "off", "my", "all", "up", "down"})
 # Heard before a misheard verb: "it's which on the kitchen light".
 _LEAD_FILLERS: Final = frozenset({"it's", "its", "and", "so", "oh", "now", "uh", "um", "okay"})
+_POLITE_REQUEST: Final = re.compile(
+    r"^(please )?(can|could|would|will) (you|your|ya|u|yo) (please )?"
+    r"(turn|switch|set|open|close|lock|unlock|dim|start|stop)\b"
+)
 # The tail of a wake word heard as part of the command (okay nabu, hey jarvis, ...).
 _WAKE_REMNANTS: Final = frozenset(
     {"ok", "okay", "hey", "nabu", "naboo", "jarvis", "mycroft", "alexa", "computer"}
@@ -88,6 +97,8 @@ def reading(text: str) -> Heard:
         words = words[lead:]
         text = _numbers_back(" ".join(words), numbers)
         question = looks_like_question(text)
+    if question and _POLITE_REQUEST.match(" ".join(words)):
+        question = False  # "could your turn off ...?": a request, not a question
     if (core := _question_core(words)) is not None:
         return Heard(_numbers_back(core, numbers), question=True, fix="question-filler")
     if (verb := _verb_fixed(words)) is not None:

@@ -60,6 +60,9 @@ GENERAL: Final = ("set the temperature to # degrees",)
 # The word that says which way a command goes. If nothing like it was heard
 # ("keep switching the kitchen light"), the direction is a guess: no repair.
 ACTION_WORDS: Final = frozenset({"on", "off", "open", "close", "lock", "unlock"})
+# Likewise the quantity asked about: "the humidity in the man room" must not
+# be answered with a temperature because the rest of the sentence fits one.
+QUANTITY_WORDS: Final = frozenset({"temperature", "humidity", "brightness"})
 _NUMBER_RE: Final = re.compile(r"\d+(?:[.,]\d+)?")
 # Politeness around a command is not part of HA's phrasings (misheard too: "could your").
 _POLITE: Final = re.compile(
@@ -153,6 +156,6 @@ def all_known(text: str, words: frozenset[str]) -> bool:
 
 
 def _direction_heard(sentence: str, heard: list[str]) -> bool:
-    """Each on/off/open/... word of ``sentence`` was heard, or nearly ("of" for off)."""
-    wanted = ACTION_WORDS.intersection(sentence.split())
+    """Each on/off/open/... (and quantity) word of ``sentence`` was heard, or nearly."""
+    wanted = (ACTION_WORDS | QUANTITY_WORDS).intersection(sentence.split())
     return all(any(fuzz.ratio(w, h) >= 80 for h in heard) for w in wanted)  # noqa: PLR2004

@@ -205,3 +205,11 @@ async def test_statement_is_not_reordered_into_a_command(
     if result.continue_conversation:
         await say(demo_home, agent_entry, "no", result.conversation_id)
     assert state(demo_home, "light.kitchen") == "off"
+
+
+async def test_quantity_asked_must_be_heard(demo_home: HomeAssistant) -> None:
+    index = SentenceIndex(async_get_vocabulary(demo_home).snapshot)
+    found = index.closest("what is the humidity in the man room")
+    assert found
+    assert all("temperature" not in c.text for c in found)
+    assert all("humidity" in c.text for c in found)

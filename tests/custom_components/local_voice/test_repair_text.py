@@ -89,3 +89,15 @@ def test_wake_word_remnant_is_dropped(heard: str, text: str, *, question: bool) 
 def test_a_name_is_not_taken_for_a_wake_word() -> None:
     # Too short to be a command after dropping: kept as heard.
     assert reading("okay computer").text == "okay computer"
+
+
+@pytest.mark.parametrize(
+    "heard",
+    ["Could your turn off the bedroom light?", "can ya switch on the desk lamp?"],
+)
+def test_polite_request_with_a_rising_tone_is_a_command(heard: str) -> None:
+    assert reading(heard).question is False
+
+
+def test_polite_question_stays_a_question() -> None:
+    assert reading("could you tell me if the kitchen light is on?").question is True
