@@ -144,10 +144,13 @@ def _on_stop_signal(signum: int, _frame: FrameType | None) -> None:
     global _stopping  # noqa: PLW0603 - signal state of this process
     if not _stopping:
         _stopping = True
-        # Whatever handles SIGINT now (asyncio.run's task cancel, or KeyboardInterrupt)
-        # runs the caller's own shutdown path.
-        signal.raise_signal(signal.SIGINT)
-        return
+        if callable(signal.getsignal(signal.SIGINT)):
+            # Whatever handles SIGINT now (asyncio.run's task cancel, or
+            # KeyboardInterrupt) runs the caller's own shutdown path.
+            signal.raise_signal(signal.SIGINT)
+            return
+        # SIGINT ignored (a background job of a script): interrupt directly.
+        raise KeyboardInterrupt
     stop_children(timeout=2.0)
     os._exit(128 + signum)
 

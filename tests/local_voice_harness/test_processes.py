@@ -41,11 +41,13 @@ time.sleep(60)
 """
 
 _PARENT = """
-import json, sys, threading, time
+import json, signal, sys, threading, time
 from pathlib import Path
 from local_voice_harness.mosquitto import Mosquitto
 from local_voice_harness.processes import install_stop_handlers, spawn
 
+if sys.argv[2] == "ignore-sigint":  # as in a background job of a shell script
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 install_stop_handlers()
 work = Path(sys.argv[1])
 child = [sys.executable, str(work / "child.py")]
@@ -83,12 +85,14 @@ def _wait_gone(pids: list[int], limit_s: float = 5.0) -> list[int]:
     return alive
 
 
-@pytest.fixture
-def parent(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], list[int], Path]]:
+@pytest.fixture(params=["default-sigint", "ignore-sigint"])
+def parent(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[subprocess.Popen[str], list[int], Path]]:
     """The harness parent, started and reporting its three children's PIDs."""
     (tmp_path / "child.py").write_text(textwrap.dedent(_CHILD))
     proc = subprocess.Popen(
-        [sys.executable, "-c", _PARENT, str(tmp_path)],
+        [sys.executable, "-c", _PARENT, str(tmp_path), request.param],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO_ROOT,
