@@ -17,7 +17,10 @@ Settings: ASR tiny.en / base x vocabulary off / on; agents:
 A "Did you mean ...?" is answered by a simulated user who knows what they
 meant: "yes" when the suggestion does what the command expects (tried, then
 replayed with "no" from a reset house when it does not).
-Risky confirmations ("Do you want me to ...?") are never confirmed.
+Risky confirmations ("Do you want me to ...?") are never confirmed. For a
+risky command (expected: ask first), a "Did you mean ...?" that names the
+meant action (checked by a "yes" from a reset house, then replayed with
+"no") is asking first, and counts as success.
 
     python benchmarks/accuracy.py [--set-dir DIR] [--heldout-dir DIR]
         [--models tiny.en base] [--loop-models tiny.en]

@@ -86,28 +86,37 @@ async def run_one(
     await hass.async_block_till_done()
     before = _states(hass, house)
     result = await _say(hass, agent, text, None)
+    expect = command.expect
+    # Risky commands (lock, garage) must ask first: a "Did you mean ...?" naming
+    # the meant action asks too, and a "yes" to it is the user's confirmation.
+    wants_confirmation = "confirm" in (expect.get("response_contains") or [])
     answer, asked, confirmed = _speech(result), result.continue_conversation, False
+    named_meant = False
     if asked and answer.startswith(DID_YOU_MEAN):
         # The simulated user knows what they meant: "yes" if the suggestion does it.
         follow = await _say(hass, agent, "yes", result.conversation_id)
         await hass.async_block_till_done()
-        confirmed = not expectations.check(command.expect, before, _states(hass, house), "")
+        after_yes = _states(hass, house)
+        if wants_confirmation:
+            meant = set(expect.get("unchanged") or [])
+            did = {_entity(line) for line in expectations.changes(before, after_yes)}
+            named_meant = bool(did) and did <= meant
+            confirmed = False  # score the moment of asking: replay it with "no" below
+        else:
+            confirmed = not expectations.check(expect, before, after_yes, "")
         if not confirmed:  # they would have said no: replay with "no"
             await hass.services.async_call("demo_home", "reset", blocking=True)
             default_agent._intent_cache.clear()  # noqa: SLF001
             result = await _say(hass, agent, text, None)
             follow = await _say(hass, agent, "no", result.conversation_id)
-        answer = f"{answer} | {'yes' if confirmed else 'no'} | {_speech(follow)}"
-        asked = follow.continue_conversation
+        said = "yes" if confirmed or named_meant else "no"
+        answer = f"{answer} | {said} | {_speech(follow)}"
+        asked = follow.continue_conversation or named_meant
     await hass.async_block_till_done()
     after = _states(hass, house)
     # Lines name the entity, or the entity and an attribute: keep the entity id.
-    changed = {
-        ".".join(line.split(":")[0].split(".")[:2]) for line in expectations.changes(before, after)
-    }
-    expect = command.expect
+    changed = {_entity(line) for line in expectations.changes(before, after)}
     failures = expectations.check(expect, before, after, answer)
-    wants_confirmation = "confirm" in (expect.get("response_contains") or [])
     if wants_confirmation:  # the right outcome is to ask and change nothing
         success = asked and not (changed & set(expect.get("unchanged") or []))
     else:
@@ -125,6 +134,11 @@ async def run_one(
         "unexposed_action": UNEXPOSED in changed,
         "asked": bool(asked) or answer.startswith(DID_YOU_MEAN),
     }
+
+
+def _entity(line: str) -> str:
+    """'light.kitchen: off -> on' or 'light.x.brightness: ...' -> the entity id."""
+    return ".".join(line.split(":", maxsplit=1)[0].split(".")[:2])
 
 
 def _summary(outcomes: list[dict[str, Any]], timings: list[float]) -> dict[str, Any]:

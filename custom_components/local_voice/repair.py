@@ -160,14 +160,11 @@ async def _async_find(
     # A question is only repaired into a question (the guard), a command only
     # into a command. Cheapest first: a whole-sentence match is a table lookup
     # (well under a millisecond); each candidate costs one strict parse by HA.
-    sentences = [
-        Candidate(c.text, c.confidence, "sentence")
-        for c in (index.closest(read.text) if repairer.sentences else [])
-        if c.question == question or (question and not repairer.guards)
-    ]
+    sentences = _sentences(index, read.text, question=question, repairer=repairer)
     sure = [c for c in sentences if c.confidence >= ACT_CONFIDENCE]
     found = await _async_first(hass, agent, repairer, user_input, sure, confirm=confirm)
     # The name stage looks for an unknown span: pointless when every word is known.
+    fixed = None
     if found is None and repairer.names and not all_known(read.text, index.words):
         fixed = name_repair(read.text, index.words, table)
         if fixed is not None:
@@ -175,10 +172,31 @@ async def _async_find(
             found = await _async_first(
                 hass, agent, repairer, user_input, [name_fix], confirm=confirm
             )
+    if found is None and fixed is not None:
+        # Name and structure both off ("the humidity in the bathroom"): match the
+        # name-repaired sentence as a whole; as sure as the less sure of the two.
+        chained = [
+            Candidate(c.text, min(c.confidence, fixed[1]), "name+sentence")
+            for c in _sentences(index, fixed[0], question=question, repairer=repairer)
+        ]
+        found = await _async_first(hass, agent, repairer, user_input, chained, confirm=confirm)
     if found is None:
         rest = [c for c in sentences if c not in sure]
         found = await _async_first(hass, agent, repairer, user_input, rest, confirm=confirm)
     return None if found is None else (*found, read)
+
+
+def _sentences(
+    index: SentenceIndex, text: str, *, question: bool, repairer: Repairer
+) -> list[Candidate]:
+    """Supported sentences like ``text`` of the same kind (ask / act), unless guards are off."""
+    if not repairer.sentences:
+        return []
+    return [
+        Candidate(c.text, c.confidence, "sentence")
+        for c in index.closest(text)
+        if c.question == question or (question and not repairer.guards)
+    ]
 
 
 async def _async_first(

@@ -16,6 +16,8 @@ because they change whether the sentence asks or acts:
   original looked like a question the repair never acts at once: it asks
   "Did you mean ...?" (``asks_first``).
 
+- a misheard question word: "watch the temperature in the living room" is
+  read as "what's the ..." (a question: answered, never acted on).
 - a polite request heard with a rising tone or a misheard "you": "could
   your turn off the bedroom light?" is a request (it names a command verb),
   not a question; left as a question it could only be answered.
@@ -60,6 +62,8 @@ VERB_CONFUSIONS: Final[dict[str, str]] = {
     "closed": "close",
     "closing": "close",
 }
+# Words heard for "what's" at the start of a question ("watch the temperature ...").
+QUESTION_CONFUSIONS: Final[dict[str, str]] = {"watch": "what's", "wats": "what's", "was": "what's"}
 # What may follow a command verb in HA's phrasings ("switch the ...", "turn on ...").
 _AFTER_VERB: Final = frozenset({"the", "on", "off", "my", "all", "up", "down"})
 # Heard before a misheard verb: "it's which on the kitchen light".
@@ -99,6 +103,9 @@ def reading(text: str) -> Heard:
         question = looks_like_question(text)
     if question and _POLITE_REQUEST.match(" ".join(words)):
         question = False  # "could your turn off ...?": a request, not a question
+    if len(words) > 3 and words[1] == "the" and words[0] in QUESTION_CONFUSIONS:  # noqa: PLR2004 - what's the X Y
+        fixed = _numbers_back(" ".join([QUESTION_CONFUSIONS[words[0]], *words[1:]]), numbers)
+        return Heard(fixed, question=True, fix="question-word")
     if (core := _question_core(words)) is not None:
         return Heard(_numbers_back(core, numbers), question=True, fix="question-filler")
     if (verb := _verb_fixed(words)) is not None:

@@ -79,3 +79,13 @@ async def test_filler_before_a_question_is_answered_not_acted(
     assert not result.continue_conversation
     answer = speech(result).lower()
     assert "no" in answer or "off" in answer
+
+
+async def test_name_then_structure_is_repaired_read_only(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+) -> None:
+    # No "bathroom" here, and HA has no "humidity in <area>" phrasing: the name is
+    # repaired first, then the sentence matched as a whole; a question only reads.
+    result = await say(demo_home, agent_entry, "what is the humidity in the bathroom")
+    assert "45" in speech(result)
+    assert not result.continue_conversation

@@ -101,3 +101,13 @@ def test_polite_request_with_a_rising_tone_is_a_command(heard: str) -> None:
 
 def test_polite_question_stays_a_question() -> None:
     assert reading("could you tell me if the kitchen light is on?").question is True
+
+
+def test_misheard_question_word_is_read_as_a_question() -> None:
+    read = reading("watch the temperature in the living room")
+    assert (read.text, read.question, read.fix) == (
+        "what's the temperature in the living room",
+        True,
+        "question-word",
+    )
+    assert reading("watch the kitchen").fix is None  # too short to be a question
