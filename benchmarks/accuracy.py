@@ -92,6 +92,8 @@ def transcribe_all(
                     out[setting][name] = texts
                 seconds = time.perf_counter() - start
                 out[setting]["seconds"] = round(seconds + out[setting].get("seconds", 0), 1)
+                out[setting]["asr_commit"] = _asr_commit()
+                out[setting]["transcribed_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
                 sys.stdout.write(f"[asr] {setting}: {seconds:.0f} s\n")
                 sys.stdout.flush()
     return out
@@ -147,6 +149,10 @@ def main() -> None:
         "machine": {"cpus": 2, "python": platform.python_version(), "load": _load()},
         "set_sizes": {k: len(v) for k, v in sets.items()},
         "asr_seconds": {k: v["seconds"] for k, v in settings.items()},
+        "asr_version": {
+            k: {"commit": v.get("asr_commit"), "at": v.get("transcribed_at")}
+            for k, v in settings.items()
+        },
         "results": results,
         "transcripts": settings,
     }
@@ -190,6 +196,13 @@ def _side_by_side(results: dict[str, Any], loop: dict[str, Any]) -> dict[str, An
 
 def _ratio(summary: dict[str, Any] | None) -> str | None:
     return None if summary is None else f"{summary['succeeded']}/{summary['n']}"
+
+
+def _asr_commit() -> str:
+    """The last commit that touched the ASR server: what these transcripts reflect."""
+    git = ["git", "-C", str(REPO), "log", "-1", "--format=%h %cd", "--date=iso", "--",
+           "wyoming_servers/asr"]  # fmt: skip
+    return subprocess.run(git, capture_output=True, text=True, check=False).stdout.strip()
 
 
 def _load() -> list[float]:
