@@ -42,6 +42,10 @@ _LOGGER = logging.getLogger(__name__)
 MAX_LANGUAGE_CHARS: Final = 16
 _REALTIME_SLACK: Final = 1.5
 _MAX_EARLY_RTF: Final = 1.0
+# A pause this long after speech starts an early decode. The satellite ends the
+# stream after 300 ms of silence, so a decode started here has a head start of
+# ~150 ms, usually enough to finish soon after audio-stop (docs/asr.md).
+PAUSE_SECONDS: Final = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +56,8 @@ class AsrOptions:
     max_seconds: float = 30.0
     vocabulary: tuple[str, ...] = ()
     early_decode: bool = True
-    early_interval: float = 0.5
+    early_interval: float = 0.5  # between partial decodes for clients that stream
+    pause_seconds: float = PAUSE_SECONDS
     recordings: RecordingStore | None = None  # opt-in encrypted debug recordings
 
 
@@ -167,6 +172,11 @@ class AsrSession(EventSession):
     def _maybe_decode_early(self, utterance: Utterance) -> None:
         """Decode what has arrived when it can only help.
 
+        When the speaker pauses after new speech (the decode that will most
+        likely be the answer), and for clients that asked for partial
+        transcripts also every ``early_interval`` seconds of audio. Periodic
+        decodes are not run otherwise: one that is under way when the speaker
+        stops would keep the model busy and delay the decode that matters.
         Only for one speaker at a time, with the model idle, and while decoding
         runs well faster than real time: under concurrency or a saturated CPU,
         early decodes would only add work and slow every final decode.
@@ -178,8 +188,13 @@ class AsrSession(EventSession):
             return
         if utterance.early_task is not None and not utterance.early_task.done():
             return
+        paused = (
+            utterance.speech_end > utterance.early_frames
+            and utterance.trailing_silence() >= self.options.pause_seconds
+        )
         new_seconds = (utterance.frames - utterance.early_frames) / utterance.fmt.rate
-        if new_seconds < self.options.early_interval:
+        periodic = utterance.streaming and new_seconds >= self.options.early_interval
+        if not (paused or periodic):
             return
         # Audio sent faster than real time (a file, not a microphone) will be
         # complete soon: an early decode would only compete with the final one.
@@ -258,10 +273,13 @@ class AsrSession(EventSession):
                 early = await task
                 if early is not None:
                     _LOGGER.debug("using the early decode (only silence after it)")
+                    self.metrics.early_decode("used")
                     return early.result
         elif utterance.early is not None and tail_is_silent(audio, utterance.early.samples):
             _LOGGER.debug("using the early decode (only silence after it)")
+            self.metrics.early_decode("used")
             return utterance.early.result
+        self.metrics.early_decode("final")
         return await self.transcriber.transcribe(
             audio, language=utterance.language, vocabulary=utterance.vocabulary
         )

@@ -2,10 +2,11 @@
 
 Audio is kept as mono float32 at the client's rate (bounded by
 ``--max-seconds``) and resampled to 16 kHz when decoded. While audio
-arrives, the session decodes what it has so far; when ``audio-stop`` comes
+arrives, the session decodes what it has so far as soon as the speaker
+pauses (``trailing_silence`` after new speech); when ``audio-stop`` comes
 and everything after that early decode is silence (the trailing silence a
-voice detector always sends), the early result is the answer and the
-client waits for no inference at all.
+voice detector always sends before it ends the stream), the early result
+is the answer and the client waits for no inference at all.
 """
 
 from __future__ import annotations
@@ -59,6 +60,20 @@ class Utterance:
     started_stream: bool = False
     counted: bool = False
     started_at: float = field(default_factory=time.monotonic)
+    levels: list[float] = field(default_factory=list)  # RMS of every chunk so far
+    speech_end: int = 0  # frame after the last chunk loud enough to be speech
+
+    def trailing_silence(self) -> float:
+        """Seconds since the last chunk that sounded like speech."""
+        return (self.frames - self.speech_end) / self.fmt.rate
+
+    def _track_level(self, samples: npt.NDArray[np.float32]) -> None:
+        """Same rule as ``tail_is_silent``, per chunk: quiet against the speech level."""
+        rms = float(np.sqrt(np.mean(samples**2))) if samples.size else 0.0
+        self.levels.append(rms)
+        level = float(np.percentile(self.levels, 90))
+        if rms > min(_ABS_SILENCE, _REL_SILENCE * level) and rms >= 1e-4:  # noqa: PLR2004
+            self.speech_end = self.frames
 
     @property
     def seconds(self) -> float:
@@ -78,6 +93,7 @@ class Utterance:
             )
         self.chunks.append(samples)
         self.frames += samples.size
+        self._track_level(samples)
         return float(samples.size) / self.fmt.rate
 
     def audio_16k(self) -> npt.NDArray[np.float32]:

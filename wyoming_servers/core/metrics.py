@@ -42,6 +42,13 @@ LATENCY: Final = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0),
     registry=REGISTRY,
 )
+EARLY_DECODES: Final = Counter(
+    "local_voice_early_decodes_total",
+    "Utterances whose transcript came from a decode made while audio arrived"
+    " (outcome=used) or needed a decode after audio-stop (outcome=final).",
+    ["server", "outcome"],
+    registry=REGISTRY,
+)
 ACTIVE_SESSIONS: Final = Gauge(
     "local_voice_active_sessions",
     "Client connections being served now.",
@@ -87,6 +94,10 @@ class ServerMetrics:
     def latency(self, stage: str, seconds: float) -> None:
         """Observe one latency of ``stage``."""
         LATENCY.labels(server=self.server, stage=stage).observe(seconds)
+
+    def early_decode(self, outcome: str) -> None:
+        """Count one utterance answered by an early decode (``used``) or not (``final``)."""
+        EARLY_DECODES.labels(server=self.server, outcome=outcome).inc()
 
     def session_started(self) -> None:
         """One more connection is being served."""

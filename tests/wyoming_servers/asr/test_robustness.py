@@ -193,3 +193,37 @@ async def test_metrics_are_served_with_stable_names(
             needle,
             [line for line in text.splitlines() if not line.startswith("#")],
         )
+
+
+async def test_a_pause_at_the_end_lets_the_early_decode_answer(
+    small_asr_server: Any, dev_commands: list, socket_enabled: None
+) -> None:
+    """Streamed at real-time pace with a satellite's 300 ms of trailing silence,
+    the decode started at the pause is the transcript; sent all at once (a file),
+    no early decode runs and the final decode answers."""
+    url = f"http://127.0.0.1:{small_asr_server.metrics_port}/metrics"
+
+    async def outcomes() -> dict[str, float]:
+        text = await asyncio.to_thread(
+            lambda: urllib.request.urlopen(url, timeout=5).read().decode()
+        )
+        found = {"used": 0.0, "final": 0.0}
+        for line in text.splitlines():
+            if line.startswith("local_voice_early_decodes_total{"):
+                outcome = line.split('outcome="', 1)[1].split('"', 1)[0]
+                found[outcome] = float(line.rsplit(" ", 1)[1])
+        return found
+
+    wav = WavAudio.load(dev_commands[7].audio)
+    silence = bytes(int(0.3 * wav.rate) * wav.width * wav.channels)
+    audio = WavAudio(wav.pcm + silence, wav.rate, wav.width, wav.channels)
+    before = await outcomes()
+    result = await transcribe_wav(
+        small_asr_server.host, small_asr_server.port, audio, realtime=True
+    )
+    assert result.transcript.text
+    middle = await outcomes()
+    assert (middle["used"] - before["used"], middle["final"] - before["final"]) == (1, 0)
+    await transcribe_wav(small_asr_server.host, small_asr_server.port, audio)
+    after = await outcomes()
+    assert (after["used"] - middle["used"], after["final"] - middle["final"]) == (0, 1)

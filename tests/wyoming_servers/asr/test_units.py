@@ -1,4 +1,4 @@
-"""Small pure parts: vocabulary validation, hotwords, silence detection, WER."""
+"""Small pure parts: vocabulary validation, the prompt, silence and pause detection, WER."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ import numpy as np
 import pytest
 
 from wyoming_servers.asr.scoring import normalize, word_error_rate
-from wyoming_servers.asr.utterance import tail_is_silent
+from wyoming_servers.asr.utterance import Utterance, tail_is_silent
 from wyoming_servers.asr.vocabulary import (
     MAX_PROMPT_CHARS,
-    hotwords,
+    initial_prompt,
     load_vocabulary_file,
     merge,
     validate_names,
 )
+from wyoming_servers.asr.window import looks_repetitive, window_frames
+from wyoming_servers.core.audio import AudioFormat
 from wyoming_servers.core.errors import BadEventDataError
 
 
@@ -23,9 +25,9 @@ def test_vocabulary_is_validated_merged_and_capped(tmp_path) -> None:
         with pytest.raises(BadEventDataError):
             validate_names(bad, "v")
     assert merge(["Desk Lamp"], ["desk lamp", "Fan"]) == ("Desk Lamp", "Fan")
-    assert hotwords(["Desk Lamp", "Office Fan"]) == "desk lamp, office fan"
-    assert hotwords([]) is None
-    long = hotwords([f"device number {i}" for i in range(200)])
+    assert initial_prompt(["Desk Lamp", "Office Fan"]) == "Desk Lamp, Office Fan."
+    assert initial_prompt([]) is None
+    long = initial_prompt([f"device number {i}" for i in range(200)])
     assert long is not None
     assert len(long) <= MAX_PROMPT_CHARS
     path = tmp_path / "v.txt"
@@ -57,3 +59,34 @@ def test_normalised_word_error_rate() -> None:
     ]
     assert word_error_rate([("turn on the desk lamp", "Turn on the best lamp.")]) == (0.2, 1, 5)
     assert word_error_rate([]) == (0.0, 0, 0)
+
+
+def test_a_pause_after_speech_is_measured_per_chunk() -> None:
+    fmt = AudioFormat(rate=16000, width=2, channels=1)
+    utterance = Utterance(fmt=fmt, max_seconds=30.0)
+    rng = np.random.default_rng(1)
+
+    def add(amplitude: float, seconds: float) -> None:
+        for _ in range(round(seconds / 0.02)):
+            chunk = (amplitude * rng.standard_normal(320)).clip(-1, 1)
+            utterance.add((chunk * 32767).astype("<i2").tobytes(), fmt)
+
+    add(0.002, 0.2)  # room noise before speech: no level to compare with yet
+    add(0.3, 1.0)
+    assert utterance.trailing_silence() == 0.0
+    add(0.002, 0.16)
+    assert utterance.trailing_silence() == pytest.approx(0.16)
+    add(0.3, 0.04)  # speech again: the pause is over
+    assert utterance.trailing_silence() == 0.0
+
+
+def test_repetition_loops_are_caught_and_commands_are_not() -> None:
+    assert looks_repetitive("turn on the kitchen light turn on the kitchen light", 2.0)
+    assert looks_repetitive("Turn off the bedroom light, turn off the bedroom light,", 2.0)
+    assert looks_repetitive(" ".join(["lamp"] * 30), 2.0)  # too many words for 2 s
+    for text in ("turn on the kitchen light", "5 5", "set it to fifty fifty", "very very bright"):
+        assert not looks_repetitive(text, 2.0), text
+    assert window_frames(15) == 1500
+    for bad in (0.5, 31):
+        with pytest.raises(ValueError, match="between 1 and 30"):
+            window_frames(bad)
