@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                 on_result=show,
             )
         )
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C or SIGTERM (processes.py)
         _say("interrupted; everything the demo started was stopped")
         return 130
     except Exception:  # noqa: BLE001 - the harness broke: say so, exit non-zero

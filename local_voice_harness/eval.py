@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         outcomes, info = result.outcomes, result.info
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C or SIGTERM (processes.py)
         sys.stderr.write("local-voice-eval: interrupted; everything was stopped\n")
         return 130
     except Exception as err:  # noqa: BLE001 - the harness broke: say so, exit non-zero
