@@ -72,7 +72,8 @@ class SentenceAudio:
     cached: bool
 
 
-def _run_piper(request: VoiceRequest, sentence: str) -> bytes:
+def _run_piper(request: VoiceRequest, sentence: str, running: int) -> bytes:
+    """Synthesize on the session that suits ``running`` other sentences (``sessions.py``)."""
     config = SynthesisConfig(
         speaker_id=request.speaker_id,
         length_scale=request.prosody.length_scale,
@@ -80,7 +81,8 @@ def _run_piper(request: VoiceRequest, sentence: str) -> bytes:
         noise_w_scale=request.prosody.noise_w_scale,
     )
     return b"".join(
-        chunk.audio_int16_bytes for chunk in request.voice.piper.synthesize(sentence, config)
+        chunk.audio_int16_bytes
+        for chunk in request.voice.sessions.pick(running).synthesize(sentence, config)
     )
 
 
@@ -99,6 +101,7 @@ class Synthesizer:
         self._tasks: list[asyncio.Task[None]] = []
         self._tickets = itertools.count()
         self._order = itertools.count()
+        self._running = 0  # sentences being synthesized now (only the event loop changes it)
 
     @property
     def queued(self) -> int:
@@ -144,8 +147,10 @@ class Synthesizer:
         loop = asyncio.get_running_loop()
         while True:
             *_, request, sentence, future = await queue.get()
+            running = self._running
+            self._running += 1
             try:
-                pcm = await loop.run_in_executor(self._pool, _run_piper, request, sentence)
+                pcm = await loop.run_in_executor(self._pool, _run_piper, request, sentence, running)
             except Exception as err:
                 _LOGGER.exception("synthesis failed for a %d-character sentence", len(sentence))
                 if not future.done():
@@ -153,6 +158,8 @@ class Synthesizer:
             else:
                 if not future.done():
                     future.set_result(pcm)
+            finally:
+                self._running -= 1
 
     async def close(self) -> None:
         """Stop the workers and the threads."""

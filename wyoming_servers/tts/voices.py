@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import onnxruntime  # type: ignore[import-untyped]
-from piper import PiperVoice
-from piper.config import PiperConfig
 
 from wyoming_servers.core.errors import BadEventDataError
 from wyoming_servers.models import PiperVoiceFiles, resolve_piper_voice
+
+from .sessions import VoiceSessions
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -68,7 +68,7 @@ class Voice:
 
     name: str
     files: PiperVoiceFiles
-    piper: PiperVoice = field(repr=False, compare=False)
+    sessions: VoiceSessions = field(repr=False, compare=False)
     sample_rate: int
     languages: tuple[str, ...]
     speakers: dict[str, int]
@@ -118,42 +118,18 @@ def check_cuda() -> None:
         )
 
 
-def session_options() -> onnxruntime.SessionOptions:
-    """Settings of onnxruntime for a CPU shared with Home Assistant and other servers.
-
-    onnxruntime's worker threads spin (busy-wait) between operators by
-    default. On a 2-core machine that also runs HA, that spinning steals the
-    CPU the next operator needs: with other load present, turning it off made
-    a one-sentence synthesis about 30 % faster here (same voice, same run).
-    """
-    options = onnxruntime.SessionOptions()
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    return options
-
-
-def _providers(use_cuda: bool) -> list[Any]:
-    if use_cuda:
-        return [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"})]
-    return ["CPUExecutionProvider"]
-
-
 def load_voice(files: PiperVoiceFiles, *, use_cuda: bool = False) -> Voice:
     """Load one voice and warm it up (the first run of a session is ~2x slower)."""
     if use_cuda:
         check_cuda()
     config = _read_config(files)
-    piper = PiperVoice(
-        config=PiperConfig.from_dict(config),
-        session=onnxruntime.InferenceSession(
-            str(files.model), sess_options=session_options(), providers=_providers(use_cuda)
-        ),
-    )
+    sessions = VoiceSessions.load(files.model, config, use_cuda=use_cuda)
+    piper = sessions.polite
     speakers = {str(k): int(v) for k, v in piper.config.speaker_id_map.items()}
     voice = Voice(
         name=files.name,
         files=files,
-        piper=piper,
+        sessions=sessions,
         sample_rate=piper.config.sample_rate,
         languages=_languages(files.name, config),
         speakers=speakers,
@@ -162,8 +138,9 @@ def load_voice(files: PiperVoiceFiles, *, use_cuda: bool = False) -> Voice:
             piper.config.length_scale, piper.config.noise_scale, piper.config.noise_w_scale
         ),
     )
-    for _chunk in piper.synthesize("Ready."):
-        pass
+    for session in sessions.all():
+        for _chunk in session.synthesize("Ready."):
+            pass
     return voice
 
 
