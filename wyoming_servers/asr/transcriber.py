@@ -24,7 +24,13 @@ from wyoming_servers.core.errors import InferenceError
 from wyoming_servers.models import resolve_whisper_model
 
 from .vocabulary import initial_prompt
-from .window import FULL_WINDOW_FRAMES, WindowedWhisperModel, looks_repetitive, window_frames
+from .window import (
+    FULL_WINDOW_FRAMES,
+    WindowedWhisperModel,
+    looks_repetitive,
+    max_new_tokens,
+    window_frames,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -203,5 +209,6 @@ class Transcriber:
             condition_on_previous_text=False,
             vad_filter=False,
             initial_prompt=prompt,
+            max_new_tokens=max_new_tokens(audio.size / _RATE),
         )
         return " ".join(segment.text.strip() for segment in segments).strip(), info

@@ -32,6 +32,9 @@ FULL_WINDOW_FRAMES: Final = 3000  # 30 s at 100 mel frames per second
 FRAMES_PER_SECOND: Final = 100
 # A command spoken faster than this many words per second (plus a few) is not speech.
 _MAX_WORDS_PER_SECOND: Final = 5
+_BASE_TOKENS: Final = 16
+_TOKENS_PER_SECOND: Final = 8
+_MAX_TOKENS: Final = 220  # 448 decoder positions, up to ~228 of them taken by the prompt
 _WORD = re.compile(r"[a-z0-9']+")
 
 
@@ -40,6 +43,16 @@ def window_frames(seconds: float) -> int:
     if not 1.0 <= seconds <= FULL_WINDOW_FRAMES / FRAMES_PER_SECOND:
         raise ValueError(f"encoder window must be between 1 and 30 s, got {seconds:g}")
     return round(seconds * FRAMES_PER_SECOND)
+
+
+def max_new_tokens(audio_seconds: float) -> int:
+    """A token budget no real utterance of this length needs (~3 tokens per spoken word).
+
+    A decoder caught in a loop otherwise runs to Whisper's 448-token limit
+    (3.5 s measured for "5, 5, 5, ..." on a 2-s clip) before the repetition
+    check can send it to the full window.
+    """
+    return min(_MAX_TOKENS, round(_BASE_TOKENS + _TOKENS_PER_SECOND * audio_seconds))
 
 
 def looks_repetitive(text: str, audio_seconds: float) -> bool:

@@ -90,3 +90,12 @@ def test_repetition_loops_are_caught_and_commands_are_not() -> None:
     for bad in (0.5, 31):
         with pytest.raises(ValueError, match="between 1 and 30"):
             window_frames(bad)
+
+
+def test_the_token_budget_grows_with_the_audio_and_leaves_room_for_the_prompt() -> None:
+    from wyoming_servers.asr.window import max_new_tokens
+
+    assert max_new_tokens(0.5) >= 16
+    assert max_new_tokens(3.0) > max_new_tokens(1.0)
+    assert max_new_tokens(3.0) >= 3 * 4 * 1.5  # 4 words/s at 1.5 tokens a word fits
+    assert max_new_tokens(30.0) + 228 <= 448  # Whisper's decoder length, prompt included
