@@ -4,7 +4,8 @@ Same machine, same run, same bundled tiny.en model (int8, CPU) and the same
 audio. Runs alternate between the two servers so both see the same load.
 Reports (median of >= 5 runs): latency from audio-stop to transcript for a
 ~3 s command sent at real-time pace and all at once, real-time factor,
-p95 latency with 4 concurrent clients, WER on the dev sets with and without
+p95 latency with 4 concurrent clients, WER on the dev sets (and our 84-command
+set when generated, `--own-set`) with and without
 vocabulary, and peak RSS of each server process.
 
 Usage: benchmarks/setup_peers.sh && .venv/bin/python benchmarks/asr.py [--runs 7]
@@ -44,6 +45,7 @@ from wyoming_servers.asr.scoring import word_error_rate  # noqa: E402
 from wyoming_servers.models import resolve_whisper_model  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
+OWN_SET = Path("/tmp/lv-accuracy-set")
 COMMAND = "cmd05.wav"  # "what is the living room temperature", 3.15 s
 VOCABULARY = [
     "Kitchen",
@@ -172,10 +174,15 @@ async def measure(ports: dict[str, int], args: argparse.Namespace) -> dict:
         "commands": await wer_runs(ports["peer"], commands, None),
         "real": await wer_runs(ports["peer"], real, None),
     }
+    if args.own_set is not None:  # 84 commands, other voices and noise: 495 words, not 65
+        own = load_commands(args.own_set)
+        result["wer"]["ours"]["own_set"] = await wer_runs(ports["ours"], own, None)
+        result["wer"]["ours"]["own_set_vocabulary"] = await wer_runs(ports["ours"], own, vocab)
+        result["wer"]["peer"]["own_set"] = await wer_runs(ports["peer"], own, None)
     return result
 
 
-async def peer_prompt_wer(model_dir: Path) -> dict:
+async def peer_prompt_wer(model_dir: Path, own_set: Path | None) -> dict:
     """The peer's own biasing (--initial-prompt with the same names), for fairness."""
     server = peer_asr(model_dir)
     server.argv += ["--initial-prompt", ", ".join(VOCABULARY) + "."]
@@ -183,10 +190,14 @@ async def peer_prompt_wer(model_dir: Path) -> dict:
     try:
         commands = load_commands(paths.dev_commands_dir())
         real = load_transcripts(paths.dev_real_speech_dir())
-        return {
+        result = {
             "commands_vocabulary": await wer_runs(server.port, commands, None),
             "real_vocabulary": await wer_runs(server.port, real, None),
         }
+        if own_set is not None:
+            own = load_commands(own_set)
+            result["own_set_vocabulary"] = await wer_runs(server.port, own, None)
+        return result
     finally:
         server.stop()
 
@@ -231,6 +242,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--own-set",
+        type=Path,
+        default=OWN_SET if (OWN_SET / "commands.jsonl").exists() else None,
+        help="also measure WER on this commands.jsonl set (default: our 84-command set in"
+        f" {OWN_SET} when generated: python -m local_voice_harness.command_set --out DIR)",
+    )
     args = parser.parse_args()
     model_dir = resolve_whisper_model("tiny.en").path
     peer = peer_asr(model_dir)
@@ -252,10 +270,10 @@ def main() -> None:
             }
         finally:
             peer.stop()
-    result["wer"]["peer"].update(asyncio.run(peer_prompt_wer(model_dir)))
+    result["wer"]["peer"].update(asyncio.run(peer_prompt_wer(model_dir, args.own_set)))
     result["setup"] = {
         "model": "tiny.en (bundled, int8, cpu, 4 threads each)",
-        "ours": "local-voice-asr (default: beam 5, early decode)",
+        "ours": "local-voice-asr (defaults: beam 5, 15 s encoder window, early decode at pauses)",
         "ours_greedy": "local-voice-asr --beam-size 1",
         "peer": "wyoming-faster-whisper==3.8.1 --beam-size 5 --local-files-only",
         "cpus": os.cpu_count(),
