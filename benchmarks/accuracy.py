@@ -175,7 +175,7 @@ def main() -> None:
                 f"FULL LOOP {model:9} {name:7} {r['succeeded']:3}/{r['n']:3} "
                 f"wrong={r['wrong_actions']} q->act={r['questions_acted']} "
                 f"risky={r['unconfirmed_risky']} unexposed={r['unexposed_actions']} "
-                f"did-you-mean={r['asked_did_you_mean']}\n"
+                f"did-you-mean={r['asked_did_you_mean']} harness-errors={r['harness_errors']}\n"
             )
 
 

@@ -57,7 +57,8 @@ def summarize(doc: dict[str, Any], set_dir: Path) -> dict[str, Any]:
         "questions_acted": 0,
         "unconfirmed_risky": 0,
         "unexposed_actions": 0,
-        "asked_did_you_mean": 0,
+        "asked_did_you_mean": 0,  # not succeeded here: no second turn in this harness
+        "harness_errors": 0,  # no pipeline run for the utterance (nothing was heard)
         "failed": [],
     }
     for row in rows:
@@ -70,6 +71,7 @@ def summarize(doc: dict[str, Any], set_dir: Path) -> dict[str, Any]:
         out["unconfirmed_risky"] += bool(changed & RISKY)
         out["unexposed_actions"] += UNEXPOSED in changed
         out["asked_did_you_mean"] += str(row.get("answer", "")).startswith(DID_YOU_MEAN)
+        out["harness_errors"] += bool(row.get("error"))
         if not row["success"]:
             out["failed"].append(
                 {
