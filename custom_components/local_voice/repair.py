@@ -1,11 +1,16 @@
 """Repair of misheard commands, after HA's intents failed and before the model.
 
-Two repairs, each with a confidence score (0..1):
-- names: HA's matcher names the unknown span ("not aware of any device
-  called mess lamp"); ``name_match`` maps it onto the exposed names or areas;
+The heard text is first read by ``repair_text`` (filler before a question,
+misheard verb or question word, wake-word tail). Then repairs, each with a
+confidence score (0..1):
+- names: the words outside the home's vocabulary are the unknown span
+  ("turn on the mess lamp"); ``repair_spans`` maps it onto the exposed
+  names or areas (``name_match``);
 - sentences: when the verb or structure is wrong ("talk on the kitchen
-  light"), the whole sentence is matched against ``sentence_index``.
-A candidate runs only if HA's strict matcher parses it on exposed entities,
+  light"), the whole sentence is matched against ``sentence_index``;
+- both: the name-repaired sentence matched as a whole.
+A candidate runs only if HA's strict matcher parses it on exposed entities
+(parses cached per vocabulary version by ``repair_parse``),
 and only behind the guards (when unsure, ask, don't act):
 - a question is never repaired into an action (it is answered read-only);
 - a sentence naming an unexposed entity is never repaired at all;
