@@ -22,6 +22,9 @@ because they change whether the sentence asks or acts:
   your turn off the bedroom light?" is a request (it names a command verb),
   not a question; left as a question it could only be answered.
 
+- a compound number split by a misheard unit: "to 20 free degrees" is 23
+  degrees (tens as digits, then a digit word, then degrees or percent).
+
 Before all, the end of a wake word that leaked into the transcript ("okay
 nabu, turn on ...", "jarvis turn on ...") is dropped from the front.
 
@@ -32,7 +35,7 @@ still be one HA's strict matcher parses onto exposed entities.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from .action_guard import looks_like_question
@@ -72,6 +75,11 @@ _POLITE_REQUEST: Final = re.compile(
     r"^(please )?(can|could|would|will) (you|your|ya|u|yo) (please )?"
     r"(turn|switch|set|open|close|lock|unlock|dim|start|stop)\b"
 )
+_UNITS: Final = {"one": 1, "two": 2, "three": 3, "free": 3, "four": 4, "five": 5, "six": 6,
+                 "seven": 7, "eight": 8, "nine": 9}  # fmt: skip
+_SPLIT_NUMBER: Final = re.compile(
+    r"\b([2-9]0) (" + "|".join(_UNITS) + r")\b(?= ?(degrees|percent|%))", re.IGNORECASE
+)
 # The tail of a wake word heard as part of the command (okay nabu, hey jarvis, ...).
 _WAKE_REMNANTS: Final = frozenset(
     {"ok", "okay", "hey", "nabu", "naboo", "jarvis", "mycroft", "alexa", "computer"}
@@ -90,7 +98,18 @@ class Heard:
 
 
 def reading(text: str) -> Heard:
-    """How to read a heard sentence for repair (unchanged when no fix applies)."""
+    """How to read a heard sentence for repair (unchanged when no fix applies).
+
+    A joined number is a guess at a value: such a repair always asks first.
+    """
+    joined = _SPLIT_NUMBER.sub(lambda m: str(int(m[1]) + _UNITS[m[2].casefold()]), text)
+    if joined == text:
+        return _reading(text)
+    read = _reading(joined)
+    return replace(read, asks_first=True, fix=read.fix or "number")
+
+
+def _reading(text: str) -> Heard:
     question = looks_like_question(text)
     normalized, numbers = normalize(text)
     words = normalized.split()

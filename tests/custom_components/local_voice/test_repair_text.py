@@ -111,3 +111,13 @@ def test_misheard_question_word_is_read_as_a_question() -> None:
         "question-word",
     )
     assert reading("watch the kitchen").fix is None  # too short to be a question
+
+
+def test_split_compound_number_is_joined() -> None:
+    read = reading("Add the Thermostat to 20 free degrees.")
+    assert read.text == "Add the Thermostat to 23 degrees."
+    assert read.fix == "number"
+    assert read.asks_first  # a guessed value: "Did you mean ...?" first
+    assert reading("set the lamp to 40 five percent").text == "set the lamp to 45 percent"
+    assert reading("set the thermostat to 20 degrees").fix is None
+    assert reading("turn on 20 free lamps").fix is None  # not a temperature or a level
