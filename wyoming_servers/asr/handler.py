@@ -172,19 +172,17 @@ class AsrSession(EventSession):
     def _maybe_decode_early(self, utterance: Utterance) -> None:
         """Decode what has arrived when it can only help.
 
-        When the speaker pauses after new speech (the decode that will most
-        likely be the answer), and for clients that asked for partial
-        transcripts also every ``early_interval`` seconds of audio. Periodic
-        decodes are not run otherwise: one that is under way when the speaker
-        stops would keep the model busy and delay the decode that matters.
-        Only for one speaker at a time, with the model idle, and while decoding
-        runs well faster than real time: under concurrency or a saturated CPU,
-        early decodes would only add work and slow every final decode.
+        When the speaker pauses after new speech: that decode is usually the
+        answer, so it costs no extra work, only starts the work earlier, and
+        runs even while other clients speak or decode (it waits for a worker
+        like any decode). For clients that asked for partial transcripts, also
+        every ``early_interval`` seconds of audio, but only for one speaker at a
+        time with the model idle: periodic decodes are extra work, and one
+        under way when the speaker stops would delay the decode that matters.
+        None at all while decoding runs slower than real time (a saturated CPU).
         """
         transcriber = self.transcriber
-        if not self.options.early_decode or transcriber.busy or transcriber.receiving > 1:
-            return
-        if transcriber.recent_rtf > _MAX_EARLY_RTF:
+        if not self.options.early_decode or transcriber.recent_rtf > _MAX_EARLY_RTF:
             return
         if utterance.early_task is not None and not utterance.early_task.done():
             return
@@ -193,7 +191,12 @@ class AsrSession(EventSession):
             and utterance.trailing_silence() >= self.options.pause_seconds
         )
         new_seconds = (utterance.frames - utterance.early_frames) / utterance.fmt.rate
-        periodic = utterance.streaming and new_seconds >= self.options.early_interval
+        periodic = (
+            utterance.streaming
+            and new_seconds >= self.options.early_interval
+            and not transcriber.busy
+            and transcriber.receiving <= 1
+        )
         if not (paused or periodic):
             return
         # Audio sent faster than real time (a file, not a microphone) will be
@@ -280,6 +283,8 @@ class AsrSession(EventSession):
             self.metrics.early_decode("used")
             return utterance.early.result
         self.metrics.early_decode("final")
+        if task is not None and not task.done():
+            task.cancel()  # speech came after it: a queued early decode would only add work
         return await self.transcriber.transcribe(
             audio, language=utterance.language, vocabulary=utterance.vocabulary
         )
