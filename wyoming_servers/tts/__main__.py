@@ -28,8 +28,10 @@ from wyoming_servers.core.metrics import ServerMetrics
 from wyoming_servers.models import DEFAULT_PIPER_VOICE
 
 from .cache import AudioCache
+from .common_answers import DEFAULT_FILE as DEFAULT_ANSWERS
+from .common_answers import load_answers, warm_answers
 from .handler import PROGRAM_NAME, TtsService, TtsSession, build_info
-from .requests import ServerDefaults
+from .requests import ServerDefaults, resolve_request
 from .synthesizer import Synthesizer, default_workers
 from .voices import (
     LENGTH_SCALE_RANGE,
@@ -85,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=positive_int, default=default_workers(), help="synthesis threads"
     )
     parser.add_argument("--use-cuda", action="store_true", help="run voices on the GPU")
+    parser.add_argument(
+        "--warm-answers",
+        type=Path,
+        default=DEFAULT_ANSWERS,
+        metavar="FILE",
+        help="answers to synthesize into the cache at start-up, one per line"
+        " (default: Home Assistant's common English answers)",
+    )
+    parser.add_argument(
+        "--no-warm-answers", action="store_true", help="do not fill the cache at start-up"
+    )
     return parser
 
 
@@ -109,6 +122,12 @@ async def main(argv: list[str] | None = None) -> None:
     setup_logging(args.debug)
     if args.voices_dir is not None and not args.voices_dir.is_dir():
         parser.error(f"--voices-dir {args.voices_dir} is not a directory")
+    answers: list[str] = []
+    if not args.no_warm_answers and args.cache_size > 0:
+        try:
+            answers = load_answers(args.warm_answers)
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            parser.error(f"--warm-answers: {err}")
     metrics = ServerMetrics("tts")
     started = time.perf_counter()
     try:
@@ -143,10 +162,23 @@ async def main(argv: list[str] | None = None) -> None:
         synthesizer.workers,
         args.cache_size,
     )
+    warming = None
+    if answers:
+        request = resolve_request({}, catalogue, service.defaults)
+        warming = asyncio.create_task(warm_answers(synthesizer, request, answers))
+        warming.add_done_callback(_log_warm_failure)
     try:
         await serve(args, partial(TtsSession, service=service), metrics)
     finally:
+        if warming is not None:
+            warming.cancel()
         await synthesizer.close()
+
+
+def _log_warm_failure(task: asyncio.Task[int]) -> None:
+    """A failed warm-up costs only speed: log it, keep serving."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        _LOGGER.warning("warming the cache failed: %s", error)
 
 
 def run() -> None:

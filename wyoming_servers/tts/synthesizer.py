@@ -113,9 +113,18 @@ class Synthesizer:
         return next(self._tickets)
 
     async def sentence(
-        self, request: VoiceRequest, sentence: str, *, ticket: int, first: bool
+        self,
+        request: VoiceRequest,
+        sentence: str,
+        *,
+        ticket: int,
+        first: bool,
+        background: bool = False,
     ) -> SentenceAudio:
-        """PCM for one sentence: from the cache, a run already under way, or a new run."""
+        """PCM for one sentence: from the cache, a run already under way, or a new run.
+
+        ``background`` work (the cache warm-up) waits behind every request.
+        """
         key = request.key(sentence)
         if (pcm := self.cache.get(key)) is not None:
             return SentenceAudio(pcm, cached=True)
@@ -125,7 +134,14 @@ class Synthesizer:
             self._in_flight[key] = future
             future.add_done_callback(lambda _: self._in_flight.pop(key, None))
             self._workers_queue().put_nowait(
-                (0 if first else 1, ticket, next(self._order), request, sentence, future)
+                (
+                    2 if background else 0 if first else 1,
+                    ticket,
+                    next(self._order),
+                    request,
+                    sentence,
+                    future,
+                )
             )
         try:
             pcm = await asyncio.shield(future)

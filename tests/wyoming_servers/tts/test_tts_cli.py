@@ -18,6 +18,7 @@ from wyoming_servers.tts.__main__ import build_parser, main
         (["--cache-size", "-5"], "cache size must be in"),
         (["--max-chars", "0"], "must be at least 1"),
         (["--voices-dir", "/nonexistent-voices"], "is not a directory"),
+        (["--warm-answers", "/nonexistent-answers.txt"], "--warm-answers: [Errno 2]"),
     ],
 )
 async def test_bad_arguments_exit_with_a_message(argv, message, capsys) -> None:
