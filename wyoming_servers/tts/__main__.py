@@ -162,23 +162,13 @@ async def main(argv: list[str] | None = None) -> None:
         synthesizer.workers,
         args.cache_size,
     )
-    warming = None
-    if answers:
-        request = resolve_request({}, catalogue, service.defaults)
-        warming = asyncio.create_task(warm_answers(synthesizer, request, answers))
-        warming.add_done_callback(_log_warm_failure)
     try:
+        if answers:  # before serving: a request never waits behind the warm-up
+            request = resolve_request({}, catalogue, service.defaults)
+            await warm_answers(synthesizer, request, answers)
         await serve(args, partial(TtsSession, service=service), metrics)
     finally:
-        if warming is not None:
-            warming.cancel()
         await synthesizer.close()
-
-
-def _log_warm_failure(task: asyncio.Task[int]) -> None:
-    """A failed warm-up costs only speed: log it, keep serving."""
-    if not task.cancelled() and (error := task.exception()) is not None:
-        _LOGGER.warning("warming the cache failed: %s", error)
 
 
 def run() -> None:

@@ -1,15 +1,17 @@
-"""The answers a house hears all day, put in the cache while the server is idle.
+"""The answers a house hears all day, put in the cache before the server serves.
 
 Home Assistant's intents answer with a few dozen fixed sentences ("Turned on
 the light", "Locked", "Temperature set to 21 degrees"). Each costs one model
 run the first time (60-130 ms on 2 cores, more under load) and nothing once
-cached, so after a restart the server synthesizes them in the background
-with the default voice and prosody, at the lowest priority: a real request's
-sentences always go first, and at most one warm-up sentence is ever queued.
+cached, so at start-up, before it accepts clients, the server synthesizes
+them with the default voice and prosody on both workers (a few seconds on 2
+cores, logged). Warming in the background instead was measured to cost the
+first requests up to one sentence's wait each, and is not done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from pathlib import Path
@@ -44,13 +46,14 @@ def load_answers(path: Path) -> list[str]:
 async def warm_answers(synthesizer: Synthesizer, request: VoiceRequest, answers: list[str]) -> int:
     """Synthesize every sentence of ``answers`` into the cache; returns how many were new."""
     began = time.perf_counter()
-    new = 0
-    for answer in answers:
-        for sentence in split_sentences(answer):
-            audio = await synthesizer.sentence(
-                request, sentence, ticket=synthesizer.ticket(), first=False, background=True
-            )
-            new += not audio.cached
+    sentences = [s for answer in answers for s in split_sentences(answer)]
+    results = await asyncio.gather(
+        *(
+            synthesizer.sentence(request, sentence, ticket=synthesizer.ticket(), first=False)
+            for sentence in sentences
+        )
+    )
+    new = sum(not audio.cached for audio in results)
     _LOGGER.info(
         "cached %d common answers (%d new) in %.1f s",
         len(answers),

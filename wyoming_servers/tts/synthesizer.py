@@ -119,12 +119,8 @@ class Synthesizer:
         *,
         ticket: int,
         first: bool,
-        background: bool = False,
     ) -> SentenceAudio:
-        """PCM for one sentence: from the cache, a run already under way, or a new run.
-
-        ``background`` work (the cache warm-up) waits behind every request.
-        """
+        """PCM for one sentence: from the cache, a run already under way, or a new run."""
         key = request.key(sentence)
         if (pcm := self.cache.get(key)) is not None:
             return SentenceAudio(pcm, cached=True)
@@ -134,14 +130,7 @@ class Synthesizer:
             self._in_flight[key] = future
             future.add_done_callback(lambda _: self._in_flight.pop(key, None))
             self._workers_queue().put_nowait(
-                (
-                    2 if background else 0 if first else 1,
-                    ticket,
-                    next(self._order),
-                    request,
-                    sentence,
-                    future,
-                )
+                (0 if first else 1, ticket, next(self._order), request, sentence, future)
             )
         try:
             pcm = await asyncio.shield(future)

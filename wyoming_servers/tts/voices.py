@@ -124,7 +124,7 @@ def load_voice(files: PiperVoiceFiles, *, use_cuda: bool = False) -> Voice:
         check_cuda()
     config = _read_config(files)
     sessions = VoiceSessions.load(files.model, config, use_cuda=use_cuda)
-    piper = sessions.polite
+    piper = sessions.wide
     speakers = {str(k): int(v) for k, v in piper.config.speaker_id_map.items()}
     voice = Voice(
         name=files.name,
