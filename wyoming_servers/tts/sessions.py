@@ -45,8 +45,14 @@ class VoiceSessions:
     single: PiperVoice
 
     @classmethod
-    def load(cls, model: Path, config: dict[str, Any], *, use_cuda: bool) -> VoiceSessions:
-        """Load the sessions; on CUDA one session serves every case."""
+    def load(
+        cls, model: Path, config: dict[str, Any], *, use_cuda: bool, concurrent: bool = True
+    ) -> VoiceSessions:
+        """Load the sessions; one serves every case on CUDA or for a one-worker server.
+
+        The second session costs ~190 MB (measured: 253 → 446 MB resident), so
+        ``--workers 1`` (no concurrency wanted) loads only one.
+        """
         piper_config = PiperConfig.from_dict(config)
         providers: list[Any] = (
             [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"})]
@@ -61,7 +67,7 @@ class VoiceSessions:
             return PiperVoice(config=piper_config, session=session)
 
         wide = voice(session_options())
-        if use_cuda:
+        if use_cuda or not concurrent:
             return cls(wide, wide)
         return cls(wide=wide, single=voice(session_options(threads=1)))
 

@@ -14,6 +14,7 @@ import json
 import logging
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import onnxruntime  # type: ignore[import-untyped]
@@ -118,12 +119,12 @@ def check_cuda() -> None:
         )
 
 
-def load_voice(files: PiperVoiceFiles, *, use_cuda: bool = False) -> Voice:
+def load_voice(files: PiperVoiceFiles, *, use_cuda: bool = False, concurrent: bool = True) -> Voice:
     """Load one voice and warm it up (the first run of a session is ~2x slower)."""
     if use_cuda:
         check_cuda()
     config = _read_config(files)
-    sessions = VoiceSessions.load(files.model, config, use_cuda=use_cuda)
+    sessions = VoiceSessions.load(files.model, config, use_cuda=use_cuda, concurrent=concurrent)
     piper = sessions.wide
     speakers = {str(k): int(v) for k, v in piper.config.speaker_id_map.items()}
     voice = Voice(
@@ -155,17 +156,23 @@ class VoiceCatalogue:
 
     @classmethod
     def discover(
-        cls, default: str, voices_dir: Path | None = None, *, use_cuda: bool = False
+        cls,
+        default: str,
+        voices_dir: Path | None = None,
+        *,
+        use_cuda: bool = False,
+        concurrent: bool = True,
     ) -> VoiceCatalogue:
         """Load the default voice (must work) and every valid pair in ``voices_dir``."""
-        voices = [load_voice(resolve_piper_voice(default, voices_dir), use_cuda=use_cuda)]
+        load = partial(load_voice, use_cuda=use_cuda, concurrent=concurrent)
+        voices = [load(resolve_piper_voice(default, voices_dir))]
         if voices_dir is not None:
             for model in sorted(voices_dir.glob("*.onnx")):
                 name = model.stem
                 if name == voices[0].name:
                     continue
                 try:
-                    voices.append(load_voice(resolve_piper_voice(str(model)), use_cuda=use_cuda))
+                    voices.append(load(resolve_piper_voice(str(model))))
                 except Exception as err:  # noqa: BLE001 - a broken voice is skipped, not fatal
                     _LOGGER.warning("skipping voice %s: %s", model, err)
         _LOGGER.info("voices installed: %s", ", ".join(v.name for v in voices))

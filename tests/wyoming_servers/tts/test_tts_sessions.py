@@ -32,3 +32,13 @@ def test_the_sessions_are_the_same_voice_with_other_threads() -> None:
         for s in sessions.all()
     ]
     assert abs(lengths[0] - lengths[1]) <= 0.15 * max(lengths), lengths  # noise_w varies
+
+
+@pytest.mark.slow
+def test_one_worker_loads_the_voice_once() -> None:
+    from wyoming_servers.models import resolve_piper_voice
+    from wyoming_servers.tts.voices import load_voice
+
+    sessions = load_voice(resolve_piper_voice("en_US-joe-medium"), concurrent=False).sessions
+    assert len(sessions.all()) == 1
+    assert sessions.pick(0) is sessions.pick(1)
