@@ -17,6 +17,10 @@ and only behind the guards (when unsure, ask, don't act):
 - a repaired action on anything in the confirmation list, or one below
   ``ACT_CONFIDENCE``, is held: "Did you mean ...?" and the agent's
   ``confirmations`` runs it only on "yes";
+- so is a repaired action when what was heard is a statement: no command
+  verb, but "is"/"it's"/"are" ("it's a kitchen light on" is a misheard
+  question, not "turn on the kitchen light"). A blurred verb ("talk on the
+  kitchen light") is still repaired at once;
 - targets are resolved by ``action_guard.assess``: exposed entities only.
 """
 
@@ -61,6 +65,16 @@ DATA_REPAIRER: Final = f"{DOMAIN}_repairer"
 ACT_CONFIDENCE: Final = 0.85  # at or above: a safe repaired command runs at once
 ASK_CONFIDENCE: Final = 0.7  # at or above: "Did you mean ...?"; below: no repair
 ASK_FIRST: Final = 0.8  # the confidence cap of a repair that must ask (below ACT_CONFIDENCE)
+_COPULAS: Final = frozenset({"is", "are", "was", "were", "it's", "that's", "there's", "isn't"})
+# Verbs of the requests HA's intents carry out.
+COMMAND_VERBS: Final = frozenset(
+    {
+        "turn", "switch", "set", "open", "close", "shut", "lock", "unlock", "start", "stop",
+        "activate", "deactivate", "dim", "brighten", "raise", "lower", "increase",
+        "decrease", "put", "make", "pause", "resume", "unpause", "play", "toggle", "run",
+        "arm", "disarm", "press", "change", "adjust", "enable", "disable", "cancel",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +157,7 @@ async def async_repair(
         verdict=verdict,
         confirm=confirm,
         question=read.question,
+        heard_text=read.text,
     )
 
 
@@ -245,12 +260,13 @@ async def _async_act(
     verdict: Assessment,
     confirm: Collection[str],
     question: bool,
+    heard_text: str,
 ) -> LocalOutcome | PendingAction | None:
     """Run, hold as a question, or ask "Did you mean ...?" (the guards)."""
     if repairer.guards and verdict.changes_state:
         if question:
             return LocalOutcome(LocalKind.HELD_QUESTION, verdict.intent_type, verdict)
-        if verdict.risky or candidate.confidence < ACT_CONFIDENCE:
+        if verdict.risky or candidate.confidence < ACT_CONFIDENCE or reads_as_statement(heard_text):
             return _did_you_mean(hass, fixed_input, candidate, verdict)
     if not repairer.guards:
         confirm = ()
@@ -288,6 +304,12 @@ def _resolved(hass: HomeAssistant, verdict: Assessment) -> bool:
         return True
     handler = find_handler(hass, verdict.intent_type)
     return handler is not None and not isinstance(handler, intent.DynamicServiceIntentHandler)
+
+
+def reads_as_statement(text: str) -> bool:
+    """No command verb (after ``repair_text``'s verb fixes) but a form of "to be"."""
+    words = set(text.lower().replace("\u2019", "'").replace(",", " ").replace(".", " ").split())
+    return not words & COMMAND_VERBS and bool(words & _COPULAS)
 
 
 def _contains(heard: str, name: str) -> bool:

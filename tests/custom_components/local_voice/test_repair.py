@@ -213,3 +213,19 @@ async def test_quantity_asked_must_be_heard(demo_home: HomeAssistant) -> None:
     assert found
     assert all("temperature" not in c.text for c in found)
     assert all("humidity" in c.text for c in found)
+
+
+async def test_a_statement_is_not_repaired_into_an_action(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+) -> None:
+    """A misheard question ("is the kitchen light on") heard as a statement is not acted on."""
+    from custom_components.local_voice.repair import reads_as_statement
+
+    assert reads_as_statement("It's a Kitchen Light on.")
+    assert not reads_as_statement("talk on the kitchen light")  # a blurred verb: repaired
+    assert not reads_as_statement("switch the light that is in the office on")
+    result = await say(demo_home, agent_entry, "It's a Kitchen Light on.")
+    assert state(demo_home, "light.kitchen") == "off"
+    if result.continue_conversation:  # asked "Did you mean ...?": "no" leaves it off
+        await say(demo_home, agent_entry, "no", result.conversation_id)
+    assert state(demo_home, "light.kitchen") == "off"
