@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=positive_int,
         default=default_workers(),
-        help="sentences synthesized at once (1 loads the voice once: ~190 MB less)",
+        help="sentences synthesized at once (default 1: fastest on a small CPU; more loads"
+        " a one-thread copy of each voice, ~190 MB)",
     )
     parser.add_argument("--use-cuda", action="store_true", help="run voices on the GPU")
     parser.add_argument(

@@ -1,58 +1,72 @@
-"""Two onnxruntime sessions per voice, and which one a sentence runs on.
+"""The onnxruntime sessions of a voice, and which one a sentence runs on.
 
-No single thread setting of onnxruntime is best for both one client and
-several (en_US-joe-medium, 2 cores, measured here): one sentence alone is
-fastest on all cores, but two sentences at once on all cores each fight
-for the same cores, and with four clients one thread per sentence finished
-sooner (p95 1.22 s) than all cores per sentence (2.14 s). So each voice
-keeps two sessions of the same model: all cores for a sentence that starts
-while no other runs, one thread for a sentence that starts beside another.
+No single setting of onnxruntime is fastest in every situation on a small
+CPU. Measured here (en_US-joe-medium, 2 cores):
 
-Neither spins: onnxruntime's threads busy-wait between operators by default,
-which on a 2-core machine that also runs HA takes the CPU from the threads
-that have work (378 ms against 136 ms for one sentence at a load average of
-3.5). On an idle machine spinning was not reliably faster (98 against 113 ms,
-226 against 220 ms, 61 against 54 ms for three sentences), so it is off.
+- On an idle machine, threads that spin between operators (onnxruntime's
+  default, what wyoming-piper runs) made one sentence faster: 69 against
+  95 ms, and in the benchmark without spinning we were 9 % behind
+  wyoming-piper (140 against 128 ms).
+- With other work runnable (HA, a decode for another satellite), spinning
+  threads take the CPU from the threads that have work: 378 ms against
+  136 ms without spinning at a load average of 3.5, 93 against 83 ms at 2-3.
+- Several sentences at once on 2 idle cores finished later than one after
+  the other on all cores (4 clients, p95 598 against 451 ms), so by default
+  one sentence runs at a time (``--workers 1``), in the synthesizer's
+  priority order (every request's first sentence first).
+
+So every voice is loaded twice, with all cores: spinning, used when no other
+thread on the machine is runnable right now (``/proc/loadavg``'s running
+count, read in microseconds, not the lagging averages), and not spinning,
+used otherwise. With ``--workers`` above 1, a sentence that starts beside
+another runs on a third, one-thread session. Each session costs ~190 MB.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Final
 
 import onnxruntime  # type: ignore[import-untyped]
 from piper import PiperVoice
 from piper.config import PiperConfig
 
-if TYPE_CHECKING:
-    from pathlib import Path
+LOADAVG: Final = Path("/proc/loadavg")
 
 
-def session_options(*, threads: int = 0) -> onnxruntime.SessionOptions:
-    """Settings of onnxruntime without spinning; ``threads`` 0 means one per core."""
+def session_options(*, spinning: bool, threads: int = 0) -> onnxruntime.SessionOptions:
+    """Settings of onnxruntime; ``threads`` 0 means one per core."""
     options = onnxruntime.SessionOptions()
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    if not spinning:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     options.intra_op_num_threads = threads
     return options
 
 
+def other_threads_runnable(path: Path = LOADAVG) -> bool:
+    """Whether any thread besides the caller is runnable now (unknown counts as yes)."""
+    try:
+        running = int(path.read_text(encoding="ascii").split()[3].split("/", 1)[0])
+    except (OSError, ValueError, IndexError):
+        return True
+    return running > 1
+
+
 @dataclass(frozen=True, slots=True)
 class VoiceSessions:
-    """The same voice loaded twice (or once, on CUDA)."""
+    """The same voice loaded for each situation (once on CUDA)."""
 
-    wide: PiperVoice
+    spinning: PiperVoice
+    polite: PiperVoice
     single: PiperVoice
 
     @classmethod
     def load(
-        cls, model: Path, config: dict[str, Any], *, use_cuda: bool, concurrent: bool = True
+        cls, model: Path, config: dict[str, Any], *, use_cuda: bool, concurrent: bool = False
     ) -> VoiceSessions:
-        """Load the sessions; one serves every case on CUDA or for a one-worker server.
-
-        The second session costs ~190 MB (measured: 253 → 446 MB resident), so
-        ``--workers 1`` (no concurrency wanted) loads only one.
-        """
+        """Load the sessions: one on CUDA, a one-thread one only for concurrent sentences."""
         piper_config = PiperConfig.from_dict(config)
         providers: list[Any] = (
             [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"})]
@@ -66,15 +80,24 @@ class VoiceSessions:
             )
             return PiperVoice(config=piper_config, session=session)
 
-        wide = voice(session_options())
-        if use_cuda or not concurrent:
-            return cls(wide, wide)
-        return cls(wide=wide, single=voice(session_options(threads=1)))
+        polite = voice(session_options(spinning=False))
+        if use_cuda:
+            return cls(polite, polite, polite)
+        spinning = voice(session_options(spinning=True))
+        single = voice(session_options(spinning=False, threads=1)) if concurrent else polite
+        return cls(spinning=spinning, polite=polite, single=single)
 
     def pick(self, running: int) -> PiperVoice:
         """The session for a sentence starting while ``running`` others run in this server."""
-        return self.single if running > 0 else self.wide
+        if running > 0:
+            return self.single
+        if not other_threads_runnable():
+            return self.spinning
+        return self.polite
 
     def all(self) -> tuple[PiperVoice, ...]:
         """Every distinct session (for warming up)."""
-        return (self.wide,) if self.single is self.wide else (self.wide, self.single)
+        seen: dict[int, PiperVoice] = {}
+        for voice in (self.spinning, self.polite, self.single):
+            seen.setdefault(id(voice), voice)
+        return tuple(seen.values())

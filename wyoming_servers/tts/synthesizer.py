@@ -2,9 +2,9 @@
 
 wyoming-piper holds one global lock around synthesis, so a second client
 waits for the first one's whole answer. Here the unit of work is one
-sentence, and a small pool of worker threads runs sentences from every
-client: onnxruntime's ``InferenceSession.run`` is thread-safe, so all
-workers share one loaded voice. Sentences wait in a priority queue: every
+sentence, run by ``--workers`` worker threads (default one, on all cores:
+fastest on a small CPU, see ``sessions.py``) for every client. Sentences
+wait in a priority queue: every
 request's first sentence goes before anybody's later sentences (everyone
 hears something early), and later sentences go in order of request arrival
 (early requests also finish early, as under FIFO).
@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -40,8 +39,12 @@ CHANNELS = 1
 
 
 def default_workers() -> int:
-    """One worker per core, at least two (so one long sentence never blocks all)."""
-    return max(2, os.cpu_count() or 1)
+    """One sentence at a time on all cores: fastest on a small CPU (see ``sessions.py``).
+
+    No client waits for another's whole answer even so: the unit of work is a
+    sentence, and every request's first sentence goes first.
+    """
+    return 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,13 +119,15 @@ def check_cuda() -> None:
         )
 
 
-def load_voice(files: PiperVoiceFiles, *, use_cuda: bool = False, concurrent: bool = True) -> Voice:
+def load_voice(
+    files: PiperVoiceFiles, *, use_cuda: bool = False, concurrent: bool = False
+) -> Voice:
     """Load one voice and warm it up (the first run of a session is ~2x slower)."""
     if use_cuda:
         check_cuda()
     config = _read_config(files)
     sessions = VoiceSessions.load(files.model, config, use_cuda=use_cuda, concurrent=concurrent)
-    piper = sessions.wide
+    piper = sessions.polite
     speakers = {str(k): int(v) for k, v in piper.config.speaker_id_map.items()}
     voice = Voice(
         name=files.name,
@@ -161,7 +163,7 @@ class VoiceCatalogue:
         voices_dir: Path | None = None,
         *,
         use_cuda: bool = False,
-        concurrent: bool = True,
+        concurrent: bool = False,
     ) -> VoiceCatalogue:
         """Load the default voice (must work) and every valid pair in ``voices_dir``."""
         load = partial(load_voice, use_cuda=use_cuda, concurrent=concurrent)
