@@ -33,6 +33,7 @@ from piper import PiperVoice
 from piper.config import PiperConfig
 
 LOADAVG: Final = Path("/proc/loadavg")
+_OWN_THREADS: Final = 2  # the synthesizing thread and the server's event loop
 
 
 def session_options(*, spinning: bool, threads: int = 0) -> onnxruntime.SessionOptions:
@@ -46,12 +47,17 @@ def session_options(*, spinning: bool, threads: int = 0) -> onnxruntime.SessionO
 
 
 def other_threads_runnable(path: Path = LOADAVG) -> bool:
-    """Whether any thread besides the caller is runnable now (unknown counts as yes)."""
+    """Whether other work is runnable now (unknown counts as yes).
+
+    The count includes the caller and, often, this server's own event loop
+    thread that just handed over the sentence; more than those two is
+    somebody else's work.
+    """
     try:
         running = int(path.read_text(encoding="ascii").split()[3].split("/", 1)[0])
     except (OSError, ValueError, IndexError):
         return True
-    return running > 1
+    return running > _OWN_THREADS
 
 
 @dataclass(frozen=True, slots=True)

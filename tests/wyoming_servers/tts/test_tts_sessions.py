@@ -17,7 +17,9 @@ def test_the_running_count_is_read_from_proc_loadavg(tmp_path: Path) -> None:
     loadavg = tmp_path / "loadavg"
     loadavg.write_text("0.50 0.40 0.30 1/250 12345\n")
     assert other_threads_runnable(loadavg) is False
-    loadavg.write_text("3.10 2.00 1.00 4/250 12345\n")
+    loadavg.write_text("0.50 0.40 0.30 2/250 12345\n")  # ourselves and our event loop
+    assert other_threads_runnable(loadavg) is False
+    loadavg.write_text("3.10 2.00 1.00 3/250 12345\n")
     assert other_threads_runnable(loadavg) is True
     loadavg.write_text("garbage\n")
     assert other_threads_runnable(loadavg) is True  # unknown: do not spin
