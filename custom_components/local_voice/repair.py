@@ -308,7 +308,7 @@ def _resolved(hass: HomeAssistant, verdict: Assessment) -> bool:
 
 def reads_as_statement(text: str) -> bool:
     """No command verb (after ``repair_text``'s verb fixes) but a form of "to be"."""
-    words = set(text.lower().replace("\u2019", "'").replace(",", " ").replace(".", " ").split())
+    words = set(normalize(text.replace("\u2019", "'"))[0].split())
     return not words & COMMAND_VERBS and bool(words & _COPULAS)
 
 

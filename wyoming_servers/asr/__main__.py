@@ -25,6 +25,7 @@ from .info import build_info
 from .transcriber import DEVICES, Transcriber, TranscriberConfig
 from .vocabulary import load_vocabulary_file
 from .warmup import warm_up
+from .window import encoder_window_argument
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--encoder-window",
-        type=positive_float,
+        type=encoder_window_argument,
         default=15.0,
         help="seconds of audio the encoder sees when the utterance fits (1-30; 30 = Whisper's"
         " own window; 15 halves the decode time, see docs/asr.md)",
@@ -78,10 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def main(argv: list[str] | None = None) -> None:
     """Parse arguments, load the model once, serve until stopped."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.encoder_window > 30:  # noqa: PLR2004 - Whisper's window
-        parser.error("--encoder-window must be at most 30 seconds")
+    args = build_parser().parse_args(argv)
     setup_logging(args.debug)
     recordings = store_from_args(args)
     vocabulary = tuple(load_vocabulary_file(args.vocabulary)) if args.vocabulary else ()

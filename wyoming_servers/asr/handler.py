@@ -270,18 +270,17 @@ class AsrSession(EventSession):
     ) -> TranscriptResult:
         """The early decode when only silence followed it, else a decode of everything."""
         task = utterance.early_task
+        early: EarlyDecode | None = None
         if task is not None and not task.done():
             covered = round(utterance.early_frames * TARGET_RATE / utterance.fmt.rate)
             if tail_is_silent(audio, covered):
                 early = await task
-                if early is not None:
-                    _LOGGER.debug("using the early decode (only silence after it)")
-                    self.metrics.early_decode("used")
-                    return early.result
         elif utterance.early is not None and tail_is_silent(audio, utterance.early.samples):
+            early = utterance.early
+        if early is not None:
             _LOGGER.debug("using the early decode (only silence after it)")
             self.metrics.early_decode("used")
-            return utterance.early.result
+            return early.result
         self.metrics.early_decode("final")
         if task is not None and not task.done():
             task.cancel()  # speech came after it: a queued early decode would only add work

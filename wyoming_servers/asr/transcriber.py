@@ -20,17 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
+from wyoming_servers.core.audio import TARGET_RATE
 from wyoming_servers.core.errors import InferenceError
 from wyoming_servers.models import resolve_whisper_model
 
 from .vocabulary import initial_prompt
-from .window import (
-    FULL_WINDOW_FRAMES,
-    WindowedWhisperModel,
-    looks_repetitive,
-    max_new_tokens,
-    window_frames,
-)
+from .window import WindowedWhisperModel, looks_repetitive, max_new_tokens, window_frames
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,8 +37,6 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 DEVICES: Final = ("auto", "cpu", "cuda")
-_RATE: Final = 16000
-_SAMPLES_PER_FRAME: Final = 160  # one mel frame per 10 ms
 
 
 def cuda_available() -> bool:
@@ -174,10 +167,7 @@ class Transcriber:
         prompt = initial_prompt(vocabulary or self.config.vocabulary)
         try:
             text, info = self._decode(audio, language, prompt)
-            short_window = self.model.window < FULL_WINDOW_FRAMES and (
-                audio.size // _SAMPLES_PER_FRAME + 1 <= self.model.window
-            )
-            if short_window and looks_repetitive(text, audio.size / _RATE):
+            if self.model.shortens(audio.size) and looks_repetitive(text, audio.size / TARGET_RATE):
                 _LOGGER.debug("repetitive with the short window, decoding again: %r", text)
                 self.model.full_window(active=True)
                 try:
@@ -209,6 +199,6 @@ class Transcriber:
             condition_on_previous_text=False,
             vad_filter=False,
             initial_prompt=prompt,
-            max_new_tokens=max_new_tokens(audio.size / _RATE),
+            max_new_tokens=max_new_tokens(audio.size / TARGET_RATE),
         )
         return " ".join(segment.text.strip() for segment in segments).strip(), info

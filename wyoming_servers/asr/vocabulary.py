@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from wyoming_servers.core.errors import BadEventDataError
+from wyoming_servers.core.line_lists import read_line_list
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -50,12 +51,7 @@ def validate_names(value: object, field: str) -> list[str]:
 
 def load_vocabulary_file(path: Path) -> list[str]:
     """Names from a file, one per line; ``#`` starts a comment."""
-    names = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if line:
-            names.append(line[:MAX_NAME_CHARS])
-    return names[:MAX_NAMES]
+    return [line[:MAX_NAME_CHARS] for _number, line in read_line_list(path)][:MAX_NAMES]
 
 
 def merge(*groups: Iterable[str]) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ decodes again with the full window (5 of 184 decodes in that measurement).
 
 from __future__ import annotations
 
+import argparse
 import re
 import threading
 from typing import TYPE_CHECKING, Any, Final
@@ -30,12 +31,23 @@ if TYPE_CHECKING:
 
 FULL_WINDOW_FRAMES: Final = 3000  # 30 s at 100 mel frames per second
 FRAMES_PER_SECOND: Final = 100
+SAMPLES_PER_FRAME: Final = 160  # one mel frame per 10 ms at 16 kHz
 # A command spoken faster than this many words per second (plus a few) is not speech.
 _MAX_WORDS_PER_SECOND: Final = 5
 _BASE_TOKENS: Final = 16
 _TOKENS_PER_SECOND: Final = 8
 _MAX_TOKENS: Final = 220  # 448 decoder positions, up to ~228 of them taken by the prompt
 _WORD = re.compile(r"[a-z0-9']+")
+
+
+def encoder_window_argument(text: str) -> float:
+    """``--encoder-window``: seconds, checked by ``window_frames`` (1 to 30)."""
+    try:
+        seconds = float(text)
+        window_frames(seconds)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+    return seconds
 
 
 def window_frames(seconds: float) -> int:
@@ -86,6 +98,11 @@ class WindowedWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-whispe
         super().__init__(*args, **kwargs)
         self.window = window
         self._local = threading.local()
+
+    def shortens(self, samples: int) -> bool:
+        """Whether ``samples`` of 16 kHz audio fit the short window (and so are encoded in it)."""
+        frames = samples // SAMPLES_PER_FRAME + 1  # faster-whisper's feature count
+        return self.window < FULL_WINDOW_FRAMES and frames <= self.window
 
     def full_window(self, active: bool) -> None:
         """Use the full 30 s window for decodes on this thread (the repetition fallback)."""

@@ -4,8 +4,8 @@ Home Assistant's intents answer with a few dozen fixed sentences ("Turned on
 the light", "Locked", "Temperature set to 21 degrees"). Each costs one model
 run the first time (60-130 ms on 2 cores, more under load) and nothing once
 cached, so at start-up, before it accepts clients, the server synthesizes
-them with the default voice and prosody on both workers (a few seconds on 2
-cores, logged). Warming in the background instead was measured to cost the
+them with the default voice and prosody (a few seconds on 2 cores,
+logged). Warming in the background instead was measured to cost the
 first requests up to one sentence's wait each, and is not done.
 """
 
@@ -16,6 +16,8 @@ import logging
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
+
+from wyoming_servers.core.line_lists import read_line_list
 
 from .sentences import split_sentences
 
@@ -31,10 +33,7 @@ MAX_ANSWER_CHARS: Final = 200
 def load_answers(path: Path) -> list[str]:
     """One answer per line; ``#`` starts a comment. Refuses absurd files with a clear error."""
     answers = []
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
+    for number, line in read_line_list(path):
         if len(line) > MAX_ANSWER_CHARS:
             raise ValueError(f"{path}:{number}: an answer longer than {MAX_ANSWER_CHARS} chars")
         answers.append(line)

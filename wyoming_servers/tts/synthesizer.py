@@ -116,12 +116,7 @@ class Synthesizer:
         return next(self._tickets)
 
     async def sentence(
-        self,
-        request: VoiceRequest,
-        sentence: str,
-        *,
-        ticket: int,
-        first: bool,
+        self, request: VoiceRequest, sentence: str, *, ticket: int, first: bool
     ) -> SentenceAudio:
         """PCM for one sentence: from the cache, a run already under way, or a new run."""
         key = request.key(sentence)

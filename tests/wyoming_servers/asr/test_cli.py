@@ -107,7 +107,11 @@ def test_cli_flags_from_the_issue_parse() -> None:
         ["--max-clients", "0"],
         ["--allow", "nonsense"],
         ["--metrics-port", "70000"],
+        ["--encoder-window", "0.5"],
+        ["--encoder-window", "31"],
+        ["--encoder-window", "wide"],
     ):
         with pytest.raises(SystemExit):
             build_parser().parse_args(bad)
+    assert build_parser().parse_args(["--encoder-window", "30"]).encoder_window == 30.0
     assert json.dumps(vars(build_parser().parse_args([])), default=str)
