@@ -21,6 +21,9 @@ and only behind the guards (when unsure, ask, don't act):
   verb, but "is"/"it's"/"are" ("it's a kitchen light on" is a misheard
   question, not "turn on the kitchen light"). A blurred verb ("talk on the
   kitchen light") is still repaired at once;
+- so is a whole-sentence repair that puts in a word that was not heard
+  ("turn on the pad in the office" -> "... the lights in the office"): it
+  guessed what to switch (``guessed_words``);
 - targets are resolved by ``action_guard.assess``: exposed entities only.
 """
 
@@ -44,7 +47,7 @@ from .local_intents import (
     async_try_local,
     device_area_id,
 )
-from .name_match import NameTable
+from .name_match import NameTable, similarity
 from .repair_parse import ParseCache
 from .repair_spans import name_repair
 from .repair_text import reading
@@ -64,6 +67,10 @@ if TYPE_CHECKING:
 DATA_REPAIRER: Final = f"{DOMAIN}_repairer"
 ACT_CONFIDENCE: Final = 0.85  # at or above: a safe repaired command runs at once
 ASK_CONFIDENCE: Final = 0.7  # at or above: "Did you mean ...?"; below: no repair
+# Heard and repaired words this alike (name_match.similarity) are one word misheard.
+# Measured: mess/desk 0.45, best/desk 0.42, garish/garage 0.58; main/living 0.40,
+# pad/fan 0.17, pad/light 0.20, talk/turn 0.29.
+SOUNDS_ALIKE: Final = 0.42
 ASK_FIRST: Final = 0.8  # the confidence cap of a repair that must ask (below ACT_CONFIDENCE)
 _COPULAS: Final = frozenset({"is", "are", "was", "were", "it's", "that's", "there's", "isn't"})
 # Verbs of the requests HA's intents carry out.
@@ -74,6 +81,16 @@ COMMAND_VERBS: Final = frozenset(
         "decrease", "put", "make", "pause", "resume", "unpause", "play", "toggle", "run",
         "arm", "disarm", "press", "change", "adjust", "enable", "disable", "cancel",
     }
+)  # fmt: skip
+
+
+# Words a sentence repair may put in without guessing what is meant.
+_FRAME_STEMS: Final = frozenset(
+    word.removesuffix("s")
+    for word in COMMAND_VERBS
+    | {"the", "a", "an", "on", "off", "in", "to", "of", "at", "my", "all", "please", "up",
+       "down", "and", "is", "are", "what", "what's", "how", "it", "me", "degrees", "percent",
+       NUMBER}
 )  # fmt: skip
 
 
@@ -147,7 +164,9 @@ async def async_repair(
     fixed_input, candidate, verdict, read = found
     LOGGER.debug("Repaired %r to %r (%s, %.2f)", user_input.text, candidate.text,
                  candidate.kind, candidate.confidence)  # fmt: skip
-    if read.asks_first:  # a question word was read as a verb: never act without a "yes"
+    if read.asks_first or (
+        candidate.kind == "sentence" and guessed_words(read.text, candidate.text)
+    ):  # a question word read as a verb, or a word never heard: never act without a "yes"
         candidate = replace(candidate, confidence=min(candidate.confidence, ASK_FIRST))
     return await _async_act(
         hass,
@@ -310,6 +329,28 @@ def reads_as_statement(text: str) -> bool:
     """No command verb (after ``repair_text``'s verb fixes) but a form of "to be"."""
     words = set(normalize(text.replace("\u2019", "'"))[0].split())
     return not words & COMMAND_VERBS and bool(words & _COPULAS)
+
+
+def guessed_words(heard: str, repaired: str) -> frozenset[str]:
+    """Words of a whole-sentence repair that were not heard, beyond verbs and small words.
+
+    "turn on the pad in the office" is closest to "turn on the lights in the
+    office": the sentence match swapped an unknown noun for a device class,
+    a guess about *what* to switch, not a blurred verb ("talk on the kitchen
+    light") or a blurred name ("mess lamp"). A word put in place of a heard
+    word that sounds like it is not a guess. Plurals count as heard.
+    """
+
+    def stems(text: str) -> set[str]:
+        return {word.removesuffix("s") for word in normalize(text)[0].split()}
+
+    heard_stems, repaired_stems = stems(heard), stems(repaired)
+    dropped = heard_stems - repaired_stems
+    return frozenset(
+        word
+        for word in repaired_stems - heard_stems - _FRAME_STEMS
+        if not any(similarity(old, word) >= SOUNDS_ALIKE for old in dropped)
+    )
 
 
 def _contains(heard: str, name: str) -> bool:

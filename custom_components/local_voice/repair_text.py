@@ -4,7 +4,8 @@ Two classes of mishearing that whole-sentence fuzzy matching handles badly,
 because they change whether the sentence asks or acts:
 
 - a filler before a yes/no question: "this is the kitchen light on", "it's
-  the back door open", "there's the fan on". Whisper hears a breath or the
+  the back door open", "there's the fan on", "it's a kitchen light on" (the
+  article blurs too: "a" for "the"). Whisper hears a breath or the
   end of the wake word as a word. A sentence that, after at most two words,
   says "is the ..." / "'s the ..." and ends on a state word (on, off, open,
   locked ...) is read as the question "is the ... on". Reading it as a
@@ -84,6 +85,7 @@ _SPLIT_NUMBER: Final = re.compile(
 _WAKE_REMNANTS: Final = frozenset(
     {"ok", "okay", "hey", "nabu", "naboo", "jarvis", "mycroft", "alexa", "computer"}
 )
+_QUESTION_ARTICLES: Final = frozenset({"the", "my", "a"})
 _NOT_IS: Final = frozenset({"what's", "whats", "let's", "how's", "who's", "where's"})
 
 
@@ -146,10 +148,12 @@ def _question_core(words: list[str]) -> str | None:
         return None
     for k, word in enumerate(words[: _FILLER_MAX + 1]):
         is_word = word == "is" or (word.endswith("'s") and word not in _NOT_IS)
-        if is_word and words[k + 1] in {"the", "my"}:
-            if k == 0 and word == "is":
+        if is_word and words[k + 1] in _QUESTION_ARTICLES:
+            if k == 0 and word == "is" and words[1] != "a":
                 return None  # already "is the ...": nothing to fix
-            return " ".join(["is", *words[k + 1 :]])
+            # "a" is a blurred "the" here: "it's a kitchen light on".
+            article = "the" if words[k + 1] == "a" else words[k + 1]
+            return " ".join(["is", article, *words[k + 2 :]])
     return None
 
 

@@ -229,3 +229,39 @@ async def test_a_statement_is_not_repaired_into_an_action(
     if result.continue_conversation:  # asked "Did you mean ...?": "no" leaves it off
         await say(demo_home, agent_entry, "no", result.conversation_id)
     assert state(demo_home, "light.kitchen") == "off"
+
+
+@pytest.mark.parametrize(
+    ("heard", "repaired", "guessed"),
+    [
+        ("turn on the pad in the office", "turn on the lights in the office", {"light"}),
+        ("talk on the kitchen light", "turn on the kitchen lights", set()),
+        ("talk after living room lamp", "turn off the living room lamp", set()),
+        ("turn on the mess lamp", "turn on the desk lamp", set()),  # mess sounds like desk
+        (
+            "turn off the light in the main room",
+            "turn off the light in the living room",
+            {"living"},
+        ),
+    ],
+)
+def test_guessed_words_are_the_words_never_heard(
+    heard: str, repaired: str, guessed: set[str]
+) -> None:
+    from custom_components.local_voice.repair import guessed_words
+
+    assert guessed_words(heard, repaired) == guessed
+
+
+async def test_a_repair_that_guesses_the_device_asks_first(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+) -> None:
+    """tiny.en heard "turn on the fan in the office" as this (held-out set, noise)."""
+    result = await say(demo_home, agent_entry, "Turn on the pad in the office.")
+    assert state(demo_home, "light.desk_lamp") == "off"
+    assert state(demo_home, "fan.office_fan") == "off"
+    if result.continue_conversation:
+        assert speech(result).startswith("Did you mean")
+        await say(demo_home, agent_entry, "no", result.conversation_id)
+    assert state(demo_home, "light.desk_lamp") == "off"
+    assert state(demo_home, "fan.office_fan") == "off"

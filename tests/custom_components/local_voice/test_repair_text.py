@@ -14,6 +14,8 @@ from custom_components.local_voice.repair_text import VERB_CONFUSIONS, reading
         ("It's the back door open?", "is the back door open"),
         ("there's the office fan off", "is the office fan off"),
         ("so this is my front door locked", "is my front door locked"),
+        ("It's a Kitchen Light on.", "is the kitchen light on"),
+        ("is a back door open", "is the back door open"),
     ],
 )
 def test_filler_before_a_question_is_read_as_the_question(heard: str, core: str) -> None:

@@ -99,3 +99,26 @@ def test_the_token_budget_grows_with_the_audio_and_leaves_room_for_the_prompt() 
     assert max_new_tokens(3.0) > max_new_tokens(1.0)
     assert max_new_tokens(3.0) >= 3 * 4 * 1.5  # 4 words/s at 1.5 tokens a word fits
     assert max_new_tokens(30.0) + 228 <= 448  # Whisper's decoder length, prompt included
+
+
+def test_padding_reads_as_the_silence_whisper_was_trained_on() -> None:
+    """The padded frames equal the features of audio padded with digital silence."""
+    from faster_whisper.audio import pad_or_trim
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    from wyoming_servers.asr.window import padded_as_silence
+
+    rng = np.random.default_rng(1)
+    speech = (0.2 * rng.standard_normal(32000)).astype(np.float32)  # 2 s
+    extractor = FeatureExtractor()
+    ours = pad_or_trim(extractor(speech))  # what faster-whisper encodes: zeros after the content
+    content = extractor(speech).shape[-1]
+    assert np.all(ours[:, content:] == 0)
+    fixed = padded_as_silence(ours, content)
+    # Whisper's own front end: pad the audio with 30 s of zeros, then compute features.
+    trained = extractor(np.concatenate([speech, np.zeros(480000, np.float32)]))[:, :3000]
+    # The STFT window reaches 2 frames into the padding; beyond that they agree.
+    np.testing.assert_allclose(fixed[:, content + 2 :], trained[:, content + 2 : 3000], atol=1e-5)
+    np.testing.assert_array_equal(fixed[:, :content], ours[:, :content])
+    unpadded = ours[:, :content]
+    assert padded_as_silence(unpadded, content) is unpadded  # nothing to pad: left as it is
