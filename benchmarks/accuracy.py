@@ -22,7 +22,7 @@ risky command (expected: ask first), a "Did you mean ...?" that names the
 meant action (checked by a "yes" from a reset house, then replayed with
 "no") is asking first, and counts as success.
 
-    python benchmarks/accuracy.py [--set-dir DIR] [--heldout-dir DIR]
+    python benchmarks/accuracy.py [--set-dir DIR] [--heldout-dir DIR] [--fresh-dir DIR]
         [--models tiny.en base] [--loop-models tiny.en]
 
 Writes benchmarks/results/accuracy.json and accuracy.png.
@@ -53,8 +53,11 @@ from local_voice_harness.stack import home_vocabulary  # noqa: E402
 RESULTS = REPO / "benchmarks" / "results"
 AGENTS = ("ha_default", "agent_no_repair", "names_only", "sentences_only", "full",
           "full_no_repair_guards")  # fmt: skip
-# The held-out set: other voices, speeds, noise and seed; never read to write rules.
+# The held-out set: other voices, speeds, noise and seed. It was read while writing
+# rules in session 3 (two general rules came from it), so a second one, "fresh",
+# made afterwards and never read before being measured, tells how rules generalise.
 HELDOUT_ARGS = ["--seed", "2026", "--variant", "heldout"]
+FRESH_ARGS = ["--seed", "2027", "--variant", "fresh"]
 
 
 def transcribe_all(
@@ -105,12 +108,17 @@ def main() -> None:
     parser.add_argument("--set-dir", type=Path, default=Path("/tmp/lv-accuracy-set"))
     parser.add_argument("--models", nargs="+", default=["tiny.en", "base"])
     parser.add_argument("--heldout-dir", type=Path, default=Path("/tmp/lv-accuracy-heldout"))
+    parser.add_argument("--fresh-dir", type=Path, default=Path("/tmp/lv-accuracy-fresh"))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/lv-accuracy-transcripts.json"))
     parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=AGENTS)
     parser.add_argument("--loop-models", nargs="*", default=["tiny.en"],
                         help="also run the full loop (local-voice-eval) with these models")  # fmt: skip
     args = parser.parse_args()
-    for directory, extra in ((args.set_dir, []), (args.heldout_dir, HELDOUT_ARGS)):
+    for directory, extra in (
+        (args.set_dir, []),
+        (args.heldout_dir, HELDOUT_ARGS),
+        (args.fresh_dir, FRESH_ARGS),
+    ):
         if not (directory / "commands.jsonl").exists():
             subprocess.run(
                 [sys.executable, "-m", "local_voice_harness.command_set", "--out", str(directory),
@@ -120,12 +128,13 @@ def main() -> None:
     sets = {
         "ours": load_commands(args.set_dir),
         "heldout": load_commands(args.heldout_dir),
+        "fresh": load_commands(args.fresh_dir),
         "dev": load_commands(paths.dev_commands_dir()),
     }
     cached = json.loads(args.cache.read_text()) if args.cache.exists() else {}
-    fresh = transcribe_all(sets, args.models, cached)
-    if fresh:
-        cached |= fresh
+    transcribed = transcribe_all(sets, args.models, cached)
+    if transcribed:
+        cached |= transcribed
         args.cache.write_text(json.dumps(cached, indent=1))
     sys.path.insert(0, str(paths.HA_CONFIG_TEMPLATE))  # the demo_home integration
     from accuracy_eval import evaluate_all  # noqa: PLC0415 - imports HA (slow): only here
@@ -133,7 +142,12 @@ def main() -> None:
 
     settings = {k: v for k, v in cached.items() if k.split("+")[0] in args.models}
     results = asyncio.run(evaluate_all(sets, settings, tuple(args.agents)))
-    set_dirs = {"ours": args.set_dir, "heldout": args.heldout_dir, "dev": paths.dev_commands_dir()}
+    set_dirs = {
+        "ours": args.set_dir,
+        "heldout": args.heldout_dir,
+        "fresh": args.fresh_dir,
+        "dev": paths.dev_commands_dir(),
+    }
     with tempfile.TemporaryDirectory(prefix="lv-accuracy-loop-") as work:
         loop = full_loop(set_dirs, args.loop_models, Path(work))
     doc = {
@@ -143,7 +157,9 @@ def main() -> None:
         "local-voice-eval, WAV -> MQTT satellite -> HA pipeline with our STT (vocabulary "
         "on) -> our agent -> states checked, full configuration only, no second turn. "
         "Both use a fake Ollama that never acts. 'heldout' is a second set (other voices, "
-        "speeds, noise, seed) never read while writing repair rules.",
+        "speeds, noise, seed 2026), read in session 3 while writing two general rules; "
+        "'fresh' is a third (other voices again, seed 2027) made after those rules and "
+        "never read before this run.",
         "side_by_side": _side_by_side(results, loop),
         "full_loop": loop,
         "machine": {"cpus": 2, "python": platform.python_version(), "load": _load()},

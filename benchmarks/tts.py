@@ -3,7 +3,13 @@
 Both servers run as real processes on loopback with the bundled
 en_US-joe-medium voice (the peer with ``--data-dir`` pointed at it and
 ``--local-files-only``); the client speaks the real Wyoming protocol.
-Repetitions alternate between the servers so machine noise hits both alike.
+Repetitions alternate between the servers so machine noise hits both alike,
+with a pause of ``PAUSE_S`` after every request: onnxruntime's threads keep
+spinning for 20-50 ms after a run by default (wyoming-piper's do; ours stop),
+and a request that follows the peer's at once ran 20-35 ms slower on the
+cores they still held (measured in-process: 136 against 100 ms right after
+a default session, 98 against 100 ms after a 50 ms pause). No house sends
+two servers back-to-back requests on the same two cores.
 Every uncached request uses text neither server has seen (our cache works
 per sentence, so repeated sentences would flatter us).
 
@@ -49,6 +55,7 @@ THINGS = [
     "library", "workshop", "laundry", "closet", "landing", "patio", "shed", "den",
 ]  # fmt: skip
 _serial = itertools.count(1)
+PAUSE_S = 0.1  # after every request, so the previous server's spinning threads are asleep
 
 
 def one_sentence() -> str:
@@ -136,10 +143,12 @@ async def sequential(servers: dict[str, WyomingProcess], reps: int, samples: Sam
             text = make()
             for name in order:
                 first, total = await request(servers[name].port, text)
+                await asyncio.sleep(PAUSE_S)
                 samples[name].setdefault(f"{kind}_first_audio", []).append(first)
                 samples[name].setdefault(f"{kind}_total", []).append(total)
         for name in order:
             first, total = await request(servers[name].port, "Turned on the kitchen light.")
+            await asyncio.sleep(PAUSE_S)
             if rep > 0:  # rep 0 fills our cache
                 samples[name].setdefault("cached_first_audio", []).append(first)
                 samples[name].setdefault("cached_total", []).append(total)
@@ -155,6 +164,7 @@ async def concurrent(servers: dict[str, WyomingProcess], rounds: int, samples: S
             for name in order:
                 port = servers[name].port
                 results = await asyncio.gather(*(request(port, t) for t in texts))
+                await asyncio.sleep(PAUSE_S)
                 for first, total in results:
                     samples[name].setdefault(f"concurrent4_{kind}_first_audio", []).append(first)
                     samples[name].setdefault(f"concurrent4_{kind}_total", []).append(total)

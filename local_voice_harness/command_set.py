@@ -9,7 +9,7 @@ several levels. Everything is seeded: espeak renditions are byte-identical
 run to run; piper samples its own generator noise, so its renditions vary
 slightly in the waveform (not in words). Nothing is downloaded.
 
-Usage: ``python -m local_voice_harness.command_set --out DIR [--seed N] [--variant heldout]``
+Usage: ``python -m local_voice_harness.command_set --out DIR [--seed N] [--variant heldout|fresh]``
 """
 
 from __future__ import annotations
@@ -141,7 +141,18 @@ HELDOUT: list[Rendition] = [
     Rendition("piper", "en_US-joe-medium", 0.9, 12.0),
     Rendition("piper", "en_US-joe-medium", 1.15, 18.0),
 ]
-VARIANTS: dict[str, list[Rendition]] = {"main": RENDITIONS, "heldout": HELDOUT}
+# A second held-out variant, made after the first had been read while writing
+# rules (session 3): yet other voices, speeds and noise, seed 2027 by convention.
+FRESH: list[Rendition] = [
+    Rendition("espeak", "en-gb-x-gbcwmd", 165, 11.0),
+    Rendition("espeak", "en-us+Annie", 150, 16.0),
+    Rendition("espeak", "en-gb+Andy", 185, None),
+    Rendition("espeak", "en-gb-scotland+Benjamin", 170, 13.0),
+    Rendition("espeak", "en-us+Edward", 195, 9.0),
+    Rendition("piper", "en_US-joe-medium", 0.85, 9.0),
+    Rendition("piper", "en_US-joe-medium", 1.2, None),
+]
+VARIANTS: dict[str, list[Rendition]] = {"main": RENDITIONS, "heldout": HELDOUT, "fresh": FRESH}
 
 
 def _read_wav(path: Path) -> npt.NDArray[np.float32]:

@@ -24,6 +24,7 @@ another runs on a third, one-thread session. Each session costs ~190 MB.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -32,6 +33,7 @@ import onnxruntime  # type: ignore[import-untyped]
 from piper import PiperVoice
 from piper.config import PiperConfig
 
+_LOGGER = logging.getLogger(__name__)
 LOADAVG: Final = Path("/proc/loadavg")
 _OWN_THREADS: Final = 2  # the synthesizing thread and the server's event loop
 
@@ -101,10 +103,13 @@ class VoiceSessions:
     def pick(self, running: int) -> PiperVoice:
         """The session for a sentence starting while ``running`` others run in this server."""
         if running > 0:
-            return self.single
-        if not other_threads_runnable():
-            return self.spinning
-        return self.polite
+            choice, voice = "one-thread", self.single
+        elif not other_threads_runnable():
+            choice, voice = "spinning", self.spinning
+        else:
+            choice, voice = "non-spinning", self.polite
+        _LOGGER.debug("sentence on the %s session", choice)
+        return voice
 
     def all(self) -> tuple[PiperVoice, ...]:
         """Every distinct session (for warming up)."""
