@@ -58,12 +58,17 @@ def test_every_phrase_expectation_differs_from_initial_state() -> None:
                 assert initial[entity_id] != state, text
 
 
-def test_heldout_variant_uses_other_renditions(tmp_path: Path, few_phrases: None) -> None:
-    """The held-out set shares the phrases but no voice/speed/noise rendition."""
-    assert not set(command_set.HELDOUT) & set(command_set.RENDITIONS)
-    command_set.build(tmp_path / "h", seed=2026, variant="heldout")
+@pytest.mark.parametrize(("variant", "seed"), [("heldout", 2026), ("fresh", 2027)])
+def test_held_out_variants_use_other_renditions(
+    tmp_path: Path, few_phrases: None, variant: str, seed: int
+) -> None:
+    """The held-out sets share the phrases but no voice/speed/noise rendition."""
+    renditions = command_set.VARIANTS[variant]
+    others = [r for name, rs in command_set.VARIANTS.items() if name != variant for r in rs]
+    assert not set(renditions) & set(others)
+    command_set.build(tmp_path / "h", seed=seed, variant=variant)
     lines = (tmp_path / "h" / "commands.jsonl").read_text().splitlines()
     voices = {json.loads(line)["voice"] for line in lines}
     assert len(lines) == 6
-    allowed = {f"{r.engine}:{r.voice}@{r.speed}" for r in command_set.HELDOUT}
+    allowed = {f"{r.engine}:{r.voice}@{r.speed}" for r in renditions}
     assert voices <= allowed

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from local_voice_harness.servers import WyomingProcess
 
 
+# Every gateway's log, removed when the test run ends (they are read during it).
+_LOGS = tempfile.TemporaryDirectory(prefix="lv-api-")
+
+
 @dataclass
 class ApiProcess:
     """``local-voice-api`` on ``127.0.0.1:port`` with extra flags."""
@@ -40,7 +44,7 @@ class ApiProcess:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path = field(
-        default_factory=lambda: Path(tempfile.mkdtemp(prefix="lv-api-")) / "api.log"
+        default_factory=lambda: Path(tempfile.mkdtemp(dir=_LOGS.name)) / "api.log"
     )
 
     def log(self) -> str:
