@@ -52,6 +52,9 @@ class HomeAssistantProcess:
 
     def create_user(self, username: str, password: str, timeout: float = 60.0) -> None:
         """Add a login to HA's own auth provider (offline, before HA starts)."""
+        if username.startswith("-") or password.startswith("-"):
+            # HA's ``--script auth`` parses them as options (and has no "--").
+            raise ValueError("a username or password for HA's auth script cannot start with '-'")
         result = subprocess.run(  # noqa: S603 - fixed argv, our interpreter
             [
                 sys.executable,

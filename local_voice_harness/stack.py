@@ -164,7 +164,8 @@ class Stack:
         self.ha: HomeAssistantProcess | None = None
         self.client: HAClient | None = None
         self._started: list[tuple[str, Stoppable]] = []
-        self._password = secrets.token_urlsafe(12)
+        # A letter first: HA's auth script would read a leading "-" as an option.
+        self._password = "p" + secrets.token_urlsafe(12)
         self._in_flight: asyncio.Future[Any] | None = None
 
     # --- processes --------------------------------------------------------------------
