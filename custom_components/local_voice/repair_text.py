@@ -23,6 +23,10 @@ because they change whether the sentence asks or acts:
   your turn off the bedroom light?" is a request (it names a command verb),
   not a question; left as a question it could only be answered.
 
+- a blurred start that is not a verb at all: "and lock the front door" for
+  "unlock ...", "join the coffee maker" for "turn on ...". These guess the
+  verb, so the repair always asks first.
+
 - a compound number split by a misheard unit: "to 20 free degrees" is 23
   degrees (tens as digits, then a digit word, then degrees or percent).
 
@@ -66,6 +70,12 @@ VERB_CONFUSIONS: Final[dict[str, str]] = {
     "closed": "close",
     "closing": "close",
 }
+# "unlock" heard as "and lock" / "in lock": a request does not start with "and".
+# Unlocking is on the confirmation list, so the reading always asks first.
+_UN_HEARD: Final = frozenset({"and", "an", "in", "um", "uh"})
+_LOCK_WORDS: Final = frozenset({"lock", "locked", "locks"})
+# "turn on" run together: "join the coffee maker".
+_TURN_ON_HEARD: Final = frozenset({"join", "joined", "turnon"})
 # Words heard for "what's" at the start of a question ("watch the temperature ...").
 QUESTION_CONFUSIONS: Final[dict[str, str]] = {"watch": "what's", "wats": "what's", "was": "what's"}
 # What may follow a command verb in HA's phrasings ("switch the ...", "turn on ...").
@@ -129,6 +139,10 @@ def _reading(text: str) -> Heard:
         return Heard(fixed, question=True, fix="question-word")
     if (core := _question_core(words)) is not None:
         return Heard(_numbers_back(core, numbers), question=True, fix="question-filler")
+    if (fixed_start := _blurred_start(words)) is not None:
+        # A guess at the verb itself: never acted on without a "yes".
+        return Heard(_numbers_back(fixed_start, numbers), question=False, asks_first=True,
+                     fix="blurred-start")  # fmt: skip
     if (verb := _verb_fixed(words)) is not None:
         fixed = _numbers_back(verb, numbers)
         return Heard(fixed, question=False, asks_first=question, fix="verb")
@@ -154,6 +168,17 @@ def _question_core(words: list[str]) -> str | None:
             # "a" is a blurred "the" here: "it's a kitchen light on".
             article = "the" if words[k + 1] == "a" else words[k + 1]
             return " ".join(["is", article, *words[k + 2 :]])
+    return None
+
+
+def _blurred_start(words: list[str]) -> str | None:
+    """Read "and lock the X" as "unlock the X" and "join the X" as "turn on the X", or None."""
+    if len(words) < 3:  # noqa: PLR2004 - a verb, "the", a name
+        return None
+    if words[0] in _UN_HEARD and words[1] in _LOCK_WORDS:
+        return " ".join(["unlock", *words[2:]])
+    if words[0] in _TURN_ON_HEARD and words[1] in {"the", "my"}:
+        return " ".join(["turn", "on", *words[1:]])
     return None
 
 

@@ -265,3 +265,16 @@ async def test_a_repair_that_guesses_the_device_asks_first(
         await say(demo_home, agent_entry, "no", result.conversation_id)
     assert state(demo_home, "light.desk_lamp") == "off"
     assert state(demo_home, "fan.office_fan") == "off"
+
+
+async def test_and_lock_is_heard_as_unlock_and_asks(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+) -> None:
+    """tiny.en heard "unlock the front door" as this; acting on "lock" would be a wrong action."""
+    assert state(demo_home, "lock.front_door") == "locked"
+    result = await say(demo_home, agent_entry, "And lock the front door.")
+    assert result.continue_conversation
+    assert "unlock" in speech(result).lower()
+    assert state(demo_home, "lock.front_door") == "locked"
+    await say(demo_home, agent_entry, "no", result.conversation_id)
+    assert state(demo_home, "lock.front_door") == "locked"

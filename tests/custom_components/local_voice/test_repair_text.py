@@ -70,6 +70,25 @@ def test_real_questions_and_clean_commands_keep_their_reading(heard: str) -> Non
     assert read.text == heard
 
 
+@pytest.mark.parametrize(
+    ("heard", "fixed"),
+    [
+        ("And lock the front door.", "unlock the front door"),
+        ("and locked the front door", "unlock the front door"),
+        ("Join the coffee maker.", "turn on the coffee maker"),
+    ],
+)
+def test_a_blurred_start_is_a_guess_that_asks_first(heard: str, fixed: str) -> None:
+    read = reading(heard)
+    assert (read.text, read.question, read.fix) == (fixed, False, "blurred-start")
+    assert read.asks_first
+
+
+@pytest.mark.parametrize("heard", ["lock the front door", "and the kitchen light", "join us"])
+def test_no_blurred_start_where_none_is(heard: str) -> None:
+    assert reading(heard).fix != "blurred-start"
+
+
 def test_every_confusion_maps_to_a_command_verb() -> None:
     assert set(VERB_CONFUSIONS.values()) <= {"switch", "set", "turn", "open", "close"}
     assert all(k != v for k, v in VERB_CONFUSIONS.items())
