@@ -100,7 +100,7 @@ class AddonOptions:
 
     stt_model: str = "tiny.en"
     language: str = "en"
-    beam_size: int = 1
+    beam_size: int = 5
     vocabulary: tuple[str, ...] = ()
     voice: str = "en_US-joe-medium"
     speaker: int | None = None

@@ -41,7 +41,7 @@ def test_default_asr_argv(tmp_path: Path) -> None:
     assert _flag(argv, "--uri") == ["tcp://0.0.0.0:10300"]
     assert _flag(argv, "--model") == ["tiny.en"]
     assert _flag(argv, "--language") == ["en"]
-    assert _flag(argv, "--beam-size") == ["1"]
+    assert _flag(argv, "--beam-size") == ["5"]  # as the server and every measurement
     assert _flag(argv, "--max-clients") == ["8"]
     assert _flag(argv, "--allow") == list(ao.DEFAULT_ALLOW)
     assert "--vocabulary" not in argv
