@@ -24,6 +24,7 @@ from wyoming_servers.core.audio import TARGET_RATE
 from wyoming_servers.core.errors import InferenceError
 from wyoming_servers.models import resolve_whisper_model
 
+from .utterance import without_leading_silence
 from .vocabulary import initial_prompt
 from .window import WindowedWhisperModel, looks_repetitive, max_new_tokens, window_frames
 
@@ -163,6 +164,7 @@ class Transcriber:
         vocabulary: tuple[str, ...],
     ) -> TranscriptResult:
         started = time.perf_counter()
+        audio = without_leading_silence(audio)
         language = "en" if self.english_only else language or self.config.language
         prompt = initial_prompt(vocabulary or self.config.vocabulary)
         try:

@@ -122,3 +122,20 @@ def test_padding_reads_as_the_silence_whisper_was_trained_on() -> None:
     np.testing.assert_array_equal(fixed[:, :content], ours[:, :content])
     unpadded = ours[:, :content]
     assert padded_as_silence(unpadded, content) is unpadded  # nothing to pad: left as it is
+
+
+def test_lead_in_is_cut_to_a_fixed_length_before_the_speech() -> None:
+    from wyoming_servers.asr.utterance import without_leading_silence
+
+    rng = np.random.default_rng(2)
+    speech = (0.2 * rng.standard_normal(16000)).astype(np.float32)
+    lead_in = np.zeros(24000, np.float32)  # 1.5 s from the wake word
+    trimmed = without_leading_silence(np.concatenate([lead_in, speech]), keep=0.3)
+    assert trimmed.size == 4800 + 16000
+    np.testing.assert_array_equal(trimmed[4800:], speech)
+    short = np.concatenate([np.zeros(1600, np.float32), speech])  # 0.1 s: kept
+    assert without_leading_silence(short, keep=0.3) is short
+    noise = (0.05 * rng.standard_normal(32000)).astype(np.float32)  # no quiet start
+    assert without_leading_silence(noise) is noise
+    silence = np.zeros(32000, np.float32)
+    assert without_leading_silence(silence) is silence
