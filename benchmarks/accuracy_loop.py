@@ -5,10 +5,12 @@ full configuration the way a user meets it, with ``local-voice-eval``: a
 real HA process, mosquitto, our ASR and TTS servers, one simulated MQTT
 satellite (area Kitchen) streaming each WAV, HA's assist pipeline with our
 STT entity (home vocabulary on) and our agent (scripted stand-in LLM that
-never acts), then the demo home's states checked. There is no second turn
-in this harness: a "Did you mean ...?" counts as not succeeded (the
-text-level harness answers it), and any change to a risky entity counts as
-unconfirmed. Audio is sent as fast as possible (``--fast``): endpointing
+never acts), then the demo home's states checked. A "Did you mean: X?" gets
+a second spoken turn on the same satellite ("yes" in the bundled voice) when
+X says nothing the command did not (``local-voice-eval
+--answer-did-you-mean``); otherwise it is left unanswered and counts as not
+succeeded. A change to a risky entity counts as unconfirmed unless it
+followed that "yes". Audio is sent as fast as possible (``--fast``): endpointing
 and recognition are the same, only the wall time is shorter.
 """
 
@@ -27,13 +29,14 @@ from local_voice_harness.commands import load_commands
 RISKY = frozenset({"lock.front_door", "cover.garage_door"})
 UNEXPOSED = "light.basement"
 DID_YOU_MEAN = "Did you mean"
+_YES = " | yes | "  # how local-voice-eval records the second turn
 
 
 def run_eval(set_dir: Path, model: str, out: Path, limit_s: int = 1500) -> dict[str, Any]:
     """Run ``local-voice-eval`` on one set; return its JSON plus the wall seconds."""
     tool = Path(sys.executable).with_name("local-voice-eval")
     argv = ["nice", "-n", "5", str(tool), "--commands", str(set_dir), "--fast",
-            "--model", model, "--json", str(out)]  # fmt: skip
+            "--model", model, "--json", str(out), "--answer-did-you-mean"]  # fmt: skip
     start = time.perf_counter()
     subprocess.run(argv, check=True, timeout=limit_s)
     doc: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
@@ -57,7 +60,7 @@ def summarize(doc: dict[str, Any], set_dir: Path) -> dict[str, Any]:
         "questions_acted": 0,
         "unconfirmed_risky": 0,
         "unexposed_actions": 0,
-        "asked_did_you_mean": 0,  # not succeeded here: no second turn in this harness
+        "asked_did_you_mean": 0,  # answered "yes" (a second spoken turn) when it was meant
         "harness_errors": 0,  # no pipeline run for the utterance (nothing was heard)
         "failed": [],
     }
@@ -68,7 +71,8 @@ def summarize(doc: dict[str, Any], set_dir: Path) -> dict[str, Any]:
         out["succeeded"] += bool(row["success"])
         out["wrong_actions"] += bool(changed - targets) or bool(changed and not row["success"])
         out["questions_acted"] += looks_like_question(row["text"]) and bool(changed)
-        out["unconfirmed_risky"] += bool(changed & RISKY)
+        confirmed = _YES in str(row.get("answer", ""))  # the user said "yes" to it
+        out["unconfirmed_risky"] += bool(changed & RISKY) and not confirmed
         out["unexposed_actions"] += UNEXPOSED in changed
         out["asked_did_you_mean"] += str(row.get("answer", "")).startswith(DID_YOU_MEAN)
         out["harness_errors"] += bool(row.get("error"))

@@ -218,6 +218,12 @@ def _piper(text: str, length_scale: float, out: Path) -> None:
 _piper_cache: dict[str, Any] = {}
 
 
+def spoken_reply(text: str, out: Path) -> None:
+    """A short reply ("yes") in the bundled voice, padded with silence like a command."""
+    _piper(text, 1.0, out)
+    _finish(out, None, np.random.default_rng(0))
+
+
 def _pink_noise(n: int, rng: np.random.Generator) -> npt.NDArray[np.float32]:
     """Pink (1/f) noise by shaping white noise in the frequency domain."""
     white = rng.standard_normal(n)

@@ -11,13 +11,16 @@ import argparse
 import asyncio
 import json
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 
 from . import report
+from .command_set import spoken_reply
 from .commands import CommandSetError, load_commands
 from .processes import install_stop_handlers
 from .session import add_stack_arguments, config_of, run_session, stack_options
+from .turn import read_pcm
 
 EXIT_HARNESS_BROKEN = 2
 
@@ -30,6 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--limit", type=int, help="only the first N commands")
+    parser.add_argument(
+        "--answer-did-you-mean",
+        action="store_true",
+        help='answer "Did you mean: X?" with a spoken "yes" when X is what the command said',
+    )
     add_stack_arguments(parser)
     return parser
 
@@ -49,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(report.line(outcome) + "\n")
         sys.stdout.flush()
 
+    reply = _spoken_yes() if args.answer_did_you_mean else None
     error = ""
     outcomes: list[report.CommandOutcome] = []
     info = None
@@ -62,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 realtime=not args.fast,
                 warmup=not args.no_warmup,
                 on_result=show,
+                reply=reply,
             )
         )
         outcomes, info = result.outcomes, result.info
@@ -79,6 +89,14 @@ def main(argv: list[str] | None = None) -> int:
         doc["stack"] = report.stack_json(info)
         args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return EXIT_HARNESS_BROKEN if error else 0
+
+
+def _spoken_yes() -> bytes:
+    """PCM of "yes" in the bundled voice (synthesized here, never downloaded)."""
+    with tempfile.TemporaryDirectory(prefix="lv-yes-") as tmp:
+        path = Path(tmp) / "yes.wav"
+        spoken_reply("Yes.", path)
+        return read_pcm(path)
 
 
 def run() -> None:

@@ -5,6 +5,13 @@ Commands go in batches, one per simulated satellite speaking at once
 all states, the utterances, a second snapshot, and each command's ``expect``
 check. The outcome carries everything the demo prints and the evaluation
 writes as JSON.
+
+With ``reply`` (a spoken "yes"), a command answered "Did you mean: X?" gets
+a second turn on the same satellite, as a user who knows what they meant
+would give it: "yes" when X says nothing they did not say (``means``),
+otherwise no reply (a "no" changes nothing). For a command that must ask
+before acting (an expected confirmation), a "Did you mean" naming it *is*
+asking first, and it is not confirmed.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from . import assist_ws
 from .expectations import changes, check
+from .sentence_words import means, suggestion_of
 from .stack import Stack, home_entity_ids
 from .turn import TurnResult, read_pcm
 
@@ -62,7 +70,11 @@ def websocket_speaker(stack: Stack, *, realtime: bool = True) -> SpeakFn:
 
 
 async def run_batch(
-    stack: Stack, commands: list[SpokenCommand], speak: SpeakFn, satellite: str
+    stack: Stack,
+    commands: list[SpokenCommand],
+    speak: SpeakFn,
+    satellite: str,
+    reply: bytes | None = None,
 ) -> list[tuple[CommandOutcome, TurnResult]]:
     """Reset the house, speak the commands at once (one per satellite), check each."""
     client = stack.client
@@ -72,19 +84,37 @@ async def run_batch(
     before = await client.states()
     pcms = [read_pcm(c.audio) for c in commands]
     turns = await asyncio.gather(*(speak(i, pcm) for i, pcm in enumerate(pcms)))
+    answers = [turn.answer for turn in turns]
+    asked_first: set[int] = set()
+    if reply is not None:
+        yes = []
+        for i, (command, turn) in enumerate(zip(commands, turns, strict=True)):
+            suggestion = suggestion_of(turn.answer)
+            if suggestion is None or not means(suggestion, command.text):
+                continue
+            if command.expect.get("response_contains"):
+                asked_first.add(i)  # it asked before acting: that is what was expected
+            else:
+                yes.append(i)
+        seconds = await asyncio.gather(*(speak(i, reply) for i in yes))
+        for i, second in zip(yes, seconds, strict=True):
+            answers[i] = f"{turns[i].answer} | yes | {second.answer}"
     await asyncio.sleep(_SETTLE_S)
     after = await client.states()
     house = home_entity_ids(stack.options.home_file)
     results = []
     for i, (command, turn) in enumerate(zip(commands, turns, strict=True)):
-        failures = check(command.expect, before, after, turn.answer)
+        expect = command.expect
+        if i in asked_first:
+            expect = {k: v for k, v in expect.items() if k != "response_contains"}
+        failures = check(expect, before, after, answers[i])
         if turn.error:
             failures.insert(0, f"pipeline error {turn.error}")
         outcome = CommandOutcome(
             audio=command.audio.name,
             text=command.text,
             transcript=turn.transcript,
-            answer=turn.answer,
+            answer=answers[i],
             success=not failures,
             failures=failures,
             changes=changes(before, after, house),

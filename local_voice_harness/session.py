@@ -120,8 +120,13 @@ async def run_session(
     realtime: bool = True,
     warmup: bool = True,
     on_result: ResultFn | None = None,
+    reply: bytes | None = None,
 ) -> SessionResult:
-    """Start the stack, speak every command, stop the stack (always)."""
+    """Start the stack, speak every command, stop the stack (always).
+
+    ``reply``: PCM of a spoken "yes" for the second turn after "Did you mean"
+    (see ``evaluation.run_batch``); None for one turn per command.
+    """
     result = SessionResult()
     began = time.monotonic()
     stack = Stack(options)
@@ -139,7 +144,7 @@ async def run_session(
                 await _warm_up(stack, speak, commands[0], satellites)
             for first in range(0, len(commands), satellites):
                 batch = commands[first : first + satellites]
-                for outcome, turn in await run_batch(stack, batch, speak, satellite):
+                for outcome, turn in await run_batch(stack, batch, speak, satellite, reply):
                     result.outcomes.append(outcome)
                     if on_result is not None:
                         on_result(outcome, turn)
