@@ -33,6 +33,7 @@ from custom_components.local_voice.action_guard import looks_like_question
 from custom_components.local_voice.repair import get_repairer
 from local_voice_harness import expectations, paths
 from local_voice_harness.fake_ollama import FakeOllama
+from local_voice_harness.sentence_words import DID_YOU_MEAN
 
 if TYPE_CHECKING:
     from local_voice_harness.commands import SpokenCommand
@@ -47,7 +48,6 @@ STAGES: dict[str, tuple[bool, bool, bool]] = {  # names, sentences, repair guard
     "full": (True, True, True),
     "full_no_repair_guards": (True, True, False),
 }
-DID_YOU_MEAN = "Did you mean: "
 
 
 def _house() -> set[str]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from . import assist_ws
 from .expectations import changes, check
-from .sentence_words import means, suggestion_of
+from .sentence_words import means, suggestion_of, with_yes
 from .stack import Stack, home_entity_ids
 from .turn import TurnResult, read_pcm
 
@@ -98,7 +98,7 @@ async def run_batch(
                 yes.append(i)
         seconds = await asyncio.gather(*(speak(i, reply) for i in yes))
         for i, second in zip(yes, seconds, strict=True):
-            answers[i] = f"{turns[i].answer} | yes | {second.answer}"
+            answers[i] = with_yes(turns[i].answer, second.answer)
     await asyncio.sleep(_SETTLE_S)
     after = await client.states()
     house = home_entity_ids(stack.options.home_file)

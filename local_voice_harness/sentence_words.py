@@ -6,6 +6,7 @@ import re
 from typing import Final
 
 DID_YOU_MEAN: Final = "Did you mean:"
+_YES_TURN: Final = " | yes | "  # how a second turn is written into the recorded answer
 _WORD: Final = re.compile(r"[a-z0-9']+")
 
 
@@ -25,3 +26,13 @@ def means(suggestion: str, said: str) -> bool:
     both might switch the same bulb.
     """
     return set(_WORD.findall(suggestion.lower())) <= set(_WORD.findall(said.lower()))
+
+
+def with_yes(first: str, second: str) -> str:
+    """The recorded answer of a turn answered "yes": both answers, in order."""
+    return f"{first}{_YES_TURN}{second}"
+
+
+def answered_yes(answer: str) -> bool:
+    """Whether a recorded answer (``with_yes``) holds the user's "yes"."""
+    return _YES_TURN in answer

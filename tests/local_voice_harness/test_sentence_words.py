@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from local_voice_harness.sentence_words import means, suggestion_of
+from local_voice_harness.sentence_words import answered_yes, means, suggestion_of, with_yes
 
 
 def test_the_suggestion_is_read_from_the_question_only() -> None:
@@ -26,3 +26,10 @@ def test_the_suggestion_is_read_from_the_question_only() -> None:
 )
 def test_yes_only_when_the_suggestion_adds_nothing(suggestion: str, said: str, meant: bool) -> None:
     assert means(suggestion, said) is meant
+
+
+def test_a_yes_written_into_the_answer_is_read_back() -> None:
+    recorded = with_yes("Did you mean: turn on the desk lamp?", "Turned on the light")
+    assert recorded == "Did you mean: turn on the desk lamp? | yes | Turned on the light"
+    assert answered_yes(recorded)
+    assert not answered_yes("Did you mean: turn on the desk lamp? | no | OK")
