@@ -73,7 +73,7 @@ class Utterance:
         rms = float(np.sqrt(np.mean(samples**2))) if samples.size else 0.0
         self.levels.append(rms)
         level = float(np.percentile(self.levels, 90))
-        if rms > min(_ABS_SILENCE, _REL_SILENCE * level) and rms >= 1e-4:  # noqa: PLR2004
+        if rms > _speech_floor(level) and rms >= 1e-4:  # noqa: PLR2004
             self.speech_end = self.frames
 
     @property
@@ -112,13 +112,11 @@ def tail_is_silent(audio: npt.NDArray[np.float32], covered: int) -> bool:
         return True
     if covered < _FRAME * 5:
         return False
-    head = audio[: covered - covered % _FRAME].reshape(-1, _FRAME)
-    level = float(np.percentile(np.sqrt((head**2).mean(axis=1)), 90))
+    level = float(np.percentile(_frame_rms(audio[:covered]), 90))
     tail = audio[covered:]
     pad = (-tail.size) % _FRAME
-    frames = np.concatenate([tail, np.zeros(pad, dtype=np.float32)]).reshape(-1, _FRAME)
-    loudest = float(np.sqrt((frames**2).mean(axis=1)).max())
-    return loudest <= min(_ABS_SILENCE, _REL_SILENCE * level) or loudest < 1e-4  # noqa: PLR2004
+    loudest = float(_frame_rms(np.concatenate([tail, np.zeros(pad, dtype=np.float32)])).max())
+    return loudest <= _speech_floor(level) or loudest < 1e-4  # noqa: PLR2004
 
 
 def without_leading_silence(
@@ -134,13 +132,23 @@ def without_leading_silence(
     lead-in cut to 0.1-0.5 s. Same rule for "speech" as ``tail_is_silent``;
     audio with no quiet start (noise) is left as it is.
     """
-    frames = audio.size // _FRAME
-    if frames < 5:  # noqa: PLR2004 - too short to judge
+    if audio.size // _FRAME < 5:  # noqa: PLR2004 - too short to judge
         return audio
-    rms = np.sqrt((audio[: frames * _FRAME].reshape(-1, _FRAME) ** 2).mean(axis=1))
-    level = float(np.percentile(rms, 90))
-    loud = np.flatnonzero(rms > min(_ABS_SILENCE, _REL_SILENCE * level))
+    rms = _frame_rms(audio)
+    loud = np.flatnonzero(rms > _speech_floor(float(np.percentile(rms, 90))))
     if loud.size == 0:
         return audio
     start = int(loud[0]) * _FRAME - round(keep * TARGET_RATE)
     return audio[start:] if start > 0 else audio
+
+
+def _frame_rms(audio: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """RMS of each whole 20 ms frame (a partial last frame is left out)."""
+    frames = audio[: audio.size - audio.size % _FRAME].reshape(-1, _FRAME)
+    rms: npt.NDArray[np.float32] = np.sqrt((frames**2).mean(axis=1))
+    return rms
+
+
+def _speech_floor(level: float) -> float:
+    """Loudness above which a frame is speech, given the speech level (90th percentile)."""
+    return min(_ABS_SILENCE, _REL_SILENCE * level)
