@@ -95,7 +95,8 @@ _SPLIT_NUMBER: Final = re.compile(
 _WAKE_REMNANTS: Final = frozenset(
     {"ok", "okay", "hey", "nabu", "naboo", "jarvis", "mycroft", "alexa", "computer"}
 )
-_QUESTION_ARTICLES: Final = frozenset({"the", "my", "a"})
+_ARTICLES: Final = frozenset({"the", "my"})  # before a name: "the kitchen light", "my lamp"
+_QUESTION_ARTICLES: Final = _ARTICLES | {"a"}  # "it's a kitchen light on": a blurred "the"
 _NOT_IS: Final = frozenset({"what's", "whats", "let's", "how's", "who's", "where's"})
 
 
@@ -177,7 +178,7 @@ def _blurred_start(words: list[str]) -> str | None:
         return None
     if words[0] in _UN_HEARD and words[1] in _LOCK_WORDS:
         return " ".join(["unlock", *words[2:]])
-    if words[0] in _TURN_ON_HEARD and words[1] in {"the", "my"}:
+    if words[0] in _TURN_ON_HEARD and words[1] in _ARTICLES:
         return " ".join(["turn", "on", *words[1:]])
     return None
 
