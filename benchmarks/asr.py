@@ -109,19 +109,25 @@ async def latency_runs(
 
 
 async def concurrent_runs(
-    ports: dict[str, int], audios: list[WavAudio], rounds: int, realtime: bool
-) -> dict[str, list[float]]:
+    ports: dict[str, int], commands: list, rounds: int, realtime: bool
+) -> tuple[dict[str, list[float]], dict[str, list[tuple[str, str]]]]:
+    """Latencies, and (reference, transcript) pairs: decodes under load may be cheaper."""
+    audios = [WavAudio.load(c.audio) for c in commands]
     out: dict[str, list[float]] = {name: [] for name in ports}
+    pairs: dict[str, list[tuple[str, str]]] = {name: [] for name in ports}
     for i in range(rounds):
         for name, port in ports.items():
             results = await asyncio.gather(*(one(port, a, realtime=realtime) for a in audios))
             out[name].extend(r.latency for r in results)
+            pairs[name] += [
+                (c.text, r.transcript.text) for c, r in zip(commands, results, strict=True)
+            ]
         print(
             f"  4 clients {'realtime' if realtime else 'at once'} round {i}: "
             + ", ".join(f"{n} max {max(v[-4:]):.3f}s" for n, v in out.items()),
             flush=True,
         )
-    return out
+    return out, pairs
 
 
 async def wer_runs(port: int, items: list, context: dict | None) -> dict:
@@ -150,14 +156,16 @@ async def measure(ports: dict[str, int], args: argparse.Namespace) -> dict:
     command = WavAudio.load(paths.dev_commands_dir() / COMMAND)
     commands = load_commands(paths.dev_commands_dir())
     real = load_transcripts(paths.dev_real_speech_dir())
-    four = [WavAudio.load(c.audio) for c in commands[:4]]
+    four = commands[:4]
     result: dict = {"command": COMMAND, "command_seconds": command.seconds}
     for realtime in (True, False):
         key = "realtime" if realtime else "all_at_once"
         lat = await latency_runs(ports, command, args.runs, realtime)
         result[f"latency_{key}"] = {n: summary(v) for n, v in lat.items()}
-        conc = await concurrent_runs(ports, four, args.rounds, realtime)
-        result[f"concurrent4_{key}"] = {n: summary(v) for n, v in conc.items()}
+        conc, heard = await concurrent_runs(ports, four, args.rounds, realtime)
+        result[f"concurrent4_{key}"] = {
+            n: {**summary(v), "word_errors": word_error_rate(heard[n])[1:]} for n, v in conc.items()
+        }
     for name in ports:
         at_once = result["latency_all_at_once"][name]["median_s"]
         result.setdefault("rtf_all_at_once", {})[name] = at_once / command.seconds
@@ -289,6 +297,7 @@ def main() -> None:
         print(key, {n: round(v["median_s"], 3) for n, v in result[key].items()})
     for key in ("concurrent4_realtime", "concurrent4_all_at_once"):
         print(key, "p95", {n: round(v["p95_s"], 3) for n, v in result[key].items()})
+        print(key, "word errors", {n: v["word_errors"] for n, v in result[key].items()})
     print("rtf", {n: round(v, 3) for n, v in result["rtf_all_at_once"].items()})
     for name, sets in result["wer"].items():
         print("wer", name, {k: f"{v['errors']}/{v['words']}" for k, v in sets.items()})

@@ -63,6 +63,20 @@ def build_parser() -> argparse.ArgumentParser:
         " own window; 15 halves the decode time, see docs/asr.md)",
     )
     parser.add_argument(
+        "--busy-beam-size",
+        type=positive_int,
+        default=1,
+        help="beam of a decode that starts while another is in flight (default 1: four"
+        " clients at once on 2 cores finish sooner; set it to --beam-size to turn this off)",
+    )
+    parser.add_argument(
+        "--busy-encoder-window",
+        type=encoder_window_argument,
+        default=10.0,
+        help="encoder window in seconds of a decode that starts while another is in flight"
+        " (set it to --encoder-window to turn this off)",
+    )
+    parser.add_argument(
         "--max-seconds", type=positive_float, default=30.0, help="longest utterance accepted"
     )
     parser.add_argument(
@@ -93,6 +107,8 @@ async def main(argv: list[str] | None = None) -> None:
         cpu_threads=args.cpu_threads,
         encoder_window=args.encoder_window,
         vocabulary=vocabulary,
+        busy_beam_size=args.busy_beam_size,
+        busy_encoder_window=args.busy_encoder_window,
     )
     transcriber = await asyncio.to_thread(Transcriber, config)
     await asyncio.to_thread(warm_up, transcriber)  # the first command pays no cold start

@@ -210,9 +210,7 @@ class AsrSession(EventSession):
 
     async def _decode_early(self, utterance: Utterance) -> EarlyDecode | None:
         audio = utterance.audio_16k()
-        result = await self.transcriber.transcribe(
-            audio, language=utterance.language, vocabulary=utterance.vocabulary
-        )
+        result = await self._transcribe(utterance, audio)
         early = EarlyDecode(samples=audio.size, result=result)
         if self.utterance is utterance:
             utterance.early = early
@@ -284,9 +282,16 @@ class AsrSession(EventSession):
         self.metrics.early_decode("final")
         if task is not None and not task.done():
             task.cancel()  # speech came after it: a queued early decode would only add work
-        return await self.transcriber.transcribe(
+        return await self._transcribe(utterance, audio)
+
+    async def _transcribe(
+        self, utterance: Utterance, audio: npt.NDArray[np.float32]
+    ) -> TranscriptResult:
+        result = await self.transcriber.transcribe(
             audio, language=utterance.language, vocabulary=utterance.vocabulary
         )
+        self.metrics.decode("busy" if result.under_load else "full")
+        return result
 
     def _release(self, utterance: Utterance) -> None:
         if utterance.counted:

@@ -7,7 +7,8 @@ set (see docs/asr.md): beam 5 (greedy lost 2 of 112 words), the vocabulary
 as initial prompt, a 15 s encoder window (``window.py``: half the decode
 time, fewer errors), no timestamps (a shorter decode), no conditioning on
 previous text, no VAD filter (commands are short). The session also decodes
-while audio arrives (see ``utterance.py``).
+while audio arrives (see ``utterance.py``). A decode that starts while
+another is in flight is greedy in a 10 s window (``decode_settings``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ from wyoming_servers.models import resolve_whisper_model
 
 from .utterance import without_leading_silence
 from .vocabulary import initial_prompt
-from .window import WindowedWhisperModel, looks_repetitive, max_new_tokens, window_frames
+from .window import (
+    FULL_WINDOW_FRAMES,
+    SAMPLES_PER_FRAME,
+    WindowedWhisperModel,
+    looks_repetitive,
+    max_new_tokens,
+    window_frames,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -73,6 +81,18 @@ class TranscriberConfig:
     cpu_threads: int = 4
     encoder_window: float = 15.0  # seconds; 30 is Whisper's own window
     vocabulary: tuple[str, ...] = field(default_factory=tuple)
+    # A decode that starts while another is in flight (``under_load``).
+    busy_beam_size: int = 1
+    busy_encoder_window: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeSettings:
+    """Beam and encoder window (mel frames) of one decode."""
+
+    beam_size: int
+    window: int
+    under_load: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +103,39 @@ class TranscriptResult:
     language: str
     language_probability: float
     inference_seconds: float
+    under_load: bool = False
+
+
+def decode_settings(
+    idle: DecodeSettings, busy: DecodeSettings, samples: int, *, in_flight: int
+) -> DecodeSettings:
+    """The cheaper settings when another decode is in flight, in a window the audio fits.
+
+    On 2 cores, four decodes at once take four times the CPU of one, and the
+    last to finish waits for all of them: with beam 5 and the 15 s window its
+    latency was 2.5 times one client's. Greedy decoding in a 10 s window
+    takes about two thirds of the CPU (tiny.en, a 3 s command: 217 against
+    337 ms) at the word-error cost measured in docs/asr.md. One speaker alone
+    always gets the full decode. Audio longer than the busy window keeps the
+    idle window: the encoder would otherwise see the full 30 s.
+    """
+    if in_flight <= 1 or (busy.beam_size, busy.window) == (idle.beam_size, idle.window):
+        return idle
+    if samples // SAMPLES_PER_FRAME + 1 > busy.window:
+        return DecodeSettings(busy.beam_size, idle.window, under_load=True)
+    return busy
+
+
+def wider_windows(window: int, idle_window: int, samples: int) -> list[int]:
+    """The encoder windows to try in turn: a repetition sends the decode to the next one.
+
+    A short window sometimes makes the decoder say the command twice
+    (``window.py``). The idle window repeated itself on none of 180 commands
+    where the 10 s busy window did on 3, and costs half the full 30 s window.
+    """
+    frames = samples // SAMPLES_PER_FRAME + 1
+    fitting = [w for w in (window, idle_window) if frames <= w < FULL_WINDOW_FRAMES]
+    return [*sorted(set(fitting)), FULL_WINDOW_FRAMES]
 
 
 class Transcriber:
@@ -117,6 +170,10 @@ class Transcriber:
         )
         self._busy = 0
         self._lock = threading.Lock()
+        self._idle = DecodeSettings(config.beam_size, window_frames(config.encoder_window))
+        self._busy_settings = DecodeSettings(
+            config.busy_beam_size, window_frames(config.busy_encoder_window), under_load=True
+        )
         self.receiving = 0  # sessions receiving audio now (maintained by the sessions)
         self.recent_rtf = 0.0  # moving average of inference time / audio time
 
@@ -167,18 +224,22 @@ class Transcriber:
         audio = without_leading_silence(audio)
         language = "en" if self.english_only else language or self.config.language
         prompt = initial_prompt(vocabulary or self.config.vocabulary)
+        in_flight = self._busy
+        settings = decode_settings(self._idle, self._busy_settings, audio.size, in_flight=in_flight)
+        if settings.under_load:
+            _LOGGER.debug("%d decodes in flight: beam %d", in_flight, settings.beam_size)
         try:
-            text, info = self._decode(audio, language, prompt)
-            if self.model.shortens(audio.size) and looks_repetitive(text, audio.size / TARGET_RATE):
-                _LOGGER.debug("repetitive with the short window, decoding again: %r", text)
-                self.model.full_window(active=True)
-                try:
-                    text, info = self._decode(audio, language, prompt)
-                finally:
-                    self.model.full_window(active=False)
+            for window in wider_windows(settings.window, self._idle.window, audio.size):
+                self.model.thread_window(window)
+                text, info = self._decode(audio, language, prompt, settings.beam_size)
+                if not looks_repetitive(text, audio.size / TARGET_RATE):
+                    break
+                _LOGGER.debug("repetitive in a %d-frame window, decoding again: %r", window, text)
         except (RuntimeError, ValueError) as err:
             _LOGGER.exception("inference failed")
             raise InferenceError("speech recognition failed on this audio") from err
+        finally:
+            self.model.thread_window(None)
         seconds = time.perf_counter() - started
         rtf = seconds / max(audio.size / 16000, 0.5)
         self.recent_rtf = rtf if not self.recent_rtf else 0.7 * self.recent_rtf + 0.3 * rtf
@@ -187,15 +248,20 @@ class Transcriber:
             language=info.language,
             language_probability=float(info.language_probability),
             inference_seconds=seconds,
+            under_load=settings.under_load,
         )
 
     def _decode(
-        self, audio: npt.NDArray[np.float32], language: str | None, prompt: str | None
+        self,
+        audio: npt.NDArray[np.float32],
+        language: str | None,
+        prompt: str | None,
+        beam_size: int,
     ) -> tuple[str, TranscriptionInfo]:
         segments, info = self.model.transcribe(
             audio,
             language=language,
-            beam_size=self.config.beam_size,
+            beam_size=beam_size,
             temperature=0.0,
             without_timestamps=True,
             condition_on_previous_text=False,

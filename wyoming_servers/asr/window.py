@@ -12,7 +12,9 @@ errors went from 2+5+36 (30 s window) to 1+4+28, and the whole decode took
 about half the time. Without a prompt, a short window sometimes makes the
 decoder say the command twice ("turn on the kitchen light turn on the
 kitchen light"); ``looks_repetitive`` catches that and the transcriber
-decodes again with the full window (5 of 184 decodes in that measurement).
+decodes again in a wider window (``transcriber.wider_windows``; 5 of 184
+decodes in that measurement). Each decode thread may set its own window
+(``thread_window``): decodes beside another one use a shorter one.
 """
 
 from __future__ import annotations
@@ -102,18 +104,22 @@ class WindowedWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-whispe
         self.window = window
         self._local = threading.local()
 
-    def shortens(self, samples: int) -> bool:
-        """Whether ``samples`` of 16 kHz audio fit the short window (and so are encoded in it)."""
-        frames = samples // SAMPLES_PER_FRAME + 1  # faster-whisper's feature count
-        return self.window < FULL_WINDOW_FRAMES and frames <= self.window
+    def _thread_window(self) -> int:
+        """The window of decodes on this thread: its own, else the model's."""
+        own: int | None = getattr(self._local, "window", None)
+        return own or self.window
 
-    def full_window(self, active: bool) -> None:
-        """Use the full 30 s window for decodes on this thread (the repetition fallback)."""
-        self._local.full = active
+    def thread_window(self, frames: int | None) -> None:
+        """Use ``frames`` for decodes on this thread (None: the model's own window).
+
+        Per thread, because decodes of other sessions run on the other workers
+        at the same time with their own settings (and retries).
+        """
+        self._local.window = frames
 
     def encode(self, features: npt.NDArray[np.float32]) -> ctranslate2.StorageView:
         """Encode, cutting the padding beyond the window when the content fits in it."""
-        window = FULL_WINDOW_FRAMES if getattr(self._local, "full", False) else self.window
+        window = self._thread_window()
         content = _content_frames(features)
         if window < features.shape[-1] and content <= window:
             features = features[..., :window]

@@ -49,6 +49,13 @@ EARLY_DECODES: Final = Counter(
     ["server", "outcome"],
     registry=REGISTRY,
 )
+DECODES: Final = Counter(
+    "local_voice_decodes_total",
+    "Speech-to-text decodes with the full settings (settings=full) or the cheaper ones"
+    " used while another decode is in flight (settings=busy).",
+    ["server", "settings"],
+    registry=REGISTRY,
+)
 ACTIVE_SESSIONS: Final = Gauge(
     "local_voice_active_sessions",
     "Client connections being served now.",
@@ -98,6 +105,10 @@ class ServerMetrics:
     def early_decode(self, outcome: str) -> None:
         """Count one utterance answered by an early decode (``used``) or not (``final``)."""
         EARLY_DECODES.labels(server=self.server, outcome=outcome).inc()
+
+    def decode(self, settings: str) -> None:
+        """Count one decode run with ``settings`` (``full`` or ``busy``)."""
+        DECODES.labels(server=self.server, settings=settings).inc()
 
     def session_started(self) -> None:
         """One more connection is being served."""

@@ -110,8 +110,14 @@ def test_cli_flags_from_the_issue_parse() -> None:
         ["--encoder-window", "0.5"],
         ["--encoder-window", "31"],
         ["--encoder-window", "wide"],
+        ["--busy-beam-size", "0"],
+        ["--busy-encoder-window", "45"],
     ):
         with pytest.raises(SystemExit):
             build_parser().parse_args(bad)
     assert build_parser().parse_args(["--encoder-window", "30"]).encoder_window == 30.0
+    defaults = build_parser().parse_args([])
+    assert (defaults.busy_beam_size, defaults.busy_encoder_window) == (1, 10.0)
+    off = build_parser().parse_args(["--busy-beam-size", "5", "--busy-encoder-window", "15"])
+    assert (off.busy_beam_size, off.busy_encoder_window) == (5, 15.0)
     assert json.dumps(vars(build_parser().parse_args([])), default=str)
