@@ -281,7 +281,8 @@ def main() -> None:
     result["wer"]["peer"].update(asyncio.run(peer_prompt_wer(model_dir, args.own_set)))
     result["setup"] = {
         "model": "tiny.en (bundled, int8, cpu, 4 threads each)",
-        "ours": "local-voice-asr (defaults: beam 5, 15 s encoder window, early decode at pauses)",
+        "ours": "local-voice-asr (defaults: beam 5, 15 s encoder window, early decode at pauses;"
+        " a decode that starts while another is in flight: beam 1, 10 s window)",
         "ours_greedy": "local-voice-asr --beam-size 1",
         "peer": "wyoming-faster-whisper==3.8.1 --beam-size 5 --local-files-only",
         "cpus": os.cpu_count(),

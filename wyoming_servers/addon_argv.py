@@ -84,6 +84,8 @@ def asr_argv(
         "--max-clients",
         str(options.max_clients),
     ]
+    if not options.faster_when_busy:  # decodes beside another get the same settings
+        argv += ["--busy-beam-size", str(options.beam_size), "--busy-encoder-window", "15"]
     if options.language != "auto":
         argv += ["--language", options.language]
     if options.vocabulary:

@@ -101,6 +101,7 @@ class AddonOptions:
     stt_model: str = "tiny.en"
     language: str = "en"
     beam_size: int = 5
+    faster_when_busy: bool = True
     vocabulary: tuple[str, ...] = ()
     voice: str = "en_US-joe-medium"
     speaker: int | None = None
@@ -195,6 +196,7 @@ _PARSERS: Final[dict[str, Callable[[object], object]]] = {
     "stt_model": _stt_model,
     "language": _language,
     "beam_size": lambda v: int_value("beam_size", v, BEAM_SIZE_RANGE),
+    "faster_when_busy": lambda v: bool_value("faster_when_busy", v),
     "vocabulary": _vocabulary,
     "voice": _voice,
     "speaker": _speaker,

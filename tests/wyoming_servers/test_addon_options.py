@@ -158,6 +158,7 @@ BAD_VALUES = [
     ("voice", None, "must be text"),
     ("speaker", -1, "between 0 and 1023"),
     ("http_api", "yes", "true or false"),
+    ("faster_when_busy", 1, "true or false"),
     ("speaker", "joe", "whole number"),
     ("length_scale", 0.1, "between 0.25 and 4.0"),
     ("length_scale", 5, "between 0.25 and 4.0"),
@@ -298,3 +299,13 @@ def test_recording_key_in_cli_goes_to_file_not_stdout(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert secret not in result.stdout + result.stderr
     assert (tmp_path / "key").read_text().strip() == secret
+
+
+def test_faster_when_busy_is_on_by_default_and_off_gives_every_decode_the_beam() -> None:
+    from wyoming_servers.asr.__main__ import build_parser
+
+    default = ao.asr_argv(ao.parse_options(ADDON_DEFAULTS))
+    assert "--busy-beam-size" not in default  # the server's own busy settings
+    off = ao.asr_argv(ao.parse_options(_opts(faster_when_busy=False, beam_size=3)))
+    args = build_parser().parse_args(off)
+    assert (args.busy_beam_size, args.busy_encoder_window) == (3, args.encoder_window)
