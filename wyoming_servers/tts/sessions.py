@@ -17,8 +17,10 @@ CPU. Measured here (en_US-joe-medium, 2 cores):
 
 So every voice is loaded twice, with all cores: spinning, used when no other
 thread on the machine is runnable right now (``/proc/loadavg``'s running
-count, read in microseconds, not the lagging averages), and not spinning,
-used otherwise. With ``--workers`` above 1, a sentence that starts beside
+count, read in microseconds, not the lagging averages) or when the sentence
+queued behind another of ours (a burst: the other runnable threads are then
+mostly our own hand-over, and everyone in line waits for this sentence), and
+not spinning, used otherwise. With ``--workers`` above 1, a sentence that starts beside
 another runs on a third, one-thread session. Each session costs ~190 MB.
 """
 
@@ -100,11 +102,17 @@ class VoiceSessions:
         single = voice(session_options(spinning=False, threads=1)) if concurrent else polite
         return cls(spinning=spinning, polite=polite, single=single)
 
-    def pick(self, running: int) -> PiperVoice:
-        """The session for a sentence starting while ``running`` others run in this server."""
+    def pick(self, running: int, *, queued: bool = False) -> PiperVoice:
+        """The session for a sentence starting while ``running`` others run in this server.
+
+        A sentence that ``queued`` behind another is part of a burst of this
+        server's own work: the other runnable threads are then mostly our
+        event loop handing over the previous answer and its client reading
+        it, and every client still in line waits for this sentence to end.
+        """
         if running > 0:
             choice, voice = "one-thread", self.single
-        elif not other_threads_runnable():
+        elif queued or not other_threads_runnable():
             choice, voice = "spinning", self.spinning
         else:
             choice, voice = "non-spinning", self.polite

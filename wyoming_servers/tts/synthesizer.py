@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -75,7 +76,7 @@ class SentenceAudio:
     cached: bool
 
 
-def _run_piper(request: VoiceRequest, sentence: str, running: int) -> bytes:
+def _run_piper(request: VoiceRequest, sentence: str, running: int, *, queued: bool) -> bytes:
     """Synthesize on the session that suits ``running`` other sentences (``sessions.py``)."""
     config = SynthesisConfig(
         speaker_id=request.speaker_id,
@@ -83,13 +84,12 @@ def _run_piper(request: VoiceRequest, sentence: str, running: int) -> bytes:
         noise_scale=request.prosody.noise_scale,
         noise_w_scale=request.prosody.noise_w_scale,
     )
-    return b"".join(
-        chunk.audio_int16_bytes
-        for chunk in request.voice.sessions.pick(running).synthesize(sentence, config)
-    )
+    session = request.voice.sessions.pick(running, queued=queued)
+    return b"".join(chunk.audio_int16_bytes for chunk in session.synthesize(sentence, config))
 
 
-type _Job = tuple[int, int, int, VoiceRequest, str, asyncio.Future[bytes]]
+# priority, ticket, order, whether it queued behind another sentence, request, sentence, result
+type _Job = tuple[int, int, int, bool, VoiceRequest, str, asyncio.Future[bytes]]
 
 
 class Synthesizer:
@@ -127,8 +127,10 @@ class Synthesizer:
             future = asyncio.get_running_loop().create_future()
             self._in_flight[key] = future
             future.add_done_callback(lambda _: self._in_flight.pop(key, None))
-            self._workers_queue().put_nowait(
-                (0 if first else 1, ticket, next(self._order), request, sentence, future)
+            queue = self._workers_queue()
+            behind = self._running > 0 or queue.qsize() > 0
+            queue.put_nowait(
+                (0 if first else 1, ticket, next(self._order), behind, request, sentence, future)
             )
         try:
             pcm = await asyncio.shield(future)
@@ -149,11 +151,12 @@ class Synthesizer:
     async def _work(self, queue: asyncio.PriorityQueue[_Job]) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            *_, request, sentence, future = await queue.get()
+            *_, queued, request, sentence, future = await queue.get()
             running = self._running
             self._running += 1
             try:
-                pcm = await loop.run_in_executor(self._pool, _run_piper, request, sentence, running)
+                run = functools.partial(_run_piper, request, sentence, running, queued=queued)
+                pcm = await loop.run_in_executor(self._pool, run)
             except Exception as err:
                 _LOGGER.exception("synthesis failed for a %d-character sentence", len(sentence))
                 if not future.done():

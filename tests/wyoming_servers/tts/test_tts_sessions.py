@@ -38,6 +38,9 @@ def test_spinning_only_on_an_idle_machine_and_one_thread_beside_another(
     monkeypatch.setattr(sessions_module, "other_threads_runnable", lambda: True)
     assert voice.pick(0) is polite
     assert voice.pick(2) is single
+    # A sentence that waited behind another: the load is our own burst.
+    assert voice.pick(0, queued=True) is spinning
+    assert voice.pick(1, queued=True) is single
     assert voice.all() == (spinning, polite, single)
     assert VoiceSessions(polite, polite, polite).all() == (polite,)  # type: ignore[arg-type]
 
@@ -69,3 +72,42 @@ def test_one_worker_loads_no_one_thread_copy() -> None:
     sessions = load_voice(resolve_piper_voice("en_US-joe-medium")).sessions
     assert len(sessions.all()) == 2
     assert sessions.single is sessions.polite
+
+
+async def test_sentences_of_a_burst_are_marked_as_queued(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first of four requests at once starts alone; the three behind it queued."""
+    import asyncio
+    import threading
+
+    from wyoming_servers.tts import synthesizer as synthesizer_module
+    from wyoming_servers.tts.cache import AudioCache
+
+    seen: list[tuple[str, bool]] = []
+    release = threading.Event()
+
+    def fake_piper(_request: object, sentence: str, _running: int, *, queued: bool) -> bytes:
+        seen.append((sentence, queued))
+        release.wait(5)  # the first one holds the worker until all four are queued
+        return b"\0\0"
+
+    monkeypatch.setattr(synthesizer_module, "_run_piper", fake_piper)
+    synthesizer = synthesizer_module.Synthesizer(AudioCache(0), workers=1)
+    request = synthesizer_module.VoiceRequest(None, None, None)  # type: ignore[arg-type]
+    monkeypatch.setattr(synthesizer_module.VoiceRequest, "key", lambda _self, sentence: sentence)
+    try:
+        first = asyncio.create_task(
+            synthesizer.sentence(request, "one", ticket=synthesizer.ticket(), first=True)
+        )
+        await asyncio.sleep(0.05)
+        rest = [
+            asyncio.create_task(
+                synthesizer.sentence(request, text, ticket=synthesizer.ticket(), first=True)
+            )
+            for text in ("two", "three", "four")
+        ]
+        await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.gather(first, *rest)
+    finally:
+        await synthesizer.close()
+    assert seen == [("one", False), ("two", True), ("three", True), ("four", True)]
