@@ -52,8 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cpu-threads",
         type=positive_int,
-        default=4,
-        help="threads per decode (default 4, as wyoming-faster-whisper)",
+        default=None,
+        help="threads per decode (default: the CPU cores divided among --num-workers, at least"
+        " 1; more only wait for cores another decode holds, see docs/asr.md)",
     )
     parser.add_argument(
         "--encoder-window",
@@ -104,7 +105,7 @@ async def main(argv: list[str] | None = None) -> None:
         beam_size=args.beam_size,
         language=args.language,
         num_workers=args.num_workers,
-        cpu_threads=args.cpu_threads,
+        cpu_threads=args.cpu_threads or 0,
         encoder_window=args.encoder_window,
         vocabulary=vocabulary,
         busy_beam_size=args.busy_beam_size,

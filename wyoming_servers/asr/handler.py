@@ -287,8 +287,12 @@ class AsrSession(EventSession):
     async def _transcribe(
         self, utterance: Utterance, audio: npt.NDArray[np.float32]
     ) -> TranscriptResult:
-        result = await self.transcriber.transcribe(
-            audio, language=utterance.language, vocabulary=utterance.vocabulary
+        transcriber = self.transcriber
+        result = await transcriber.transcribe(
+            audio,
+            language=utterance.language,
+            vocabulary=utterance.vocabulary,
+            others_receiving=transcriber.receiving - int(utterance.counted),
         )
         self.metrics.decode("busy" if result.under_load else "full")
         return result

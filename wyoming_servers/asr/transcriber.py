@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -78,7 +79,7 @@ class TranscriberConfig:
     beam_size: int = 5
     language: str | None = None
     num_workers: int = 2
-    cpu_threads: int = 4
+    cpu_threads: int = 0  # 0: the cores shared among the workers (``decode_threads``)
     encoder_window: float = 15.0  # seconds; 30 is Whisper's own window
     vocabulary: tuple[str, ...] = field(default_factory=tuple)
     # A decode that starts while another is in flight (``under_load``).
@@ -106,13 +107,28 @@ class TranscriptResult:
     under_load: bool = False
 
 
+def decode_threads(workers: int, cores: int | None = None) -> int:
+    """Threads per decode: the cores shared among the workers, at least one.
+
+    Measured on 2 cores (12 dev commands x 3, beam 5, 15 s window): one
+    thread per decode 181 ms, two 207 ms, four (wyoming-faster-whisper's
+    default) 206 ms; base: 337 against 330 ms for one and two. Threads beyond
+    a decode's share of the cores only make it wait for cores the other
+    decode holds.
+    """
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores // max(workers, 1))
+
+
 def decode_settings(
     idle: DecodeSettings, busy: DecodeSettings, samples: int, *, in_flight: int
 ) -> DecodeSettings:
     """The cheaper settings when another decode is in flight, in a window the audio fits.
 
-    On 2 cores, four decodes at once take four times the CPU of one, and the
-    last to finish waits for all of them: with beam 5 and the 15 s window its
+    ``in_flight`` counts this decode, the others running or queued, and the
+    other clients sending audio now (each a decode about to come). On 2
+    cores, four decodes at once take four times the CPU of one, and the last
+    to finish waits for all of them: with beam 5 and the 15 s window its
     latency was 2.5 times one client's. Greedy decoding in a 10 s window
     takes about two thirds of the CPU (tiny.en, a 3 s command: 217 against
     337 ms) at the word-error cost measured in docs/asr.md. One speaker alone
@@ -158,7 +174,7 @@ class Transcriber:
             window=window_frames(config.encoder_window),
             device=self.device,
             compute_type=self.compute_type,
-            cpu_threads=config.cpu_threads,
+            cpu_threads=config.cpu_threads or decode_threads(config.num_workers),
             num_workers=config.num_workers,
             local_files_only=True,
         )
@@ -201,14 +217,24 @@ class Transcriber:
         *,
         language: str | None = None,
         vocabulary: tuple[str, ...] = (),
+        others_receiving: int = 0,
     ) -> TranscriptResult:
-        """Transcribe 16 kHz mono float audio in a worker thread."""
+        """Transcribe 16 kHz mono float audio in a worker thread.
+
+        ``others_receiving``: other sessions receiving audio now, each a
+        decode about to come (``decode_settings``).
+        """
         loop = asyncio.get_running_loop()
         with self._lock:
             self._busy += 1
         try:
             return await loop.run_in_executor(
-                self._executor, self._transcribe_sync, audio, language, vocabulary
+                self._executor,
+                self._transcribe_sync,
+                audio,
+                language,
+                vocabulary,
+                others_receiving,
             )
         finally:
             with self._lock:
@@ -219,12 +245,13 @@ class Transcriber:
         audio: npt.NDArray[np.float32],
         language: str | None,
         vocabulary: tuple[str, ...],
+        others_receiving: int = 0,
     ) -> TranscriptResult:
         started = time.perf_counter()
         audio = without_leading_silence(audio)
         language = "en" if self.english_only else language or self.config.language
         prompt = initial_prompt(vocabulary or self.config.vocabulary)
-        in_flight = self._busy
+        in_flight = self._busy + max(others_receiving, 0)
         settings = decode_settings(self._idle, self._busy_settings, audio.size, in_flight=in_flight)
         if settings.under_load:
             _LOGGER.debug("%d decodes in flight: beam %d", in_flight, settings.beam_size)

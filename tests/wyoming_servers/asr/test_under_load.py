@@ -93,3 +93,19 @@ async def test_four_clients_at_once_get_cheaper_decodes_that_stay_right(
     assert alone.transcript.text
     final = await asyncio.to_thread(_decodes, server)
     assert (final["full"] - after["full"], final["busy"] - after["busy"]) == (1, 0)
+
+
+async def test_one_speaker_at_real_time_pace_gets_full_decodes(
+    metered_asr_server: Any, dev_commands: list[SpokenCommand], socket_enabled: None
+) -> None:
+    """The early decode runs while its own session still receives: that is not load."""
+    server = metered_asr_server
+    wav = WavAudio.load(dev_commands[3].audio)
+    silence = bytes(int(0.3 * wav.rate) * wav.width * wav.channels)
+    audio = WavAudio(wav.pcm + silence, wav.rate, wav.width, wav.channels)
+    before = await asyncio.to_thread(_decodes, server)
+    result = await transcribe_wav(server.host, server.port, audio, realtime=True)
+    assert result.transcript.text
+    after = await asyncio.to_thread(_decodes, server)
+    assert after["busy"] == before["busy"]
+    assert after["full"] > before["full"]

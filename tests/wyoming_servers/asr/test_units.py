@@ -189,3 +189,13 @@ def test_a_repetition_retries_in_the_idle_window_before_the_full_one() -> None:
     assert wider_windows(1000, 1500, twelve_seconds) == [1500, 3000]
     assert wider_windows(1500, 1500, twenty_seconds) == [3000]
     assert wider_windows(3000, 3000, three_seconds) == [3000]
+
+
+def test_threads_per_decode_share_the_cores_among_the_workers() -> None:
+    from wyoming_servers.asr.transcriber import decode_threads
+
+    assert decode_threads(2, cores=2) == 1
+    assert decode_threads(2, cores=8) == 4
+    assert decode_threads(4, cores=2) == 1  # never zero
+    assert decode_threads(1, cores=4) == 4
+    assert decode_threads(2) >= 1  # this machine's count
