@@ -11,6 +11,7 @@ is the answer and the client waits for no inference at all.
 
 from __future__ import annotations
 
+import bisect
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
@@ -61,7 +62,7 @@ class Utterance:
     started_stream: bool = False
     counted: bool = False
     started_at: float = field(default_factory=time.monotonic)
-    levels: list[float] = field(default_factory=list)  # RMS of every chunk so far
+    levels: list[float] = field(default_factory=list)  # RMS of every chunk so far, sorted
     speech_end: int = 0  # frame after the last chunk loud enough to be speech
 
     def trailing_silence(self) -> float:
@@ -70,10 +71,9 @@ class Utterance:
 
     def _track_level(self, samples: npt.NDArray[np.float32]) -> None:
         """Same rule as ``tail_is_silent``, per chunk: quiet against the speech level."""
-        rms = float(np.sqrt(np.mean(samples**2))) if samples.size else 0.0
-        self.levels.append(rms)
-        level = float(np.percentile(self.levels, 90))
-        if rms > _speech_floor(level) and rms >= 1e-4:  # noqa: PLR2004
+        rms = float(np.sqrt(np.dot(samples, samples) / samples.size)) if samples.size else 0.0
+        bisect.insort(self.levels, rms)
+        if rms > _speech_floor(_percentile_90(self.levels)) and rms >= 1e-4:  # noqa: PLR2004
             self.speech_end = self.frames
 
     @property
@@ -147,6 +147,20 @@ def _frame_rms(audio: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     frames = audio[: audio.size - audio.size % _FRAME].reshape(-1, _FRAME)
     rms: npt.NDArray[np.float32] = np.sqrt((frames**2).mean(axis=1))
     return rms
+
+
+def _percentile_90(ordered: list[float]) -> float:
+    """``np.percentile(ordered, 90)`` of a sorted list, without numpy's per-call cost.
+
+    It runs for every chunk of every client on the event loop: numpy's
+    percentile of the whole history cost ~0.1 ms a chunk, 15-20 ms of event
+    loop per 3 s utterance sent in 20 ms chunks, competing with the decodes
+    when several clients send at once.
+    """
+    position = 0.9 * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _speech_floor(level: float) -> float:

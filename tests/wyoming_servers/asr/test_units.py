@@ -199,3 +199,12 @@ def test_threads_per_decode_share_the_cores_among_the_workers() -> None:
     assert decode_threads(4, cores=2) == 1  # never zero
     assert decode_threads(1, cores=4) == 4
     assert decode_threads(2) >= 1  # this machine's count
+
+
+def test_the_running_speech_level_is_numpys_90th_percentile() -> None:
+    from wyoming_servers.asr.utterance import _percentile_90
+
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 3, 10, 151):
+        values = sorted(rng.random(size).tolist())
+        assert _percentile_90(values) == pytest.approx(float(np.percentile(values, 90)))
