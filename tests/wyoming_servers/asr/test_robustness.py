@@ -17,6 +17,7 @@ from wyoming.audio import AudioChunk, AudioStart
 from wyoming.event import Event, async_read_event, async_write_event
 from wyoming.info import Describe, Info
 
+from local_voice_harness.metrics import counter_by_label, scrape
 from local_voice_harness.servers import WavAudio, transcribe_wav
 from wyoming_servers.asr.scoring import normalize
 
@@ -201,18 +202,10 @@ async def test_a_pause_at_the_end_lets_the_early_decode_answer(
     """Streamed at real-time pace with a satellite's 300 ms of trailing silence,
     the decode started at the pause is the transcript; sent all at once (a file),
     no early decode runs and the final decode answers."""
-    url = f"http://127.0.0.1:{small_asr_server.metrics_port}/metrics"
 
     async def outcomes() -> dict[str, float]:
-        text = await asyncio.to_thread(
-            lambda: urllib.request.urlopen(url, timeout=5).read().decode()
-        )
-        found = {"used": 0.0, "final": 0.0}
-        for line in text.splitlines():
-            if line.startswith("local_voice_early_decodes_total{"):
-                outcome = line.split('outcome="', 1)[1].split('"', 1)[0]
-                found[outcome] = float(line.rsplit(" ", 1)[1])
-        return found
+        text = await asyncio.to_thread(scrape, small_asr_server.metrics_port)
+        return counter_by_label(text, "local_voice_early_decodes_total", "outcome", "used", "final")
 
     wav = WavAudio.load(dev_commands[7].audio)
     silence = bytes(int(0.3 * wav.rate) * wav.width * wav.channels)

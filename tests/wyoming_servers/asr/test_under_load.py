@@ -8,13 +8,13 @@ would.
 from __future__ import annotations
 
 import asyncio
-import urllib.request
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
 
 from local_voice_harness import paths
+from local_voice_harness.metrics import counter_by_label, scrape
 from local_voice_harness.ports import free_port
 from local_voice_harness.servers import WavAudio, WyomingProcess, transcribe_wav
 from wyoming_servers.asr.scoring import word_error_rate
@@ -40,14 +40,8 @@ def metered_asr_server() -> Iterator[Any]:
 
 
 def _decodes(server: Any) -> dict[str, float]:
-    url = f"http://127.0.0.1:{server.metrics_port}/metrics"
-    text = urllib.request.urlopen(url, timeout=5).read().decode()
-    found = {"full": 0.0, "busy": 0.0}
-    for line in text.splitlines():
-        if line.startswith("local_voice_decodes_total{"):
-            settings = line.split('settings="', 1)[1].split('"', 1)[0]
-            found[settings] = float(line.rsplit(" ", 1)[1])
-    return found
+    text = scrape(server.metrics_port)
+    return counter_by_label(text, "local_voice_decodes_total", "settings", "full", "busy")
 
 
 async def test_four_clients_at_once_get_cheaper_decodes_that_stay_right(
