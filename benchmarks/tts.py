@@ -228,8 +228,10 @@ def chart(report: dict[str, Any], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--reps", type=int, default=15)
-    parser.add_argument("--rounds", type=int, default=6, help="4-client rounds per kind")
+    parser.add_argument("--reps", type=int, default=40)
+    parser.add_argument(
+        "--rounds", type=int, default=30, help="4-client rounds per kind (30: 120 samples per p95)"
+    )
     args = parser.parse_args()
     if not PEER_PYTHON.exists():
         sys.exit("run benchmarks/setup_peers.sh first (installs wyoming-piper 2.5.2)")
