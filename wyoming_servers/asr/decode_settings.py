@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .window import FULL_WINDOW_FRAMES, SAMPLES_PER_FRAME
+from .window import FULL_WINDOW_FRAMES, feature_frames
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ def decode_settings(
     """
     if in_flight <= 1 or (busy.beam_size, busy.window) == (idle.beam_size, idle.window):
         return idle
-    if samples // SAMPLES_PER_FRAME + 1 > busy.window:
+    if feature_frames(samples) > busy.window:
         return DecodeSettings(busy.beam_size, idle.window, under_load=True)
     return busy
 
@@ -64,6 +64,6 @@ def wider_windows(window: int, idle_window: int, samples: int) -> list[int]:
     (``window.py``). The idle window repeated itself on none of 180 commands
     where the 10 s busy window did on 3, and costs half the full 30 s window.
     """
-    frames = samples // SAMPLES_PER_FRAME + 1
+    frames = feature_frames(samples)
     fitting = [w for w in (window, idle_window) if frames <= w < FULL_WINDOW_FRAMES]
     return [*sorted(set(fitting)), FULL_WINDOW_FRAMES]

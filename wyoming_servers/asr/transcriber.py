@@ -182,7 +182,7 @@ class Transcriber:
         audio: npt.NDArray[np.float32],
         language: str | None,
         vocabulary: tuple[str, ...],
-        others_receiving: int = 0,
+        others_receiving: int,
     ) -> TranscriptResult:
         started = time.perf_counter()
         audio = without_leading_silence(audio)

@@ -12,7 +12,7 @@ errors went from 2+5+36 (30 s window) to 1+4+28, and the whole decode took
 about half the time. Without a prompt, a short window sometimes makes the
 decoder say the command twice ("turn on the kitchen light turn on the
 kitchen light"); ``looks_repetitive`` catches that and the transcriber
-decodes again in a wider window (``transcriber.wider_windows``; 5 of 184
+decodes again in a wider window (``decode_settings.wider_windows``; 5 of 184
 decodes in that measurement). Each decode thread may set its own window
 (``thread_window``): decodes beside another one use a shorter one.
 """
@@ -60,6 +60,11 @@ def window_frames(seconds: float) -> int:
     if not 1.0 <= seconds <= FULL_WINDOW_FRAMES / FRAMES_PER_SECOND:
         raise ValueError(f"encoder window must be between 1 and 30 s, got {seconds:g}")
     return round(seconds * FRAMES_PER_SECOND)
+
+
+def feature_frames(samples: int) -> int:
+    """Mel frames faster-whisper computes for ``samples`` of 16 kHz audio (its padding included)."""
+    return samples // SAMPLES_PER_FRAME + 1
 
 
 def max_new_tokens(audio_seconds: float) -> int:
