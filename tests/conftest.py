@@ -111,6 +111,15 @@ def demo_home_path() -> Path:
 
 
 @pytest.fixture(scope="session")
+def tts_voice() -> Any:
+    """The bundled piper voice loaded in this process, streaming, once per session."""
+    from wyoming_servers.models import resolve_piper_voice
+    from wyoming_servers.tts.voices import load_voice
+
+    return load_voice(resolve_piper_voice("en_US-joe-medium"))
+
+
+@pytest.fixture(scope="session")
 def tts_server() -> Iterator[Any]:
     """Our text-to-speech server (bundled voice) as a real process, once per session.
 

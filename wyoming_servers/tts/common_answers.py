@@ -46,12 +46,9 @@ async def warm_answers(synthesizer: Synthesizer, request: VoiceRequest, answers:
     """Synthesize every sentence of ``answers`` into the cache; returns how many were new."""
     began = time.perf_counter()
     sentences = [s for answer in answers for s in split_sentences(answer)]
-    results = await asyncio.gather(
-        *(
-            synthesizer.sentence(request, sentence, ticket=synthesizer.ticket(), first=False)
-            for sentence in sentences
-        )
-    )
+    playback = synthesizer.playback(background=True)
+    results = [synthesizer.sentence(request, sentence, playback=playback) for sentence in sentences]
+    await asyncio.gather(*(audio.pcm() for audio in results))
     new = sum(not audio.cached for audio in results)
     _LOGGER.info(
         "cached %d common answers (%d new) in %.1f s",

@@ -34,7 +34,7 @@ from wyoming_servers.core.session import EventSession
 
 from .requests import ServerDefaults, checked_text, resolve_request
 from .sentences import SentenceStream, split_sentences
-from .synthesizer import CHANNELS, SAMPLE_WIDTH, Synthesizer, VoiceRequest
+from .synthesizer import CHANNELS, SAMPLE_WIDTH, Playback, Synthesizer, VoiceRequest
 
 if TYPE_CHECKING:
     import asyncio
@@ -94,9 +94,8 @@ class _Stream:
 
     request: VoiceRequest
     sentences: SentenceStream
-    ticket: int
+    playback: Playback
     chars: int = 0
-    spoken: int = 0
     started: float = 0.0
     audio_started: bool = False
 
@@ -138,9 +137,9 @@ class TtsSession(EventSession):
         request = resolve_request(data, self.service.catalogue, self.service.defaults)
         self._first_audio_at = None
         await self._audio_start(request)
-        ticket = self.service.synthesizer.ticket()
-        for index, sentence in enumerate(split_sentences(text)):
-            await self._speak(request, sentence, started, ticket=ticket, first=index == 0)
+        playback = self.service.synthesizer.playback()
+        for sentence in split_sentences(text):
+            await self._speak(request, sentence, started, playback)
         await self.write_event(AudioStop().event())
         self.metrics.latency("total", time.perf_counter() - started)
 
@@ -152,7 +151,7 @@ class TtsSession(EventSession):
         self._stream = _Stream(
             request,
             SentenceStream(),
-            ticket=self.service.synthesizer.ticket(),
+            playback=self.service.synthesizer.playback(),
             started=time.perf_counter(),
         )
         self._first_audio_at = None
@@ -184,14 +183,7 @@ class TtsSession(EventSession):
         if not stream.audio_started:
             await self._audio_start(stream.request)
             stream.audio_started = True
-        await self._speak(
-            stream.request,
-            sentence,
-            stream.started,
-            ticket=stream.ticket,
-            first=stream.spoken == 0,
-        )
-        stream.spoken += 1
+        await self._speak(stream.request, sentence, stream.started, stream.playback)
 
     async def _audio_start(self, request: VoiceRequest) -> None:
         await self.write_event(
@@ -201,26 +193,26 @@ class TtsSession(EventSession):
         )
 
     async def _speak(
-        self, request: VoiceRequest, sentence: str, started: float, *, ticket: int, first: bool
+        self, request: VoiceRequest, sentence: str, started: float, playback: Playback
     ) -> None:
-        """Synthesize one sentence (or take it from the cache) and send it in chunks."""
-        audio = await self.service.synthesizer.sentence(
-            request, sentence, ticket=ticket, first=first
-        )
+        """Send one sentence's audio in chunks, each piece as soon as it is made."""
+        audio = self.service.synthesizer.sentence(request, sentence, playback=playback)
         rate = request.voice.sample_rate
         step = SAMPLES_PER_CHUNK * SAMPLE_WIDTH * CHANNELS
-        pcm = audio.pcm
-        for offset in range(0, len(pcm), step):
-            await self.write_event(
-                AudioChunk(
-                    rate=rate,
-                    width=SAMPLE_WIDTH,
-                    channels=CHANNELS,
-                    audio=pcm[offset : offset + step],
-                ).event()
-            )
-            if self._first_audio_at is None:
-                self._first_audio_at = time.perf_counter()
-                stage = "first_audio_cached" if audio.cached else "first_audio"
-                self.metrics.latency(stage, self._first_audio_at - started)
-        self.metrics.audio("out", len(pcm) / (SAMPLE_WIDTH * CHANNELS * rate))
+        sent = 0
+        async for pcm in audio:
+            for offset in range(0, len(pcm), step):
+                await self.write_event(
+                    AudioChunk(
+                        rate=rate,
+                        width=SAMPLE_WIDTH,
+                        channels=CHANNELS,
+                        audio=pcm[offset : offset + step],
+                    ).event()
+                )
+                if self._first_audio_at is None:
+                    self._first_audio_at = time.perf_counter()
+                    stage = "first_audio_cached" if audio.cached else "first_audio"
+                    self.metrics.latency(stage, self._first_audio_at - started)
+            sent += len(pcm)
+        self.metrics.audio("out", sent / (SAMPLE_WIDTH * CHANNELS * rate))

@@ -35,6 +35,9 @@ import onnxruntime  # type: ignore[import-untyped]
 from piper import PiperVoice
 from piper.config import PiperConfig
 
+from .engine import VoiceEngine, calibrate_gain
+from .graph_split import split_graphs
+
 _LOGGER = logging.getLogger(__name__)
 LOADAVG: Final = Path("/proc/loadavg")
 _OWN_THREADS: Final = 2  # the synthesizing thread and the server's event loop
@@ -71,57 +74,81 @@ def other_threads_runnable(path: Path = LOADAVG) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class VoiceSessions:
-    """The same voice loaded for each situation (once on CUDA)."""
+    """The same voice loaded for each situation (once on CUDA), and its streaming gain."""
 
-    spinning: PiperVoice
-    polite: PiperVoice
-    single: PiperVoice
+    spinning: VoiceEngine
+    polite: VoiceEngine
+    single: VoiceEngine
+    gain: float = 1.0  # for sentences made in pieces (engine.py)
 
     @classmethod
     def load(
-        cls, model: Path, config: dict[str, Any], *, use_cuda: bool, concurrent: bool = False
+        cls,
+        model: Path,
+        config: dict[str, Any],
+        *,
+        use_cuda: bool,
+        concurrent: bool = False,
+        stream: bool = True,
     ) -> VoiceSessions:
-        """Load the sessions: one on CUDA, a one-thread one only for concurrent sentences."""
+        """Load the engines: one on CUDA, a one-thread one only for concurrent sentences.
+
+        With ``stream`` the graph is cut at its vocoder (``graph_split.py``) so
+        sentences come out in pieces; a graph that cannot be cut runs whole.
+        """
         piper_config = PiperConfig.from_dict(config)
         providers: list[Any] = (
             [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"})]
             if use_cuda
             else ["CPUExecutionProvider"]
         )
+        split = split_graphs(model) if stream else None
 
-        def voice(options: onnxruntime.SessionOptions) -> PiperVoice:
-            session = onnxruntime.InferenceSession(
-                str(model), sess_options=options, providers=providers
+        def engine(options: onnxruntime.SessionOptions) -> VoiceEngine:
+            def session(graph: str | bytes) -> onnxruntime.InferenceSession:
+                return onnxruntime.InferenceSession(
+                    graph, sess_options=options, providers=providers
+                )
+
+            if split is None:
+                return VoiceEngine(PiperVoice(config=piper_config, session=session(str(model))))
+            head = session(split.head)
+            return VoiceEngine(
+                PiperVoice(config=piper_config, session=head),  # phonemizes only
+                head=head,
+                vocoder=session(split.vocoder),
+                latent=split.latent,
+                speaker_input=split.speaker_input,
             )
-            return PiperVoice(config=piper_config, session=session)
 
-        polite = voice(session_options(spinning=False))
+        polite = engine(session_options(spinning=False))
+        gain = calibrate_gain(polite) if polite.streams else 1.0
         if use_cuda:
-            return cls(polite, polite, polite)
-        spinning = voice(session_options(spinning=True))
-        single = voice(session_options(spinning=False, threads=1)) if concurrent else polite
-        return cls(spinning=spinning, polite=polite, single=single)
+            return cls(polite, polite, polite, gain)
+        spinning = engine(session_options(spinning=True))
+        single = engine(session_options(spinning=False, threads=1)) if concurrent else polite
+        return cls(spinning=spinning, polite=polite, single=single, gain=gain)
 
-    def pick(self, running: int, *, queued: bool = False) -> PiperVoice:
-        """The session for a sentence starting while ``running`` others run in this server.
+    def pick(self, running: int, *, queued: bool = False) -> VoiceEngine:
+        """The engine for a step starting while ``running`` others run in this server.
 
-        A sentence that ``queued`` behind another is part of a burst of this
+        A step that ``queued`` behind another is part of a burst of this
         server's own work: the other runnable threads are then mostly our
-        event loop handing over the previous answer and its client reading
-        it, and every client still in line waits for this sentence to end.
+        event loop handing over the previous audio and its client reading
+        it, and every client still in line waits for this step to end.
         """
         if running > 0:
-            choice, voice = "one-thread", self.single
+            choice, engine = "one-thread", self.single
         elif queued or not other_threads_runnable():
-            choice, voice = "spinning", self.spinning
+            choice, engine = "spinning", self.spinning
         else:
-            choice, voice = "non-spinning", self.polite
-        _LOGGER.debug("sentence on the %s session", choice)
-        return voice
+            choice, engine = "non-spinning", self.polite
+        _LOGGER.debug("step on the %s engine", choice)
+        return engine
 
-    def all(self) -> tuple[PiperVoice, ...]:
-        """Every distinct session (for warming up)."""
-        seen: dict[int, PiperVoice] = {}
-        for voice in (self.spinning, self.polite, self.single):
-            seen.setdefault(id(voice), voice)
+    def all(self) -> tuple[VoiceEngine, ...]:
+        """Every distinct engine (for warming up)."""
+        seen: dict[int, VoiceEngine] = {}
+        for engine in (self.spinning, self.polite, self.single):
+            seen.setdefault(id(engine), engine)
         return tuple(seen.values())

@@ -18,10 +18,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import onnxruntime  # type: ignore[import-untyped]
+from piper import SynthesisConfig
 
 from wyoming_servers.core.errors import BadEventDataError
 from wyoming_servers.models import PiperVoiceFiles, resolve_piper_voice
 
+from .engine import SentencePieces
 from .sessions import VoiceSessions
 
 if TYPE_CHECKING:
@@ -120,14 +122,16 @@ def check_cuda() -> None:
 
 
 def load_voice(
-    files: PiperVoiceFiles, *, use_cuda: bool = False, concurrent: bool = False
+    files: PiperVoiceFiles, *, use_cuda: bool = False, concurrent: bool = False, stream: bool = True
 ) -> Voice:
     """Load one voice and warm it up (the first run of a session is ~2x slower)."""
     if use_cuda:
         check_cuda()
     config = _read_config(files)
-    sessions = VoiceSessions.load(files.model, config, use_cuda=use_cuda, concurrent=concurrent)
-    piper = sessions.polite
+    sessions = VoiceSessions.load(
+        files.model, config, use_cuda=use_cuda, concurrent=concurrent, stream=stream
+    )
+    piper = sessions.polite.piper
     speakers = {str(k): int(v) for k, v in piper.config.speaker_id_map.items()}
     voice = Voice(
         name=files.name,
@@ -141,9 +145,10 @@ def load_voice(
             piper.config.length_scale, piper.config.noise_scale, piper.config.noise_w_scale
         ),
     )
-    for session in sessions.all():
-        for _chunk in session.synthesize("Ready."):
-            pass
+    for engine in sessions.all():
+        pieces = SentencePieces("Ready.", SynthesisConfig(), sessions.gain)
+        while not pieces.done:
+            pieces.step(engine)
     return voice
 
 
@@ -164,9 +169,10 @@ class VoiceCatalogue:
         *,
         use_cuda: bool = False,
         concurrent: bool = False,
+        stream: bool = True,
     ) -> VoiceCatalogue:
         """Load the default voice (must work) and every valid pair in ``voices_dir``."""
-        load = partial(load_voice, use_cuda=use_cuda, concurrent=concurrent)
+        load = partial(load_voice, use_cuda=use_cuda, concurrent=concurrent, stream=stream)
         voices = [load(resolve_piper_voice(default, voices_dir))]
         if voices_dir is not None:
             for model in sorted(voices_dir.glob("*.onnx")):
