@@ -92,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--use-cuda", action="store_true", help="run voices on the GPU")
     parser.add_argument(
+        "--whole-sentences",
+        action="store_true",
+        help="make each sentence in one run, scaled to full volume as piper does (audio"
+        " starts only when the sentence is done; default: in pieces, the first after ~45 ms)",
+    )
+    parser.add_argument(
         "--warm-answers",
         type=Path,
         default=DEFAULT_ANSWERS,
@@ -141,6 +147,7 @@ async def main(argv: list[str] | None = None) -> None:
             args.voices_dir,
             use_cuda=args.use_cuda,
             concurrent=args.workers > 1,
+            stream=not args.whole_sentences,
         )
     except (FileNotFoundError, CudaUnavailableError) as err:
         parser.error(str(err))
@@ -164,9 +171,10 @@ async def main(argv: list[str] | None = None) -> None:
         info=build_info(catalogue, _package_version()),
     )
     _LOGGER.info(
-        "ready: %d voice(s), default %s, %d workers, cache %.0f MB",
+        "ready: %d voice(s), default %s (%s), %d workers, cache %.0f MB",
         len(catalogue),
         default_voice.name,
+        "in pieces" if default_voice.sessions.polite.streams else "whole sentences",
         synthesizer.workers,
         args.cache_size,
     )

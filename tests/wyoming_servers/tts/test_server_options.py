@@ -1,7 +1,8 @@
-"""Command-line options on a second server: --voices-dir, --max-clients, metrics, cache off."""
+"""Options on a second server: --voices-dir, --max-clients, metrics, cache off, whole sentences."""
 
 from __future__ import annotations
 
+import array
 import urllib.request
 from typing import TYPE_CHECKING
 
@@ -45,7 +46,7 @@ def server(voices_dir, metrics_port) -> Iterator[WyomingProcess]:
     pytest_socket.enable_socket()
     process = WyomingProcess.tts(
         "--voices-dir", str(voices_dir), "--max-clients", "1", "--cache-size", "0",
-        "--metrics-port", str(metrics_port), "--idle-timeout", "5",
+        "--metrics-port", str(metrics_port), "--idle-timeout", "5", "--whole-sentences",
     )  # fmt: skip
     with process:
         yield process
@@ -73,6 +74,8 @@ def test_request_picks_a_voice_by_name_and_cache_off_resynthesizes(server, metri
     # each onnxruntime session's noise generator starts from the same seed).
     assert 'stage="first_audio"}' in body
     assert 'stage="first_audio_cached"}' not in body
+    # --whole-sentences: piper's own scaling, the loudest sample at full scale.
+    assert max(abs(v) for v in array.array("h", reply.pcm)) == 32767
     broken = synthesize(server.host, server.port, text, voice={"name": "xx-broken-low"})
     assert broken.error is not None
     assert broken.error["code"] == "unknown-voice"
