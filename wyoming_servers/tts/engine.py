@@ -6,7 +6,9 @@ a piece of the latent into audio per step. The first piece is short (24
 frames, 279 ms at 22.05 kHz) so the listener hears something early; the
 next is four times longer, then 256 frames (3 s) at a time: few pieces, so
 the vocoder's overlap (``CONTEXT_FRAMES`` each side) costs little, and each
-piece is made far faster than the one before it plays.
+piece is made far faster than the one before it plays. A sentence whose
+listener still has audio to play (the second of an answer) skips the short
+pieces: usually one vocoder run, as cheap as a whole sentence.
 Each step is a separate job for the synthesizer, so another client's first
 piece can run between two of ours.
 
@@ -49,10 +51,14 @@ CALIBRATION_SENTENCES: Final = (
 )
 
 
-def piece_bounds(frames: int) -> list[tuple[int, int]]:
-    """Latent frame ranges of the pieces: short, then 4x, then the largest; no sliver at the end."""
+def piece_bounds(frames: int, *, hurry: bool = True) -> list[tuple[int, int]]:
+    """Latent frame ranges of the pieces: short, then 4x, then the largest; no sliver at the end.
+
+    Without ``hurry`` (the listener has audio to play meanwhile) no short
+    pieces: most sentences are then one vocoder run, the cheapest way.
+    """
     bounds: list[tuple[int, int]] = []
-    start, size = 0, FIRST_PIECE_FRAMES
+    start, size = 0, FIRST_PIECE_FRAMES if hurry else LARGEST_PIECE_FRAMES
     while start < frames:
         end = min(frames, start + size)
         if frames - end < size // 2:  # a short remainder joins this piece
@@ -172,8 +178,11 @@ class SentencePieces:
         self._latent: NDArray[np.float32] | None = None
         self._bounds: list[tuple[int, int]] = []
 
-    def step(self, engine: VoiceEngine) -> bytes:
-        """The next piece of PCM (possibly empty); sets ``done`` after the last."""
+    def step(self, engine: VoiceEngine, *, hurry: bool = True) -> bytes:
+        """The next piece of PCM (possibly empty); sets ``done`` after the last.
+
+        ``hurry`` (someone is waiting for sound) cuts a new latent short first.
+        """
         if not engine.streams:
             self.done = True
             return engine.whole_pcm(self.text, self.config)
@@ -188,7 +197,7 @@ class SentencePieces:
                 self.done = True
                 return b""
             self._latent = engine.latent_of(self._segments.pop(0), self.config)
-            self._bounds = piece_bounds(self._latent.shape[2])
+            self._bounds = piece_bounds(self._latent.shape[2], hurry=hurry)
             if not self._bounds:  # no frames at all
                 self._latent = None
                 self.done = not self._segments

@@ -44,6 +44,8 @@ _LOGGER = logging.getLogger(__name__)
 
 SAMPLE_WIDTH = 2
 CHANNELS = 1
+# A listener with less audio than this left to play gets the short first piece.
+HURRY_BELOW_S = 1.0
 
 
 def default_workers() -> int:
@@ -92,6 +94,10 @@ class Playback:
         if self.first_audio is None:
             return self.arrived
         return self.first_audio + self.seconds
+
+    def hurried(self) -> bool:
+        """Whether the listener has less than ``HURRY_BELOW_S`` of audio left to play."""
+        return self.deadline() - time.monotonic() < HURRY_BELOW_S
 
     def made(self, seconds: float) -> None:
         """Count ``seconds`` more audio ready for the listener."""
@@ -158,10 +164,10 @@ class SentenceAudio:
 
 
 def _run_step(
-    request: VoiceRequest, pieces: SentencePieces, running: int, *, queued: bool
+    request: VoiceRequest, pieces: SentencePieces, running: int, *, queued: bool, hurry: bool
 ) -> bytes:
     """One step on the engine that suits ``running`` other steps (``sessions.py``)."""
-    return pieces.step(request.voice.sessions.pick(running, queued=queued))
+    return pieces.step(request.voice.sessions.pick(running, queued=queued), hurry=hurry)
 
 
 @dataclass(slots=True)
@@ -255,7 +261,12 @@ class Synthesizer:
             self._running += 1
             try:
                 step = functools.partial(
-                    _run_step, job.request, job.pieces, running, queued=job.queued
+                    _run_step,
+                    job.request,
+                    job.pieces,
+                    running,
+                    queued=job.queued,
+                    hurry=job.playback.hurried(),
                 )
                 pcm = await loop.run_in_executor(self._pool, step)
             except Exception as err:

@@ -32,6 +32,12 @@ def test_pieces_cover_every_frame_once_short_first_and_no_sliver(frames: int) ->
     assert all(size >= FIRST_PIECE_FRAMES // 2 for size in sizes[1:])
 
 
+def test_without_hurry_a_typical_sentence_is_one_piece() -> None:
+    assert piece_bounds(200, hurry=False) == [(0, 200)]
+    assert piece_bounds(200)[0] == (0, FIRST_PIECE_FRAMES)
+    assert [end - start for start, end in piece_bounds(600, hurry=False)] == [256, 344]
+
+
 def test_the_limiter_leaves_speech_below_the_knee_alone_and_never_overflows() -> None:
     x = np.linspace(-3.0, 3.0, 60001, dtype=np.float32)
     y = soft_limit(x)

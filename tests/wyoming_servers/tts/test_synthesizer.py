@@ -33,14 +33,22 @@ class Steps:
         self.piece = b"\0\0" * int(RATE * piece_seconds)
         self.fail: set[str] = set()
         self.released = 0
+        self.hurried: list[tuple[str, int, bool]] = []
 
     def __call__(
-        self, _request: object, pieces: SentencePieces, _running: int, *, queued: bool
+        self,
+        _request: object,
+        pieces: SentencePieces,
+        _running: int,
+        *,
+        queued: bool,
+        hurry: bool,
     ) -> bytes:
         name, count = pieces.text.split(":")
         made = getattr(pieces, "made", 0) + 1
         pieces.made = made  # type: ignore[attr-defined]
         self.seen.append((name, made, queued))
+        self.hurried.append((name, made, hurry))
         assert self.go.acquire(timeout=5), "the test never let this step run"
         if name in self.fail:
             raise RuntimeError("model broke")
@@ -169,3 +177,30 @@ async def test_a_failed_run_fails_every_follower_and_the_next_sentence_works(
     again = synthesizer.sentence(_request(), "good:2", playback=synthesizer.playback())
     assert again.cached
     assert await again.pcm() == steps.piece * 2
+
+
+async def test_only_a_waiting_listener_gets_short_first_pieces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    steps = Steps(piece_seconds=5.0)  # after one piece the listener has 5 s to play
+    monkeypatch.setattr(synthesizer_module, "_run_step", steps)
+    synthesizer = Synthesizer(AudioCache(1 << 20))
+    try:
+        playback = synthesizer.playback()
+        first = asyncio.create_task(_collect(synthesizer, "one:2", playback))
+        await steps.run(2)
+        await first
+        second = asyncio.create_task(_collect(synthesizer, "two:1", playback))
+        warm = asyncio.create_task(
+            _collect(synthesizer, "warm:1", synthesizer.playback(background=True))
+        )
+        await steps.run(2)
+        await asyncio.gather(second, warm)
+    finally:
+        await synthesizer.close()
+    assert steps.hurried == [
+        ("one", 1, True),
+        ("one", 2, False),
+        ("two", 1, False),
+        ("warm", 1, False),
+    ]
