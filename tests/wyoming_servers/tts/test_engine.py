@@ -87,3 +87,22 @@ def test_the_gain_puts_typical_peaks_near_the_target(tts_voice: object) -> None:
             pcm += pieces.step(sessions.polite)
         peaks.append(np.abs(np.frombuffer(pcm, "<i2")).max() / 32767)
     assert 0.5 * TARGET_PEAK < float(np.median(peaks)) < 1.0, peaks
+
+
+@pytest.mark.slow
+def test_text_espeak_reads_as_two_sentences_is_spoken_whole(tts_voice: object) -> None:
+    sessions = tts_voice.sessions  # type: ignore[attr-defined]
+    engine = sessions.polite
+    text = "Turned on the light. Turned off the fan."
+    assert len(engine.piper.phonemize(text)) == 2  # espeak's own sentences
+    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+    both = SentencePieces(text, config, sessions.gain)
+    pcm = b""
+    while not both.done:
+        pcm += both.step(engine)
+    alone = b""
+    for part in ("Turned on the light.", "Turned off the fan."):
+        pieces = SentencePieces(part, config, sessions.gain)
+        while not pieces.done:
+            alone += pieces.step(engine)
+    assert pcm == alone
