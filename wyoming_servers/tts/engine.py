@@ -119,9 +119,8 @@ class VoiceEngine:
             "input": np.array([phoneme_ids], dtype=np.int64),
             "input_lengths": np.array([len(phoneme_ids)], dtype=np.int64),
             "scales": np.array(scales, dtype=np.float32),
+            **self._speaker_args(config),
         }
-        if speaker := self._speaker(config):
-            args["sid"] = speaker
         latent: NDArray[np.float32] = self.head.run([self.latent], args)[0]
         return latent
 
@@ -132,19 +131,21 @@ class VoiceEngine:
         assert self.vocoder is not None
         frames = latent.shape[2]
         lo, hi = max(0, start - CONTEXT_FRAMES), min(frames, end + CONTEXT_FRAMES)
-        args: dict[str, Any] = {self.latent: np.ascontiguousarray(latent[:, :, lo:hi])}
-        if self.speaker_input and (speaker := self._speaker(config)) is not None:
-            args[self.speaker_input] = speaker
+        args: dict[str, Any] = {
+            self.latent: np.ascontiguousarray(latent[:, :, lo:hi]),
+            **self._speaker_args(config),
+        }
         audio = np.asarray(self.vocoder.run(None, args)[0], dtype=np.float32).reshape(-1)
         hop = self.piper.config.hop_length
         return audio[(start - lo) * hop : (end - lo) * hop]
 
-    def _speaker(self, config: SynthesisConfig) -> NDArray[np.int64] | None:
+    def _speaker_args(self, config: SynthesisConfig) -> dict[str, NDArray[np.int64]]:
+        """The speaker-id input of a multi-speaker voice (none for one speaker), as piper's."""
         piper = self.piper.config
-        if piper.num_speakers <= 1:
-            return None
+        if self.speaker_input is None or piper.num_speakers <= 1:
+            return {}
         sid = config.speaker_id if config.speaker_id is not None else piper.default_speaker_id
-        return np.array([sid or 0], dtype=np.int64)
+        return {self.speaker_input: np.array([sid or 0], dtype=np.int64)}
 
     def whole_pcm(self, text: str, config: SynthesisConfig) -> bytes:
         """The whole of ``text`` through piper itself (normalized per sentence by piper)."""

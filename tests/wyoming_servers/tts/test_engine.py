@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -14,6 +16,7 @@ from wyoming_servers.tts.engine import (
     LARGEST_PIECE_FRAMES,
     TARGET_PEAK,
     SentencePieces,
+    VoiceEngine,
     piece_bounds,
     soft_limit,
     to_pcm,
@@ -106,3 +109,32 @@ def test_text_espeak_reads_as_two_sentences_is_spoken_whole(tts_voice: object) -
         while not pieces.done:
             alone += pieces.step(engine)
     assert pcm == alone
+
+
+def test_speaker_zero_of_a_multi_speaker_voice_reaches_both_halves() -> None:
+    """Speaker id 0 is a speaker, not "none" (a one-element array of 0 is falsy)."""
+    seen: list[dict[str, object]] = []
+
+    class Session:
+        def __init__(self, output: np.ndarray) -> None:
+            self.output = output
+
+        def run(self, _names: object, args: dict[str, object]) -> list[np.ndarray]:
+            seen.append(args)
+            return [self.output]
+
+    config = SimpleNamespace(
+        num_speakers=3, default_speaker_id=2, noise_scale=0.6, length_scale=1.0,
+        noise_w_scale=0.8, hop_length=4,
+    )  # fmt: skip
+    engine = VoiceEngine(
+        SimpleNamespace(config=config),  # type: ignore[arg-type]
+        head=Session(np.zeros((1, 2, 10), np.float32)),
+        vocoder=Session(np.zeros(40, np.float32)),
+        latent="z",
+        speaker_input="sid",
+    )
+    latent = engine.latent_of([1, 2, 3], SynthesisConfig(speaker_id=0))
+    engine.vocode(latent, 0, 10, SynthesisConfig(speaker_id=0))
+    engine.latent_of([1, 2, 3], SynthesisConfig())  # the voice's default speaker
+    assert [args["sid"].tolist() for args in seen] == [[0], [0], [2]]  # type: ignore[attr-defined]
