@@ -21,9 +21,6 @@ from homeassistant.components.assist_pipeline.pipeline import async_get_pipeline
 from homeassistant.components.assist_satellite import AssistSatelliteAnnouncement
 from homeassistant.components.assist_satellite.const import DATA_COMPONENT as SATELLITES
 from homeassistant.helpers import area_registry as ar
-from wyoming.audio import AudioChunk, AudioStop
-from wyoming.client import AsyncTcpClient
-from wyoming.event import Event
 
 from custom_components.local_voice import protocol as p
 from local_voice_harness.ha_satellite import (
@@ -34,6 +31,7 @@ from local_voice_harness.ha_satellite import (
     wait_until,
 )
 from local_voice_harness.satellite_sim import SatelliteSim, read_pcm
+from local_voice_harness.tts_wire import synthesize
 from wyoming_servers.core.audio import resample
 
 if TYPE_CHECKING:
@@ -147,27 +145,22 @@ async def test_spoken_command_turns_on_the_light_and_the_answer_is_heard(
     assert all(s.error_code is None for s in home.sim.states)
 
 
-async def _synthesize_16k(tts_server: Any, text: str) -> bytes:
+async def _synthesize_16k(home: Home, tts_server: Any, text: str) -> bytes:
     """Speech for ``text`` from our piper server as 16 kHz mono PCM, the same every run.
 
     Piper samples its noise afresh for each synthesis unless both noise scales are
     0; with them, one CI run in several heard "Turn on the light." as "... the white".
     """
-    data = {"text": text, "noise_scale": 0.0, "noise_w_scale": 0.0}
-    chunks: list[bytes] = []
-    rate = 0
-    async with AsyncTcpClient(tts_server.host, tts_server.port) as client:
-        await client.write_event(Event("synthesize", data))
-        while (event := await asyncio.wait_for(client.read_event(), 30)) is not None:
-            if AudioChunk.is_type(event.type):
-                chunk = AudioChunk.from_event(event)
-                assert (chunk.width, chunk.channels) == (2, 1)
-                rate = chunk.rate
-                chunks.append(chunk.audio)
-            elif AudioStop.is_type(event.type):
-                break
-    samples = np.frombuffer(b"".join(chunks), np.int16).astype(np.float32) / 32768
-    pcm16k = np.clip(resample(samples, rate, 16000) * 32767, -32768, 32767)
+    reply = await home.run(
+        lambda: synthesize(
+            tts_server.host, tts_server.port, text, noise_scale=0.0, noise_w_scale=0.0
+        )
+    )
+    assert reply.error is None
+    assert (reply.width, reply.channels) == (2, 1)
+    assert reply.rate is not None
+    samples = np.frombuffer(reply.pcm, np.int16).astype(np.float32) / 32768
+    pcm16k = np.clip(resample(samples, reply.rate, 16000) * 32767, -32768, 32767)
     return pcm16k.astype(np.int16).tobytes()
 
 
@@ -177,7 +170,7 @@ async def test_a_command_without_an_area_acts_in_the_satellites_area(
     """The satellite's device id reaches the agent: "the light" is the kitchen's."""
     before = {s.entity_id: s.state for s in home.hass.states.async_all("light")}
     assert before["light.kitchen"] == "off"
-    pcm = await _synthesize_16k(tts_server, "Turn on the light.")
+    pcm = await _synthesize_16k(home, tts_server, "Turn on the light.")
     stream = await _speak_and_hear(home, pcm, chunk_ms=40)
     try:
         await wait_until(lambda: home.light() == "on")

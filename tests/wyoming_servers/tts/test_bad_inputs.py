@@ -7,8 +7,8 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tts_wire import Client, describe_works, encode, stream, synthesize
 
+from local_voice_harness.tts_wire import Client, describe_works, encode, stream, synthesize
 from wyoming_servers.models import resolve_piper_voice
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("socket_enabled")]

@@ -15,9 +15,9 @@ import asyncio
 import re
 
 import pytest
-from tts_wire import synthesize
 
 from local_voice_harness.servers import WavAudio, transcribe_wav
+from local_voice_harness.tts_wire import synthesize
 from wyoming_servers.asr.scoring import word_error_rate
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("socket_enabled")]

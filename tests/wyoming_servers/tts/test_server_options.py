@@ -7,10 +7,10 @@ import urllib.request
 from typing import TYPE_CHECKING
 
 import pytest
-from tts_wire import Client, describe_works, synthesize
 
 from local_voice_harness.ports import free_port
 from local_voice_harness.servers import WyomingProcess
+from local_voice_harness.tts_wire import Client, describe_works, synthesize
 from wyoming_servers.models import resolve_piper_voice
 
 if TYPE_CHECKING:

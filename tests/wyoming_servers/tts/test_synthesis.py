@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from tts_wire import Client, Reply, stream, synthesize
 
+from local_voice_harness.tts_wire import Client, Reply, stream, synthesize
 from wyoming_servers.tts.sentences import split_sentences
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("socket_enabled")]

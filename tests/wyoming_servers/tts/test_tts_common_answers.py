@@ -8,10 +8,10 @@ import urllib.request
 from typing import TYPE_CHECKING
 
 import pytest
-from tts_wire import synthesize
 
 from local_voice_harness.ports import free_port
 from local_voice_harness.servers import WyomingProcess
+from local_voice_harness.tts_wire import synthesize
 from wyoming_servers.tts.common_answers import DEFAULT_FILE, MAX_ANSWER_CHARS, load_answers
 
 if TYPE_CHECKING:

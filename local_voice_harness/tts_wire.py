@@ -1,4 +1,4 @@
-"""A blocking Wyoming client for the TTS tests: raw socket, real wire format.
+"""A blocking Wyoming TTS client for tests: raw socket, real wire format.
 
 Blocking sockets (not wyoming's client) so hypothesis tests stay synchronous
 and threads can run several clients at once; the bytes are the protocol's
@@ -33,6 +33,7 @@ class Reply:
 
     @property
     def seconds(self) -> float:
+        """Seconds of audio received."""
         assert self.rate
         assert self.width
         assert self.channels
@@ -40,6 +41,7 @@ class Reply:
 
 
 def encode(event_type: str, data: dict[str, Any] | None = None, payload: bytes = b"") -> bytes:
+    """One event's bytes: the header line, then data and payload."""
     header: dict[str, Any] = {"type": event_type}
     body = b""
     if data is not None:
@@ -58,12 +60,15 @@ class Client:
         self.file = self.sock.makefile("rb")
 
     def send(self, event_type: str, data: dict[str, Any] | None = None) -> None:
+        """Send one event."""
         self.sock.sendall(encode(event_type, data))
 
     def send_raw(self, raw: bytes) -> None:
+        """Send bytes as they are (malformed events for the robustness tests)."""
         self.sock.sendall(raw)
 
     def read(self) -> tuple[str, dict[str, Any], bytes] | None:
+        """The next event (type, data, payload), or None when the server closed."""
         line = self.file.readline()
         if not line:
             return None
@@ -104,6 +109,7 @@ class Client:
         return reply
 
     def close(self) -> None:
+        """Close the connection."""
         self.file.close()
         self.sock.close()
 
