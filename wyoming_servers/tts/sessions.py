@@ -1,4 +1,4 @@
-"""The onnxruntime sessions of a voice, and which one a sentence runs on.
+"""The engines of a voice (``engine.py``), and which one a step of a sentence runs on.
 
 No single setting of onnxruntime is fastest in every situation on a small
 CPU. Measured here (en_US-joe-medium, 2 cores):
@@ -12,16 +12,17 @@ CPU. Measured here (en_US-joe-medium, 2 cores):
   136 ms without spinning at a load average of 3.5, 93 against 83 ms at 2-3.
 - Several sentences at once on 2 idle cores finished later than one after
   the other on all cores (4 clients, p95 598 against 451 ms), so by default
-  one sentence runs at a time (``--workers 1``), in the synthesizer's
-  priority order (every request's first sentence first).
+  one step runs at a time (``--workers 1``), earliest deadline first (the
+  synthesizer).
 
 So every voice is loaded twice, with all cores: spinning, used when no other
 thread on the machine is runnable right now (``/proc/loadavg``'s running
 count, read in microseconds, not the lagging averages) or when the sentence
 queued behind another of ours (a burst: the other runnable threads are then
 mostly our own hand-over, and everyone in line waits for this sentence), and
-not spinning, used otherwise. With ``--workers`` above 1, a sentence that starts beside
-another runs on a third, one-thread session. Each session costs ~190 MB.
+not spinning, used otherwise. With ``--workers`` above 1, a step that starts
+beside another runs on a third, one-thread engine. Each engine costs ~190 MB
+(its head and vocoder sessions together, or the whole graph).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ import logging
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from piper import SynthesisConfig
@@ -178,7 +178,7 @@ class _Job:
     run: SentenceRun
     key: CacheKey
     queued: bool  # it waited behind another step of ours when it arrived
-    order: int = field(default=0)
+    order: int
 
     def priority(self) -> tuple[float, int, int]:
         return (self.playback.deadline(), self.playback.ticket, self.order)
