@@ -1,12 +1,25 @@
 """Wyoming speech-to-text and text-to-speech servers, and the core they share.
 
-Nothing may leave the house: onnxruntime (piper's engine, and faster-whisper's
-VAD) sends usage telemetry to Microsoft by default on Linux (1.32 looks up
-``mobile.events.data.microsoft.com`` on the first synthesis; found by the
-no-egress test). ``ORT_DISABLE_TELEMETRY=1`` must be set before onnxruntime
-initialises, so it is set here, before any submodule imports it.
+Two environment defaults must be set before the libraries that read them
+load, so they are set here, before any submodule imports those libraries:
+
+- Nothing may leave the house: onnxruntime (piper's engine, and
+  faster-whisper's VAD) sends usage telemetry to Microsoft by default on
+  Linux (1.32 looks up ``mobile.events.data.microsoft.com`` on the first
+  synthesis; found by the no-egress test). ``ORT_DISABLE_TELEMETRY=1``
+  turns it off.
+- numpy's OpenBLAS starts a thread per core and, after each matrix product
+  (faster-whisper's mel filter bank, once per decode), those threads spin
+  for a while waiting for more work, on the cores the decodes need. On 2
+  cores, four greedy decodes on two workers took 320 ms with OpenBLAS's
+  default threads and 231 ms with one (tiny.en, 10 s window; each decode
+  alone ~100 ms either way). The servers' numpy work is small and runs
+  beside their own inference threads, so ``OPENBLAS_NUM_THREADS=1``.
+
+Both are defaults: a value already in the environment is kept.
 """
 
 import os
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
