@@ -9,6 +9,7 @@ offline. Readiness is a real Wyoming ``describe`` round trip.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import tempfile
@@ -16,11 +17,15 @@ import time
 from pathlib import Path
 from typing import Final, Self
 
+from wyoming_servers import DEFAULTS_SET
+
 from .paths import REPO_ROOT
 from .ports import free_port
 from .processes import spawn, stop_process
 
 PEERS_VENV: Final = REPO_ROOT / ".venv-peers"
+# Our servers' tuning, not the peers': they run in the environment their users would give them.
+_OURS_ONLY: Final = frozenset({"OPENBLAS_NUM_THREADS"})
 _MAX_HEADER: Final = 64 * 1024
 
 
@@ -40,6 +45,20 @@ def describe_answers(host: str, port: int, limit_s: float = 2.0) -> bool:
         return bool(json.loads(header).get("type") == "info")
     except (ValueError, AttributeError):
         return False
+
+
+def peer_env() -> dict[str, str]:
+    """The environment less the tuning defaults ``wyoming_servers`` set in this process.
+
+    Importing ``wyoming_servers`` sets ``OPENBLAS_NUM_THREADS=1`` here, and
+    children inherit it; the peers would then be measured with our tuning.
+    A value the user set before is theirs and is kept.
+    """
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not (name in _OURS_ONLY and name in DEFAULTS_SET)
+    }
 
 
 class CommandServerProcess:
@@ -66,7 +85,7 @@ class CommandServerProcess:
         if not Path(self.argv[0]).exists():
             raise PeerServerError(f"{self.argv[0]} missing: run benchmarks/setup_peers.sh")
         with self.log_file.open("wb") as log:
-            self._proc = spawn(self.argv, stdout=log, stderr=subprocess.STDOUT)
+            self._proc = spawn(self.argv, stdout=log, stderr=subprocess.STDOUT, env=peer_env())
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -17,9 +17,13 @@ load, so they are set here, before any submodule imports those libraries:
   beside their own inference threads, so ``OPENBLAS_NUM_THREADS=1``.
 
 Both are defaults: a value already in the environment is kept.
+``DEFAULTS_SET`` names the ones set here, so the benchmarks can run the peer
+servers in the environment their users would give them.
 """
 
 import os
 
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+_DEFAULTS = {"ORT_DISABLE_TELEMETRY": "1", "OPENBLAS_NUM_THREADS": "1"}
+DEFAULTS_SET = frozenset(name for name in _DEFAULTS if name not in os.environ)
+for _name, _value in _DEFAULTS.items():
+    os.environ.setdefault(_name, _value)
