@@ -155,13 +155,16 @@ class SatelliteSim:
         realtime: float = 0.0,
         end: bool = True,
         tail_silence_ms: int = 300,
+        reason: str = "wake_word",
     ) -> str:
         """One session: start, the PCM (plus some silence) in chunks, end; returns its id.
 
-        ``realtime`` 1.0 paces chunks at speaking speed, 0 sends them at once.
+        ``realtime`` 1.0 paces chunks at speaking speed, 0 sends them at once. A
+        session opened by HA (``reason`` "conversation" or "command") has no wake word.
         """
         sid = session_id or uuid.uuid4().hex[:12]
-        self.event(p.SessionStart(sid, wake_word_id="okay_nabu"))
+        wake_word = "okay_nabu" if reason == "wake_word" else None
+        self.event(p.SessionStart(sid, wake_word_id=wake_word, reason=reason))
         size = p.RATE * 2 * chunk_ms // 1000
         data = pcm + b"\0" * (p.RATE * 2 * tail_silence_ms // 1000)
         count, began = 0, time.monotonic()

@@ -97,6 +97,9 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         self._answer_task: asyncio.Task[None] | None = None
         self._direct: DirectTts | None = None  # answer straight from a streaming TTS server
         self._played: dict[str, asyncio.Future[None]] = {}
+        # The agent asked something ("Did you mean ...?", "Are you sure?"): once the
+        # question is heard, the satellite listens for the answer without a wake word.
+        self._follow_up = False
 
     # ---- MQTT wiring ----
 
@@ -181,6 +184,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         self._cancel_answer()
         self._session_id = session.session_id
         self._tts_token = None
+        self._follow_up = False
         self._session_task = self._entry.async_create_background_task(
             self.hass, self._run_session(session, previous), f"{DOMAIN}_{self._sat}_session"
         )
@@ -264,6 +268,9 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         send_pipeline_event(self.hass, self._sat, event, current.last_audio if current else None)
         data: dict[str, Any] = event.data or {}
         LOGGER.debug("Satellite %s pipeline event %s", self._sat, event.type)
+        if event.type is PipelineEventType.INTENT_END:
+            output = data.get("intent_output") or {}
+            self._follow_up = bool(output.get("continue_conversation"))
         if event.type is PipelineEventType.RUN_START:
             self._tts_token = (data.get("tts_output") or {}).get("token")
         elif state := _STATE_OF_EVENT.get(event.type):
@@ -308,6 +315,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         direct: DirectTts | None = None,
     ) -> None:
         """Stream TTS audio to the satellite and wait until it says it has played it."""
+        heard = False
         try:
             fut = self._played[stream_id] = self.hass.loop.create_future()
             seconds = None
@@ -331,6 +339,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
                 )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(fut, seconds + PLAYED_GRACE_SECONDS)
+            heard = True
         except (WavError, HomeAssistantError) as err:
             LOGGER.warning("Could not play %s on %s: %s", kind, self._sat, err)
             if kind == "answer" and stream_id == self._session_id:
@@ -345,6 +354,10 @@ class MqttAssistSatellite(AssistSatelliteEntity):
                 self._answer_task = None
                 self.tts_response_finished()
                 self._send_state("idle")
+                if heard and self._follow_up:
+                    self._follow_up = False
+                    LOGGER.debug("Satellite %s listens for the answer to its question", self._sat)
+                    self._link.send_command(p.StartListening(conversation=True))
 
     async def _announce_audio(
         self, announcement: AssistSatelliteAnnouncement, *, conversation: bool

@@ -17,7 +17,10 @@ import numpy as np
 import pytest
 from homeassistant.components import mqtt, tts
 from homeassistant.components.assist_pipeline.const import DATA_LAST_WAKE_UP, WAKE_WORD_COOLDOWN
-from homeassistant.components.assist_pipeline.pipeline import async_get_pipeline
+from homeassistant.components.assist_pipeline.pipeline import (
+    async_get_pipeline,
+    async_update_pipeline,
+)
 from homeassistant.components.assist_satellite import AssistSatelliteAnnouncement
 from homeassistant.components.assist_satellite.const import DATA_COMPONENT as SATELLITES
 from homeassistant.helpers import area_registry as ar
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
     from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
     from local_voice_harness.commands import SpokenCommand
     from local_voice_harness.mosquitto import Mosquitto
@@ -224,6 +228,43 @@ async def test_announcement_reaches_the_satellite_as_audio(home: Home) -> None:
     assert asked.start_conversation
     assert (await home.run(lambda: home.sim.wait_stream(asked.stream_id, 5))).pcm
     assert home.sim.commands[-1] == p.StartListening(conversation=True)
+
+
+async def test_a_question_opens_the_microphone_and_the_spoken_answer_is_heard(
+    home: Home, agent_entry: MockConfigEntry, tts_server: Any
+) -> None:
+    """Our agent asks before unlocking; the satellite listens for "yes" without a wake word.
+
+    HA's esphome satellites do the same on ``continue_conversation``. A plain answer
+    leaves the microphone closed.
+    """
+    from agent_helpers import agent_id
+
+    hass = home.hass
+    engine = agent_id(hass, agent_entry)
+    await async_update_pipeline(hass, async_get_pipeline(hass), conversation_engine=engine)
+    assert hass.states.get("lock.front_door").state == "locked"
+    listen = p.StartListening(conversation=True)
+
+    before = len(home.sim.commands)
+    asked = await _speak_and_hear(
+        home, await _synthesize_16k(home, tts_server, "Unlock the front door."), chunk_ms=40
+    )
+    assert asked.start is not None
+    assert "?" in asked.start.text, asked.start.text
+    await home.run(lambda: home.sim.wait_for(lambda: listen in home.sim.commands[before:], 10))
+    assert hass.states.get("lock.front_door").state == "locked"
+
+    # The satellite opens a session for the answer, as it does on StartListening.
+    before = len(home.sim.commands)
+    yes = await _synthesize_16k(home, tts_server, "Yes.")
+    done = await _speak_and_hear(home, yes, chunk_ms=40, reason="conversation")
+    await wait_until(lambda: hass.states.get("lock.front_door").state == "unlocked")
+    assert done.start is not None
+    assert "?" not in done.start.text, done.start.text
+    await wait_until(lambda: home.hass.states.get(home.entity_id).state == "idle")
+    await asyncio.sleep(0.5)  # a StartListening would follow the idle state at once
+    assert listen not in home.sim.commands[before:]
 
 
 async def test_bad_inputs_end_only_their_session_and_the_next_utterance_works(
