@@ -4,9 +4,10 @@ Same machine, same run, same bundled tiny.en model (int8, CPU) and the same
 audio. Runs alternate between the two servers so both see the same load.
 Reports (median of >= 5 runs): latency from audio-stop to transcript for a
 ~3 s command sent at real-time pace and all at once, real-time factor,
-p95 latency with 4 concurrent clients, WER on the dev sets (and our 84-command
-set when generated, `--own-set`) with and without
-vocabulary, and peak RSS of each server process.
+p95 latency with 4 concurrent clients, WER on the dev sets (and on our three
+84-command sets when generated: `--own-set`, `--heldout-set`, `--fresh-set`)
+with and without vocabulary, the totals over all of them, and peak RSS of each
+server process.
 
 Usage: benchmarks/setup_peers.sh && .venv/bin/python benchmarks/asr.py [--runs 7]
 """
@@ -46,6 +47,8 @@ from wyoming_servers.models import resolve_whisper_model  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 OWN_SET = Path("/tmp/lv-accuracy-set")
+HELDOUT_SET = Path("/tmp/lv-accuracy-heldout")
+FRESH_SET = Path("/tmp/lv-accuracy-fresh")
 COMMAND = "cmd05.wav"  # "what is the living room temperature", 3.15 s
 VOCABULARY = [
     "Kitchen",
@@ -182,15 +185,41 @@ async def measure(ports: dict[str, int], args: argparse.Namespace) -> dict:
         "commands": await wer_runs(ports["peer"], commands, None),
         "real": await wer_runs(ports["peer"], real, None),
     }
-    if args.own_set is not None:  # 84 commands, other voices and noise: 495 words, not 65
-        own = load_commands(args.own_set)
-        result["wer"]["ours"]["own_set"] = await wer_runs(ports["ours"], own, None)
-        result["wer"]["ours"]["own_set_vocabulary"] = await wer_runs(ports["ours"], own, vocab)
-        result["wer"]["peer"]["own_set"] = await wer_runs(ports["peer"], own, None)
+    # 84 commands each, other voices and noise: ~500 words a set, where the dev sets have 112
+    for key, directory in spoken_sets(args).items():
+        items = load_commands(directory)
+        print(f"  word errors on {key} ({directory})", flush=True)
+        result["wer"]["ours"][key] = await wer_runs(ports["ours"], items, None)
+        result["wer"]["ours"][f"{key}_vocabulary"] = await wer_runs(ports["ours"], items, vocab)
+        result["wer"]["peer"][key] = await wer_runs(ports["peer"], items, None)
     return result
 
 
-async def peer_prompt_wer(model_dir: Path, own_set: Path | None) -> dict:
+def spoken_sets(args: argparse.Namespace) -> dict[str, Path]:
+    """The generated command sets that exist, by result key."""
+    named = {"own_set": args.own_set, "heldout_set": args.heldout_set, "fresh_set": args.fresh_set}
+    return {k: v for k, v in named.items() if v is not None and (v / "commands.jsonl").exists()}
+
+
+def wer_totals(wer: dict) -> dict:
+    """Errors over every set both servers were measured on, without and with the names.
+
+    One set of 47 or 65 words moves by a word either way; the totals are what
+    "equal or better word error rate" is judged on.
+    """
+    plain = [k for k in wer["peer"] if not k.endswith("_vocabulary")]
+    out = {}
+    for name in ("ours", "peer"):
+        for suffix in ("", "_vocabulary"):
+            keys = [k + suffix for k in plain if k + suffix in wer[name]]
+            errors = sum(wer[name][k]["errors"] for k in keys)
+            words = sum(wer[name][k]["words"] for k in keys)
+            out[f"{name}{suffix}"] = {"errors": errors, "words": words, "wer": errors / words,
+                                      "sets": keys}  # fmt: skip
+    return out
+
+
+async def peer_prompt_wer(model_dir: Path, sets: dict[str, Path]) -> dict:
     """The peer's own biasing (--initial-prompt with the same names), for fairness."""
     server = peer_asr(model_dir)
     server.argv += ["--initial-prompt", ", ".join(VOCABULARY) + "."]
@@ -202,9 +231,9 @@ async def peer_prompt_wer(model_dir: Path, own_set: Path | None) -> dict:
             "commands_vocabulary": await wer_runs(server.port, commands, None),
             "real_vocabulary": await wer_runs(server.port, real, None),
         }
-        if own_set is not None:
-            own = load_commands(own_set)
-            result["own_set_vocabulary"] = await wer_runs(server.port, own, None)
+        for key, directory in sets.items():
+            items = load_commands(directory)
+            result[f"{key}_vocabulary"] = await wer_runs(server.port, items, None)
         return result
     finally:
         server.stop()
@@ -231,17 +260,17 @@ def chart(result: dict, path: Path) -> None:
     ax1.set_title(f"Latency, {result['command_seconds']:.1f} s command, tiny.en int8")
     ax1.legend()
     wer = result["wer"]
-    labels = ["commands", "commands\n+vocabulary", "real speech", "real speech\n+vocabulary"]
-    keys = ["commands", "commands_vocabulary", "real", "real_vocabulary"]
+    totals = result["wer_totals"]
+    labels = ["dev\ncommands", "+names", "dev real\nspeech", "+names", "all sets", "+names"]
     for offset, name in ((-0.2, "ours"), (0.2, "peer")):
-        ax2.bar(
-            [x + offset for x in range(4)],
-            [100 * wer[name][k]["wer"] if k in wer[name] else 0 for k in keys],
-            0.4,
-        )
-    ax2.set_xticks(range(4), labels)
+        values = [wer[name][k]["wer"] for k in ("commands", "commands_vocabulary")]
+        values += [wer[name][k]["wer"] for k in ("real", "real_vocabulary")]
+        values += [totals[name]["wer"], totals[f"{name}_vocabulary"]["wer"]]
+        ax2.bar([x + offset for x in range(len(labels))], [100 * v for v in values], 0.4)
+    ax2.set_xticks(range(len(labels)), labels)
     ax2.set_ylabel("WER %")
-    ax2.set_title("Word error rate (dev sets; peer biased by --initial-prompt)")
+    words = totals["ours"]["words"]
+    ax2.set_title(f"Word error rate (all sets: {words} words)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
@@ -256,6 +285,18 @@ def main() -> None:
         default=OWN_SET if (OWN_SET / "commands.jsonl").exists() else None,
         help="also measure WER on this commands.jsonl set (default: our 84-command set in"
         f" {OWN_SET} when generated: python -m local_voice_harness.command_set --out DIR)",
+    )
+    parser.add_argument(
+        "--heldout-set",
+        type=Path,
+        default=HELDOUT_SET,
+        help=f"and on this one (default {HELDOUT_SET}, made by benchmarks/accuracy.py)",
+    )
+    parser.add_argument(
+        "--fresh-set",
+        type=Path,
+        default=FRESH_SET,
+        help=f"and on this one (default {FRESH_SET}, made by benchmarks/accuracy.py)",
     )
     args = parser.parse_args()
     model_dir = resolve_whisper_model("tiny.en").path
@@ -278,7 +319,8 @@ def main() -> None:
             }
         finally:
             peer.stop()
-    result["wer"]["peer"].update(asyncio.run(peer_prompt_wer(model_dir, args.own_set)))
+    result["wer"]["peer"].update(asyncio.run(peer_prompt_wer(model_dir, spoken_sets(args))))
+    result["wer_totals"] = wer_totals(result["wer"])
     result["setup"] = {
         "model": "tiny.en (bundled, int8, cpu; ours 1 thread per decode by default, the peer 4)",
         "ours": "local-voice-asr (defaults: beam 5, 15 s encoder window, early decode at pauses;"
@@ -302,6 +344,8 @@ def main() -> None:
     print("rtf", {n: round(v, 3) for n, v in result["rtf_all_at_once"].items()})
     for name, sets in result["wer"].items():
         print("wer", name, {k: f"{v['errors']}/{v['words']}" for k, v in sets.items()})
+    for name, total in result["wer_totals"].items():
+        print("wer total", name, f"{total['errors']}/{total['words']}")
     print("peak rss MB", {n: round(v / 1e6) for n, v in result["peak_rss_bytes"].items()})
 
 
