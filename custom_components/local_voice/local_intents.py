@@ -19,6 +19,7 @@ from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 
 from .action_guard import Assessment, assess, looks_like_question
+from .recognition_lock import one_recognition
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -88,9 +89,10 @@ async def async_try_local(
             return True
         return False
 
-    response = await conversation.async_handle_intents(
-        hass, user_input, intent_filter=intent_filter
-    )
+    async with one_recognition(hass):
+        response = await conversation.async_handle_intents(
+            hass, user_input, intent_filter=intent_filter
+        )
     if not seen:
         return None
     name, verdict = seen[-1]
@@ -111,4 +113,5 @@ async def async_run_confirmed(
     def only_that(result: RecognizeResult) -> bool:
         return result.intent.name != intent_name
 
-    return await conversation.async_handle_intents(hass, user_input, intent_filter=only_that)
+    async with one_recognition(hass):
+        return await conversation.async_handle_intents(hass, user_input, intent_filter=only_that)

@@ -71,6 +71,12 @@ ASK_CONFIDENCE: Final = 0.7  # at or above: "Did you mean ...?"; below: no repai
 # Measured: mess/desk 0.45, best/desk 0.42, garish/garage 0.58; main/living 0.40,
 # pad/fan 0.17, pad/light 0.20, talk/turn 0.29.
 SOUNDS_ALIKE: Final = 0.42
+# Words that reverse an action: a repair that trades one for the other asks first.
+OPPOSITES: Final = (
+    ("lock", "unlock"), ("open", "close"), ("open", "shut"), ("on", "off"),
+    ("start", "stop"), ("activate", "deactivate"), ("raise", "lower"),
+    ("increase", "decrease"), ("brighten", "dim"), ("arm", "disarm"), ("up", "down"),
+)  # fmt: skip
 ASK_FIRST: Final = 0.8  # the confidence cap of a repair that must ask (below ACT_CONFIDENCE)
 _COPULAS: Final = frozenset({"is", "are", "was", "were", "it's", "that's", "there's", "isn't"})
 # Verbs of the requests HA's intents carry out.
@@ -164,9 +170,12 @@ async def async_repair(
     fixed_input, candidate, verdict, read = found
     LOGGER.debug("Repaired %r to %r (%s, %.2f)", user_input.text, candidate.text,
                  candidate.kind, candidate.confidence)  # fmt: skip
-    if read.asks_first or (
-        candidate.kind == "sentence" and guessed_words(read.text, candidate.text)
-    ):  # a question word read as a verb, or a word never heard: never act without a "yes"
+    if (
+        read.asks_first
+        or (candidate.kind == "sentence" and guessed_words(read.text, candidate.text))
+        or flips_action(read.text, candidate.text)
+    ):  # a question word read as a verb, a word never heard, or the opposite of a word
+        # heard ("unlock" -> "lock"): never act without a "yes"
         candidate = replace(candidate, confidence=min(candidate.confidence, ASK_FIRST))
     return await _async_act(
         hass,
@@ -350,6 +359,22 @@ def guessed_words(heard: str, repaired: str) -> frozenset[str]:
         word
         for word in repaired_stems - heard_stems - _FRAME_STEMS
         if not any(similarity(old, word) >= SOUNDS_ALIKE for old in dropped)
+    )
+
+
+def flips_action(heard: str, repaired: str) -> bool:
+    """The repair says the opposite of a word that was heard ("unlock" -> "lock").
+
+    The nearest sentence to "unlock the front door" is "lock the front door":
+    one syllable apart, and the opposite action. A misheard name is repaired
+    at once; a reversed action is a guess and is asked first.
+    """
+    heard_words = set(normalize(heard)[0].split())
+    repaired_words = set(normalize(repaired)[0].split())
+    lost, gained = heard_words - repaired_words, repaired_words - heard_words
+    return any(
+        (one in lost and other in gained) or (other in lost and one in gained)
+        for one, other in OPPOSITES
     )
 
 

@@ -25,6 +25,8 @@ from hassil.recognize import RecognizeResult
 from homeassistant.components import conversation
 from homeassistant.core import Context
 
+from .recognition_lock import one_recognition
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -51,9 +53,6 @@ class ParseCache:
         self._parses: OrderedDict[tuple[str, str | None], Parse] = OrderedDict()
         self.hits = 0
         self.misses = 0
-        # One parse at a time: HA's matcher runs in the executor on shared slot
-        # lists; a warm-up parse racing a live one made the live one miss.
-        self._lock = asyncio.Lock()
 
     def reset(self, version: int) -> None:
         """Forget every parse: the names, areas or exposure changed."""
@@ -73,7 +72,7 @@ class ParseCache:
             self._parses.move_to_end(key)
             return known
         self.misses += 1
-        async with self._lock:
+        async with one_recognition(agent.hass):  # see recognition_lock
             result = await agent.async_recognize_intent(user_input, strict_intents_only=True)
         parse = (
             Parse(result.intent.name, {e.name: e.value for e in result.entities_list})

@@ -26,6 +26,7 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, LOGGER
+from .recognition_lock import one_recognition
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -48,16 +49,17 @@ async def async_warm_intent_matcher(hass: HomeAssistant, language: str | None = 
     done.add(language)
     began = time.perf_counter()
     await agent.async_prepare(language)
-    await agent.async_recognize_intent(
-        ConversationInput(
-            text=WARMUP_SENTENCE,
-            context=Context(),
-            conversation_id=None,
-            device_id=None,
-            language=language,
-            agent_id=HOME_ASSISTANT_AGENT,
+    async with one_recognition(hass):
+        await agent.async_recognize_intent(
+            ConversationInput(
+                text=WARMUP_SENTENCE,
+                context=Context(),
+                conversation_id=None,
+                device_id=None,
+                language=language,
+                agent_id=HOME_ASSISTANT_AGENT,
+            )
         )
-    )
     seconds = time.perf_counter() - began
     LOGGER.info("Intent matcher for %s warmed up in %.2f s", language, seconds)
     return seconds

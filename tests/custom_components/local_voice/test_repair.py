@@ -253,6 +253,52 @@ def test_guessed_words_are_the_words_never_heard(
     assert guessed_words(heard, repaired) == guessed
 
 
+@pytest.mark.parametrize(
+    ("heard", "repaired", "flipped"),
+    [
+        ("unlock the front door", "lock the front door", True),
+        ("lock the front door", "unlock the front door", True),
+        ("close the garage door", "open the garage door", True),
+        ("turn on the kitchen light", "turn off the kitchen light", True),
+        ("turn of the kitchen light", "turn off the kitchen light", False),  # a blur
+        ("turn on the mess lamp", "turn on the desk lamp", False),
+        ("switch on the light", "turn on the light", False),
+    ],
+)
+def test_a_repair_to_the_opposite_action_is_a_flip(
+    heard: str, repaired: str, *, flipped: bool
+) -> None:
+    from custom_components.local_voice.repair import flips_action
+
+    assert flips_action(heard, repaired) is flipped
+
+
+async def test_a_command_hass_cache_missed_is_not_reversed(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+) -> None:
+    """HA's cached miss (a CI run under load) sent "unlock ..." to the repair.
+
+    Its nearest sentence is "lock the front door": it must be asked, not run.
+    """
+    from homeassistant.components.conversation.const import DATA_DEFAULT_ENTITY
+    from homeassistant.components.conversation.default_agent import (
+        IntentCacheKey,
+        IntentCacheValue,
+        IntentMatchingStage,
+    )
+
+    agent = demo_home.data[DATA_DEFAULT_ENTITY]
+    await say(demo_home, agent_entry, "what time is it")  # HA's lists are built
+    text = "unlock the front door"
+    miss = IntentCacheValue(None, IntentMatchingStage.EXPOSED_ENTITIES_ONLY)
+    agent._intent_cache.put(IntentCacheKey(text, "en", None), miss)
+    result = await say(demo_home, agent_entry, text)
+    assert result.continue_conversation, speech(result)
+    assert state(demo_home, "lock.front_door") == "locked"
+    await say(demo_home, agent_entry, "no", result.conversation_id)
+    assert state(demo_home, "lock.front_door") == "locked"
+
+
 async def test_a_repair_that_guesses_the_device_asks_first(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry
 ) -> None:
