@@ -2,11 +2,16 @@
 
 Both servers are real processes with the bundled models (piper joe-medium,
 faster-whisper tiny.en). Written forms the ASR prefers ("45%", "Good
-night") are mapped to the spoken form before scoring. Measured: three runs
-gave 2, 2 and 3 errors in 51 words (3.9-5.9 %: tiny.en hears "turn" for
-"turned" and "office stand" for "office fan"). The bound, 10 % (5 errors),
-leaves room for piper's sampling noise (every run is new audio) and fails on
-garbled audio or any dropped sentence of three or more words.
+night") are mapped to the spoken form before scoring.
+
+Piper samples fresh noise for every synthesis, so with its default noise
+each run scores new audio: 15 fresh syntheses of these answers gave 1 to 6
+errors in 51 words (median 3), and one CI run failed a 5-error bound on 6
+("firm a stat" for "thermostat"). The test therefore asks for the
+noise-free voice (both noise scales 0): the same audio every run, 3 errors
+("turn"/"turned", "open"/"opened", "office stand"). The bound, 10 % (5
+errors), fails on garbled audio or any dropped sentence of three or more
+words, and never on chance.
 """
 
 from __future__ import annotations
@@ -43,7 +48,14 @@ def spoken(text: str) -> str:
 async def test_round_trip_word_error_rate(tts_server, asr_server) -> None:
     pairs = []
     for text in ANSWERS:
-        reply = await asyncio.to_thread(synthesize, tts_server.host, tts_server.port, text)
+        reply = await asyncio.to_thread(
+            synthesize,
+            tts_server.host,
+            tts_server.port,
+            text,
+            noise_scale=0.0,
+            noise_w_scale=0.0,
+        )
         assert reply.error is None
         audio = WavAudio(reply.pcm, reply.rate, reply.width, reply.channels)
         result = await transcribe_wav(asr_server.host, asr_server.port, audio, language="en")
