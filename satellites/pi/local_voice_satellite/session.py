@@ -100,6 +100,8 @@ class Microphone:
                 self._send_event(protocol.WakeWordDetected(wake_id))
                 self.begin("wake_word", wake_id)
             return
+        if self.session.reason != "wake_word" and self._wake_word_instead(frame):
+            return
         self._stream(frame)
         decision = self.endpointer.process(frame)
         if decision is Decision.SPEECH_STARTED:
@@ -108,6 +110,23 @@ class Microphone:
             if decision is Decision.END_SILENCE:
                 self._send_event(protocol.VoiceStopped(self.session.session_id))
             self.end(_END_REASONS[decision])
+
+    def _wake_word_instead(self, frame: bytes) -> bool:
+        """In a session HA opened (an answer to a question), the wake word starts over.
+
+        Someone who ignores "Are you sure ...?" and says "okay nabu, turn on
+        the desk lamp" means a new command: the open session would end at the
+        pause after the wake word and lose the command.
+        """
+        assert self.session is not None
+        wake_id = self.detector.process(frame)
+        if wake_id is None:
+            return False
+        _LOGGER.info("wake word %s in a %s session: a new command", wake_id, self.session.reason)
+        self.end("cancel")
+        self._send_event(protocol.WakeWordDetected(wake_id))
+        self.begin("wake_word", wake_id)
+        return True
 
     def apply_actions(self) -> None:
         """Apply requests from the network thread."""
