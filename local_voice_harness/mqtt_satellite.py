@@ -312,7 +312,7 @@ def _turn_over(messages: list[tuple[float, float, str, bytes]]) -> bool:
     ended = False
     for _mono, _wall, topic, payload in messages:
         parts = topic.split("/")
-        if parts[2:3] == ["event"] and _json(payload).get("type") == "session_end":
+        if parts[2:3] == ["event"] and _ends_speech(_json(payload)):
             ended = True
         elif ended and topic.endswith("/end") and parts[2:4] == ["audio", "out"]:
             return True
@@ -321,6 +321,15 @@ def _turn_over(messages: list[tuple[float, float, str, bytes]]) -> bool:
             if state.get("state") == "idle" and state.get("error_code"):
                 return True
     return False
+
+
+def _ends_speech(event: dict[str, Any]) -> bool:
+    """A ``session_end`` that closed the user's utterance.
+
+    A cancelled one is not: after a question HA opens an answer session, and
+    the wake word that starts the next command cancels it first.
+    """
+    return event.get("type") == "session_end" and event.get("reason") != "cancel"
 
 
 def _from_messages(messages: list[tuple[float, float, str, bytes]]) -> TurnResult:
@@ -333,7 +342,7 @@ def _from_messages(messages: list[tuple[float, float, str, bytes]]) -> TurnResul
         parts = topic.split("/")
         if parts[2:3] == ["event"]:
             event = _json(payload)
-            if event.get("type") == "session_end" and speech_end is None:
+            if _ends_speech(event) and speech_end is None:
                 speech_end = mono
                 result.events.insert(0, {"type": "session_end", "wall": wall, "mono": mono})
         elif (

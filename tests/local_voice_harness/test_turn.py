@@ -84,3 +84,31 @@ def test_error_state_ends_the_turn_and_no_session_is_an_error() -> None:
     assert _turn_over(messages)
     assert "never ended a session" in _from_messages([]).error
     assert not _turn_over([_msg(1.0, "state", {"state": "idle", "error_code": "x"})])
+
+
+def test_a_cancelled_answer_session_is_not_the_end_of_speech() -> None:
+    """After "Are you sure ...?" HA opens an answer session; the wake word cancels it."""
+    messages = [
+        _msg(1.0, "event", {"type": "session_start", "session_id": "c1", "reason": "conversation"}),
+        _msg(
+            1.8,
+            "event",
+            {"type": "session_end", "session_id": "c1", "chunks": 27, "reason": "cancel"},
+        ),
+        _msg(1.8, "event", {"type": "session_start", "session_id": "s2", "reason": "wake_word"}),
+        _msg(1.9, "audio/out/c1/start", {"audio": {"rate": 16000, "width": 2, "channels": 1}}),
+        _msg(2.0, "state", {"state": "idle", "session_id": "c1", "error_code": "cancelled"}),
+    ]
+    assert not _turn_over(messages)
+    messages += [
+        _msg(
+            4.0, "event", {"type": "session_end", "session_id": "s2", "chunks": 90, "reason": "vad"}
+        ),
+        _msg(4.4, "audio/out/s2", b"\x01\x00" * 160),
+        _msg(4.5, "audio/out/s2/end", {"chunks": 1}),
+    ]
+    assert _turn_over(messages)
+    result = _from_messages(messages)
+    assert result.events[0]["wall"] == 1004.0
+    assert result.first_audio_ms is not None
+    assert abs(result.first_audio_ms - 400.0) < 1e-6
