@@ -100,6 +100,9 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         # The agent asked something ("Did you mean ...?", "Are you sure?"): once the
         # question is heard, the satellite listens for the answer without a wake word.
         self._follow_up = False
+        # Events of a pipeline whose session was cancelled or superseded still come
+        # (its run-end) after the next session started; they must not reach it.
+        self._run_current = False
 
     # ---- MQTT wiring ----
 
@@ -185,6 +188,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         self._session_id = session.session_id
         self._tts_token = None
         self._follow_up = False
+        self._run_current = False  # until this session's pipeline starts
         self._session_task = self._entry.async_create_background_task(
             self.hass, self._run_session(session, previous), f"{DOMAIN}_{self._sat}_session"
         )
@@ -192,6 +196,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
     def session_aborted(self, session: Session) -> None:
         """Stop the pipeline of an aborted session."""
         if session.session_id == self._session_id and self._session_task is not None:
+            self._run_current = False
             self._session_task.cancel()
             self.tts_response_finished()  # back to idle
 
@@ -268,9 +273,8 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         send_pipeline_event(self.hass, self._sat, event, current.last_audio if current else None)
         data: dict[str, Any] = event.data or {}
         LOGGER.debug("Satellite %s pipeline event %s", self._sat, event.type)
-        if event.type is PipelineEventType.INTENT_END:
-            output = data.get("intent_output") or {}
-            self._follow_up = bool(output.get("continue_conversation"))
+        if not self._of_current_run(event):
+            return
         if event.type is PipelineEventType.RUN_START:
             self._tts_token = (data.get("tts_output") or {}).get("token")
         elif state := _STATE_OF_EVENT.get(event.type):
@@ -283,8 +287,9 @@ class MqttAssistSatellite(AssistSatelliteEntity):
                 self._play(self._session_id, self._tts_token, "answer", self._tts_text),
                 f"{DOMAIN}_{self._sat}_answer",
             )
-        elif event.type is PipelineEventType.INTENT_END and self._direct and self._session_id:
-            if text := answer_text(data):
+        elif event.type is PipelineEventType.INTENT_END:
+            self._follow_up = bool((data.get("intent_output") or {}).get("continue_conversation"))
+            if self._direct and self._session_id and (text := answer_text(data)):
                 self._run_has_tts = True  # HA's entity stays responding until it is played
                 self._set_state(AssistSatelliteState.RESPONDING)
                 self._send_state("responding")
@@ -297,6 +302,14 @@ class MqttAssistSatellite(AssistSatelliteEntity):
             self._send_state("idle", data.get("code"), data.get("message"))
         elif event.type is PipelineEventType.RUN_END and self._answer_task is None:
             self._send_state("idle")
+
+    def _of_current_run(self, event: PipelineEvent) -> bool:
+        """False for the events of a cancelled run (its run-end comes after the next start)."""
+        if event.type is PipelineEventType.RUN_START:
+            self._run_current = True
+        elif not self._run_current:
+            LOGGER.debug("Satellite %s: %s of a cancelled run ignored", self._sat, event.type)
+        return self._run_current
 
     # ---- answer audio and announcements ----
 

@@ -267,6 +267,45 @@ async def test_a_question_opens_the_microphone_and_the_spoken_answer_is_heard(
     assert listen not in home.sim.commands[before:]
 
 
+async def test_a_new_command_instead_of_the_answer_is_heard(
+    home: Home, agent_entry: MockConfigEntry, tts_server: Any, dev_commands: list[SpokenCommand]
+) -> None:
+    """The user ignores "Are you sure ...?" and says the wake word and a new command.
+
+    The satellite cancels the answer session it opened and starts a wake-word
+    session (as the Pi satellite does); the new command must run.
+    """
+    from agent_helpers import agent_id
+
+    hass = home.hass
+    engine = agent_id(hass, agent_entry)
+    await async_update_pipeline(hass, async_get_pipeline(hass), conversation_engine=engine)
+    listen = p.StartListening(conversation=True)
+    before = len(home.sim.commands)
+    await _speak_and_hear(
+        home, await _synthesize_16k(home, tts_server, "Unlock the front door."), chunk_ms=40
+    )
+    await home.run(lambda: home.sim.wait_for(lambda: listen in home.sim.commands[before:], 10))
+    # The answer session: the satellite hears the wake word in it and cancels it.
+    answer_sid = await home.run(
+        lambda: home.sim.speak(b"\0" * 16000, reason="conversation", end=False)
+    )
+    await wait_until(lambda: _wake_word_cooled_down(hass))  # HA drops a repeat within 2 s
+
+    def cancel_and_speak() -> str:  # back to back, as the satellite sends them
+        home.sim.event(p.SessionEnd(answer_sid, 16, "cancel"))
+        return home.sim.speak(_cmd01(dev_commands), chunk_ms=40)
+
+    sid = await home.run(cancel_and_speak)
+    await wait_until(lambda: home.light() == "on")
+    await home.run(lambda: home.sim.wait_stream(sid, 20))
+    # The cancelled run's end must not reach the new session (a satellite stops
+    # streaming on any state but "listening" for its session).
+    states = [s.state for s in home.sim.states if s.session_id == sid]
+    assert states[:3] == ["listening", "processing", "responding"], states
+    assert hass.states.get("lock.front_door").state == "locked"
+
+
 async def test_bad_inputs_end_only_their_session_and_the_next_utterance_works(
     home: Home, dev_commands: list[SpokenCommand], caplog: pytest.LogCaptureFixture
 ) -> None:
