@@ -61,16 +61,22 @@ def _kinds(events: list[Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _answer_session(pcm: bytes) -> list[tuple[str, str]]:
+    """What the satellite sends for ``pcm`` heard in a session HA opened for an answer."""
+    events: list[Any] = []
+    mic = _microphone(events)
+    mic.actions.put(Action("start", "conversation"))
+    _feed(mic, pcm)
+    return _kinds(events)
+
+
 def test_the_wake_word_in_a_conversation_session_starts_a_new_command(
     dev_commands: list[SpokenCommand],
 ) -> None:
     """HA asked "Are you sure ...?"; the user says "okay nabu, turn on ..." instead."""
-    events: list[Any] = []
-    mic = _microphone(events)
-    mic.actions.put(Action("start", "conversation"))
     command = read_wav(dev_commands[0].audio)
-    _feed(mic, silence(0.5) + synthesize_wake_word() + silence(0.15) + command + silence(1.0))
-    assert _kinds(events) == [
+    heard = silence(0.5) + synthesize_wake_word() + silence(0.15) + command + silence(1.0)
+    assert _answer_session(heard) == [
         ("start", "conversation"),
         ("end", "cancel"),
         ("wake", "okay_nabu"),
@@ -82,8 +88,5 @@ def test_the_wake_word_in_a_conversation_session_starts_a_new_command(
 def test_an_answer_in_a_conversation_session_is_streamed(
     dev_commands: list[SpokenCommand],
 ) -> None:
-    events: list[Any] = []
-    mic = _microphone(events)
-    mic.actions.put(Action("start", "conversation"))
-    _feed(mic, silence(0.5) + read_wav(dev_commands[0].audio) + silence(1.0))
-    assert _kinds(events) == [("start", "conversation"), ("end", "vad")]
+    heard = silence(0.5) + read_wav(dev_commands[0].audio) + silence(1.0)
+    assert _answer_session(heard) == [("start", "conversation"), ("end", "vad")]

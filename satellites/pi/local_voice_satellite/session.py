@@ -93,14 +93,11 @@ class Microphone:
     def process(self, frame: bytes) -> None:
         """Handle one 10 ms frame of 16 kHz mono s16le."""
         self.apply_actions()
-        if self.session is None:
-            wake_id = self.detector.process(frame)
-            if wake_id is not None:
-                _LOGGER.info("wake word %s detected", wake_id)
-                self._send_event(protocol.WakeWordDetected(wake_id))
-                self.begin("wake_word", wake_id)
+        wake_id = self.detector.process(frame) if self._listens_for_wake_word() else None
+        if wake_id is not None:
+            self._wake(wake_id)
             return
-        if self.session.reason != "wake_word" and self._wake_word_instead(frame):
+        if self.session is None:
             return
         self._stream(frame)
         decision = self.endpointer.process(frame)
@@ -111,22 +108,26 @@ class Microphone:
                 self._send_event(protocol.VoiceStopped(self.session.session_id))
             self.end(_END_REASONS[decision])
 
-    def _wake_word_instead(self, frame: bytes) -> bool:
-        """In a session HA opened (an answer to a question), the wake word starts over.
+    def _listens_for_wake_word(self) -> bool:
+        """Between sessions, and in a session HA opened (an answer to a question).
 
         Someone who ignores "Are you sure ...?" and says "okay nabu, turn on
         the desk lamp" means a new command: the open session would end at the
         pause after the wake word and lose the command.
         """
-        assert self.session is not None
-        wake_id = self.detector.process(frame)
-        if wake_id is None:
-            return False
-        _LOGGER.info("wake word %s in a %s session: a new command", wake_id, self.session.reason)
-        self.end("cancel")
+        return self.session is None or self.session.reason != "wake_word"
+
+    def _wake(self, wake_id: str) -> None:
+        """Start a wake-word session, ending a session HA opened first."""
+        if self.session is None:
+            _LOGGER.info("wake word %s detected", wake_id)
+        else:
+            _LOGGER.info(
+                "wake word %s in a %s session: a new command", wake_id, self.session.reason
+            )
+            self.end("cancel")
         self._send_event(protocol.WakeWordDetected(wake_id))
         self.begin("wake_word", wake_id)
-        return True
 
     def apply_actions(self) -> None:
         """Apply requests from the network thread."""

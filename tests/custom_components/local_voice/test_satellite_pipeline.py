@@ -33,7 +33,7 @@ from local_voice_harness.ha_satellite import (
     setup_voice_pipeline,
     wait_until,
 )
-from local_voice_harness.satellite_sim import SatelliteSim, read_pcm
+from local_voice_harness.satellite_sim import OutStream, SatelliteSim, read_pcm
 from local_voice_harness.tts_wire import synthesize
 from wyoming_servers.core.audio import resample
 
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from local_voice_harness.mosquitto import Mosquitto
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("socket_enabled"), pytest.mark.timeout(90)]
+_LISTEN = p.StartListening(conversation=True)  # HA: "listen for the answer"
 
 
 class Home:
@@ -230,6 +231,26 @@ async def test_announcement_reaches_the_satellite_as_audio(home: Home) -> None:
     assert home.sim.commands[-1] == p.StartListening(conversation=True)
 
 
+async def _asked_before_unlocking(
+    home: Home, agent_entry: MockConfigEntry, tts_server: Any
+) -> OutStream:
+    """The question's audio stream, once HA has told the satellite to listen for the answer.
+
+    Our agent answers the pipeline; it asks before unlocking the front door.
+    """
+    from agent_helpers import agent_id
+
+    engine = agent_id(home.hass, agent_entry)
+    await async_update_pipeline(
+        home.hass, async_get_pipeline(home.hass), conversation_engine=engine
+    )
+    before = len(home.sim.commands)
+    pcm = await _synthesize_16k(home, tts_server, "Unlock the front door.")
+    asked = await _speak_and_hear(home, pcm, chunk_ms=40)
+    await home.run(lambda: home.sim.wait_for(lambda: _LISTEN in home.sim.commands[before:], 10))
+    return asked
+
+
 async def test_a_question_opens_the_microphone_and_the_spoken_answer_is_heard(
     home: Home, agent_entry: MockConfigEntry, tts_server: Any
 ) -> None:
@@ -238,21 +259,11 @@ async def test_a_question_opens_the_microphone_and_the_spoken_answer_is_heard(
     HA's esphome satellites do the same on ``continue_conversation``. A plain answer
     leaves the microphone closed.
     """
-    from agent_helpers import agent_id
-
     hass = home.hass
-    engine = agent_id(hass, agent_entry)
-    await async_update_pipeline(hass, async_get_pipeline(hass), conversation_engine=engine)
     assert hass.states.get("lock.front_door").state == "locked"
-    listen = p.StartListening(conversation=True)
-
-    before = len(home.sim.commands)
-    asked = await _speak_and_hear(
-        home, await _synthesize_16k(home, tts_server, "Unlock the front door."), chunk_ms=40
-    )
+    asked = await _asked_before_unlocking(home, agent_entry, tts_server)
     assert asked.start is not None
     assert "?" in asked.start.text, asked.start.text
-    await home.run(lambda: home.sim.wait_for(lambda: listen in home.sim.commands[before:], 10))
     assert hass.states.get("lock.front_door").state == "locked"
 
     # The satellite opens a session for the answer, as it does on StartListening.
@@ -264,7 +275,7 @@ async def test_a_question_opens_the_microphone_and_the_spoken_answer_is_heard(
     assert "?" not in done.start.text, done.start.text
     await wait_until(lambda: home.hass.states.get(home.entity_id).state == "idle")
     await asyncio.sleep(0.5)  # a StartListening would follow the idle state at once
-    assert listen not in home.sim.commands[before:]
+    assert _LISTEN not in home.sim.commands[before:]
 
 
 async def test_a_new_command_instead_of_the_answer_is_heard(
@@ -275,17 +286,8 @@ async def test_a_new_command_instead_of_the_answer_is_heard(
     The satellite cancels the answer session it opened and starts a wake-word
     session (as the Pi satellite does); the new command must run.
     """
-    from agent_helpers import agent_id
-
     hass = home.hass
-    engine = agent_id(hass, agent_entry)
-    await async_update_pipeline(hass, async_get_pipeline(hass), conversation_engine=engine)
-    listen = p.StartListening(conversation=True)
-    before = len(home.sim.commands)
-    await _speak_and_hear(
-        home, await _synthesize_16k(home, tts_server, "Unlock the front door."), chunk_ms=40
-    )
-    await home.run(lambda: home.sim.wait_for(lambda: listen in home.sim.commands[before:], 10))
+    await _asked_before_unlocking(home, agent_entry, tts_server)
     # The answer session: the satellite hears the wake word in it and cancels it.
     answer_sid = await home.run(
         lambda: home.sim.speak(b"\0" * 16000, reason="conversation", end=False)
