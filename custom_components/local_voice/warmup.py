@@ -20,7 +20,9 @@ import time
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.components.conversation import ConversationInput
-from homeassistant.components.conversation.const import DATA_DEFAULT_ENTITY, HOME_ASSISTANT_AGENT
+from homeassistant.components.conversation import async_get_agent
+from homeassistant.components.conversation.const import HOME_ASSISTANT_AGENT
+from homeassistant.components.conversation.default_agent import DefaultAgent
 from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util.hass_dict import HassKey
@@ -43,8 +45,8 @@ async def async_warm_intent_matcher(hass: HomeAssistant, language: str | None = 
     """
     language = language or hass.config.language
     done = hass.data.setdefault(_DONE, set())
-    agent = hass.data.get(DATA_DEFAULT_ENTITY)
-    if agent is None or language in done:
+    agent = async_get_agent(hass)
+    if not isinstance(agent, DefaultAgent) or language in done:
         return 0.0
     done.add(language)
     began = time.perf_counter()
