@@ -1,11 +1,16 @@
 """One Assist satellite entity per MQTT satellite.
 
-As in HA's esphome satellite: session audio goes into a queue (see
-``satellite_session``), an async generator feeds
-``async_accept_pipeline_from_satellite`` (with the satellite's device, so
-"turn on the light" means its area), the pipeline runs as a config-entry
-background task, and pipeline events become ``state`` messages. The spoken
-answer goes back as PCM (``answer_audio``).
+As in HA's ESPHome satellite: a session's audio goes into a queue
+(``satellite.session``), an async generator feeds
+``async_accept_pipeline_from_satellite`` (HA passes this entity as the
+satellite, so "turn on the light" means its area), the pipeline runs as a
+config-entry background task, and pipeline events become ``state`` messages.
+The answer is HA's own text to speech, read as it is made: playback starts
+when the pipeline starts streaming the agent's answer into TTS (or at
+``tts-start``), so the first sentence plays while the model writes the rest,
+and goes to the satellite as PCM (``satellite.tts``, ``satellite.answer``).
+Only public hooks of HA's satellite entity are used: ``tts_response_finished``,
+``_attr_tts_options``, and the pipeline and voice-detector selects.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import tts
 from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
-from homeassistant.components.assist_pipeline.pipeline import PipelineStage, async_get_pipeline
+from homeassistant.components.assist_pipeline.pipeline import PipelineStage
 from homeassistant.components.assist_satellite import (
     AssistSatelliteAnnouncement,
     AssistSatelliteConfiguration,
@@ -26,26 +31,27 @@ from homeassistant.components.assist_satellite import (
     AssistSatelliteEntityFeature,
     AssistSatelliteWakeWord,
 )
-from homeassistant.components.assist_satellite.entity import AssistSatelliteState
-from homeassistant.components.tts.helper import get_engine_instance
+from homeassistant.const import Platform
 from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from . import protocol as p
-from .answer_audio import WavError, publish_answer
-from .answer_stream import DirectTts, DirectTtsError, answer_text, direct_tts_for, stream_answer
-from .const import CONF_SILENCE_MS, DOMAIN, LOGGER
-from .satellite_link import SatelliteLink
-from .satellite_session import Session, SessionTracker
-from .satellite_setup import MANUFACTURER, MODEL, entry_announce
-from .satellite_signals import send_pipeline_event
+from .const import CONF_SILENCE_MS, DOMAIN, LOGGER, SIGNAL_PIPELINE_EVENT
+from .entity import satellite_device_info
+from .satellite.answer import publish_pcm
+from .satellite.link import SatelliteLink
+from .satellite.session import Session, SessionTracker
+from .satellite.tts import SpeechError, pcm_from_wav
+from .select import select_unique_ids
 
 if TYPE_CHECKING:
     from homeassistant.components.mqtt import ReceiveMessage
-    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .models import SatelliteEntry
 
 PLAYED_GRACE_SECONDS: Final = 3.0  # the satellite's `played` may come this long after the audio
 _STATE_OF_EVENT: Final = {
@@ -57,7 +63,7 @@ _STATE_OF_EVENT: Final = {
 
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
-    entry: ConfigEntry,
+    entry: SatelliteEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the satellite's entity."""
@@ -70,20 +76,17 @@ class MqttAssistSatellite(AssistSatelliteEntity):
     _attr_has_entity_name = True
     _attr_name = None
     _attr_available = False  # until the satellite says `online`
+    # WAV in the voice's own rate: HA converts nothing (no ffmpeg); the rate goes
+    # to the satellite in audio/out/start.
+    _attr_tts_options = {tts.ATTR_PREFERRED_FORMAT: "wav"}  # noqa: RUF012 - HA's attribute
     _link: SatelliteLink  # set when added to HA
 
-    def __init__(self, entry: ConfigEntry) -> None:
+    def __init__(self, entry: SatelliteEntry) -> None:
         self._entry = entry
-        self._announce = entry_announce(entry)
+        self._announce = entry.runtime_data.announce
         sat = self._sat = self._announce.satellite_id
         self._attr_unique_id = f"{sat}-assist_satellite"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, sat)},
-            name=self._announce.name,
-            manufacturer=MANUFACTURER,
-            model=MODEL,
-            sw_version=self._announce.software,
-        )
+        self._attr_device_info = satellite_device_info(self._announce)
         if self._announce.speaker:
             self._attr_supported_features = (
                 AssistSatelliteEntityFeature.ANNOUNCE
@@ -93,9 +96,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         self._session_task: asyncio.Task[None] | None = None
         self._session_id: str | None = None
         self._tts_token: str | None = None
-        self._tts_text: str | None = None
         self._answer_task: asyncio.Task[None] | None = None
-        self._direct: DirectTts | None = None  # answer straight from a streaming TTS server
         self._played: dict[str, asyncio.Future[None]] = {}
         # The agent asked something ("Did you mean ...?", "Are you sure?"): once the
         # question is heard, the satellite listens for the answer without a wake word.
@@ -103,6 +104,22 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         # Events of a pipeline whose session was cancelled or superseded still come
         # (its run-end) after the next session started; they must not reach it.
         self._run_current = False
+
+    # ---- HA's hooks ----
+
+    @property
+    def pipeline_entity_id(self) -> str | None:
+        """The satellite's pipeline select."""
+        return self._select_entity_id(0)
+
+    @property
+    def vad_sensitivity_entity_id(self) -> str | None:
+        """The satellite's voice-detector select."""
+        return self._select_entity_id(1)
+
+    def _select_entity_id(self, index: int) -> str | None:
+        unique_id = select_unique_ids(self._sat)[index]
+        return er.async_get(self.hass).async_get_entity_id(Platform.SELECT, DOMAIN, unique_id)
 
     # ---- MQTT wiring ----
 
@@ -209,95 +226,41 @@ class MqttAssistSatellite(AssistSatelliteEntity):
             previous.cancel()
             await asyncio.wait([previous])
         names = {w.id: w.name for w in self._announce.wake_words}
-        # With a streaming Wyoming TTS the pipeline ends at the intent; the answer
-        # is synthesized and streamed by `answer_stream` (HA's would wait for a WAV).
-        self._direct = self._direct_tts() if self._announce.speaker else None
-        speak = self._announce.speaker and self._direct is None
         try:
             await self.async_accept_pipeline_from_satellite(
                 session.stream(),
                 start_stage=PipelineStage.STT,
-                end_stage=PipelineStage.TTS if speak else PipelineStage.INTENT,
+                end_stage=PipelineStage.TTS if self._announce.speaker else PipelineStage.INTENT,
                 wake_word_phrase=names.get(session.wake_word_id or ""),
             )
         except HomeAssistantError as err:  # e.g. no pipeline or engine: tell the satellite
             LOGGER.warning("Pipeline for %s failed: %s", self._sat, err)
             self._send_state("idle", "pipeline_failed", str(err))
 
-    def _direct_tts(self) -> DirectTts | None:
-        with contextlib.suppress(HomeAssistantError, KeyError, RuntimeError):
-            pipeline = async_get_pipeline(self.hass, self._resolve_pipeline())
-            return direct_tts_for(self.hass, pipeline)
-        return None
-
-    def _ha_tts_token(self, text: str) -> str:
-        """HA's own TTS stream for ``text`` (the fallback when the direct stream fails)."""
-        pipeline = async_get_pipeline(self.hass, self._resolve_pipeline())
-        if not pipeline.tts_engine:
-            raise HomeAssistantError("the pipeline has no TTS engine")
-        options = dict(self.tts_options)
-        if pipeline.tts_voice:
-            options[tts.ATTR_VOICE] = pipeline.tts_voice
-        stream = tts.async_create_stream(
-            self.hass, pipeline.tts_engine, pipeline.tts_language, options
-        )
-        stream.async_set_message(text)
-        return stream.token
-
-    @property
-    def tts_options(self) -> dict[str, Any]:
-        """WAV; 16 kHz mono 16-bit only where the TTS makes it itself (never via ffmpeg).
-
-        Otherwise the PCM goes out in the voice's own rate, named in audio/out/start.
-        """
-        options: dict[str, Any] = {tts.ATTR_PREFERRED_FORMAT: "wav"}
-        with contextlib.suppress(HomeAssistantError, KeyError):
-            engine_id = async_get_pipeline(self.hass, self._resolve_pipeline()).tts_engine
-            engine = get_engine_instance(self.hass, engine_id) if engine_id else None
-            if engine and tts.ATTR_PREFERRED_SAMPLE_RATE in (engine.supported_options or []):
-                options[tts.ATTR_PREFERRED_SAMPLE_RATE] = p.RATE
-                options[tts.ATTR_PREFERRED_SAMPLE_CHANNELS] = p.CHANNELS
-                options[tts.ATTR_PREFERRED_SAMPLE_BYTES] = p.WIDTH
-        return options
-
-    @callback
-    def _resolve_vad_sensitivity(self) -> float:
-        """A satellite with its own VAD decides the end of speech; HA's stays the fallback."""
-        if self._announce.vad:
-            return float(p.MAX_UTTERANCE_SECONDS)
-        return super()._resolve_vad_sensitivity()
-
     def on_pipeline_event(self, event: PipelineEvent) -> None:
-        """Map pipeline events to `state` and start the answer audio."""
+        """Map pipeline events to `state`, and play the answer as soon as it streams."""
         current = self._tracker.current  # for the sensors: when the command's audio ended
-        send_pipeline_event(self.hass, self._sat, event, current.last_audio if current else None)
+        async_dispatcher_send(
+            self.hass,
+            SIGNAL_PIPELINE_EVENT.format(self._sat),
+            event,
+            current.last_audio if current else None,
+        )
         data: dict[str, Any] = event.data or {}
         LOGGER.debug("Satellite %s pipeline event %s", self._sat, event.type)
         if not self._of_current_run(event):
             return
         if event.type is PipelineEventType.RUN_START:
             self._tts_token = (data.get("tts_output") or {}).get("token")
+        elif event.type is PipelineEventType.INTENT_PROGRESS and data.get("tts_start_streaming"):
+            self._start_answer(None)  # the agent's answer streams into TTS: play it now
         elif state := _STATE_OF_EVENT.get(event.type):
             if event.type is PipelineEventType.TTS_START:
-                self._tts_text = data.get("tts_input")
-            self._send_state(state)
-        elif event.type is PipelineEventType.TTS_END and self._tts_token and self._session_id:
-            self._answer_task = self._entry.async_create_background_task(
-                self.hass,
-                self._play(self._session_id, self._tts_token, "answer", self._tts_text),
-                f"{DOMAIN}_{self._sat}_answer",
-            )
+                self._start_answer(data.get("tts_input"))
+            else:
+                self._send_state(state)
         elif event.type is PipelineEventType.INTENT_END:
             self._follow_up = bool((data.get("intent_output") or {}).get("continue_conversation"))
-            if self._direct and self._session_id and (text := answer_text(data)):
-                self._run_has_tts = True  # HA's entity stays responding until it is played
-                self._set_state(AssistSatelliteState.RESPONDING)
-                self._send_state("responding")
-                self._answer_task = self._entry.async_create_background_task(
-                    self.hass,
-                    self._play(self._session_id, None, "answer", text, direct=self._direct),
-                    f"{DOMAIN}_{self._sat}_answer",
-                )
         elif event.type is PipelineEventType.ERROR:
             self._send_state("idle", data.get("code"), data.get("message"))
         elif event.type is PipelineEventType.RUN_END and self._answer_task is None:
@@ -311,6 +274,17 @@ class MqttAssistSatellite(AssistSatelliteEntity):
             LOGGER.debug("Satellite %s: %s of a cancelled run ignored", self._sat, event.type)
         return self._run_current
 
+    def _start_answer(self, text: str | None) -> None:
+        """Play the run's TTS stream once (the first of streaming start and tts-start)."""
+        if self._answer_task is not None or not self._tts_token or not self._session_id:
+            return
+        self._send_state("responding")
+        self._answer_task = self._entry.async_create_background_task(
+            self.hass,
+            self._play(self._session_id, self._tts_token, "answer", text),
+            f"{DOMAIN}_{self._sat}_answer",
+        )
+
     # ---- answer audio and announcements ----
 
     def _cancel_answer(self) -> None:
@@ -318,42 +292,19 @@ class MqttAssistSatellite(AssistSatelliteEntity):
             self._answer_task.cancel()
             self._answer_task = None
 
-    async def _play(
-        self,
-        stream_id: str,
-        token: str | None,
-        kind: str,
-        text: str | None,
-        *,
-        direct: DirectTts | None = None,
-    ) -> None:
+    async def _play(self, stream_id: str, token: str, kind: str, text: str | None) -> None:
         """Stream TTS audio to the satellite and wait until it says it has played it."""
         heard = False
         try:
             fut = self._played[stream_id] = self.hass.loop.create_future()
-            seconds = None
-            if direct is not None and text:
-                try:
-                    seconds = await stream_answer(
-                        self._link.publish, self._sat, stream_id, direct, text, kind=kind
-                    )
-                except DirectTtsError as err:  # nothing was sent yet: HA's path instead
-                    LOGGER.warning("Direct TTS for %s failed (%s); using HA's", self._sat, err)
-                    token = self._ha_tts_token(text)
-            if seconds is None:
-                stream = _tts_stream(self.hass, token)
-                seconds = await publish_answer(
-                    self._link.publish,
-                    self._sat,
-                    stream_id,
-                    stream.async_stream_result(),
-                    kind=kind,
-                    text=text,
-                )
+            fmt, pcm = await pcm_from_wav(_tts_stream(self.hass, token).async_stream_result())
+            seconds = await publish_pcm(
+                self._link.publish, self._sat, stream_id, fmt, pcm, kind=kind, text=text
+            )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(fut, seconds + PLAYED_GRACE_SECONDS)
             heard = True
-        except (WavError, HomeAssistantError) as err:
+        except (SpeechError, HomeAssistantError) as err:
             LOGGER.warning("Could not play %s on %s: %s", kind, self._sat, err)
             if kind == "answer" and stream_id == self._session_id:
                 # Tell the satellite at once (it may sound an error); idle follows below.
@@ -392,7 +343,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
     async def async_start_conversation(
         self, start_announcement: AssistSatelliteAnnouncement
     ) -> None:
-        """Announce, then ask the satellite to listen for the answer."""
+        """Announce, then ask the satellite to listen for the answer (HA's ask_question too)."""
         await self._announce_audio(start_announcement, conversation=True)
         await self._link.command(p.StartListening(conversation=True))
 
@@ -426,7 +377,7 @@ def _as_bytes(payload: str | bytes | bytearray) -> bytes:
     return payload.encode() if isinstance(payload, str) else bytes(payload)
 
 
-def _tts_stream(hass: HomeAssistant, token: str | None) -> tts.ResultStream:
-    if token is None or (stream := tts.async_get_stream(hass, token)) is None:
+def _tts_stream(hass: HomeAssistant, token: str) -> tts.ResultStream:
+    if (stream := tts.async_get_stream(hass, token)) is None:
         raise HomeAssistantError(f"TTS stream {token} is gone")
     return stream

@@ -8,14 +8,28 @@ from typing import Final
 DOMAIN: Final = "local_voice"
 LOGGER: Final = logging.getLogger(__package__)
 
-# One domain, two kinds of config entry: an Ollama-backed conversation agent
-# (one per Ollama URL + model) and an MQTT satellite (one per satellite id).
+# Three kinds of config entry share the domain (``CONF_KIND``):
+# - a language model server (Ollama or OpenAI-compatible) whose sub-entries are
+#   conversation agents;
+# - a speech-to-text server (Wyoming) with one speech-to-text entity;
+# - an MQTT satellite (one per satellite id, found by MQTT discovery).
 CONF_KIND: Final = "kind"
-KIND_AGENT: Final = "agent"
+KIND_SERVER: Final = "server"
+KIND_SPEECH: Final = "speech"
 KIND_SATELLITE: Final = "satellite"
+KIND_AGENT_V1: Final = "agent"  # version 1 entries: one agent per entry (migrated)
+SUBENTRY_AGENT: Final = "conversation"
 
-# --- Conversation agent (Ollama) -------------------------------------------
+# --- Language model server ----------------------------------------------------
+CONF_BACKEND: Final = "backend"
+BACKEND_OLLAMA: Final = "ollama"
+BACKEND_OPENAI: Final = "openai"  # any OpenAI-compatible server (llama.cpp, vLLM, LM Studio)
+BACKENDS: Final = (BACKEND_OLLAMA, BACKEND_OPENAI)
 CONF_URL: Final = "url"
+CONF_API_KEY: Final = "api_key"
+SETUP_TIMEOUT: Final = 10.0  # seconds to list the models at setup / in the flow
+
+# --- Conversation agent (a sub-entry of a server) --------------------------------
 CONF_MODEL: Final = "model"
 CONF_PROMPT: Final = "prompt"
 CONF_CONTROL: Final = "control"
@@ -26,19 +40,18 @@ CONF_NUM_CTX: Final = "num_ctx"
 CONF_TEMPERATURE: Final = "temperature"
 CONF_TIMEOUT: Final = "request_timeout"
 CONF_CONFIRM: Final = "confirm_actions"
-CONF_ASR_URI: Final = "asr_uri"  # Wyoming ASR server for the STT entity (empty: none)
 
 DEFAULT_CONTROL: Final = True
 DEFAULT_PREFER_LOCAL: Final = True
 DEFAULT_MAX_HISTORY: Final = 10
 DEFAULT_KEEP_ALIVE: Final = -1  # seconds; -1 keeps the model loaded
-DEFAULT_NUM_CTX: Final = 0  # 0 = sized from the exposed entities
+DEFAULT_NUM_CTX: Final = 0  # 0 = sized from the prompt
 DEFAULT_TEMPERATURE: Final = 0.2
 DEFAULT_TIMEOUT: Final = 15.0  # seconds for one whole model answer
-SETUP_TIMEOUT: Final = 10.0  # seconds to list the models at setup / in the flow
 MIN_NUM_CTX: Final = 2048
 MAX_NUM_CTX: Final = 131072
 MAX_TOOL_ITERATIONS: Final = 5
+MAX_ANSWER_TOKENS: Final = 512  # a longer answer is cut: runaway output is an error
 CONFIRM_WINDOW_S: Final = 60.0  # a pending confirmation expires after this
 
 # Actions that are only carried out after a spoken "yes" in the next turn.
@@ -59,10 +72,14 @@ DEFAULT_CONFIRM: Final = (RISK_UNLOCK, RISK_OPEN_GARAGE_GATE, RISK_DISARM)
 # Fired on HA's bus for every command the agent handled.
 EVENT_COMMAND: Final = "local_voice_command"
 
-# --- MQTT satellites ---------------------------------------------------------
+# --- Speech-to-text server ---------------------------------------------------------
+CONF_ASR_URI: Final = "asr_uri"  # tcp://host:port of a Wyoming speech-to-text server
+
+# --- MQTT satellites -------------------------------------------------------------
 CONF_SATELLITE_ID: Final = "satellite_id"
 CONF_ANNOUNCE: Final = "announce"  # the announce the user confirmed (protocol wire form)
 CONF_AREA_ID: Final = "area_id"
 CONF_SILENCE_MS: Final = "endpointing_silence_ms"  # satellite VAD: silence that ends a session
 # The Pi client's default: no cut-offs on 104 recordings with Silero (docs/satellite.md).
 DEFAULT_SILENCE_MS: Final = 300
+SIGNAL_PIPELINE_EVENT: Final = "local_voice_pipeline_event_{}"  # .format(satellite_id)

@@ -1,45 +1,72 @@
-"""Diagnostics of an agent entry, with the URL and the prompt redacted.
+"""Diagnostics of every kind of entry, with secrets and personal text redacted.
 
-The Ollama URL can carry credentials (``http://user:pass@host``) and the
-system prompt can name people and places; both are redacted. What helps a
-bug report stays: the model, the options, counters and the last error.
+A server URL can carry credentials (``http://user:pass@host``), an API key
+is a secret, and an agent's instructions can name people and places: all
+redacted. What helps a bug report stays: the backend, the models and
+options, each agent's counters and last error, a satellite's announce, and
+the home's vocabulary size.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.diagnostics import async_redact_data
 
-from .const import CONF_KIND, CONF_PROMPT, CONF_URL, KIND_SATELLITE
+from .const import CONF_API_KEY, CONF_KIND, CONF_PROMPT, CONF_URL, KIND_SATELLITE, KIND_SERVER
+from .runtime import async_get_home
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
-    from .agent_data import AgentConfigEntry
-
-TO_REDACT = {CONF_URL, CONF_PROMPT, "url"}
+TO_REDACT: Final = {CONF_URL, CONF_PROMPT, CONF_API_KEY, "api_key", "prompt", "url"}
 
 
 async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant,  # noqa: ARG001
-    entry: ConfigEntry,
+    hass: HomeAssistant, entry: ConfigEntry
 ) -> dict[str, Any]:
-    """Entry data/options (redacted) and the agent's runtime counters."""
+    """The entry (redacted) and what it holds at run time."""
     result: dict[str, Any] = {
         "data": async_redact_data(dict(entry.data), TO_REDACT),
         "options": async_redact_data(dict(entry.options), TO_REDACT),
+        "subentries": [
+            {
+                "type": sub.subentry_type,
+                "title": sub.title,
+                "data": async_redact_data(dict(sub.data), TO_REDACT),
+            }
+            for sub in entry.subentries.values()
+        ],
     }
-    if entry.data.get(CONF_KIND) == KIND_SATELLITE:
-        return result
-    agent_entry: AgentConfigEntry = entry
-    runtime = getattr(agent_entry, "runtime_data", None)
-    if runtime is not None:
-        settings = asdict(runtime.settings)
-        settings["confirm"] = sorted(settings["confirm"])
-        result["settings"] = async_redact_data(settings, TO_REDACT)
-        result["stats"] = asdict(runtime.stats)
-        result["pending_confirmations"] = len(runtime.pending)
+    runtime = getattr(entry, "runtime_data", None)
+    kind = entry.data.get(CONF_KIND)
+    if kind == KIND_SERVER and runtime is not None:
+        result["backend"] = runtime.backend.kind
+        result["agents"] = {
+            entry.subentries[sub_id].title: {
+                "settings": async_redact_data(
+                    {**asdict(agent.settings), "confirm": sorted(agent.settings.confirm)},
+                    TO_REDACT,
+                ),
+                "stats": asdict(agent.stats),
+                "pending_confirmations": len(agent.pending),
+            }
+            for sub_id, agent in runtime.agents.items()
+            if sub_id in entry.subentries
+        }
+    elif kind == KIND_SATELLITE and runtime is not None:
+        result["announce"] = runtime.announce.to_dict()
+    if (home := async_get_home(hass)) is not None:
+        snapshot = home.vocabulary.snapshot
+        result["vocabulary"] = {
+            "names": len(snapshot.names),
+            "areas": len(snapshot.areas),
+            "unexposed": len(snapshot.unexposed),
+        }
+        result["recognizer"] = {
+            "parse_cache_hits": home.recognizer.hits,
+            "parse_cache_misses": home.recognizer.misses,
+        }
     return result

@@ -1,27 +1,70 @@
-"""Fix flows for Local Voice repair issues.
+"""Repair issues of Local Voice, and their fix flows.
 
-The "pipeline bypasses confirmation" issue can be fixed in one click: the
-flow turns the pipeline's own "Prefer handling commands locally" off for the
-pipelines that use this agent (the agent's local-first step stays on, with
-its confirmations). Other issues get HA's plain confirm flow.
+A pipeline whose "prefer handling commands locally" is on runs HA's own
+intents BEFORE calling the agent, so "open the garage door" would happen at
+once and the agent never sees it. The agent matches HA's intents itself
+(option "prefer local intents"), with the confirmation guard, so that
+pipeline option should be off: ``async_check_pipelines`` raises an issue
+naming such pipelines, and its fix flow turns the option off in one click.
+Other issues (server unreachable, model missing, prompt truncated) say what
+to do and get HA's plain confirm flow.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import voluptuous as vol
 from homeassistant.components import assist_pipeline
 from homeassistant.components.assist_pipeline.pipeline import async_update_pipeline
 from homeassistant.components.repairs import ConfirmRepairFlow, RepairsFlow
+from homeassistant.core import callback
 from homeassistant.helpers import issue_registry as ir
 
-from .const import DOMAIN
-from .pipeline_check import PIPELINE_ISSUE_PREFIX, bypassing_pipelines
+from .compat import vol
+from .const import DOMAIN, LOGGER
+
+PIPELINE_ISSUE_PREFIX = "pipeline_bypasses_confirmation_"
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.data_entry_flow import FlowResult
+
+
+@callback
+def bypassing_pipelines(hass: HomeAssistant, agent_ids: set[str]) -> list[str]:
+    """Names of pipelines that use the agent with HA's local intents in front."""
+    try:
+        pipelines = assist_pipeline.async_get_pipelines(hass)
+    except KeyError:  # assist_pipeline not set up yet
+        return []
+    return sorted(
+        p.name for p in pipelines if p.conversation_engine in agent_ids and p.prefer_local_intents
+    )
+
+
+@callback
+def async_check_pipelines(hass: HomeAssistant, agent_key: str, entity_id: str) -> list[str]:
+    """Raise or clear the repair issue for this agent; return the pipeline names."""
+    names = bypassing_pipelines(hass, {entity_id})
+    issue_id = f"{PIPELINE_ISSUE_PREFIX}{agent_key}"
+    if names:
+        LOGGER.warning(
+            "Pipelines %s handle commands locally before Local Voice: confirmations are bypassed",
+            names,
+        )
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=True,
+            data={"entity_id": entity_id},
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="pipeline_bypasses_confirmation",
+            translation_placeholders={"pipelines": ", ".join(names)},
+        )
+    else:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+    return names
 
 
 class TurnOffPipelineLocalIntentsFlow(RepairsFlow):

@@ -1,7 +1,7 @@
 """Per-satellite diagnostic sensors: last command latency and last transcript.
 
-Both are fed by the satellite entity's pipeline events (see
-``satellite_signals``) and are disabled by default: they are for users who
+Both are fed by the satellite entity's pipeline events (a dispatcher signal
+per satellite, ``const.SIGNAL_PIPELINE_EVENT``) and are disabled by default: they are for users who
 want to see what the system is doing, not for every dashboard.
 
 Latency is measured from the end of the spoken command (the last audio
@@ -26,26 +26,25 @@ from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
-from .const import DOMAIN
-from .satellite_setup import entry_announce
-from .satellite_signals import signal_pipeline_event
+from .const import DOMAIN, SIGNAL_PIPELINE_EVENT
 
 if TYPE_CHECKING:
     from homeassistant.components.assist_pipeline import PipelineEvent
-    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .models import SatelliteEntry
 
 MAX_STATE_CHARS: Final = 255  # HA's limit for a state string
 
 
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
-    entry: ConfigEntry,
+    entry: SatelliteEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the satellite's two sensors."""
-    satellite_id = entry_announce(entry).satellite_id
+    satellite_id = entry.runtime_data.announce.satellite_id
     async_add_entities([LastCommandLatencySensor(satellite_id), LastTranscriptSensor(satellite_id)])
 
 
@@ -68,7 +67,7 @@ class _SatelliteSensor(SensorEntity):
         await super().async_added_to_hass()
         self.async_on_remove(
             async_dispatcher_connect(
-                self.hass, signal_pipeline_event(self._satellite_id), self._on_pipeline_event
+                self.hass, SIGNAL_PIPELINE_EVENT.format(self._satellite_id), self._on_pipeline_event
             )
         )
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import protocol
+import local_voice_protocol as protocol
 from .endpoint import EndpointError, EndpointParams
 
 

@@ -15,7 +15,7 @@ import time
 from importlib import metadata
 from typing import TYPE_CHECKING, Final
 
-from . import protocol
+import local_voice_protocol as protocol
 from .audio_out import NullSink
 from .client import MqttLink
 from .endpoint import Endpointer, make_vad

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Final
 
-from . import protocol
+import local_voice_protocol as protocol
 from .endpoint import Decision, Endpointer
 from .player import AWAKE_TONE, DONE_TONE
 from .wakeword import WakeWordError

@@ -35,7 +35,8 @@ async def test_model_tool_call_changes_state_and_reports_real_state(
     )
     result = await say(demo_home, agent_entry, "it's too dark to read at my desk")
     assert demo_home.states.get("light.desk_lamp").state == "on"
-    assert len(fake_ollama.chat_requests) == 2
+    # The tool changed the home: the answer is the new state, no second model round.
+    assert len(fake_ollama.chat_requests) == 1
     assert speech(result) == "Desk Lamp is now on."
 
 

@@ -15,7 +15,7 @@ from wyoming.event import async_read_event, async_write_event
 from wyoming.info import AsrModel, AsrProgram, Attribution, Describe, Info
 
 from custom_components.local_voice.const import CONF_ASR_URI, DOMAIN
-from custom_components.local_voice.stt import LocalVoiceSpeechToText, parse_asr_uri
+from custom_components.local_voice.speech import parse_asr_uri
 from local_voice_harness import paths
 from local_voice_harness.ports import free_port
 from local_voice_harness.servers import WavAudio

@@ -1,0 +1,250 @@
+"""The model path: stream the model's answer into HA's chat log, with a capped tool loop.
+
+Text goes into the chat log as it arrives, so HA's pipeline (and our
+satellites) can speak the first sentence while the model writes the rest.
+Text that may be a tool call written as JSON is held back until it is clear
+(``tool_calls``): a recovered call runs like a native one, anything else
+that looks like JSON is an unreadable answer and is never spoken. Tool calls
+pass the ``ToolGuard``. When every state-changing call of a round succeeded,
+the loop stops without asking the model again: the answer is then the
+states the tools really left behind (``report``), not the model's words.
+One deadline covers the whole answer; every failure becomes a short spoken
+sentence and changes nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components import conversation
+from homeassistant.helpers import llm
+
+from .. import compat
+from ..const import BACKEND_OLLAMA, LOGGER, MAX_ANSWER_TOKENS, MAX_TOOL_ITERATIONS
+from .backend import (
+    SPOKEN_TIMEOUT,
+    ChatRequest,
+    ModelAnswerError,
+    ModelError,
+    ModelRunawayError,
+    Usage,
+)
+from .prompt import choose_num_ctx, estimate_tokens, format_tool, messages_for_model
+from .report import report
+from .tool_calls import may_be_call, recover_calls, repair_arguments
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from homeassistant.core import HomeAssistant
+
+    from .backend import ChatChunk, ModelBackend, ToolCall
+    from .guard import ToolGuard
+    from .settings import AgentSettings
+
+MAX_ANSWER_CHARS: Final = 4000  # beyond this the answer is runaway output
+_HOLD_MARKS: Final = ("{", "```", "<tool_call>")
+SPOKEN_CAP: Final = "Sorry, I could not finish that."
+
+
+@dataclass(slots=True)
+class ModelStats:
+    """What the model path measured for one turn (for diagnostics and benchmarks)."""
+
+    rounds: int = 0
+    prompt_tokens_estimate: int = 0
+    usage: list[Usage] = field(default_factory=list)
+    first_token_s: float | None = None  # from the first request to the first chunk
+
+
+@dataclass(slots=True)
+class ModelOutcome:
+    """The spoken answer and whether it is an error."""
+
+    speech: str
+    error: str | None = None
+    cap_hit: bool = False
+    stats: ModelStats = field(default_factory=ModelStats)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelTurn:
+    """Everything one model answer needs."""
+
+    hass: HomeAssistant
+    backend: ModelBackend
+    settings: AgentSettings
+    user_input: conversation.ConversationInput
+    chat_log: conversation.ChatLog
+    guard: ToolGuard
+    stable_prompt: str
+    volatile_prompt: str
+    issue_key: str  # names this agent's "prompt truncated" repair issue
+
+
+async def async_run_model(turn: ModelTurn) -> ModelOutcome:
+    """Ask the model (with tools when the chat log has an LLM API) and say what to speak."""
+    stats = ModelStats()
+    try:
+        async with asyncio.timeout(turn.settings.timeout):
+            cap_hit = await _rounds(turn, stats)
+    except TimeoutError:
+        return _failed(turn.guard, SPOKEN_TIMEOUT, "timeout", stats)
+    except ModelError as err:
+        return _failed(turn.guard, err.spoken, f"{type(err).__name__}: {err}", stats)
+    last = turn.chat_log.content[-1]
+    model_text = last.content if isinstance(last, conversation.AssistantContent) else None
+    speech = _compose(turn.guard, model_text, cap_hit)
+    return ModelOutcome(speech=speech, cap_hit=cap_hit, stats=stats)
+
+
+async def _rounds(turn: ModelTurn, stats: ModelStats) -> bool:
+    """Stream rounds until the model stops calling tools; True when the cap stopped it."""
+    api = turn.chat_log.llm_api
+    tools = [format_tool(t, api.custom_serializer) for t in api.tools] if api else None
+    schemas = {t["function"]["name"]: t["function"]["parameters"] for t in tools or ()}
+    turn.guard.schemas = schemas
+    began = time.monotonic()
+    for _ in range(MAX_TOOL_ITERATIONS):
+        stats.rounds += 1
+        messages = messages_for_model(
+            turn.chat_log, turn.stable_prompt, turn.volatile_prompt, turn.settings.max_history
+        )
+        stats.prompt_tokens_estimate = estimate_tokens(messages, tools)
+        request = ChatRequest(
+            model=turn.settings.model,
+            messages=messages,
+            tools=tools,
+            temperature=turn.settings.temperature,
+            num_ctx=_num_ctx(turn, stats.prompt_tokens_estimate),
+            keep_alive=turn.settings.keep_alive,
+            max_tokens=MAX_ANSWER_TOKENS,
+        )
+        reader = _AnswerReader(schemas, began, stats)
+        results_before = len(turn.chat_log.content)
+        async for _content in turn.chat_log.async_add_delta_content_stream(
+            turn.user_input.agent_id, reader.deltas(turn.backend.chat(request))
+        ):
+            pass
+        if turn.guard.held is not None or not turn.chat_log.unresponded_tool_results:
+            return False
+        if _all_actions_done(turn.chat_log.content[results_before:], turn.guard):
+            return False  # the states say what happened: no second model round
+    LOGGER.warning("Model kept calling tools; stopped after %s rounds", MAX_TOOL_ITERATIONS)
+    return True
+
+
+def _num_ctx(turn: ModelTurn, tokens: int) -> int | None:
+    if turn.backend.kind != BACKEND_OLLAMA:
+        return None
+    return choose_num_ctx(turn.hass, turn.issue_key, turn.settings.num_ctx, tokens)
+
+
+def _all_actions_done(added: list[conversation.Content], guard: ToolGuard) -> bool:
+    """Whether every call of this round changed the home, and succeeded."""
+    results = [c for c in added if isinstance(c, conversation.ToolResultContent)]
+    return (
+        bool(results)
+        and guard.acted
+        and all(guard.changes_state(r.tool_name) for r in results)
+        and not any(compat.tool_result_failed(r) for r in results)
+    )
+
+
+class TextGate:
+    """Passes answer text on as it comes, holding back what may be a tool call.
+
+    Before any text is spoken, text that could still become a call written as
+    JSON (``{``, a code fence, ``<tool_call>``) waits; once clearly prose it
+    flows. After prose, text from a call mark on waits too (a model may write
+    "Sure!" and then the call).
+    """
+
+    def __init__(self) -> None:
+        self.held = ""
+        self.streaming = False
+
+    def feed(self, text: str) -> str:
+        """Add ``text``; return what may be spoken now."""
+        if self.streaming and not self.held:
+            marks = [i for m in _HOLD_MARKS if (i := text.find(m)) >= 0]
+            if not marks:
+                return text
+            self.held = text[min(marks) :]
+            return text[: min(marks)]
+        self.held += text
+        if not self.streaming and not may_be_call(self.held):
+            self.streaming = True
+            out, self.held = self.held, ""
+            return out
+        return ""
+
+
+class _AnswerReader:
+    """Turns backend chunks into chat-log deltas; recovers calls written as text."""
+
+    def __init__(self, schemas: dict[str, Any], began: float, stats: ModelStats) -> None:
+        self.schemas = schemas
+        self.began = began
+        self.stats = stats
+        self.chars = 0
+
+    async def deltas(
+        self, stream: AsyncIterator[ChatChunk]
+    ) -> AsyncIterator[conversation.AssistantContentDeltaDict]:
+        yield {"role": "assistant"}
+        gate = TextGate()
+        calls: list[ToolCall] = []
+        async for chunk in stream:
+            self._measure(chunk)
+            calls.extend(chunk.tool_calls)
+            if chunk.content and (text := gate.feed(chunk.content)):
+                yield {"content": text}
+        if gate.held.strip():
+            if (recovered := recover_calls(gate.held, self.schemas)) is not None:
+                calls.extend(recovered)
+            elif not gate.streaming:
+                raise ModelAnswerError(f"unreadable answer: {gate.held.strip()[:120]!r}")
+            else:
+                yield {"content": gate.held}
+        if calls:
+            yield {
+                "tool_calls": [
+                    llm.ToolInput(tool_name=c.name, tool_args=repair_arguments(c.arguments))
+                    for c in calls
+                ]
+            }
+
+    def _measure(self, chunk: ChatChunk) -> None:
+        if self.stats.first_token_s is None:
+            self.stats.first_token_s = time.monotonic() - self.began
+        if chunk.usage is not None:
+            self.stats.usage.append(chunk.usage)
+        self.chars += len(chunk.content)
+        if self.chars > MAX_ANSWER_CHARS:
+            raise ModelRunawayError(f"answer longer than {MAX_ANSWER_CHARS} characters")
+
+
+def _compose(guard: ToolGuard, model_text: str | None, cap_hit: bool) -> str:
+    """The answer: our confirmation question, refusals, and the real new states."""
+    if guard.held is not None:
+        return guard.held.question
+    parts = list(dict.fromkeys(guard.refusals))
+    if cap_hit:
+        parts.append(SPOKEN_CAP)
+    if guard.acted:
+        parts.append(report(guard.hass, guard.before))
+    elif not parts:
+        parts.append(model_text or "")
+    return " ".join(p for p in parts if p).strip()
+
+
+def _failed(guard: ToolGuard, spoken: str, detail: str, stats: ModelStats) -> ModelOutcome:
+    LOGGER.warning("Model request failed: %s", detail)
+    speech = spoken
+    if guard.acted:
+        speech = f"{spoken} {report(guard.hass, guard.before)}"
+    return ModelOutcome(speech=speech, error=detail, stats=stats)

@@ -1,0 +1,157 @@
+"""The model's tool calls pass through this guard before HA runs them.
+
+``GuardedAPIInstance`` replaces the chat log's LLM API for one request. Each
+call is repaired (small models send JSON inside strings and empty values),
+then checked: unknown tools and unexposed entities are refused with a
+sentence the user will hear; a question may not change anything; risky
+actions are held for a spoken confirmation instead of running. What did run
+is remembered with the states before, so the answer can say what changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import llm
+
+from ..understanding.safety import Assessment, assess, is_read_only, speaker_area_id
+from .confirmations import PendingAction
+from .report import report, snapshot
+from .tool_calls import repair_arguments, schema_problem
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from homeassistant.components.conversation import ChatLog
+    from homeassistant.core import HomeAssistant
+
+
+def confirmation_question(assessment: Assessment) -> str:
+    """The one question asked before a risky action; it says "sure" so users know it waits."""
+    return f"Are you sure you want me to {describe_action(assessment)}?"
+
+
+def describe_action(assessment: Assessment) -> str:
+    """'unlock Front Door', 'open Garage Door and Gate'."""
+    verbs = {"unlock": "unlock", "open": "open", "lock": "lock", "alarm_disarm": "disarm"}
+    parts = [
+        f"{verbs.get(e.action, e.action.replace('_', ' '))} {e.name}" for e in assessment.risky
+    ]
+    return " and ".join(parts)
+
+
+@dataclass(slots=True)
+class ToolGuard:
+    """Per-request record of what the model tried and what happened."""
+
+    hass: HomeAssistant
+    question: bool  # the user asked: nothing may change
+    language: str
+    device_id: str | None
+    satellite_id: str | None
+    confirm: Collection[str]
+    calls: int = 0
+    names: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    before: dict[str, str | None] = field(default_factory=dict)
+    held: PendingAction | None = None
+    schemas: dict[str, Any] = field(default_factory=dict)  # tool name -> parameter schema
+
+    @property
+    def acted(self) -> bool:
+        """True when at least one state-changing call ran."""
+        return bool(self.before)
+
+    def changes_state(self, tool_name: str) -> bool:
+        """False for tools that only read (HA's annotations, or our list of readers)."""
+        return not is_read_only(tool_name)
+
+    async def async_call(self, api: GuardedAPIInstance, tool_input: llm.ToolInput) -> Any:
+        """Check one call, then run it, hold it, or refuse it."""
+        self.calls += 1
+        tool_input.tool_args = repair_arguments(tool_input.tool_args)
+        name = tool_input.tool_name
+        self.names.append(name)
+        if not any(tool.name == name for tool in api.tools):
+            self.refusals.append(f"I don't have a way to do '{name}'.")
+            raise HomeAssistantError(f"Unknown tool {name!r}; use only the listed tools")
+        verdict = assess(
+            self.hass,
+            name,
+            tool_input.tool_args,
+            language=self.language,
+            device_id=self.device_id,
+            confirm=self.confirm,
+            preferred_area_id=speaker_area_id(self.hass, self.device_id, self.satellite_id),
+        )
+        if verdict.unexposed:
+            names = ", ".join(sorted(set(verdict.unexposed)))
+            self.refusals.append(
+                f"{names} is not exposed to the voice assistant, so I can't control it."
+            )
+            raise HomeAssistantError(f"{names} is not exposed; do not try again")
+        if (
+            problem := schema_problem(tool_input.tool_args, self.schemas.get(name, {}))
+        ) is not None:
+            raise HomeAssistantError(f"Invalid arguments for {name}: {problem}")
+        if verdict.invalid:
+            raise HomeAssistantError(f"Invalid arguments for {name}: {verdict.invalid}")
+        if self.question and verdict.changes_state:
+            raise HomeAssistantError(
+                "The user asked a question: do not change anything. "
+                "Answer it, using GetLiveContext for current states."
+            )
+        if verdict.risky:
+            self._hold(api, tool_input, verdict)
+            raise HomeAssistantError("This needs the user's spoken confirmation; stop here")
+        before = snapshot(self.hass, verdict.target_ids) if verdict.changes_state else {}
+        result = await llm.APIInstance.async_call_tool(api, tool_input)
+        self.before.update({k: v for k, v in before.items() if k not in self.before})
+        return result
+
+    def _hold(
+        self, api: GuardedAPIInstance, tool_input: llm.ToolInput, verdict: Assessment
+    ) -> None:
+        if self.held is not None:
+            return
+        hass = self.hass
+        targets = verdict.target_ids
+
+        async def execute(_chat_log: ChatLog) -> str:
+            before = snapshot(hass, targets)
+            await llm.APIInstance.async_call_tool(api, tool_input)
+            return report(hass, before)
+
+        self.held = PendingAction(
+            question=confirmation_question(verdict),
+            name=tool_input.tool_name,
+            targets=targets,
+            execute=execute,
+            used_model=True,
+        )
+
+
+@dataclass
+class GuardedAPIInstance(llm.APIInstance):
+    """HA's Assist API instance with every tool call routed through a ``ToolGuard``."""
+
+    guard: ToolGuard | None = None
+
+    async def async_call_tool(self, tool_input: llm.ToolInput) -> Any:
+        """Run the call through the guard (returns what HA's own instance returns)."""
+        assert self.guard is not None
+        return await self.guard.async_call(self, tool_input)
+
+    @classmethod
+    def wrap(cls, inner: llm.APIInstance, guard: ToolGuard) -> GuardedAPIInstance:
+        """Wrap the instance HA built for this request."""
+        return cls(
+            api=inner.api,
+            api_prompt=inner.api_prompt,
+            llm_context=inner.llm_context,
+            tools=inner.tools,
+            custom_serializer=inner.custom_serializer,
+            guard=guard,
+        )

@@ -1,0 +1,219 @@
+"""The prompt, laid out for the server's prefix cache, and a context that fits it.
+
+llama.cpp, vLLM and Ollama reuse the work done on a prompt's longest common
+prefix. HA's own system prompt puts the speaker's area in the middle and the
+time at the end of the system message, which model chat templates render
+*before* the tool definitions: every new minute, and every other satellite,
+re-reads the tools and the home. So the model gets:
+1. a stable system message: the instructions (the user's template or ours),
+   then HA's Assist guidance and static home overview built for no
+   particular device (identical for every satellite until the home changes);
+2. the tools (rendered by the server's template after the system message);
+3. the conversation so far;
+4. a short volatile system message: time, date, the speaker's area, whether
+   it can run timers, and any extra prompt of this conversation;
+5. the user's sentence.
+Only 4 and 5 are new on a cached turn.
+
+Token counts are an estimate (characters / 4): no tokenizer of the user's
+model is available here. Ollama silently cuts a prompt longer than
+``num_ctx``, so the default context is sized from the prompt, and a
+configured size that is too small raises a repair issue.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components import conversation
+from homeassistant.components.intent import async_device_supports_timers
+from homeassistant.exceptions import HomeAssistantError, TemplateError
+from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import llm, template
+from homeassistant.util import dt as dt_util
+
+from .. import compat
+from ..const import DOMAIN, MAX_NUM_CTX, MIN_NUM_CTX
+from ..understanding.safety import speaker_area_id
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from homeassistant.core import Context, HomeAssistant
+
+    from .settings import AgentSettings
+
+VOICE_INSTRUCTIONS: Final = (
+    "You are the voice assistant of this home. Your answer is spoken aloud: "
+    "answer in one or two short sentences of plain text, without lists or markdown. "
+    "To change or check a device, call a tool; never say you did something you did not "
+    "do with a tool. If a request is unclear, ask one short question."
+)
+_NO_TIMERS: Final = "This device is not able to start timers."
+CHARS_PER_TOKEN: Final = 4
+ANSWER_HEADROOM: Final = 1024  # tokens kept free for history turns and the answer
+STEP: Final = 1024
+
+
+async def async_stable_prompt(
+    hass: HomeAssistant, settings: AgentSettings, language: str, context: Context | None = None
+) -> str:
+    """The system message that stays the same across turns, satellites and minutes."""
+    try:
+        instructions: str = template.Template(
+            settings.prompt or VOICE_INSTRUCTIONS, hass
+        ).async_render(
+            {"ha_name": hass.config.location_name, "user_name": None}, parse_result=False
+        )
+    except TemplateError as err:
+        raise HomeAssistantError(
+            f"The agent's instructions are not a valid template: {err}"
+        ) from err
+    if not settings.control:
+        return instructions
+    llm_context = llm.LLMContext(
+        platform=DOMAIN,
+        context=context,
+        language=language,
+        assistant=conversation.DOMAIN,
+        device_id=None,  # no device: the same text for every satellite
+    )
+    api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, llm_context)
+    guidance = "\n".join(line for line in api.api_prompt.splitlines() if line.strip() != _NO_TIMERS)
+    return f"{instructions}\n{guidance}"
+
+
+def volatile_context(hass: HomeAssistant, user_input: conversation.ConversationInput) -> str:
+    """The system message that changes: time, the speaker's area, timers, extra prompt."""
+    now = dt_util.now()
+    parts = [f"Current time is {now:%H:%M}. Today is {now:%A, %Y-%m-%d}."]
+    area_id = speaker_area_id(hass, user_input.device_id, user_input.satellite_id)
+    if area_id and (area := ar.async_get(hass).async_get_area(area_id)):
+        parts.append(
+            f"The user is speaking in the area {area.name}; generic commands like "
+            "'turn on the lights' target this area."
+        )
+    if user_input.device_id and async_device_supports_timers(hass, user_input.device_id):
+        parts.append("This device can run timers.")
+    else:
+        parts.append(_NO_TIMERS)
+    if user_input.extra_system_prompt:
+        parts.append(user_input.extra_system_prompt)
+    return " ".join(parts)
+
+
+def messages_for_model(
+    chat_log: conversation.ChatLog, stable: str, volatile: str, max_turns: int
+) -> list[dict[str, Any]]:
+    """The chat log as neutral messages in the cache-friendly order (see the module)."""
+    history = [
+        _message(c) for c in chat_log.content[1:] if not isinstance(c, conversation.SystemContent)
+    ]
+    history = _last_turns(history, max_turns)
+    last_user = max((i for i, m in enumerate(history) if m["role"] == "user"), default=None)
+    volatile_message = {"role": "system", "content": volatile}
+    if last_user is None:
+        return [{"role": "system", "content": stable}, *history, volatile_message]
+    return [
+        {"role": "system", "content": stable},
+        *history[:last_user],
+        volatile_message,
+        *history[last_user:],
+    ]
+
+
+def _message(content: conversation.Content) -> dict[str, Any]:
+    if isinstance(content, conversation.ToolResultContent):
+        return {
+            "role": "tool",
+            "content": json.dumps(compat.tool_result_data(content), default=str),
+            "tool_call_id": content.tool_call_id,
+            "name": content.tool_name,
+        }
+    if isinstance(content, conversation.AssistantContent):
+        message: dict[str, Any] = {"role": "assistant", "content": content.content or ""}
+        if content.tool_calls:
+            message["tool_calls"] = [
+                {"id": c.id, "name": c.tool_name, "arguments": c.tool_args}
+                for c in content.tool_calls
+            ]
+        return message
+    return {"role": content.role, "content": content.content or ""}
+
+
+def _last_turns(messages: list[dict[str, Any]], max_turns: int) -> list[dict[str, Any]]:
+    """Keep the last ``max_turns`` earlier user turns plus this one (0 keeps all)."""
+    if max_turns < 1:
+        return messages
+    user_positions = [i for i, m in enumerate(messages) if m["role"] == "user"]
+    if len(user_positions) <= max_turns + 1:
+        return messages
+    return messages[user_positions[-(max_turns + 1)] :]
+
+
+def estimate_tokens(messages: Sequence[dict[str, Any]], tools: Sequence[Any] | None) -> int:
+    """Estimated prompt tokens of the messages plus the tool schemas."""
+    chars = sum(len(str(m.get("content") or "")) for m in messages)
+    chars += len(json.dumps(list(tools or []), default=str))
+    return chars // CHARS_PER_TOKEN + 4 * len(messages)
+
+
+def auto_num_ctx(prompt_tokens: int) -> int:
+    """The smallest multiple of 1024 that holds the prompt plus headroom."""
+    need = prompt_tokens + ANSWER_HEADROOM
+    size = -(-need // STEP) * STEP
+    return max(MIN_NUM_CTX, min(MAX_NUM_CTX, size))
+
+
+def choose_num_ctx(hass: HomeAssistant, issue_key: str, configured: int, prompt_tokens: int) -> int:
+    """The context to request; raises or clears the 'prompt truncated' repair issue."""
+    issue_id = f"prompt_truncated_{issue_key}"
+    if configured > 0 and prompt_tokens > configured:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="prompt_truncated",
+            translation_placeholders={
+                "tokens": str(prompt_tokens),
+                "num_ctx": str(configured),
+                "suggested": str(auto_num_ctx(prompt_tokens)),
+            },
+        )
+    else:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+    return configured if configured > 0 else auto_num_ctx(prompt_tokens)
+
+
+async def async_estimate_home_prompt(
+    hass: HomeAssistant, settings: AgentSettings, language: str
+) -> int:
+    """Estimated tokens of the system prompt + Assist tools for the exposed entities now."""
+    stable = await async_stable_prompt(hass, settings, language)
+    tools: list[dict[str, Any]] = []
+    if settings.control:
+        context = llm.LLMContext(
+            platform=DOMAIN,
+            context=None,
+            language=language,
+            assistant=conversation.DOMAIN,
+            device_id=None,
+        )
+        api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, context)
+        tools = [format_tool(t, api.custom_serializer) for t in api.tools]
+    return estimate_tokens([{"role": "system", "content": stable}], tools)
+
+
+def format_tool(tool: llm.Tool, serializer: Any) -> dict[str, Any]:
+    """An LLM tool as the OpenAI function schema both backends take."""
+    spec: dict[str, Any] = {
+        "name": tool.name,
+        "parameters": compat.tool_schema(tool.parameters, serializer),
+    }
+    if tool.description:
+        spec["description"] = tool.description
+    return {"type": "function", "function": spec}

@@ -1,0 +1,264 @@
+"""One sentence through the agent: confirmation, HA's intents, repair, then the model.
+
+1. a pending confirmation of this conversation: "yes" runs it, "no" drops it,
+   anything else drops it and is handled as a new sentence;
+2. HA's own intents (``understanding.local``), when "prefer local intents" is
+   on, and the repair of a misheard command (``understanding.repair``);
+3. the model, with HA's Assist API behind the tool guard (``chat``).
+Every answer goes into HA's chat log and is announced as ``local_voice_command``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Literal
+
+from homeassistant.components import conversation
+from homeassistant.helpers import intent, llm
+
+from ..const import DOMAIN
+from ..understanding.local import LocalKind, LocalOutcome, async_run_confirmed, async_try_local
+from ..understanding.repair import RepairAction, async_repair
+from ..understanding.text import hear
+from .chat import ModelStats, ModelTurn, async_run_model
+from .confirmations import PendingAction, Reply, classify_reply
+from .events import CommandRecord, Outcome, fire_command_event
+from .guard import GuardedAPIInstance, ToolGuard, confirmation_question
+from .prompt import async_stable_prompt, volatile_context
+from .report import describe_current, report, snapshot
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from homeassistant.core import HomeAssistant
+
+    from ..models import AgentState
+    from ..understanding.home import HomeUnderstanding
+    from ..understanding.repair import Repair
+    from ..understanding.text import Heard
+    from .backend import ModelBackend
+
+SPOKEN_CANCELLED: Final = "OK, I won't do that."
+SPOKEN_NOTHING: Final = "I did not change anything."
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One sentence and everything needed to answer it."""
+
+    hass: HomeAssistant
+    home: HomeUnderstanding
+    backend: ModelBackend
+    agent: AgentState
+    agent_key: str  # the agent's sub-entry id (names its repair issues)
+    user_input: conversation.ConversationInput
+    chat_log: conversation.ChatLog
+
+
+async def async_handle(turn: Turn) -> conversation.ConversationResult:
+    """Answer one sentence."""
+    user_input, chat_log = turn.user_input, turn.chat_log
+    pending = turn.agent.pending.pop(chat_log.conversation_id)
+    if pending is not None:
+        reply = classify_reply(user_input.text)
+        if reply is Reply.YES:
+            speech = await pending.execute(chat_log)
+            names = [pending.name]
+            record = CommandRecord("confirmation", "done", speech, names, pending.targets,
+                                   pending.used_model)  # fmt: skip
+            return await _finish(turn, record)
+        if reply is Reply.NO:
+            record = CommandRecord("confirmation", "cancelled", SPOKEN_CANCELLED, [pending.name],
+                                   pending.targets, pending.used_model)  # fmt: skip
+            return await _finish(turn, record)
+    heard = hear(user_input.text)
+    settings = turn.agent.settings
+    if settings.prefer_local:
+        recognizer = turn.home.recognizer
+        local = await async_try_local(
+            turn.hass, recognizer, user_input, chat_log,
+            question=heard.question, confirm=settings.confirm,
+        )  # fmt: skip
+        if local is not None:
+            turn.agent.stats.local += 1
+            return await _finish_local(turn, local)
+        repaired = await async_repair(turn.hass, turn.home, user_input, heard, settings.confirm)
+        if repaired is not None:
+            turn.agent.stats.repaired += 1
+            return await _finish_repair(turn, repaired)
+    return await _with_model(turn, heard)
+
+
+async def _finish_repair(turn: Turn, repaired: Repair) -> conversation.ConversationResult:
+    verdict = repaired.assessment
+    if repaired.action is RepairAction.ANSWER:
+        return await _finish_local(
+            turn, LocalOutcome(LocalKind.HELD_QUESTION, verdict.intent_type, verdict)
+        )
+    if repaired.action is RepairAction.ASK:
+        return await _ask(turn, _did_you_mean(turn, repaired), "local_intent")
+    local = await async_try_local(
+        turn.hass, turn.home.recognizer, repaired.user_input, turn.chat_log,
+        question=False, confirm=turn.agent.settings.confirm,
+    )  # fmt: skip
+    if local is None:  # HA's lists changed since the parse: let the model try
+        return await _with_model(turn, hear(turn.user_input.text))
+    return await _finish_local(turn, local)
+
+
+def _did_you_mean(turn: Turn, repaired: Repair) -> PendingAction:
+    """Hold the repaired command for a "yes" in the next turn."""
+    hass, recognizer = turn.hass, turn.home.recognizer
+    fixed_input, verdict = repaired.user_input, repaired.assessment
+    targets = verdict.target_ids
+
+    async def execute(chat_log: conversation.ChatLog) -> str:
+        before = snapshot(hass, targets)
+        await async_run_confirmed(recognizer, fixed_input, chat_log, verdict.intent_type)
+        return report(hass, before)
+
+    return PendingAction(
+        question=f"Did you mean: {repaired.candidate.text}?",
+        name=verdict.intent_type,
+        targets=targets,
+        execute=execute,
+        used_model=False,
+    )
+
+
+async def _finish_local(turn: Turn, local: LocalOutcome) -> conversation.ConversationResult:
+    """Answer from the local path: done, held for confirmation, or a question."""
+    verdict = local.assessment
+    targets = verdict.target_ids
+    if local.kind is LocalKind.HELD_RISKY:
+        hass, recognizer, user_input = turn.hass, turn.home.recognizer, turn.user_input
+        name = local.intent_name
+
+        async def execute(chat_log: conversation.ChatLog) -> str:
+            before = snapshot(hass, targets)
+            await async_run_confirmed(recognizer, user_input, chat_log, name)
+            return report(hass, before)
+
+        action = PendingAction(
+            confirmation_question(verdict), name, targets, execute, used_model=False
+        )
+        return await _ask(turn, action, "local_intent")
+    if local.kind is LocalKind.HELD_QUESTION:
+        speech = describe_current(turn.hass, targets) or SPOKEN_NOTHING
+        record = CommandRecord("question_guard", "answered", speech, [local.intent_name], targets)
+        return await _finish(turn, record)
+    assert local.response is not None
+    speech = local.response.speech.get("plain", {}).get("speech", "")
+    failed = local.response.response_type is intent.IntentResponseType.ERROR
+    record = CommandRecord(
+        "local_intent", "error" if failed else "done", speech, [local.intent_name], targets
+    )
+    return await _finish(turn, record, local.response)
+
+
+async def _with_model(turn: Turn, heard: Heard) -> conversation.ConversationResult:
+    """Ask the model, with HA's Assist API behind the tool guard."""
+    user_input, chat_log, agent = turn.user_input, turn.chat_log, turn.agent
+    settings = agent.settings
+    agent.stats.model += 1
+    try:
+        await chat_log.async_provide_llm_data(
+            user_input.as_llm_context(DOMAIN),
+            llm.LLM_API_ASSIST if settings.control else None,
+            settings.prompt,
+            user_input.extra_system_prompt,
+        )
+        stable = await async_stable_prompt(
+            turn.hass, settings, user_input.language, user_input.context
+        )
+    except conversation.ConverseError as err:
+        return err.as_conversation_result()
+    guard = ToolGuard(
+        turn.hass,
+        question=heard.question,
+        language=user_input.language,
+        device_id=user_input.device_id,
+        satellite_id=user_input.satellite_id,
+        confirm=settings.confirm,
+    )
+    if chat_log.llm_api is not None:
+        chat_log.llm_api = GuardedAPIInstance.wrap(chat_log.llm_api, guard)
+    outcome = await async_run_model(
+        ModelTurn(
+            turn.hass, turn.backend, settings, user_input, chat_log, guard,
+            stable, volatile_context(turn.hass, user_input), turn.agent_key,
+        )
+    )  # fmt: skip
+    _record_stats(agent, outcome.stats, outcome.error)
+    agent.stats.refused += len(guard.refusals)
+    if guard.held is not None:
+        if guard.acted:  # a safe call in the same round did run: say so first
+            guard.held.question = f"{report(turn.hass, guard.before)} {guard.held.question}"
+        return await _ask(turn, guard.held, "model")
+    outcome_name: Outcome = "error" if outcome.error else ("refused" if guard.refusals else "done")
+    record = CommandRecord(
+        "model", outcome_name, outcome.speech, guard.names, list(guard.before), used_model=True
+    )
+    return await _finish(turn, record, error=outcome.error is not None)
+
+
+def _record_stats(agent: AgentState, stats: ModelStats, error: str | None) -> None:
+    agent.stats.last_prompt_tokens_estimate = stats.prompt_tokens_estimate
+    agent.stats.last_first_token_s = stats.first_token_s
+    if stats.usage:
+        agent.stats.last_prompt_tokens = stats.usage[0].prompt_tokens
+        agent.stats.last_cached_tokens = stats.usage[0].cached_tokens
+    if error is not None:
+        agent.stats.errors += 1
+        agent.stats.last_error = error
+
+
+async def _ask(
+    turn: Turn, action: PendingAction, path: Literal["local_intent", "model"]
+) -> conversation.ConversationResult:
+    """Hold ``action`` and ask the user to confirm it in the next turn."""
+    turn.agent.pending.put(turn.chat_log.conversation_id, action)
+    turn.agent.stats.confirmations_asked += 1
+    record = CommandRecord(path, "confirmation_required", action.question, [action.name],
+                           action.targets, action.used_model)  # fmt: skip
+    return await _finish(turn, record)
+
+
+async def _finish(
+    turn: Turn,
+    record: CommandRecord,
+    response: intent.IntentResponse | None = None,
+    *,
+    error: bool = False,
+) -> conversation.ConversationResult:
+    """Write the answer to the chat log, fire the event, build the result."""
+    user_input, chat_log = turn.user_input, turn.chat_log
+    if response is None:
+        response = intent.IntentResponse(language=user_input.language)
+        if error:
+            response.async_set_error(intent.IntentResponseErrorCode.UNKNOWN, record.response)
+        else:
+            response.async_set_speech(record.response)
+    last = chat_log.content[-1]
+    # Errors stay out of the history the model sees next time (as HA's ConverseError).
+    if not error and not (
+        isinstance(last, conversation.AssistantContent) and last.content == record.response
+    ):
+        await _say(chat_log, user_input.agent_id, record.response)
+    fire_command_event(turn.hass, user_input, chat_log.conversation_id, record)
+    return conversation.ConversationResult(
+        response=response,
+        conversation_id=chat_log.conversation_id,
+        continue_conversation=record.outcome == "confirmation_required"
+        or (not error and chat_log.continue_conversation),
+    )
+
+
+async def _say(chat_log: conversation.ChatLog, agent_id: str, text: str) -> None:
+    """Add ``text`` as an assistant message through the delta stream (streaming TTS hears it)."""
+
+    async def one() -> AsyncIterator[conversation.AssistantContentDeltaDict]:
+        yield {"role": "assistant", "content": text}
+
+    async for _content in chat_log.async_add_delta_content_stream(agent_id, one()):
+        pass

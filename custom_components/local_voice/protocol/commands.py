@@ -1,0 +1,179 @@
+"""What HA says: state, commands and the frames of answer audio streams."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Final
+
+from .fields import (
+    AudioFormat,
+    boolean,
+    choice,
+    id_list,
+    ident,
+    integer,
+    load_json,
+    nested,
+    opt_ident,
+    opt_string,
+    string,
+)
+from .limits import MAX_TEXT_CHARS, STATES, ProtocolError
+from .message import Message
+
+
+# HA -> satellite (topics ``state``, ``command``, ``audio/out/<stream_id>/start|end``).
+@dataclass(frozen=True, slots=True)
+class State:
+    """The pipeline state for the satellite's lights and sounds.
+
+    ``error_code`` and ``error_message`` carry HA's error event for the session.
+    """
+
+    state: str
+    session_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Wire form."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def parse_state(payload: bytes | str) -> State:
+    """Validate a state message from HA."""
+    obj = load_json(payload)
+    return State(
+        choice(obj, "state", STATES, ""),
+        opt_ident(obj, "session_id"),
+        opt_string(obj, "error_code"),
+        opt_string(obj, "error_message", max_len=MAX_TEXT_CHARS),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StartListening(Message):
+    """Open a session without a wake word (``conversation``: after an announcement)."""
+
+    TAG: ClassVar[str] = "command"
+    NAME: ClassVar[str] = "start_listening"
+    conversation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Stop(Message):
+    """End the current session and any playback now."""
+
+    TAG: ClassVar[str] = "command"
+    NAME: ClassVar[str] = "stop"
+
+
+@dataclass(frozen=True, slots=True)
+class SetVolume(Message):
+    """Speaker volume, 0.0 to 1.0."""
+
+    TAG: ClassVar[str] = "command"
+    NAME: ClassVar[str] = "volume"
+    volume: float
+
+
+@dataclass(frozen=True, slots=True)
+class AnnounceText(Message):
+    """An announcement: its audio follows on ``audio/out/<stream_id>``."""
+
+    TAG: ClassVar[str] = "command"
+    NAME: ClassVar[str] = "announce"
+    text: str
+    stream_id: str
+    start_conversation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SetWakeWords(Message):
+    """Which of the available wake words are active."""
+
+    TAG: ClassVar[str] = "command"
+    NAME: ClassVar[str] = "set_wake_words"
+    active: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SetEndpointing(Message):
+    """How long the satellite's VAD waits after speech before it ends a session."""
+
+    TAG: ClassVar[str] = "command"
+    NAME: ClassVar[str] = "set_endpointing"
+    silence_ms: int
+
+
+type Command = StartListening | Stop | SetVolume | AnnounceText | SetWakeWords | SetEndpointing
+
+MIN_SILENCE_MS: Final = 100
+MAX_SILENCE_MS: Final = 5000
+
+
+def parse_command(payload: bytes | str) -> Command:
+    """Validate a command from HA."""
+    obj = load_json(payload)
+    kind = obj.get("command")
+    if not isinstance(kind, str):
+        raise ProtocolError("a command needs a string 'command'")
+    if kind == "start_listening":
+        return StartListening(boolean(obj, "conversation", default=False))
+    if kind == "stop":
+        return Stop()
+    if kind == "volume":
+        vol = obj.get("volume")
+        if isinstance(vol, bool) or not isinstance(vol, int | float) or not 0 <= vol <= 1:
+            raise ProtocolError(f"'volume' must be a number in [0, 1], got {vol!r}")
+        return SetVolume(float(vol))
+    if kind == "announce":
+        return AnnounceText(
+            string(obj, "text", max_len=MAX_TEXT_CHARS),
+            ident(obj, "stream_id"),
+            boolean(obj, "start_conversation", default=False),
+        )
+    if kind == "set_wake_words":
+        return SetWakeWords(id_list(obj, "active"))
+    if kind == "set_endpointing":
+        return SetEndpointing(integer(obj, "silence_ms", MIN_SILENCE_MS, MAX_SILENCE_MS))
+    raise ProtocolError(f"unknown command {kind[:40]!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class AudioOutStart:
+    """Answer audio begins: PCM in ``audio`` format follows (``kind`` answer/announcement)."""
+
+    audio: AudioFormat
+    kind: str = "answer"
+    text: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Wire form."""
+        return {"audio": asdict(self.audio), "kind": self.kind, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class AudioOutEnd:
+    """Answer audio ends; ``chunks`` PCM messages were sent."""
+
+    chunks: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Wire form."""
+        return {"chunks": self.chunks}
+
+
+def parse_audio_out_start(payload: bytes | str) -> AudioOutStart:
+    """Validate the JSON that opens an answer stream."""
+    obj = load_json(payload)
+    return AudioOutStart(
+        AudioFormat.from_dict(nested(obj, "audio"), microphone=False),
+        choice(obj, "kind", ("answer", "announcement"), "answer"),
+        opt_string(obj, "text", max_len=MAX_TEXT_CHARS),
+    )
+
+
+def parse_audio_out_end(payload: bytes | str) -> AudioOutEnd:
+    """Validate the JSON that closes an answer stream."""
+    return AudioOutEnd(integer(load_json(payload), "chunks", 0, 10_000_000))

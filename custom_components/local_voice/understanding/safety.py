@@ -1,0 +1,259 @@
+"""What would an intent do, and to what? The safety assessment before anything runs.
+
+Both paths (HA's local intents and the model's tool calls) end in an intent
+handler. Before it runs, ``assess`` resolves the targets exactly as HA's
+service intent handlers do (same slot validation, same ``async_match_targets``
+constraints) and names the effect on each entity ("unlock", "open", ...), so
+the agent can refuse actions on unexposed entities, keep questions read-only
+and hold risky actions for a spoken confirmation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+import voluptuous as vol
+from homeassistant.core import Context, HomeAssistant, State
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import intent
+
+from ..const import (
+    DOMAIN,
+    RISK_DISARM,
+    RISK_LOCK,
+    RISK_OPEN_ANY_COVER,
+    RISK_OPEN_GARAGE_GATE,
+    RISK_UNLOCK,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+ASSISTANT: Final = "conversation"
+# Intents (and LLM tools) that only read. Everything else may change the home.
+READ_ONLY: Final = frozenset(
+    {
+        intent.INTENT_GET_STATE,
+        intent.INTENT_GET_TEMPERATURE,
+        intent.INTENT_GET_CURRENT_DATE,
+        intent.INTENT_GET_CURRENT_TIME,
+        intent.INTENT_NEVERMIND,
+        intent.INTENT_RESPOND,
+        intent.INTENT_TIMER_STATUS,
+        "HassGetWeather",
+        "GetLiveContext",
+        "calendar_get_events",
+    }
+)
+_ENTITY_ID: Final = re.compile(r"^[a-z_]+\.[a-z0-9_]+$")
+_ON_OFF: Final = {intent.INTENT_TURN_ON: True, intent.INTENT_TURN_OFF: False}
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """One entity and what the intent would do to it."""
+
+    entity_id: str
+    name: str
+    domain: str
+    action: str  # "unlock", "open", "turn_on", or the service name
+    device_class: str | None = None
+
+
+@dataclass(slots=True)
+class Assessment:
+    """The outcome of ``assess``: effects, risky ones, and reasons to refuse."""
+
+    intent_type: str
+    changes_state: bool
+    effects: list[Effect] = field(default_factory=list)
+    risky: list[Effect] = field(default_factory=list)
+    unexposed: list[str] = field(default_factory=list)  # names of unexposed targets
+    invalid: str | None = None  # why the arguments cannot be used
+
+    @property
+    def target_ids(self) -> list[str]:
+        """Entity ids that would change (or be read)."""
+        return [e.entity_id for e in self.effects]
+
+
+def risk_of(effect: Effect) -> str | None:
+    """Which confirmation kind (``const.RISK_*``) an effect falls under, if any."""
+    if effect.domain == "lock":
+        return {"unlock": RISK_UNLOCK, "open": RISK_UNLOCK, "lock": RISK_LOCK}.get(effect.action)
+    if effect.domain == "cover" and effect.action == "open":
+        if effect.device_class in {"garage", "gate"}:
+            return RISK_OPEN_GARAGE_GATE
+        return RISK_OPEN_ANY_COVER
+    if effect.domain == "alarm_control_panel" and "disarm" in effect.action:
+        return RISK_DISARM
+    return None
+
+
+def needs_confirmation(effect: Effect, confirm: Collection[str]) -> bool:
+    """True when the user asked to confirm this kind of action."""
+    risk = risk_of(effect)
+    if risk is None:
+        return False
+    if risk == RISK_OPEN_ANY_COVER:
+        return RISK_OPEN_ANY_COVER in confirm
+    return risk in confirm or (risk == RISK_OPEN_GARAGE_GATE and RISK_OPEN_ANY_COVER in confirm)
+
+
+def speaker_area_id(
+    hass: HomeAssistant, device_id: str | None, satellite_id: str | None = None
+) -> str | None:
+    """The area of the satellite or device that heard the sentence (HA prefers it)."""
+    if satellite_id and (entry := er.async_get(hass).async_get(satellite_id)):
+        device_id = entry.device_id or device_id
+        if entry.area_id and ar.async_get(hass).async_get_area(entry.area_id):
+            return entry.area_id
+    device = dr.async_get(hass).async_get(device_id) if device_id else None
+    if device and device.area_id and ar.async_get(hass).async_get_area(device.area_id):
+        return device.area_id
+    return None
+
+
+def base_name(tool_name: str) -> str:
+    """An intent type from its LLM tool name (HA 2026.3+ names it ``intent__HassTurnOn``)."""
+    return tool_name.rsplit("__", 1)[-1]
+
+
+def is_read_only(intent_type: str) -> bool:
+    """True for intents and tools that only read."""
+    return base_name(intent_type) in READ_ONLY
+
+
+def find_handler(hass: HomeAssistant, name: str) -> intent.IntentHandler | None:
+    """The intent handler for an intent type or its LLM tool name."""
+    name = base_name(name)
+    for handler in intent.async_get(hass):
+        if handler.intent_type == name or handler.intent_type.replace(" ", "_") == name:
+            return handler
+    return None
+
+
+def assess(
+    hass: HomeAssistant,
+    intent_type: str,
+    values: dict[str, Any],
+    *,
+    language: str,
+    device_id: str | None,
+    confirm: Collection[str],
+    preferred_area_id: str | None = None,
+) -> Assessment:
+    """Resolve what ``intent_type`` with slot ``values`` would do, without doing it."""
+    handler = find_handler(hass, intent_type)
+    changes = not is_read_only(intent_type)
+    result = Assessment(intent_type=intent_type, changes_state=changes)
+    result.unexposed = _unexposed_entity_ids(hass, values)
+    if not isinstance(handler, intent.DynamicServiceIntentHandler):
+        return result
+    try:
+        slots = handler.async_validate_slots({k: {"value": v} for k, v in values.items()})
+    except vol.Invalid as err:
+        result.invalid = str(err)
+        return result
+    constraints = _constraints(handler, slots)
+    if not constraints.has_constraints:
+        result.invalid = "no target given"
+        return result
+    preferences = intent.MatchTargetsPreferences(area_id=preferred_area_id)
+    match = intent.async_match_targets(hass, constraints, preferences)
+    if not match.is_match:
+        constraints.assistant = None
+        everywhere = intent.async_match_targets(hass, constraints, preferences)
+        if everywhere.is_match:
+            result.unexposed += [s.name for s in everywhere.states]
+        return result
+    intent_obj = intent.Intent(
+        hass,
+        DOMAIN,
+        handler.intent_type,
+        slots,
+        None,
+        Context(),
+        language,
+        assistant=ASSISTANT,
+        device_id=device_id,
+    )
+    for state in match.states:
+        effect = _effect(handler, intent_obj, state)
+        result.effects.append(effect)
+        if changes and needs_confirmation(effect, confirm):
+            result.risky.append(effect)
+    return result
+
+
+def _constraints(
+    handler: intent.DynamicServiceIntentHandler, slots: dict[str, Any]
+) -> intent.MatchTargetsConstraints:
+    """The same constraints ``DynamicServiceIntentHandler.async_handle`` builds."""
+    name = slots.get("name", {}).get("value")
+    domains = handler.required_domains
+    if "domain" in slots:
+        domains = set(slots["domain"]["value"])
+    device_classes = set(slots["device_class"]["value"]) if "device_class" in slots else None
+    return intent.MatchTargetsConstraints(
+        name=None if name == "all" else name,
+        area_name=slots.get("area", {}).get("value"),
+        floor_name=slots.get("floor", {}).get("value"),
+        domains=domains,
+        device_classes=device_classes,
+        assistant=ASSISTANT,
+        features=handler.required_features,
+        states=handler.required_states,
+    )
+
+
+def _effect(
+    handler: intent.DynamicServiceIntentHandler, intent_obj: intent.Intent, state: State
+) -> Effect:
+    """Name what the handler would do to ``state`` (mirrors HA's on/off translation)."""
+    device_class = state.attributes.get("device_class")
+    action: str
+    turn_on = _ON_OFF.get(handler.intent_type)
+    if turn_on is not None and state.domain == "lock":
+        action = "lock" if turn_on else "unlock"
+    elif turn_on is not None and state.domain in {"cover", "valve"}:
+        action = "open" if turn_on else "close"
+    elif turn_on is not None:
+        action = "turn_on" if turn_on else "turn_off"
+    else:
+        try:
+            _domain, action = handler.get_domain_and_service(intent_obj, state)
+        except HomeAssistantError:
+            action = "unknown"
+        position = intent_obj.slots.get("position", {}).get("value")
+        if action.startswith("set_") and state.domain == "cover" and position:
+            action = "open"
+    return Effect(
+        entity_id=state.entity_id,
+        name=state.name,
+        domain=state.domain,
+        action=action,
+        device_class=str(device_class) if device_class else None,
+    )
+
+
+def _unexposed_entity_ids(hass: HomeAssistant, values: dict[str, Any]) -> list[str]:
+    """Entity ids written straight into the arguments that are not exposed."""
+    from homeassistant.components.homeassistant.exposed_entities import (  # noqa: PLC0415
+        async_should_expose,
+    )
+
+    items = [i for v in values.values() for i in (v if isinstance(v, list) else [v])]
+    return [
+        item
+        for item in items
+        if isinstance(item, str)
+        and _ENTITY_ID.match(item)
+        and hass.states.get(item) is not None
+        and not async_should_expose(hass, ASSISTANT, item)
+    ]

@@ -1,0 +1,84 @@
+"""The prompt laid out for the prefix cache, history trimming, and the context size."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agent_helpers import user_input
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import conversation
+from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.local_voice.agent.prompt import (
+    async_stable_prompt,
+    auto_num_ctx,
+    messages_for_model,
+    volatile_context,
+)
+from custom_components.local_voice.agent.settings import AgentSettings
+from custom_components.local_voice.const import MAX_NUM_CTX, MIN_NUM_CTX
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+
+def test_auto_context_is_bounded_and_rounded() -> None:
+    assert auto_num_ctx(0) == MIN_NUM_CTX
+    assert auto_num_ctx(1461) == 3072
+    assert auto_num_ctx(10**7) == MAX_NUM_CTX
+    assert auto_num_ctx(5000) % 1024 == 0
+
+
+def _chat_log(hass: HomeAssistant, turns: int) -> conversation.ChatLog:
+    log = conversation.ChatLog(hass, "c1")
+    for n in range(turns):
+        log.async_add_user_content(conversation.UserContent(f"u{n}"))
+        log.async_add_assistant_content_without_tools(
+            conversation.AssistantContent(agent_id="a", content=f"a{n}")
+        )
+    log.async_add_user_content(conversation.UserContent("now"))
+    return log
+
+
+async def test_history_is_trimmed_and_the_volatile_part_comes_last(hass: HomeAssistant) -> None:
+    log = _chat_log(hass, 4)
+    messages = messages_for_model(log, "STABLE", "VOLATILE", max_turns=2)
+    assert [m["content"] for m in messages] == ["STABLE", "u2", "a2", "u3", "a3", "VOLATILE", "now"]
+    assert [m["role"] for m in messages][0] == "system"
+    assert messages[-2]["role"] == "system"
+    everything = messages_for_model(log, "STABLE", "VOLATILE", max_turns=0)
+    assert len(everything) == 2 + 4 * 2 + 1
+
+
+async def test_stable_part_is_the_same_for_every_satellite_and_minute(
+    demo_home: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Only the volatile message names the time and the speaker's area."""
+    entry = MockConfigEntry(domain="test")
+    entry.add_to_hass(demo_home)
+    areas = ar.async_get(demo_home)
+    devices = dr.async_get(demo_home)
+    kitchen = devices.async_get_or_create(config_entry_id=entry.entry_id, identifiers={("t", "k")})
+    office = devices.async_get_or_create(config_entry_id=entry.entry_id, identifiers={("t", "o")})
+    devices.async_update_device(kitchen.id, area_id=areas.async_get_area_by_name("Kitchen").id)
+    devices.async_update_device(office.id, area_id=areas.async_get_area_by_name("Office").id)
+    settings = AgentSettings(model="m")
+    freezer.move_to("2026-12-06 08:00:00")
+    early = dt_util.now().strftime("%H:%M")
+    first = await async_stable_prompt(demo_home, settings, "en")
+    early_kitchen = volatile_context(demo_home, user_input("x", device_id=kitchen.id))
+    freezer.move_to("2026-12-06 09:17:00")
+    late = dt_util.now().strftime("%H:%M")
+    second = await async_stable_prompt(demo_home, settings, "en")
+    late_office = volatile_context(demo_home, user_input("x", device_id=office.id))
+    assert first == second
+    assert "Kitchen Light" in first  # the home's overview is in the stable part
+    assert early in early_kitchen
+    assert "Kitchen" in early_kitchen
+    assert late in late_office
+    assert "Office" in late_office
+    assert late not in second
+    assert "Office" not in second.split("Static Context")[0]

@@ -1,0 +1,118 @@
+"""Tool calls from a model's answer: recovered from text, repaired, checked against schemas."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.local_voice.agent.tool_calls import (
+    may_be_call,
+    recover_calls,
+    repair_arguments,
+    schema_problem,
+)
+
+TOOLS = {
+    "HassTurnOn": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "area": {"type": "string"},
+            "domain": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "HassLightSet": {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "brightness": {"type": "integer"}},
+        "required": ["brightness"],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"name": "HassTurnOn", "arguments": {"name": "Kitchen Light"}}',
+        ' \n{"name": "HassTurnOn", "arguments": {"name": "Kitchen Light"}}\n',
+        '```json\n{"name": "HassTurnOn", "arguments": {"name": "Kitchen Light"}}\n```',
+        '<tool_call>\n{"name": "HassTurnOn", "arguments": {"name": "Kitchen Light"}}\n</tool_call>',
+        '[{"name": "HassTurnOn", "arguments": {"name": "Kitchen Light"}}]',
+        '{"type": "function", "function": {"name": "HassTurnOn", "parameters": {"name": "Kitchen Light"}}}',
+        '{"name": "HassTurnOn", "arguments": "{\\"name\\": \\"Kitchen Light\\"}"}',
+    ],
+)
+def test_calls_written_as_text_are_recovered(text: str) -> None:
+    calls = recover_calls(text, TOOLS)
+    assert calls is not None
+    assert [(c.name, c.arguments) for c in calls] == [("HassTurnOn", {"name": "Kitchen Light"})]
+
+
+def test_several_calls_one_per_line() -> None:
+    text = (
+        '{"name": "HassTurnOn", "arguments": {"name": "Kitchen Light"}}\n'
+        '{"name": "HassTurnOn", "arguments": {"name": "Desk Lamp"}}'
+    )
+    calls = recover_calls(text, TOOLS)
+    assert calls is not None
+    assert [c.arguments["name"] for c in calls] == ["Kitchen Light", "Desk Lamp"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The kitchen light is on.",
+        '{"name": "OrderPizza", "arguments": {}}',  # not a tool the model was given
+        '{"answer": "yes"}',  # JSON, but no call
+        '{"name": "HassTurnOn", "arguments": {"name": "Kitchen',  # cut off
+        "[1, 2, 3]",
+        '{"name": "HassTurnOn"} and then some words',
+        "{" * 5000,
+    ],
+)
+def test_anything_else_is_not_a_call(text: str) -> None:
+    assert recover_calls(text, TOOLS) is None
+
+
+@pytest.mark.parametrize(
+    ("so_far", "maybe"),
+    [("", True), ("  ", True), ("{", True), ("`", True), ("``", True), ("<tool", True),
+     ("Sure", False), ("The light", False), ("[", True)],
+)  # fmt: skip
+def test_may_be_call(so_far: str, *, maybe: bool) -> None:
+    assert may_be_call(so_far) is maybe
+
+
+def test_arguments_are_repaired() -> None:
+    assert repair_arguments({"name": "Kitchen", "area": "", "domain": '["light"]'}) == {
+        "name": "Kitchen",
+        "domain": ["light"],
+    }
+    assert repair_arguments('{"name": "Desk Lamp"}') == {"name": "Desk Lamp"}
+    assert repair_arguments("not json") == {}
+    assert repair_arguments(None) == {}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({"name": "Kitchen Light"}, None),
+        ({"name": "Kitchen Light", "domain": ["light"]}, None),
+        ({"name": 5}, "argument 'name': expected string, got int"),
+        ({"name": "x", "colour": "red"}, "unknown arguments ['colour']"),
+        ({"domain": "light"}, "argument 'domain': expected array, got str"),
+        ({"domain": [1]}, "argument 'domain': item 1: expected string, got int"),
+    ],
+)
+def test_arguments_are_checked_against_the_schema(arguments: dict, problem: str | None) -> None:
+    found = schema_problem(arguments, TOOLS["HassTurnOn"])
+    assert (found if found is None else found[: len(problem or "")]) == problem
+
+
+def test_required_and_boolean_is_not_a_number() -> None:
+    schema = TOOLS["HassLightSet"]
+    assert schema_problem({"name": "Desk Lamp"}, schema) == "missing required arguments ['brightness']"
+    assert schema_problem({"brightness": True}, schema) == (
+        "argument 'brightness': expected integer, got a boolean"
+    )
+    assert schema_problem({"brightness": 40}, schema) is None
+    enum = {"properties": {"state": {"type": "string", "enum": ["on", "off"]}}}
+    assert schema_problem({"state": "dim"}, enum) == "argument 'state': must be one of ['on', 'off']"

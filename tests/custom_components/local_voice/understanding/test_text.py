@@ -1,0 +1,26 @@
+"""The heard sentence: normalised once, and whether it asks."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.local_voice.understanding.text import hear, looks_like_question, normalize
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("is the kitchen light on", True),
+        ("Isn't the front door locked?", True),
+        ("the kitchen light on?", True),
+        ("would the coffee maker be ready?", True),
+        ("what is the temperature", True),
+        ("turn on the kitchen light", False),
+        ("turn on the kitchen light?", False),
+        ("Can you turn on the kitchen light?", False),
+        ("please unlock the front door?", False),
+        ("open the garage door", False),
+    ],
+)
+def test_questions_are_told_from_commands(text: str, question: bool) -> None:
+    assert looks_like_question(text) is question
