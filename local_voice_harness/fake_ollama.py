@@ -1,12 +1,16 @@
-"""A stand-in Ollama server that speaks Ollama's real HTTP API, driven by a script.
+"""A scripted model server that speaks Ollama's and OpenAI's real HTTP APIs.
 
-No LLM small enough to ship here can choose tools reliably, so tests, the
-benchmark and the demo talk to this server instead. It answers the endpoints
-the agent uses exactly as Ollama does (``/api/version``, ``/api/tags``,
-``/api/show``, ``/api/pull`` as NDJSON progress, ``/api/chat`` streaming NDJSON
-with ``tool_calls``), and the official ``ollama`` client reaches it over a real
-socket. Each chat request takes the next scripted turn; a turn can carry
-delays and faults (hang, HTTP 503, a malformed line, a cut connection).
+For fast, exact tests of the agent's model path (which tool runs, what is
+spoken, every fault) a script beats a model. This server answers the
+endpoints the agent uses exactly as Ollama does (``/api/version``,
+``/api/tags``, ``/api/show``, ``/api/pull`` as NDJSON progress, ``/api/chat``
+streaming NDJSON with ``tool_calls``) and as an OpenAI-compatible server does
+(``/v1/models``, ``/v1/chat/completions`` streaming server-sent events, tool
+calls in fragments, usage last); the official ``ollama`` and ``openai``
+clients reach it over a real socket. Each chat request takes the next
+scripted turn; a turn can carry delays and faults (hang, HTTP 503, a
+malformed line, a cut connection). The real model behind the same wire
+formats is ``local-voice-llm`` and ``ollama_double``.
 """
 
 from __future__ import annotations
@@ -133,6 +137,8 @@ class FakeOllama:
         app.router.add_post("/api/show", self._show)
         app.router.add_post("/api/pull", self._pull)
         app.router.add_post("/api/chat", self._chat)
+        app.router.add_get("/v1/models", self._openai_models)
+        app.router.add_post("/v1/chat/completions", self._openai_chat)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
         self._stopping.clear()
         await self._runner.setup()
@@ -257,6 +263,67 @@ class FakeOllama:
             chunk = {"role": "assistant", "content": "", "tool_calls": calls}
             await self._line(response, self._chunk(model, chunk))
         await self._line(response, self._final(model, body, {"role": "assistant", "content": ""}))
+        return response
+
+    async def _openai_models(self, _request: web.Request) -> web.Response:
+        if self.tags_fault == "status_500":
+            return web.json_response({"error": {"message": "internal error"}}, status=500)
+        data = [
+            {"id": m, "object": "model", "created": 0, "owned_by": "local"} for m in self.models
+        ]
+        return web.json_response({"object": "list", "data": data})
+
+    async def _openai_chat(self, request: web.Request) -> web.StreamResponse:  # noqa: C901 - one scripted answer, in order
+        body = await request.json()
+        self.chat_requests.append(body)
+        model = body.get("model", "")
+        if model not in self.models:
+            error = {"message": f"model '{model}' not found", "type": "invalid_request_error"}
+            return web.json_response({"error": error}, status=404)
+        turn = self.script.pop(0) if self.script else self.default_turn
+        if turn.fault == "status_503":
+            return web.json_response({"error": {"message": "server busy"}}, status=503)
+        await asyncio.sleep(turn.first_token_delay_s)
+        if turn.fault == "hang":
+            await self._hang()
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+
+        async def event(delta: dict[str, Any], finish: str | None = None) -> None:
+            choice = {"index": 0, "delta": delta, "finish_reason": finish}
+            chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": model,
+                     "choices": [choice]}  # fmt: skip
+            await response.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+
+        await event({"role": "assistant", "content": ""})
+        for index, piece in enumerate(_pieces(turn.text)):
+            if index:
+                await asyncio.sleep(turn.token_delay_s)
+            await event({"content": piece})
+            if turn.fault == "malformed_line" and index == 0:
+                await response.write(b'data: {"id": "c1", "choices": [\n\n')
+            if turn.fault == "disconnect" and index == 0:
+                assert request.transport is not None
+                request.transport.close()
+                return response
+        for number, call in enumerate(turn.tool_calls):
+            arguments = json.dumps(call.get("arguments", {}))
+            half = len(arguments) // 2  # arguments arrive in fragments, as from real servers
+            head = {"index": number, "id": f"call_{number}", "type": "function",
+                    "function": {"name": call["name"], "arguments": arguments[:half]}}  # fmt: skip
+            await event({"tool_calls": [head]})
+            await event(
+                {"tool_calls": [{"index": number, "function": {"arguments": arguments[half:]}}]}
+            )
+        await event({}, "tool_calls" if turn.tool_calls else "stop")
+        if (body.get("stream_options") or {}).get("include_usage"):
+            prompt = len(json.dumps(body.get("messages", []))) // CHARS_PER_TOKEN
+            usage = {"prompt_tokens": prompt, "completion_tokens": len(turn.text) // 4 + 1,
+                     "total_tokens": prompt + len(turn.text) // 4 + 1}  # fmt: skip
+            chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": model,
+                     "choices": [], "usage": usage}  # fmt: skip
+            await response.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+        await response.write(b"data: [DONE]\n\n")
         return response
 
     async def _hang(self) -> None:

@@ -107,11 +107,16 @@ class WyomingProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise ServerStartError(f"{self.args} exited with {self.process.returncode}")
+            # A private loop: asyncio.run() would leave the caller's thread without a
+            # current loop (HA's test plugin asks for one in every test).
+            loop = asyncio.new_event_loop()
             try:
-                self.info = asyncio.run(describe(self.host, self.port, limit_s=2.0))
+                self.info = loop.run_until_complete(describe(self.host, self.port, limit_s=2.0))
             except (OSError, TimeoutError):
                 time.sleep(0.2)
                 continue
+            finally:
+                loop.close()
             return self
         self.stop()
         raise ServerStartError(f"{self.args} did not answer describe within {timeout:g} s")

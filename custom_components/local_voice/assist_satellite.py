@@ -279,10 +279,14 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         if self._answer_task is not None or not self._tts_token or not self._session_id:
             return
         self._send_state("responding")
+        LOGGER.debug("Satellite %s plays the answer of session %s", self._sat, self._session_id)
+        # Not eagerly: HA sets the stream's message (or its acknowledge sound) right
+        # after this event; reading the stream before that would wait forever.
         self._answer_task = self._entry.async_create_background_task(
             self.hass,
             self._play(self._session_id, self._tts_token, "answer", text),
             f"{DOMAIN}_{self._sat}_answer",
+            eager_start=False,
         )
 
     # ---- answer audio and announcements ----
@@ -298,6 +302,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         try:
             fut = self._played[stream_id] = self.hass.loop.create_future()
             fmt, pcm = await pcm_from_wav(_tts_stream(self.hass, token).async_stream_result())
+            LOGGER.debug("Satellite %s: %s audio is %s", self._sat, kind, fmt)
             seconds = await publish_pcm(
                 self._link.publish, self._sat, stream_id, fmt, pcm, kind=kind, text=text
             )

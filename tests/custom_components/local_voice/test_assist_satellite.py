@@ -130,24 +130,32 @@ async def test_spoken_command_turns_on_the_light_and_the_answer_is_heard(
     latency = stream.first_audio_at - ended
     print(f"session end -> first answer audio at the satellite: {latency * 1000:.0f} ms")
     assert latency < 10
-    # The answer: PCM in the TTS voice's own rate (no ffmpeg), announced in `start`;
-    # Wyoming TTS cannot resample itself, so HA is not asked for 16 kHz.
+    # A command for the satellite's own area: HA answers with its acknowledge sound
+    # (an mp3 HA converts to WAV: 44.1 kHz stereo), passed on as PCM.
     entity = home.hass.data[SATELLITES].get_entity(home.entity_id)
     assert entity is not None
     assert entity.tts_options == {"preferred_format": "wav"}
     assert stream.start is not None
     assert stream.start.kind == "answer"
-    assert stream.start.audio == p.AudioFormat(22050, 2, 1)
-    assert stream.start.text
+    assert stream.start.audio.rate in p.OUT_RATES
     assert stream.end is not None
     assert stream.end.chunks == stream.chunks
-    assert len(stream.pcm) / (22050 * 2) > 0.3  # a spoken sentence, not an empty WAV
     assert not stream.pcm.startswith(b"RIFF")
     seen = [s.state for s in home.sim.states]
     assert seen[:3] == ["listening", "processing", "responding"], seen
     await wait_until(lambda: home.sim.states[-1].state == "idle")
     await wait_until(lambda: home.hass.states.get(home.entity_id).state == "idle")
     assert all(s.error_code is None for s in home.sim.states)
+    # A command for another room is answered in words: PCM in the TTS voice's own
+    # rate (no ffmpeg), announced in `start`.
+    await wait_until(lambda: _wake_word_cooled_down(home.hass))
+    desk = next(c for c in dev_commands if c.audio.name == "cmd08.wav")
+    stream = await _speak_and_hear(home, read_pcm(desk.audio), chunk_ms=30, realtime=1.0)
+    await wait_until(lambda: home.hass.states.get("light.desk_lamp").state == "on")
+    assert stream.start is not None
+    assert stream.start.audio == p.AudioFormat(22050, 2, 1)
+    assert stream.start.text
+    assert len(stream.pcm) / (22050 * 2) > 0.3  # a spoken sentence, not an empty WAV
 
 
 async def _synthesize_16k(home: Home, tts_server: Any, text: str) -> bytes:

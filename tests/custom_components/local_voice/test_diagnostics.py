@@ -1,4 +1,4 @@
-"""Diagnostics redact the URL and the prompt, and keep what helps a bug report."""
+"""Diagnostics of every kind of entry: secrets redacted, the rest as a snapshot."""
 
 from __future__ import annotations
 
@@ -6,20 +6,25 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
-from agent_helpers import say
+from agent_helpers import agent_subentry_id, say
+from homeassistant.helpers import entity_registry as er  # noqa: F401 - registries exist
 
 from custom_components.local_voice.diagnostics import async_get_config_entry_diagnostics
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
+    from syrupy.assertion import SnapshotAssertion
 
     from local_voice_harness.fake_ollama import FakeOllama
 
 
 @pytest.mark.parametrize("agent_options", [{"prompt": "Secret house of Alice Example."}])
-async def test_diagnostics_redact_secrets(
-    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+async def test_server_diagnostics_redact_secrets(
+    demo_home: HomeAssistant,
+    agent_entry: MockConfigEntry,
+    fake_ollama: FakeOllama,
+    snapshot: SnapshotAssertion,
 ) -> None:
     await say(demo_home, agent_entry, "turn on the kitchen light")
     await say(demo_home, agent_entry, "unlock the front door")
@@ -28,10 +33,10 @@ async def test_diagnostics_redact_secrets(
     assert fake_ollama.url not in text
     assert str(fake_ollama.port) not in text
     assert "Alice" not in text
-    assert diagnostics["data"]["url"] == "**REDACTED**"
-    assert diagnostics["data"]["model"] == "llama3.2:latest"
-    assert diagnostics["options"]["prompt"] == "**REDACTED**"
-    assert diagnostics["stats"]["local"] == 2
-    assert diagnostics["stats"]["confirmations_asked"] == 1
-    assert diagnostics["pending_confirmations"] == 1
-    assert diagnostics["settings"]["confirm"] == sorted(agent_entry.runtime_data.settings.confirm)
+    agent = diagnostics["agents"]["llama3.2"]
+    assert agent["stats"]["local"] == 2
+    assert agent["stats"]["confirmations_asked"] == 1
+    assert agent["pending_confirmations"] == 1
+    settings = agent_entry.runtime_data.agents[agent_subentry_id(agent_entry)].settings
+    assert agent["settings"]["confirm"] == sorted(settings.confirm)
+    assert diagnostics == snapshot

@@ -1,4 +1,7 @@
-"""The STT entity against our real ASR server (tiny.en) and a plain Wyoming server."""
+"""The speech entry's STT entity against our real ASR server (tiny.en) and a plain Wyoming server.
+
+No model server is set up in these tests: speech to text needs none.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +10,16 @@ from typing import TYPE_CHECKING, Any, Self
 
 import pytest
 from homeassistant.components import stt
-from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioStop
 from wyoming.event import async_read_event, async_write_event
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from wyoming.info import AsrModel, AsrProgram, Attribution, Describe, Info
 
-from custom_components.local_voice.const import CONF_ASR_URI, DOMAIN
+from custom_components.local_voice.const import CONF_ASR_URI, CONF_KIND, DOMAIN, KIND_SPEECH
 from custom_components.local_voice.speech import parse_asr_uri
+from custom_components.local_voice.stt import LocalVoiceSpeechToText
 from local_voice_harness import paths
 from local_voice_harness.ports import free_port
 from local_voice_harness.servers import WavAudio
@@ -24,16 +28,24 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from homeassistant.core import HomeAssistant
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 pytestmark = pytest.mark.timeout(90)
 
 
 @pytest.fixture
-def agent_options(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The agent entry points its STT entity at the server the test asks for."""
+async def speech_entry(
+    request: pytest.FixtureRequest, demo_home: HomeAssistant
+) -> AsyncIterator[MockConfigEntry]:
+    """A speech entry at the server the test asks for (our ASR server by default)."""
     server = request.getfixturevalue(getattr(request, "param", "asr_server"))
-    return {"request_timeout": 3.0, CONF_ASR_URI: server.uri}
+    entry = MockConfigEntry(
+        domain=DOMAIN, version=2, data={CONF_KIND: KIND_SPEECH, CONF_ASR_URI: server.uri}
+    )
+    entry.add_to_hass(demo_home)
+    assert await demo_home.config_entries.async_setup(entry.entry_id)
+    await demo_home.async_block_till_done()
+    yield entry
+    await demo_home.config_entries.async_unload(entry.entry_id)
 
 
 def stt_entity(hass: HomeAssistant, entry: MockConfigEntry) -> LocalVoiceSpeechToText:
@@ -64,14 +76,14 @@ METADATA = stt.SpeechMetadata(
 async def test_our_server_gets_the_vocabulary_and_hears_the_names(
     asr_server: Any,  # session-scoped: started before the test's event loop
     demo_home: HomeAssistant,
-    agent_entry: MockConfigEntry,
     socket_enabled: None,
+    speech_entry: MockConfigEntry,
 ) -> None:
-    assert agent_entry.options[CONF_ASR_URI] == asr_server.uri
-    entity = stt_entity(demo_home, agent_entry)
-    assert entity.ours is True
+    entity = stt_entity(demo_home, speech_entry)
+    assert entity.info is not None
+    assert entity.info.ours is True
     assert "en" in entity.supported_languages
-    event = entity.transcribe_event("en")
+    event = entity.transcribe_request("en")
     assert event.context is not None
     assert "Desk Lamp" in event.context["vocabulary"]
     assert "Basement Light" not in event.context["vocabulary"]
@@ -126,12 +138,13 @@ async def plain_server(socket_enabled: None) -> AsyncIterator[PlainWyoming]:
         yield server
 
 
-@pytest.mark.parametrize("agent_options", ["plain_server"], indirect=True)
+@pytest.mark.parametrize("speech_entry", ["plain_server"], indirect=True)
 async def test_other_servers_get_plain_wyoming(
-    demo_home: HomeAssistant, agent_entry: MockConfigEntry, plain_server: PlainWyoming
+    demo_home: HomeAssistant, plain_server: PlainWyoming, speech_entry: MockConfigEntry
 ) -> None:
-    entity = stt_entity(demo_home, agent_entry)
-    assert entity.ours is False
+    entity = stt_entity(demo_home, speech_entry)
+    assert entity.info is not None
+    assert entity.info.ours is False
     assert entity.supported_languages == ["de", "en"]
     result = await entity.async_process_audio_stream(METADATA, chunks(b"\0" * 6400))
     assert result.text == "plain text"
@@ -140,17 +153,21 @@ async def test_other_servers_get_plain_wyoming(
     assert plain_server.transcribes[0].language == "en"
 
 
-@pytest.mark.parametrize("agent_options", ["plain_server"], indirect=True)
-async def test_options_refuse_a_bad_server_address(
-    demo_home: HomeAssistant, agent_entry: MockConfigEntry
+async def test_an_unreachable_server_is_an_error_result(
+    demo_home: HomeAssistant, socket_enabled: None
 ) -> None:
-    flow = await demo_home.config_entries.options.async_init(agent_entry.entry_id)
-    user_input = {**agent_entry.options, "control": True, "prefer_local_intents": True}
-    user_input |= {"max_history": 10, "keep_alive": -1, "num_ctx": 0, "temperature": 0.2}
-    user_input |= {"confirm_actions": [], CONF_ASR_URI: "http://nowhere"}
-    result = await demo_home.config_entries.options.async_configure(flow["flow_id"], user_input)
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_ASR_URI: "invalid_asr_uri"}
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        version=2,
+        data={CONF_KIND: KIND_SPEECH, CONF_ASR_URI: f"tcp://127.0.0.1:{free_port()}"},
+    )
+    entry.add_to_hass(demo_home)
+    assert await demo_home.config_entries.async_setup(entry.entry_id)
+    entity = stt_entity(demo_home, entry)
+    assert entity.info is None
+    result = await entity.async_process_audio_stream(METADATA, chunks(b"\0" * 6400))
+    assert result.result is stt.SpeechResultState.ERROR
+    await demo_home.config_entries.async_unload(entry.entry_id)
 
 
 @pytest.mark.parametrize(

@@ -109,10 +109,14 @@ def test_arguments_are_checked_against_the_schema(arguments: dict, problem: str 
 
 def test_required_and_boolean_is_not_a_number() -> None:
     schema = TOOLS["HassLightSet"]
-    assert schema_problem({"name": "Desk Lamp"}, schema) == "missing required arguments ['brightness']"
+    assert (
+        schema_problem({"name": "Desk Lamp"}, schema) == "missing required arguments ['brightness']"
+    )
     assert schema_problem({"brightness": True}, schema) == (
         "argument 'brightness': expected integer, got a boolean"
     )
     assert schema_problem({"brightness": 40}, schema) is None
     enum = {"properties": {"state": {"type": "string", "enum": ["on", "off"]}}}
-    assert schema_problem({"state": "dim"}, enum) == "argument 'state': must be one of ['on', 'off']"
+    assert (
+        schema_problem({"state": "dim"}, enum) == "argument 'state': must be one of ['on', 'off']"
+    )

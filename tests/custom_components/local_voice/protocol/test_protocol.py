@@ -23,35 +23,29 @@ ANNOUNCE = p.Announce(
 )
 
 
-OURS = REPO_ROOT / "custom_components/local_voice"
-THEIRS = REPO_ROOT / "satellites/pi/local_voice_satellite"
-MODULES = sorted(path.name for path in OURS.glob("protocol*.py"))
+PROTOCOL = REPO_ROOT / "custom_components/local_voice/protocol"
+SATELLITE_SIDE = REPO_ROOT / "satellites/pi/local_voice_protocol"
+MODULES = sorted(path.name for path in PROTOCOL.glob("*.py"))
 
 
-def test_protocol_is_split_into_small_modules() -> None:
-    assert MODULES == [
-        "protocol.py",
-        "protocol_commands.py",
-        "protocol_events.py",
-        "protocol_fields.py",
-        "protocol_topics.py",
-    ]
-    for name in MODULES:
-        assert len((OURS / name).read_text().splitlines()) <= 300, name
+def test_one_source_for_the_integration_and_the_satellite() -> None:
+    """The Pi satellite's package takes the protocol from the integration: a link, no copy."""
+    assert SATELLITE_SIDE.is_symlink()
+    assert SATELLITE_SIDE.resolve() == PROTOCOL.resolve()
+    assert not list((REPO_ROOT / "satellites/pi/local_voice_satellite").glob("protocol*.py"))
+    import local_voice_protocol  # noqa: PLC0415 - the satellite's import name
+
+    assert local_voice_protocol.encode is p.encode or (
+        local_voice_protocol.encode.__code__.co_filename == p.encode.__code__.co_filename
+    )
 
 
-def test_satellite_copy_is_byte_identical() -> None:
-    """HACS ships only custom_components/, so the satellite carries a copy of each module."""
-    assert sorted(path.name for path in THEIRS.glob("protocol*.py")) == MODULES
-    for name in MODULES:
-        ours, theirs = (OURS / name).read_bytes(), (THEIRS / name).read_bytes()
-        assert ours == theirs, f"copy custom_components/local_voice/{name} to the satellite"
-
-
-def test_protocol_module_is_stdlib_only() -> None:
+def test_protocol_modules_are_small_and_stdlib_only() -> None:
     """Standard library and the other protocol modules (relative imports) only."""
+    assert {"__init__.py", "commands.py", "events.py", "fields.py", "limits.py"} <= set(MODULES)
     for name in MODULES:
-        source = (OURS / name).read_text()
+        source = (PROTOCOL / name).read_text()
+        assert len(source.splitlines()) <= 300, name
         imports = {
             line.split()[1]
             for line in source.splitlines()

@@ -1,4 +1,4 @@
-"""The session rules and the WAV-to-PCM answer stream, without HA or a broker.
+"""The session rules of one satellite, without HA or a broker.
 
 The tracker is the real one; the listener records what the entity would be
 told. The MQTT-level versions of these cases run in test_satellite_pipeline.
@@ -7,16 +7,11 @@ told. The MQTT-level versions of these cases run in test_satellite_pipeline.
 from __future__ import annotations
 
 import asyncio
-import io
-import struct
-import wave
 from typing import TYPE_CHECKING
 
 import pytest
 
 from custom_components.local_voice import protocol as p
-from custom_components.local_voice.satellite.answer import publish_pcm
-from custom_components.local_voice.satellite.tts import SpeechError, pcm_from_wav
 from custom_components.local_voice.satellite.session import Session, SessionTracker
 
 if TYPE_CHECKING:
@@ -154,63 +149,3 @@ async def test_malformed_events_and_broker_loss() -> None:
 
 
 # ---- answer audio -------------------------------------------------------------
-
-
-def _wav(pcm: bytes, rate: int = 22050, extra_chunk: bool = False) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(pcm)
-    data = buf.getvalue()
-    if extra_chunk:  # a LIST chunk between fmt and data, as some encoders write
-        data = data[:36] + b"LIST" + struct.pack("<I", 5) + b"abcde\0" + data[36:]
-    return data
-
-
-async def _pieces(data: bytes, size: int) -> AsyncIterator[bytes]:
-    for i in range(0, len(data), size):
-        yield data[i : i + size]
-
-
-@pytest.mark.parametrize("piece", [1, 7, 44, 4096])
-@pytest.mark.parametrize("extra", [False, True])
-async def test_wav_header_is_stripped_however_the_bytes_arrive(piece: int, extra: bool) -> None:
-    pcm = bytes(range(256)) * 40
-    fmt, stream = await pcm_from_wav(_pieces(_wav(pcm, extra_chunk=extra), piece))
-    assert fmt == p.AudioFormat(22050, 2, 1)
-    assert b"".join([c async for c in stream]) == pcm
-
-
-@pytest.mark.parametrize(
-    "data",
-    [b"", b"RIFX....WAVEfmt ", b"RIFF\0\0\0\0WAVEdata\0\0\0\0", b"RIFF\0\0\0\0WAVE" + b"\0" * 5000],
-)
-async def test_bad_wav_is_refused(data: bytes) -> None:
-    with pytest.raises(WavError):
-        await pcm_from_wav(_pieces(data, 100))
-
-
-async def test_publish_answer_frames_pcm_in_capped_chunks() -> None:
-    sent: list[tuple[str, bytes, int]] = []
-
-    async def publish(topic: str, payload: bytes, qos: int) -> None:
-        sent.append((topic, payload, qos))
-
-    pcm = b"\1\0" * 22050  # one second
-    seconds = await publish_answer(
-        publish, "kitchen", "s1", _pieces(_wav(pcm + b"\1"), 1000), text="Turned on"
-    )
-    assert seconds == pytest.approx(1.0, abs=0.01)
-    start, *audio, end = sent
-    assert start[0] == "local_voice/kitchen/audio/out/s1/start"
-    assert p.parse_audio_out_start(start[1]) == p.AudioOutStart(
-        p.AudioFormat(22050), "answer", "Turned on"
-    )
-    assert all(t == "local_voice/kitchen/audio/out/s1" and q == 0 for t, _, q in audio)
-    fmt = p.AudioFormat(22050)
-    for _, chunk, _ in audio:
-        p.validate_audio_chunk(chunk, fmt)
-    assert b"".join(c for _, c, _ in audio).startswith(pcm)
-    assert p.parse_audio_out_end(end[1]) == p.AudioOutEnd(len(audio))

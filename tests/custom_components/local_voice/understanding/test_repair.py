@@ -157,7 +157,9 @@ async def test_a_sentence_of_no_known_kind_is_not_repaired(
 ) -> None:
     text = "order a pizza with extra cheese"
     home = home_of(demo_home)
-    assert await async_repair(demo_home, home, user_input(text), hear(text), DEFAULT_CONFIRM) is None
+    assert (
+        await async_repair(demo_home, home, user_input(text), hear(text), DEFAULT_CONFIRM) is None
+    )
 
 
 def home_of_vocabulary(hass: HomeAssistant) -> Snapshot:

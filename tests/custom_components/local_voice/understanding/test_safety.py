@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from custom_components.local_voice.const import DEFAULT_CONFIRM
-from custom_components.local_voice.understanding.safety import Effect, base_name, is_read_only, needs_confirmation
+from custom_components.local_voice.understanding.safety import (
+    Effect,
+    base_name,
+    is_read_only,
+    needs_confirmation,
+)
 
 
 @pytest.mark.parametrize(

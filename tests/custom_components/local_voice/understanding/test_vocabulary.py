@@ -29,7 +29,9 @@ def vocabulary(demo_home: HomeAssistant) -> Iterator[HomeVocabulary]:
     vocabulary.async_stop()
 
 
-async def test_exposed_names_and_areas(demo_home: HomeAssistant, vocabulary: HomeVocabulary) -> None:
+async def test_exposed_names_and_areas(
+    demo_home: HomeAssistant, vocabulary: HomeVocabulary
+) -> None:
     snap = vocabulary.snapshot
     phrases = snap.phrases()
     for name in ("Kitchen Light", "Desk Lamp", "Thermostat", "Front Door", "Living Room"):
@@ -54,7 +56,9 @@ async def test_follows_exposure(demo_home: HomeAssistant, vocabulary: HomeVocabu
     assert "Kitchen Light" not in vocabulary.snapshot.phrases()
 
 
-async def test_follows_aliases_and_renamed_areas(demo_home: HomeAssistant, vocabulary: HomeVocabulary) -> None:
+async def test_follows_aliases_and_renamed_areas(
+    demo_home: HomeAssistant, vocabulary: HomeVocabulary
+) -> None:
     assert "Reading Lamp" not in vocabulary.snapshot.phrases()
     er.async_get(demo_home).async_update_entity("light.desk_lamp", aliases={"Reading Lamp"})
     await demo_home.async_block_till_done()
@@ -70,7 +74,9 @@ async def test_follows_aliases_and_renamed_areas(demo_home: HomeAssistant, vocab
     assert "Office" not in phrases
 
 
-async def test_renamed_entity_and_ordinary_updates(demo_home: HomeAssistant, vocabulary: HomeVocabulary) -> None:
+async def test_renamed_entity_and_ordinary_updates(
+    demo_home: HomeAssistant, vocabulary: HomeVocabulary
+) -> None:
     version = vocabulary.snapshot.version
     demo_home.states.async_set("light.kitchen", "on", {"friendly_name": "Kitchen Light"})
     await demo_home.async_block_till_done()
