@@ -26,7 +26,8 @@ from wyoming_servers.core.errors import BadEventDataError, SessionStateError
 from wyoming_servers.core.session import EventSession, SessionContext
 
 from .debug_recordings import save_utterance
-from .utterance import EarlyDecode, Utterance, tail_is_silent
+from .speech_level import tail_is_silent
+from .utterance import EarlyDecode, Utterance
 from .vocabulary import merge, validate_names
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from wyoming_servers.core.errors import InferenceError
 from wyoming_servers.models import resolve_whisper_model
 
 from .decode_settings import DecodeSettings, decode_settings, decode_threads, wider_windows
-from .utterance import without_leading_silence
+from .speech_level import without_leading_silence
 from .vocabulary import initial_prompt
 from .window import WindowedWhisperModel, looks_repetitive, max_new_tokens, window_frames
 
