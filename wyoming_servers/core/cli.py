@@ -16,8 +16,6 @@ import logging
 import signal
 from typing import TYPE_CHECKING
 
-from wyoming_servers.addon_options import DEFAULT_ALLOW
-
 from .limits import (
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_DATA,
@@ -28,7 +26,7 @@ from .limits import (
     ReadLimits,
 )
 from .metrics import serve_metrics
-from .server import WyomingServer
+from .server import DEFAULT_ALLOW, WyomingServer
 from .session import SessionContext
 from .zeroconf_service import ZeroconfAnnouncement
 

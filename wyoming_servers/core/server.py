@@ -16,7 +16,7 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlparse
 
 from .errors import ClientNotAllowedError, TooManyClientsError, WyomingServerError
@@ -31,6 +31,18 @@ if TYPE_CHECKING:
     ]
 
 _LOGGER = logging.getLogger(__name__)
+
+# Who may connect when no ``--allow`` is given: loopback and the private LAN
+# ranges, never "anyone".
+DEFAULT_ALLOW: Final = (
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+)
 
 
 def parse_uri(uri: str) -> tuple[str, str, int]:
