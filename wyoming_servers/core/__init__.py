@@ -5,14 +5,14 @@ How a server uses it (see ``wyoming_servers/asr`` for a complete example)::
     from functools import partial
     from wyoming_servers.core.cli import add_server_arguments, serve, setup_logging
     from wyoming_servers.core.metrics import ServerMetrics
-    from wyoming_servers.core.session import EventSession
+    from wyoming_servers.core.connection import Connection
 
-    class TtsSession(EventSession):
+    class TtsConnection(Connection):
         def __init__(self, reader, writer, context, *, synthesizer): ...
         async def handle_event(self, event: Event) -> bool:
             ...                      # raise any core.errors.WyomingServerError on bad input
             await self.write_event(reply)
-            return True              # False ends this session
+            return True              # False ends this connection
 
     async def main() -> None:
         parser = argparse.ArgumentParser()
@@ -22,7 +22,7 @@ How a server uses it (see ``wyoming_servers/asr`` for a complete example)::
         args = parser.parse_args()
         setup_logging(args.debug)
         metrics = ServerMetrics("tts")
-        await serve(args, partial(TtsSession, synthesizer=s), metrics)
+        await serve(args, partial(TtsConnection, synthesizer=s), metrics)
 
 Modules:
 
@@ -32,8 +32,8 @@ Modules:
   read (slow drip) and write timeouts.
 - ``events.read_event(reader, limits)``: hardened replacement for
   ``wyoming.event.async_read_event``; ``events.error_event(exc)``.
-- ``session.EventSession``: per-connection base class; a raised
-  ``WyomingServerError`` becomes an ``error`` event and ends that session
+- ``connection.Connection``: per-connection base class; a raised
+  ``WyomingServerError`` becomes an ``error`` event and ends that connection
   only; other exceptions become ``internal-error`` without details.
   ``self.metrics`` (``ServerMetrics``) and ``self.limits`` are at hand.
 - ``server.WyomingServer``: tcp://, unix://, stdio:// with ``max_clients``

@@ -16,6 +16,7 @@ import logging
 import signal
 from typing import TYPE_CHECKING
 
+from .connection import ConnectionContext
 from .limits import (
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_DATA,
@@ -27,12 +28,11 @@ from .limits import (
 )
 from .metrics import serve_metrics
 from .server import DEFAULT_ALLOW, WyomingServer
-from .session import SessionContext
 from .zeroconf_service import ZeroconfAnnouncement
 
 if TYPE_CHECKING:
     from .metrics import ServerMetrics
-    from .server import IPNetwork, SessionFactory
+    from .server import ConnectionFactory, IPNetwork
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -126,14 +126,16 @@ def setup_logging(debug: bool) -> None:
     )
 
 
-async def serve(args: argparse.Namespace, factory: SessionFactory, metrics: ServerMetrics) -> None:
+async def serve(
+    args: argparse.Namespace, factory: ConnectionFactory, metrics: ServerMetrics
+) -> None:
     """Run the server the arguments describe until SIGINT/SIGTERM."""
     if args.zeroconf and not args.uri.startswith("tcp://"):
         raise SystemExit("--zeroconf needs a tcp:// --uri")
     if args.metrics_port:
         serve_metrics(args.metrics_port, args.metrics_host)
         _LOGGER.info("metrics on http://%s:%d/metrics", args.metrics_host, args.metrics_port)
-    context = SessionContext(metrics=metrics, limits=limits_from_args(args))
+    context = ConnectionContext(metrics=metrics, limits=limits_from_args(args))
     server = WyomingServer(
         args.uri, factory, context, max_clients=args.max_clients, allow=allowed_networks(args)
     )

@@ -25,7 +25,7 @@ REQUESTS: Final = Counter(
 )
 ERRORS: Final = Counter(
     "local_voice_errors",
-    "Sessions ended by an error, by error code (see core.errors).",
+    "Connections ended by an error, by error code (see core.errors).",
     ["server", "kind"],
     registry=REGISTRY,
 )
@@ -56,7 +56,8 @@ DECODES: Final = Counter(
     ["server", "settings"],
     registry=REGISTRY,
 )
-ACTIVE_SESSIONS: Final = Gauge(
+# The name predates the word "connection" here; dashboards use it, so it stays.
+ACTIVE_CONNECTIONS: Final = Gauge(
     "local_voice_active_sessions",
     "Client connections being served now.",
     ["server"],
@@ -83,7 +84,7 @@ class ServerMetrics:
     def __init__(self, server: str) -> None:
         self.server = server
         # Gauges exist from the start (0), so dashboards show 0 rather than "no data".
-        ACTIVE_SESSIONS.labels(server=server)
+        ACTIVE_CONNECTIONS.labels(server=server)
         QUEUE_DEPTH.labels(server=server)
 
     def request(self, request: str) -> None:
@@ -91,7 +92,7 @@ class ServerMetrics:
         REQUESTS.labels(server=self.server, request=request).inc()
 
     def error(self, kind: str) -> None:
-        """Count one session ended by error code ``kind``."""
+        """Count one connection ended by error code ``kind``."""
         ERRORS.labels(server=self.server, kind=kind).inc()
 
     def audio(self, direction: str, seconds: float) -> None:
@@ -110,13 +111,13 @@ class ServerMetrics:
         """Count one decode run with ``settings`` (``full`` or ``busy``)."""
         DECODES.labels(server=self.server, settings=settings).inc()
 
-    def session_started(self) -> None:
+    def connection_started(self) -> None:
         """One more connection is being served."""
-        ACTIVE_SESSIONS.labels(server=self.server).inc()
+        ACTIVE_CONNECTIONS.labels(server=self.server).inc()
 
-    def session_ended(self) -> None:
+    def connection_ended(self) -> None:
         """One connection fewer."""
-        ACTIVE_SESSIONS.labels(server=self.server).dec()
+        ACTIVE_CONNECTIONS.labels(server=self.server).dec()
 
     def queue_changed(self, delta: int) -> None:
         """One request more (+1) or fewer (-1) waiting for a slot."""

@@ -1,4 +1,4 @@
-"""Accept connections on tcp://, unix:// or stdio:// and run one session each.
+"""Accept connections on tcp://, unix:// or stdio:// and run a handler for each.
 
 The accept path is where connection-level policy lives: the ``--allow``
 list (peer address must fall in one of the networks) and ``--max-clients``
@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlparse
 
+from .connection import Connection, ConnectionContext, close_writer, linger, send_error
 from .errors import ClientNotAllowedError, TooManyClientsError, WyomingServerError
-from .session import EventSession, SessionContext, close_writer, linger, send_error
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-    SessionFactory = Callable[
-        [asyncio.StreamReader, asyncio.StreamWriter, SessionContext], EventSession
+    ConnectionFactory = Callable[
+        [asyncio.StreamReader, asyncio.StreamWriter, ConnectionContext], Connection
     ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -88,13 +88,13 @@ def _remove_stale_socket(path: Path) -> None:
 
 
 class WyomingServer:
-    """Serve sessions made by ``factory``; ``start()`` binds, ``stop()`` ends all."""
+    """Run a ``factory`` handler per connection; ``start()`` binds, ``stop()`` ends all."""
 
     def __init__(
         self,
         uri: str,
-        factory: SessionFactory,
-        context: SessionContext,
+        factory: ConnectionFactory,
+        context: ConnectionContext,
         *,
         max_clients: int = 8,
         allow: Sequence[IPNetwork] | None = None,
@@ -108,13 +108,13 @@ class WyomingServer:
         self.max_clients = max_clients
         self.allow = list(allow or [])
         self._server: asyncio.Server | None = None
-        self._sessions: set[asyncio.Task[None]] = set()
+        self._connections: set[asyncio.Task[None]] = set()
         self._stdio_done: asyncio.Event = asyncio.Event()
 
     @property
-    def active_sessions(self) -> int:
+    def active_connections(self) -> int:
         """Connections being served now."""
-        return len(self._sessions)
+        return len(self._connections)
 
     async def start(self) -> None:
         """Bind and start accepting (``tcp://host:0`` picks a free port)."""
@@ -148,7 +148,7 @@ class WyomingServer:
             os.fdopen(sys.stdout.fileno(), "wb"),
         )
         writer = asyncio.StreamWriter(transport, protocol, None, loop)
-        task = asyncio.create_task(self._serve(reader, writer), name="wyoming stdio session")
+        task = asyncio.create_task(self._serve(reader, writer), name="wyoming stdio connection")
         task.add_done_callback(lambda _: self._stdio_done.set())
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -156,7 +156,7 @@ class WyomingServer:
         refusal: WyomingServerError | None = None
         if not peer_allowed(peer, self.allow):
             refusal = ClientNotAllowedError(f"{peer!r} is not in the allowed networks")
-        elif len(self._sessions) >= self.max_clients:
+        elif len(self._connections) >= self.max_clients:
             refusal = TooManyClientsError(
                 f"server is busy: it serves at most {self.max_clients} clients at once"
             )
@@ -172,15 +172,15 @@ class WyomingServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._sessions.add(task)
+        self._connections.add(task)
         try:
-            session = self.factory(reader, writer, self.context)
-            await session.run()
+            connection = self.factory(reader, writer, self.context)
+            await connection.run()
         finally:
-            self._sessions.discard(task)
+            self._connections.discard(task)
 
     async def serve_forever(self) -> None:
-        """Block until stopped (stdio: until the one session ends)."""
+        """Block until stopped (stdio: until the one connection ends)."""
         if self._server is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._server.serve_forever()
@@ -188,13 +188,13 @@ class WyomingServer:
             await self._stdio_done.wait()
 
     async def stop(self) -> None:
-        """Stop accepting, end every session, release the socket."""
+        """Stop accepting, end every connection, release the socket."""
         if self._server is not None:
             self._server.close()
-        for task in list(self._sessions):
+        for task in list(self._connections):
             task.cancel()
-        if self._sessions:
-            await asyncio.gather(*self._sessions, return_exceptions=True)
+        if self._connections:
+            await asyncio.gather(*self._connections, return_exceptions=True)
         if self._server is not None:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(5):

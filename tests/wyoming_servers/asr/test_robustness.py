@@ -1,4 +1,4 @@
-"""Every bad input gets an ``error`` event and ends only its own session.
+"""Every bad input gets an ``error`` event and ends only its own connection.
 
 Against the real server process (``asr_server``: idle timeout 3 s, read
 timeout 1 s, at most 20 s per utterance); after each case a good client is
@@ -48,7 +48,7 @@ async def _error_for(server: Any, raw: bytes, *, then_wait: bool = False) -> dic
                 assert event is not None, "closed without an error event"
                 if event.type == "error":
                     break
-            assert await reader.read() == b"", "server kept the bad session open"
+            assert await reader.read() == b"", "server kept the bad connection open"
         return event.data
     finally:
         writer.close()

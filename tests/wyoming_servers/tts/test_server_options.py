@@ -71,7 +71,7 @@ def test_request_picks_a_voice_by_name_and_cache_off_resynthesizes(server, metri
     with urllib.request.urlopen(url, timeout=10) as response:
         body = response.read().decode()
     # No cache: the repeat was synthesized again (the audio may even be equal:
-    # each onnxruntime session's noise generator starts from the same seed).
+    # each onnxruntime inference session's noise generator starts from the same seed).
     assert 'stage="first_audio"}' in body
     assert 'stage="first_audio_cached"}' not in body
     # --whole-sentences: piper's own scaling, the loudest sample at full scale.
