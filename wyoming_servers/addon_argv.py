@@ -53,6 +53,18 @@ def effective_allow(options: AddonOptions) -> list[str]:
     return [str(n) for n in (*networks, *extra)]
 
 
+def _client_args(options: AddonOptions) -> list[str]:
+    """How many clients a Wyoming server serves at once, and how many wait, how long."""
+    return [
+        "--max-clients",
+        str(options.max_clients),
+        "--max-queued",
+        str(options.max_queued),
+        "--queue-timeout",
+        str(options.queue_timeout),
+    ]
+
+
 def _allow_args(options: AddonOptions) -> list[str]:
     return [arg for network in effective_allow(options) for arg in ("--allow", network)]
 
@@ -95,8 +107,7 @@ def asr_argv(
         options.stt_model,
         "--beam-size",
         str(options.beam_size),
-        "--max-clients",
-        str(options.max_clients),
+        *_client_args(options),
     ]
     if not options.faster_when_busy:  # decodes beside another get the same settings
         argv += ["--busy-beam-size", str(options.beam_size), "--busy-encoder-window", "15"]
@@ -125,8 +136,7 @@ def tts_argv(
         options.voice,
         "--length-scale",
         repr(options.length_scale),
-        "--max-clients",
-        str(options.max_clients),
+        *_client_args(options),
     ]
     if voices_dir is not None and voices_dir.is_dir():
         argv += ["--voices-dir", str(voices_dir)]

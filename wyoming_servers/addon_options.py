@@ -44,6 +44,8 @@ STT_MODELS: Final = ("tiny.en", "base")
 ENGLISH_ONLY_MODELS: Final = frozenset({"tiny.en"})
 BEAM_SIZE_RANGE: Final = (1, 10)
 MAX_CLIENTS_RANGE: Final = (1, 64)
+MAX_QUEUED_RANGE: Final = (0, 256)
+QUEUE_TIMEOUT_RANGE: Final = (1, 300)  # seconds
 SPEAKER_RANGE: Final = (0, 1023)
 LENGTH_SCALE_RANGE: Final = (0.25, 4.0)
 MAX_VOCABULARY: Final = 500
@@ -68,6 +70,8 @@ class AddonOptions:
     speaker: int | None = None
     length_scale: float = 1.0
     max_clients: int = 8
+    max_queued: int = 32
+    queue_timeout: int = 10
     debug: bool = False
     allow: tuple[str, ...] = DEFAULT_ALLOW
     debug_recordings: bool = False
@@ -163,6 +167,8 @@ _PARSERS: Final[dict[str, Callable[[object], object]]] = {
     "speaker": _speaker,
     "length_scale": lambda v: float_value("length_scale", v, LENGTH_SCALE_RANGE),
     "max_clients": lambda v: int_value("max_clients", v, MAX_CLIENTS_RANGE),
+    "max_queued": lambda v: int_value("max_queued", v, MAX_QUEUED_RANGE),
+    "queue_timeout": lambda v: int_value("queue_timeout", v, QUEUE_TIMEOUT_RANGE),
     "debug": lambda v: bool_value("debug", v),
     "allow": _allow,
     "debug_recordings": lambda v: bool_value("debug_recordings", v),

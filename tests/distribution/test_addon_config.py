@@ -143,6 +143,8 @@ def test_default_allow_list_is_cidrs() -> None:
         ("voice", "../x"),
         ("language", "english"),
         ("max_clients", 100),
+        ("max_queued", -1),
+        ("queue_timeout", 0),
         ("vocabulary", "not a list"),
         ("speaker", -1),
         ("http_api", "yes"),

@@ -60,6 +60,8 @@ def _all_options() -> ao.AddonOptions:
             "speaker": 1,
             "length_scale": 1.2,
             "max_clients": 4,
+            "max_queued": 0,
+            "queue_timeout": 300,
             "debug": True,
             "allow": ["192.168.1.0/24", "fd00::/8"],
         }
@@ -73,7 +75,7 @@ def test_addon_asr_argv_parses(tmp_path: Path) -> None:
     assert args.model == "base"
     assert args.language == "de"
     assert args.beam_size == 3
-    assert args.max_clients == 4
+    assert (args.max_clients, args.max_queued, args.queue_timeout) == (4, 0, 300.0)
     assert args.debug is True
     assert str(args.vocabulary) == str(vocab)
     assert [str(a) for a in args.allow] == addon_argv.effective_allow(_all_options())
@@ -86,7 +88,7 @@ def test_addon_tts_argv_parses(tmp_path: Path) -> None:
     assert args.voice == "en_US-joe-medium"
     assert args.speaker in {1, "1"}
     assert args.length_scale == pytest.approx(1.2)
-    assert args.max_clients == 4
+    assert (args.max_clients, args.max_queued, args.queue_timeout) == (4, 0, 300.0)
     assert str(args.voices_dir) == str(tmp_path)
 
 

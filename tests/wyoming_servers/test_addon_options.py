@@ -44,6 +44,8 @@ def test_default_asr_argv(tmp_path: Path) -> None:
     assert _flag(argv, "--language") == ["en"]
     assert _flag(argv, "--beam-size") == ["5"]  # as the server and every measurement
     assert _flag(argv, "--max-clients") == ["8"]
+    assert _flag(argv, "--max-queued") == ["32"]
+    assert _flag(argv, "--queue-timeout") == ["10"]
     assert _flag(argv, "--allow") == list(ao.DEFAULT_ALLOW)
     assert "--vocabulary" not in argv
     assert "--debug" not in argv
@@ -56,6 +58,8 @@ def test_default_tts_argv() -> None:
     assert _flag(argv, "--voice") == ["en_US-joe-medium"]
     assert _flag(argv, "--length-scale") == ["1.0"]
     assert _flag(argv, "--max-clients") == ["8"]
+    assert _flag(argv, "--max-queued") == ["32"]
+    assert _flag(argv, "--queue-timeout") == ["10"]
     assert "--speaker" not in argv
     assert "--voices-dir" not in argv
     assert _flag(argv, "--allow") == list(ao.DEFAULT_ALLOW)
@@ -70,7 +74,7 @@ def test_model_and_language(model: str, language: str) -> None:
     assert _flag(argv, "--language") == ([] if language == "auto" else [language])
 
 
-def test_beam_size_and_max_clients_bounds() -> None:
+def test_beam_size_and_client_limit_bounds() -> None:
     for beam in (1, 10):
         assert _flag(
             addon_argv.asr_argv(ao.parse_options(_opts(beam_size=beam))), "--beam-size"
@@ -79,6 +83,11 @@ def test_beam_size_and_max_clients_bounds() -> None:
         options = ao.parse_options(_opts(max_clients=clients))
         assert _flag(addon_argv.asr_argv(options), "--max-clients") == [str(clients)]
         assert _flag(addon_argv.tts_argv(options), "--max-clients") == [str(clients)]
+    for queued, seconds in ((0, 1), (256, 300)):
+        options = ao.parse_options(_opts(max_queued=queued, queue_timeout=seconds))
+        for argv in (addon_argv.asr_argv(options), addon_argv.tts_argv(options)):
+            assert _flag(argv, "--max-queued") == [str(queued)]
+            assert _flag(argv, "--queue-timeout") == [str(seconds)]
 
 
 def test_vocabulary_written_to_file(tmp_path: Path) -> None:
@@ -167,6 +176,12 @@ BAD_VALUES = [
     ("length_scale", "1.0", "must be a number"),
     ("max_clients", 0, "between 1 and 64"),
     ("max_clients", 65, "between 1 and 64"),
+    ("max_queued", -1, "between 0 and 256"),
+    ("max_queued", 257, "between 0 and 256"),
+    ("max_queued", 1.5, "whole number"),
+    ("queue_timeout", 0, "between 1 and 300"),
+    ("queue_timeout", 301, "between 1 and 300"),
+    ("queue_timeout", True, "whole number"),
     ("debug", "yes", "true or false"),
     ("debug", 1, "true or false"),
     ("allow", "10.0.0.0/8", "must be a list"),

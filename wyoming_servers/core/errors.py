@@ -84,9 +84,21 @@ class UtteranceTooLongError(WyomingServerError):
 
 
 class TooManyClientsError(WyomingServerError):
-    """The server already serves ``--max-clients`` connections."""
+    """Every slot is taken and the queue is full (``--max-clients``, ``--max-queued``)."""
 
     code: ClassVar[str] = "too-many-clients"
+
+
+class QueueTimeoutError(WyomingServerError):
+    """A client waited ``--queue-timeout`` seconds and no slot came free."""
+
+    code: ClassVar[str] = "queue-timeout"
+
+
+class ClientLeftError(WyomingServerError):
+    """The client closed its connection while it waited for a turn (it is told nothing)."""
+
+    code: ClassVar[str] = "client-left"
 
 
 class ClientNotAllowedError(WyomingServerError):

@@ -72,8 +72,16 @@ MODEL_LOAD_SECONDS: Final = Gauge(
 
 QUEUE_DEPTH: Final = Gauge(
     "local_voice_queue_depth",
-    "Requests waiting for a free slot (a worker, a model, an upstream connection).",
+    "Requests waiting for a free slot (a worker, a model, an upstream connection)"
+    " and connections waiting for a turn (--max-clients).",
     ["server"],
+    registry=REGISTRY,
+)
+CONNECTION_QUEUE: Final = Counter(
+    "local_voice_connection_queue",
+    "Connections that arrived with every slot taken, by what became of them: served"
+    " (after waiting), timeout, left (the client closed) or full (refused at once).",
+    ["server", "outcome"],
     registry=REGISTRY,
 )
 
@@ -83,6 +91,8 @@ class ServerMetrics:
 
     def __init__(self, server: str) -> None:
         self.server = server
+        self._waiting = 0
+        self._queue_sources: list[Callable[[], float]] = []
         # Gauges exist from the start (0), so dashboards show 0 rather than "no data".
         ACTIVE_CONNECTIONS.labels(server=server)
         QUEUE_DEPTH.labels(server=server)
@@ -120,12 +130,21 @@ class ServerMetrics:
         ACTIVE_CONNECTIONS.labels(server=self.server).dec()
 
     def queue_changed(self, delta: int) -> None:
-        """One request more (+1) or fewer (-1) waiting for a slot."""
-        QUEUE_DEPTH.labels(server=self.server).inc(delta)
+        """One request or connection more (+1) or fewer (-1) waiting for a slot."""
+        self._waiting += delta
+        QUEUE_DEPTH.labels(server=self.server).inc(delta)  # the value while there is no source
 
     def queue_source(self, depth: Callable[[], float]) -> None:
-        """Report the queue depth by calling ``depth()`` at each scrape (no bookkeeping)."""
-        QUEUE_DEPTH.labels(server=self.server).set_function(depth)
+        """Add ``depth()``, called at each scrape, to the queue depth (no bookkeeping)."""
+        self._queue_sources.append(depth)
+        QUEUE_DEPTH.labels(server=self.server).set_function(self._queue_depth)
+
+    def _queue_depth(self) -> float:
+        return self._waiting + sum(depth() for depth in self._queue_sources)
+
+    def connection_queue(self, outcome: str) -> None:
+        """Count one connection that found every slot taken, by ``outcome``."""
+        CONNECTION_QUEUE.labels(server=self.server, outcome=outcome).inc()
 
     def model_loaded(self, seconds: float) -> None:
         """Record how long the model took to load."""

@@ -1,9 +1,9 @@
 """Accept connections on tcp://, unix:// or stdio:// and run a handler for each.
 
 The accept path is where connection-level policy lives: the ``--allow``
-list (peer address must fall in one of the networks) and ``--max-clients``
-(past the cap a client gets an ``error`` event and is closed at once: it
-never waits in a queue it cannot see).
+list (peer address must fall in one of the networks) and the client limits
+(``admission.py``: past ``--max-clients`` a client waits its turn in a
+bounded line, or gets an ``error`` event and is closed).
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlparse
 
+from .admission import Admission
 from .connection import Connection, ConnectionContext, close_writer, linger, send_error
-from .errors import ClientNotAllowedError, TooManyClientsError, WyomingServerError
+from .errors import ClientLeftError, ClientNotAllowedError, WyomingServerError
+from .limits import ClientLimits
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Awaitable, Callable, Sequence
 
     IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
     ConnectionFactory = Callable[
@@ -87,6 +89,34 @@ def _remove_stale_socket(path: Path) -> None:
             path.unlink()
 
 
+class _WatchedProtocol(asyncio.StreamReaderProtocol):
+    """asyncio's stream protocol, noting when the peer closes (or half-closes) its side."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        on_connect: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+    ) -> None:
+        super().__init__(reader, on_connect)
+        self.peer_closed = asyncio.Event()
+
+    def eof_received(self) -> bool | None:
+        """The peer will send nothing more."""
+        self.peer_closed.set()
+        return super().eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The connection is gone."""
+        self.peer_closed.set()
+        super().connection_lost(exc)
+
+
+def _peer_closed(writer: asyncio.StreamWriter) -> asyncio.Event:
+    """Set when the peer closes its side; never set where that cannot be seen."""
+    protocol = writer.transport.get_protocol()
+    return protocol.peer_closed if isinstance(protocol, _WatchedProtocol) else asyncio.Event()
+
+
 class WyomingServer:
     """Run a ``factory`` handler per connection; ``start()`` binds, ``stop()`` ends all."""
 
@@ -96,41 +126,44 @@ class WyomingServer:
         factory: ConnectionFactory,
         context: ConnectionContext,
         *,
-        max_clients: int = 8,
+        clients: ClientLimits | None = None,
         allow: Sequence[IPNetwork] | None = None,
     ) -> None:
-        if max_clients < 1:
-            raise ValueError("max_clients must be at least 1")
         self.scheme, self.host, self.port = parse_uri(uri)
         self.uri = uri
         self.factory = factory
         self.context = context
-        self.max_clients = max_clients
+        self.clients = clients or ClientLimits()
+        self.admission = Admission(self.clients, context.metrics)
         self.allow = list(allow or [])
         self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
+        self._connections: set[asyncio.Task[None]] = set()  # served and waiting
         self._stdio_done: asyncio.Event = asyncio.Event()
-
-    @property
-    def active_connections(self) -> int:
-        """Connections being served now."""
-        return len(self._connections)
 
     async def start(self) -> None:
         """Bind and start accepting (``tcp://host:0`` picks a free port)."""
         limit = self.context.limits.max_line
+        loop = asyncio.get_running_loop()
+
+        def protocol() -> _WatchedProtocol:
+            return _WatchedProtocol(asyncio.StreamReader(limit=limit), self._on_connect)
+
         if self.scheme == "tcp":
-            self._server = await asyncio.start_server(
-                self._on_connect, self.host, self.port, limit=limit
-            )
+            self._server = await loop.create_server(protocol, self.host, self.port)
             self.port = self._server.sockets[0].getsockname()[1]
         elif self.scheme == "unix":
             path = Path(self.host)
             _remove_stale_socket(path)
-            self._server = await asyncio.start_unix_server(self._on_connect, path, limit=limit)
+            self._server = await loop.create_unix_server(protocol, path)
         else:
             await self._start_stdio(limit)
-        _LOGGER.info("serving on %s (max %d clients)", self.bound_uri, self.max_clients)
+        _LOGGER.info(
+            "serving on %s (max %d clients, %d more may wait up to %g s)",
+            self.bound_uri,
+            self.clients.max_clients,
+            self.clients.max_queued,
+            self.clients.queue_timeout,
+        )
 
     @property
     def bound_uri(self) -> str:
@@ -140,6 +173,7 @@ class WyomingServer:
         return self.uri
 
     async def _start_stdio(self, limit: int) -> None:
+        """One connection over stdin/stdout: nobody else can connect, so no admission."""
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=limit)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -149,35 +183,46 @@ class WyomingServer:
         )
         writer = asyncio.StreamWriter(transport, protocol, None, loop)
         task = asyncio.create_task(self._serve(reader, writer), name="wyoming stdio connection")
+        self._connections.add(task)
+        task.add_done_callback(self._connections.discard)
         task.add_done_callback(lambda _: self._stdio_done.set())
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        try:
+            await self._admit_and_serve(reader, writer)
+        finally:
+            self._connections.discard(task)
+
+    async def _admit_and_serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         peer = writer.get_extra_info("peername")
-        refusal: WyomingServerError | None = None
-        if not peer_allowed(peer, self.allow):
-            refusal = ClientNotAllowedError(f"{peer!r} is not in the allowed networks")
-        elif len(self._connections) >= self.max_clients:
-            refusal = TooManyClientsError(
-                f"server is busy: it serves at most {self.max_clients} clients at once"
-            )
-        if refusal is not None:
+        try:
+            if not peer_allowed(peer, self.allow):
+                raise ClientNotAllowedError(f"{peer!r} is not in the allowed networks")
+            await self.admission.enter(str(peer), _peer_closed(writer))
+        except ClientLeftError:
+            _LOGGER.info("%s left before its turn", peer)
+            await close_writer(writer)
+            return
+        except WyomingServerError as refusal:
             _LOGGER.warning("refused %s: %s", peer, refusal)
             self.context.metrics.error(refusal.code)
             await send_error(writer, refusal)
             await linger(reader, writer)
             await close_writer(writer)
             return
-        await self._serve(reader, writer)
+        try:
+            await self._serve(reader, writer)
+        finally:
+            self.admission.leave()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
-        try:
-            connection = self.factory(reader, writer, self.context)
-            await connection.run()
-        finally:
-            self._connections.discard(task)
+        connection = self.factory(reader, writer, self.context)
+        await connection.run()
 
     async def serve_forever(self) -> None:
         """Block until stopped (stdio: until the one connection ends)."""

@@ -1,8 +1,9 @@
 """Console entry point ``local-voice-tts`` (also ``python -m wyoming_servers.tts``).
 
 Loads every installed voice once (and warms it up), then serves Wyoming
-text to speech on the shared server core: caps, timeouts, ``--max-clients``,
-zeroconf and Prometheus metrics come from :mod:`wyoming_servers.core`.
+text to speech on the shared server core: caps, timeouts, ``--max-clients``
+and its queue, zeroconf and Prometheus metrics come from
+:mod:`wyoming_servers.core`.
 """
 
 from __future__ import annotations

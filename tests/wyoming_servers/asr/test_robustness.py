@@ -145,21 +145,6 @@ async def test_unknown_events_are_ignored(asr_server: Any, socket_enabled: None)
         writer.close()
 
 
-async def test_past_max_clients_a_client_gets_an_error(
-    small_asr_server: Any, socket_enabled: None
-) -> None:
-    reader, writer = await asyncio.open_connection(small_asr_server.host, small_asr_server.port)
-    try:
-        await async_write_event(Describe().event(), writer)
-        assert (await asyncio.wait_for(async_read_event(reader), 10)).type == "info"
-        data = await _error_for(small_asr_server, _frame(Describe().event()))
-        assert data["code"] == "too-many-clients"
-    finally:
-        writer.close()
-    await asyncio.sleep(0.3)
-    await _still_serves(small_asr_server)
-
-
 async def test_metrics_are_served_with_stable_names(
     small_asr_server: Any, dev_commands: list, socket_enabled: None
 ) -> None:

@@ -1,8 +1,9 @@
 """The connection runner over real loopback sockets, with a tiny echo handler.
 
 Connection policy lives here (max clients, allow list, timeouts, unix
-sockets), independent of any model; the ASR tests repeat the important
-cases against the real server process.
+sockets; the line of waiting clients in ``test_admission.py``), independent
+of any model; the ASR tests repeat the important cases against the real
+server process.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from wyoming.event import Event, async_read_event, async_write_event
 
 from wyoming_servers.core.connection import Connection, ConnectionContext
-from wyoming_servers.core.limits import ReadLimits
+from wyoming_servers.core.limits import ClientLimits, ReadLimits
 from wyoming_servers.core.metrics import REGISTRY, ServerMetrics
 from wyoming_servers.core.server import WyomingServer, parse_uri, peer_allowed
 
@@ -62,8 +63,10 @@ async def _error_of(reader: asyncio.StreamReader) -> dict:
     return event.data
 
 
-async def test_past_max_clients_a_client_gets_an_error_not_a_hang(socket_enabled: None) -> None:
-    server = await _server(max_clients=2)
+async def test_past_max_clients_without_a_queue_a_client_gets_an_error_not_a_hang(
+    socket_enabled: None,
+) -> None:
+    server = await _server(clients=ClientLimits(max_clients=2, max_queued=0))
     try:
         held = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(2)]
         await asyncio.sleep(0.1)
