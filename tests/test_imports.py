@@ -73,8 +73,6 @@ LABELS: tuple[str, ...] = tuple(dict.fromkeys(tree.label for tree in TREES))
 # Trees with cycles that are known and owned elsewhere: their case is a strict
 # xfail, so it fails (XPASS) the day the last cycle goes and the entry must go too.
 KNOWN_CYCLES: dict[str, str] = {
-    "custom_components/local_voice": "protocol_commands <-> protocol_events (being rewritten)",
-    "local_voice_satellite": "the protocol copy: protocol_commands <-> protocol_events",
     "local_voice_harness": "fake_ollama <-> fake_ollama_cli",
 }
 
