@@ -30,10 +30,25 @@ from .ports import free_port
 from .processes import spawn
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
     from pathlib import Path
     from types import TracebackType
 
 _START_TIMEOUT = 60.0
+
+
+def _run_on_own_loop[T](coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` on a loop of its own, leaving the thread's current loop alone.
+
+    ``asyncio.run`` clears the current loop when it ends; a session fixture
+    that starts a server inside an async test's setup would leave HA's test
+    plugin (0.13.316, ``enable_event_loop_debug``) without one, and the test errors.
+    """
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
 
 
 class ServerStartError(RuntimeError):
@@ -107,16 +122,11 @@ class WyomingProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise ServerStartError(f"{self.args} exited with {self.process.returncode}")
-            # A private loop: asyncio.run() would leave the caller's thread without a
-            # current loop (HA's test plugin asks for one in every test).
-            loop = asyncio.new_event_loop()
             try:
-                self.info = loop.run_until_complete(describe(self.host, self.port, limit_s=2.0))
+                self.info = _run_on_own_loop(describe(self.host, self.port, limit_s=2.0))
             except (OSError, TimeoutError):
                 time.sleep(0.2)
                 continue
-            finally:
-                loop.close()
             return self
         self.stop()
         raise ServerStartError(f"{self.args} did not answer describe within {timeout:g} s")

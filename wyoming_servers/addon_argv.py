@@ -1,21 +1,35 @@
-"""Command lines of the add-on's three servers, from options already checked.
+"""Command lines of the add-on's three servers, from its checked options.
 
-``addon_options`` decides whether the options are right; this module only
-turns them into ``local-voice-asr``, ``local-voice-tts`` and
-``local-voice-api`` arguments (kept apart so that both stay small). The HTTP
-gateway talks Wyoming to the two servers inside the container, on loopback.
+``addon_options`` decides whether the options are right; this module turns
+them into ``local-voice-asr``, ``local-voice-tts`` and ``local-voice-api``
+arguments. The HTTP gateway talks Wyoming to the two servers inside the
+container, on loopback.
+
+Usage from the s6 ``run`` scripts::
+
+    python3 -m wyoming_servers.addon_argv asr /data/options.json
+        --vocabulary-file /run/local-voice/vocabulary.txt   (one command line)
+
+(``asr``, ``tts`` or ``api``) prints one argument per line (values are checked
+to hold no control characters, so ``mapfile -t`` reads them back safely) and
+exits 0, or prints ``option 'NAME': why`` on stderr and exits 2. For ``api``
+it prints nothing while the ``http_api`` option is off (the s6 service then
+stays idle).
 """
 
 from __future__ import annotations
 
+import argparse
 import ipaddress
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from wyoming_servers.addon_options import AddonOptions, load_options
 from wyoming_servers.addon_values import AddonOptionError
 
 if TYPE_CHECKING:
-    from wyoming_servers.addon_options import AddonOptions
+    from collections.abc import Sequence
 
 ASR_PORT: Final = 10300
 TTS_PORT: Final = 10200
@@ -37,6 +51,18 @@ def effective_allow(options: AddonOptions) -> list[str]:
         )
     ]
     return [str(n) for n in (*networks, *extra)]
+
+
+def _client_args(options: AddonOptions) -> list[str]:
+    """How many clients a Wyoming server serves at once, and how many wait, how long."""
+    return [
+        "--max-clients",
+        str(options.max_clients),
+        "--max-queued",
+        str(options.max_queued),
+        "--queue-timeout",
+        str(options.queue_timeout),
+    ]
 
 
 def _allow_args(options: AddonOptions) -> list[str]:
@@ -81,8 +107,7 @@ def asr_argv(
         options.stt_model,
         "--beam-size",
         str(options.beam_size),
-        "--max-clients",
-        str(options.max_clients),
+        *_client_args(options),
     ]
     if not options.faster_when_busy:  # decodes beside another get the same settings
         argv += ["--busy-beam-size", str(options.beam_size), "--busy-encoder-window", "15"]
@@ -111,8 +136,7 @@ def tts_argv(
         options.voice,
         "--length-scale",
         repr(options.length_scale),
-        "--max-clients",
-        str(options.max_clients),
+        *_client_args(options),
     ]
     if voices_dir is not None and voices_dir.is_dir():
         argv += ["--voices-dir", str(voices_dir)]
@@ -148,3 +172,41 @@ def api_argv(
     if options.debug:
         argv.append("--debug")
     return argv + _allow_args(options)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the chosen server's arguments, one per line; exit 2 on a bad option."""
+    parser = argparse.ArgumentParser(prog="python -m wyoming_servers.addon_argv")
+    parser.add_argument("server", choices=("asr", "tts", "api"))
+    parser.add_argument("options_file", type=Path)
+    parser.add_argument("--vocabulary-file", type=Path, default=None)
+    parser.add_argument("--voices-dir", type=Path, default=None)
+    parser.add_argument("--recording-key-file", type=Path, default=None)
+    parser.add_argument("--recordings-dir", type=Path, default=Path("/data/recordings"))
+    parser.add_argument(
+        "--port", type=int, default=None, help="listen port (default: the add-on's fixed port)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        options = load_options(args.options_file)
+        if args.server == "asr":
+            out = asr_argv(
+                options,
+                args.vocabulary_file,
+                port=args.port or ASR_PORT,
+                recording_key_file=args.recording_key_file,
+                recordings_dir=args.recordings_dir,
+            )
+        elif args.server == "tts":
+            out = tts_argv(options, args.voices_dir, port=args.port or TTS_PORT)
+        else:  # prints nothing when the http_api option is off
+            out = api_argv(options, port=args.port or API_PORT)
+    except AddonOptionError as err:
+        sys.stderr.write(f"local-voice add-on: {err}\n")
+        return 2
+    sys.stdout.write("".join(f"{arg}\n" for arg in out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

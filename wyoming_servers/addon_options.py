@@ -1,44 +1,21 @@
-"""Check the add-on's ``/data/options.json``; print one server's command line.
+"""The add-on's options (``/data/options.json``), each value checked.
 
 The Supervisor checks options against ``addon/config.yaml``'s schema, but only
 as far as its small type language goes (no CIDRs, no model/language pairs) and
 a user can also edit the options file by hand. So every value is checked again
-here, and a bad one stops the add-on with one line that names the option: that
-line is what the add-on log shows. The command lines themselves are built in
-:mod:`wyoming_servers.addon_argv` (re-exported here).
-
-Usage from the s6 ``run`` scripts::
-
-    python3 -m wyoming_servers.addon_options asr /data/options.json
-        --vocabulary-file /run/local-voice/vocabulary.txt   (one command line)
-
-(``asr``, ``tts`` or ``api``) prints one argument per line (values are checked to hold no control
-characters, so ``mapfile -t`` reads them back safely) and exits 0, or prints
-``option 'NAME': why`` on stderr and exits 2. For ``api`` it prints nothing
-while the ``http_api`` option is off (the s6 service then stays idle).
+here, and a bad one raises :class:`AddonOptionError` with one line that names
+the option: that line is what the add-on log shows. What the options become,
+the servers' command lines, is :mod:`wyoming_servers.addon_argv`'s business.
 """
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import json
 import re
-import sys
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from wyoming_servers.addon_argv import (
-    ALWAYS_ALLOW,
-    API_PORT,
-    ASR_PORT,
-    TTS_PORT,
-    api_argv,
-    asr_argv,
-    effective_allow,
-    tts_argv,
-)
 from wyoming_servers.addon_values import (
     AddonOptionError,
     bool_value,
@@ -47,42 +24,28 @@ from wyoming_servers.addon_values import (
     text_list_value,
     text_value,
 )
+from wyoming_servers.core.server import DEFAULT_ALLOW
 from wyoming_servers.recordings import RecordingError, parse_key
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
+    from pathlib import Path
 
 __all__ = [
-    "ALWAYS_ALLOW",
-    "API_PORT",
-    "ASR_PORT",
     "DEFAULT_ALLOW",
     "OPTION_NAMES",
-    "TTS_PORT",
     "AddonOptionError",
     "AddonOptions",
-    "api_argv",
-    "asr_argv",
-    "effective_allow",
     "load_options",
-    "main",
     "parse_options",
-    "tts_argv",
 ]
 
 STT_MODELS: Final = ("tiny.en", "base")
 ENGLISH_ONLY_MODELS: Final = frozenset({"tiny.en"})
-DEFAULT_ALLOW: Final = (
-    "127.0.0.0/8",
-    "::1/128",
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "fc00::/7",
-    "fe80::/10",
-)
 BEAM_SIZE_RANGE: Final = (1, 10)
 MAX_CLIENTS_RANGE: Final = (1, 64)
+MAX_QUEUED_RANGE: Final = (0, 256)
+QUEUE_TIMEOUT_RANGE: Final = (1, 300)  # seconds
 SPEAKER_RANGE: Final = (0, 1023)
 LENGTH_SCALE_RANGE: Final = (0.25, 4.0)
 MAX_VOCABULARY: Final = 500
@@ -107,6 +70,8 @@ class AddonOptions:
     speaker: int | None = None
     length_scale: float = 1.0
     max_clients: int = 8
+    max_queued: int = 32
+    queue_timeout: int = 10
     debug: bool = False
     allow: tuple[str, ...] = DEFAULT_ALLOW
     debug_recordings: bool = False
@@ -202,6 +167,8 @@ _PARSERS: Final[dict[str, Callable[[object], object]]] = {
     "speaker": _speaker,
     "length_scale": lambda v: float_value("length_scale", v, LENGTH_SCALE_RANGE),
     "max_clients": lambda v: int_value("max_clients", v, MAX_CLIENTS_RANGE),
+    "max_queued": lambda v: int_value("max_queued", v, MAX_QUEUED_RANGE),
+    "queue_timeout": lambda v: int_value("queue_timeout", v, QUEUE_TIMEOUT_RANGE),
     "debug": lambda v: bool_value("debug", v),
     "allow": _allow,
     "debug_recordings": lambda v: bool_value("debug_recordings", v),
@@ -244,41 +211,3 @@ def load_options(path: Path) -> AddonOptions:
     except json.JSONDecodeError as err:
         raise AddonOptionError("(options)", f"{path} is not valid JSON: {err}") from err
     return parse_options(raw)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Print the chosen server's arguments, one per line; exit 2 on a bad option."""
-    parser = argparse.ArgumentParser(prog="python -m wyoming_servers.addon_options")
-    parser.add_argument("server", choices=("asr", "tts", "api"))
-    parser.add_argument("options_file", type=Path)
-    parser.add_argument("--vocabulary-file", type=Path, default=None)
-    parser.add_argument("--voices-dir", type=Path, default=None)
-    parser.add_argument("--recording-key-file", type=Path, default=None)
-    parser.add_argument("--recordings-dir", type=Path, default=Path("/data/recordings"))
-    parser.add_argument(
-        "--port", type=int, default=None, help="listen port (default: the add-on's fixed port)"
-    )
-    args = parser.parse_args(argv)
-    try:
-        options = load_options(args.options_file)
-        if args.server == "asr":
-            out = asr_argv(
-                options,
-                args.vocabulary_file,
-                port=args.port or ASR_PORT,
-                recording_key_file=args.recording_key_file,
-                recordings_dir=args.recordings_dir,
-            )
-        elif args.server == "tts":
-            out = tts_argv(options, args.voices_dir, port=args.port or TTS_PORT)
-        else:  # prints nothing when the http_api option is off
-            out = api_argv(options, port=args.port or API_PORT)
-    except AddonOptionError as err:
-        sys.stderr.write(f"local-voice add-on: {err}\n")
-        return 2
-    sys.stdout.write("".join(f"{arg}\n" for arg in out))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

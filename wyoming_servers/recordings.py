@@ -8,10 +8,9 @@ format tag as associated data, nothing readable without the key (not even
 the transcript or the time; file names are random). Retention is bounded in
 days and in bytes; the oldest files go first.
 
-This module is used by the integration and by the servers; HACS installs only
-``custom_components/local_voice``, so ``wyoming_servers/recordings.py`` is a
-byte-identical copy (a test proves it). It needs only the standard library and
-``cryptography``, which Home Assistant itself depends on.
+The ASR server records (``asr/debug_recordings.py``) and the add-on checks
+the key (``addon_options.py``). It needs only the standard library and
+``cryptography``.
 
 Decrypt one file: ``python -m wyoming_servers.recordings decrypt FILE --key-file K --out DIR``.
 """

@@ -20,7 +20,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from local_voice_harness.paths import REPO_ROOT
-from wyoming_servers import addon_options
+from wyoming_servers import addon_argv, addon_options
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -105,12 +105,12 @@ def test_version_matches_project_and_changelog() -> None:
 
 def test_ports_match_the_servers() -> None:
     assert set(CONFIG["ports"]) == {
-        f"{addon_options.ASR_PORT}/tcp",
-        f"{addon_options.TTS_PORT}/tcp",
-        f"{addon_options.API_PORT}/tcp",
+        f"{addon_argv.ASR_PORT}/tcp",
+        f"{addon_argv.TTS_PORT}/tcp",
+        f"{addon_argv.API_PORT}/tcp",
     }
     assert set(CONFIG["ports_description"]) == set(CONFIG["ports"])
-    assert f"[PORT:{addon_options.ASR_PORT}]" in CONFIG["watchdog"]
+    assert f"[PORT:{addon_argv.ASR_PORT}]" in CONFIG["watchdog"]
 
 
 def test_backup_excludes_model_caches() -> None:
@@ -143,6 +143,8 @@ def test_default_allow_list_is_cidrs() -> None:
         ("voice", "../x"),
         ("language", "english"),
         ("max_clients", 100),
+        ("max_queued", -1),
+        ("queue_timeout", 0),
         ("vocabulary", "not a list"),
         ("speaker", -1),
         ("http_api", "yes"),

@@ -28,7 +28,7 @@ from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from local_voice_harness.paths import REPO_ROOT
 from local_voice_harness.ports import free_port
 from local_voice_harness.processes import stop_process
-from wyoming_servers import addon_options
+from wyoming_servers import addon_argv, addon_options
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -75,7 +75,7 @@ def test_start_server_execs_asr_with_the_checked_arguments(tmp_path: Path) -> No
     code, stderr, record = _start_server(tmp_path, "asr", options)
     assert code == 0, stderr
     vocab = tmp_path / "run" / "vocabulary.txt"
-    expected = addon_options.asr_argv(addon_options.parse_options(options), vocab)
+    expected = addon_argv.asr_argv(addon_options.parse_options(options), vocab)
     assert json.loads(record.read_text()) == expected
     assert vocab.read_text(encoding="utf-8") == "desk lamp\noffice fan\n"
     assert "starting local-voice-asr" in stderr
@@ -87,7 +87,7 @@ def test_start_server_execs_tts_with_voices_dir(tmp_path: Path) -> None:
     code, stderr, record = _start_server(tmp_path, "tts", options)
     assert code == 0, stderr
     argv = json.loads(record.read_text())
-    assert argv == addon_options.tts_argv(addon_options.parse_options(options), tmp_path / "voices")
+    assert argv == addon_argv.tts_argv(addon_options.parse_options(options), tmp_path / "voices")
     assert argv[argv.index("--voices-dir") + 1] == str(tmp_path / "voices")
 
 
@@ -96,8 +96,8 @@ def test_start_server_execs_api_when_the_option_is_on(tmp_path: Path) -> None:
     code, stderr, record = _start_server(tmp_path, "api", options)
     assert code == 0, stderr
     argv = json.loads(record.read_text())
-    assert argv == addon_options.api_argv(addon_options.parse_options(options))
-    assert argv[argv.index("--asr-uri") + 1] == f"tcp://127.0.0.1:{addon_options.ASR_PORT}"
+    assert argv == addon_argv.api_argv(addon_options.parse_options(options))
+    assert argv[argv.index("--asr-uri") + 1] == f"tcp://127.0.0.1:{addon_argv.ASR_PORT}"
     assert "starting local-voice-api" in stderr
 
 

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from local_voice_harness.paths import REPO_ROOT
-from wyoming_servers import addon_options
+from wyoming_servers import addon_argv
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -184,7 +184,7 @@ def _compose() -> dict[str, Any]:
 def test_compose_runs_both_servers_on_the_gpu() -> None:
     services = _compose()["services"]
     assert set(services) == {"asr", "tts"}
-    ports = {"asr": addon_options.ASR_PORT, "tts": addon_options.TTS_PORT}
+    ports = {"asr": addon_argv.ASR_PORT, "tts": addon_argv.TTS_PORT}
     for name, service in services.items():
         command = service["command"]
         assert command[0] == f"local-voice-{name}"

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from local_voice_harness.paths import REPO_ROOT
+from wyoming_servers import addon_argv
 from wyoming_servers import addon_options as ao
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ def _all_options() -> ao.AddonOptions:
             "speaker": 1,
             "length_scale": 1.2,
             "max_clients": 4,
+            "max_queued": 0,
+            "queue_timeout": 300,
             "debug": True,
             "allow": ["192.168.1.0/24", "fd00::/8"],
         }
@@ -67,32 +70,32 @@ def _all_options() -> ao.AddonOptions:
 
 def test_addon_asr_argv_parses(tmp_path: Path) -> None:
     vocab = tmp_path / "vocab.txt"
-    args = parse("asr", ao.asr_argv(_all_options(), vocab))
-    assert args.uri == f"tcp://0.0.0.0:{ao.ASR_PORT}"
+    args = parse("asr", addon_argv.asr_argv(_all_options(), vocab))
+    assert args.uri == f"tcp://0.0.0.0:{addon_argv.ASR_PORT}"
     assert args.model == "base"
     assert args.language == "de"
     assert args.beam_size == 3
-    assert args.max_clients == 4
+    assert (args.max_clients, args.max_queued, args.queue_timeout) == (4, 0, 300.0)
     assert args.debug is True
     assert str(args.vocabulary) == str(vocab)
-    assert [str(a) for a in args.allow] == ao.effective_allow(_all_options())
+    assert [str(a) for a in args.allow] == addon_argv.effective_allow(_all_options())
     assert [str(a) for a in args.allow][:2] == ["192.168.1.0/24", "fd00::/8"]
 
 
 def test_addon_tts_argv_parses(tmp_path: Path) -> None:
-    args = parse("tts", ao.tts_argv(_all_options(), tmp_path))
-    assert args.uri == f"tcp://0.0.0.0:{ao.TTS_PORT}"
+    args = parse("tts", addon_argv.tts_argv(_all_options(), tmp_path))
+    assert args.uri == f"tcp://0.0.0.0:{addon_argv.TTS_PORT}"
     assert args.voice == "en_US-joe-medium"
     assert args.speaker in {1, "1"}
     assert args.length_scale == pytest.approx(1.2)
-    assert args.max_clients == 4
+    assert (args.max_clients, args.max_queued, args.queue_timeout) == (4, 0, 300.0)
     assert str(args.voices_dir) == str(tmp_path)
 
 
 def test_addon_default_argv_parses() -> None:
     options = ao.AddonOptions()
-    assert parse("asr", ao.asr_argv(options)).model == "tiny.en"
-    assert parse("tts", ao.tts_argv(options)).voice == "en_US-joe-medium"
+    assert parse("asr", addon_argv.asr_argv(options)).model == "tiny.en"
+    assert parse("tts", addon_argv.tts_argv(options)).voice == "en_US-joe-medium"
 
 
 def _compose_argv(server: str) -> list[str]:

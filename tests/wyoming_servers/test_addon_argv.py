@@ -46,15 +46,15 @@ def _gateway_accepts(argv: list[str]) -> argparse.Namespace:
 def test_off_by_default() -> None:
     assert ADDON_DEFAULTS["http_api"] is False
     assert ao.AddonOptions().http_api is False
-    assert ao.api_argv(_opts()) == []
+    assert addon_argv.api_argv(_opts()) == []
 
 
 def test_on_talks_to_both_servers_inside_the_container() -> None:
-    argv = ao.api_argv(_opts(http_api=True))
+    argv = addon_argv.api_argv(_opts(http_api=True))
     args = _gateway_accepts(argv)
-    assert (args.host, args.port) == ("0.0.0.0", ao.API_PORT)
-    assert args.asr_uri == f"tcp://127.0.0.1:{ao.ASR_PORT}"
-    assert args.tts_uri == f"tcp://127.0.0.1:{ao.TTS_PORT}"
+    assert (args.host, args.port) == ("0.0.0.0", addon_argv.API_PORT)
+    assert args.asr_uri == f"tcp://127.0.0.1:{addon_argv.ASR_PORT}"
+    assert args.tts_uri == f"tcp://127.0.0.1:{addon_argv.TTS_PORT}"
     assert args.max_clients == 8
     assert args.debug is False
     assert [str(n) for n in args.allow] == list(ao.DEFAULT_ALLOW)
@@ -62,14 +62,14 @@ def test_on_talks_to_both_servers_inside_the_container() -> None:
 
 def test_shares_allow_max_clients_and_debug_with_the_servers() -> None:
     options = _opts(http_api=True, allow=["192.168.1.0/24"], max_clients=3, debug=True)
-    argv = ao.api_argv(options, port=12345, asr_port=1, tts_port=2)
+    argv = addon_argv.api_argv(options, port=12345, asr_port=1, tts_port=2)
     args = _gateway_accepts(argv)
     assert args.port == 12345
     assert (args.asr_uri, args.tts_uri) == ("tcp://127.0.0.1:1", "tcp://127.0.0.1:2")
     assert args.max_clients == 3
     assert args.debug is True
     # Same list as the Wyoming servers get: the container and HA always allowed.
-    assert _flag(argv, "--allow") == _flag(ao.asr_argv(options), "--allow")
+    assert _flag(argv, "--allow") == _flag(addon_argv.asr_argv(options), "--allow")
     assert [str(n) for n in args.allow] == ["192.168.1.0/24", *addon_argv.ALWAYS_ALLOW]
 
 
@@ -86,7 +86,7 @@ def _cli(tmp_path: Path, options: dict[str, Any], *extra: str) -> subprocess.Com
     options_file = tmp_path / "options.json"
     options_file.write_text(json.dumps({**ADDON_DEFAULTS, **options}), encoding="utf-8")
     return subprocess.run(
-        [sys.executable, "-m", "wyoming_servers.addon_options", "api", str(options_file), *extra],
+        [sys.executable, "-m", "wyoming_servers.addon_argv", "api", str(options_file), *extra],
         capture_output=True,
         text=True,
         timeout=30,
@@ -104,7 +104,7 @@ def test_cli_api_with_port_override(tmp_path: Path) -> None:
     done = _cli(tmp_path, {"http_api": True}, "--port", "10555")
     assert done.returncode == 0, done.stderr
     argv = done.stdout.splitlines()
-    assert argv == ao.api_argv(_opts(http_api=True), port=10555)
+    assert argv == addon_argv.api_argv(_opts(http_api=True), port=10555)
     assert _gateway_accepts(argv).port == 10555
 
 

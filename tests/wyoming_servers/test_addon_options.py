@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from local_voice_harness.paths import REPO_ROOT
+from wyoming_servers import addon_argv
 from wyoming_servers import addon_options as ao
 
 if TYPE_CHECKING:
@@ -37,12 +38,14 @@ def test_config_yaml_defaults_equal_module_defaults() -> None:
 
 
 def test_default_asr_argv(tmp_path: Path) -> None:
-    argv = ao.asr_argv(ao.parse_options(ADDON_DEFAULTS), tmp_path / "vocab.txt")
+    argv = addon_argv.asr_argv(ao.parse_options(ADDON_DEFAULTS), tmp_path / "vocab.txt")
     assert _flag(argv, "--uri") == ["tcp://0.0.0.0:10300"]
     assert _flag(argv, "--model") == ["tiny.en"]
     assert _flag(argv, "--language") == ["en"]
     assert _flag(argv, "--beam-size") == ["5"]  # as the server and every measurement
     assert _flag(argv, "--max-clients") == ["8"]
+    assert _flag(argv, "--max-queued") == ["32"]
+    assert _flag(argv, "--queue-timeout") == ["10"]
     assert _flag(argv, "--allow") == list(ao.DEFAULT_ALLOW)
     assert "--vocabulary" not in argv
     assert "--debug" not in argv
@@ -50,11 +53,13 @@ def test_default_asr_argv(tmp_path: Path) -> None:
 
 
 def test_default_tts_argv() -> None:
-    argv = ao.tts_argv(ao.parse_options(ADDON_DEFAULTS))
+    argv = addon_argv.tts_argv(ao.parse_options(ADDON_DEFAULTS))
     assert _flag(argv, "--uri") == ["tcp://0.0.0.0:10200"]
     assert _flag(argv, "--voice") == ["en_US-joe-medium"]
     assert _flag(argv, "--length-scale") == ["1.0"]
     assert _flag(argv, "--max-clients") == ["8"]
+    assert _flag(argv, "--max-queued") == ["32"]
+    assert _flag(argv, "--queue-timeout") == ["10"]
     assert "--speaker" not in argv
     assert "--voices-dir" not in argv
     assert _flag(argv, "--allow") == list(ao.DEFAULT_ALLOW)
@@ -64,20 +69,25 @@ def test_default_tts_argv() -> None:
     ("model", "language"), [("base", "de"), ("base", "auto"), ("tiny.en", "en")]
 )
 def test_model_and_language(model: str, language: str) -> None:
-    argv = ao.asr_argv(ao.parse_options(_opts(stt_model=model, language=language)))
+    argv = addon_argv.asr_argv(ao.parse_options(_opts(stt_model=model, language=language)))
     assert _flag(argv, "--model") == [model]
     assert _flag(argv, "--language") == ([] if language == "auto" else [language])
 
 
-def test_beam_size_and_max_clients_bounds() -> None:
+def test_beam_size_and_client_limit_bounds() -> None:
     for beam in (1, 10):
-        assert _flag(ao.asr_argv(ao.parse_options(_opts(beam_size=beam))), "--beam-size") == [
-            str(beam)
-        ]
+        assert _flag(
+            addon_argv.asr_argv(ao.parse_options(_opts(beam_size=beam))), "--beam-size"
+        ) == [str(beam)]
     for clients in (1, 64):
         options = ao.parse_options(_opts(max_clients=clients))
-        assert _flag(ao.asr_argv(options), "--max-clients") == [str(clients)]
-        assert _flag(ao.tts_argv(options), "--max-clients") == [str(clients)]
+        assert _flag(addon_argv.asr_argv(options), "--max-clients") == [str(clients)]
+        assert _flag(addon_argv.tts_argv(options), "--max-clients") == [str(clients)]
+    for queued, seconds in ((0, 1), (256, 300)):
+        options = ao.parse_options(_opts(max_queued=queued, queue_timeout=seconds))
+        for argv in (addon_argv.asr_argv(options), addon_argv.tts_argv(options)):
+            assert _flag(argv, "--max-queued") == [str(queued)]
+            assert _flag(argv, "--queue-timeout") == [str(seconds)]
 
 
 def test_vocabulary_written_to_file(tmp_path: Path) -> None:
@@ -86,30 +96,30 @@ def test_vocabulary_written_to_file(tmp_path: Path) -> None:
         _opts(vocabulary=["desk lamp", " office fan ", "desk lamp", "Küche"])
     )
     assert options.vocabulary == ("desk lamp", "office fan", "Küche")
-    argv = ao.asr_argv(options, vocab)
+    argv = addon_argv.asr_argv(options, vocab)
     assert _flag(argv, "--vocabulary") == [str(vocab)]
     assert vocab.read_text(encoding="utf-8").splitlines() == ["desk lamp", "office fan", "Küche"]
 
 
 def test_vocabulary_needs_a_file() -> None:
     with pytest.raises(ao.AddonOptionError, match="'vocabulary'"):
-        ao.asr_argv(ao.parse_options(_opts(vocabulary=["desk lamp"])), None)
+        addon_argv.asr_argv(ao.parse_options(_opts(vocabulary=["desk lamp"])), None)
 
 
 def test_debug_flag() -> None:
     options = ao.parse_options(_opts(debug=True))
-    assert "--debug" in ao.asr_argv(options)
-    assert "--debug" in ao.tts_argv(options)
+    assert "--debug" in addon_argv.asr_argv(options)
+    assert "--debug" in addon_argv.tts_argv(options)
 
 
 def test_speaker_length_scale_and_voices_dir(tmp_path: Path) -> None:
     options = ao.parse_options(_opts(speaker=3, length_scale=1.25, voice="de_DE-thorsten-low"))
-    argv = ao.tts_argv(options, tmp_path)
+    argv = addon_argv.tts_argv(options, tmp_path)
     assert _flag(argv, "--speaker") == ["3"]
     assert _flag(argv, "--length-scale") == ["1.25"]
     assert _flag(argv, "--voice") == ["de_DE-thorsten-low"]
     assert _flag(argv, "--voices-dir") == [str(tmp_path)]
-    assert "--voices-dir" not in ao.tts_argv(options, tmp_path / "missing")
+    assert "--voices-dir" not in addon_argv.tts_argv(options, tmp_path / "missing")
 
 
 def test_allow_is_normalised() -> None:
@@ -131,8 +141,8 @@ def test_container_and_home_assistant_are_always_allowed(
 ) -> None:
     """The health check (loopback) and HA (172.30.32.0/23) must reach the servers."""
     options = ao.parse_options(_opts(allow=allow))
-    assert _flag(ao.asr_argv(options), "--allow") == expected
-    assert _flag(ao.tts_argv(options), "--allow") == expected
+    assert _flag(addon_argv.asr_argv(options), "--allow") == expected
+    assert _flag(addon_argv.tts_argv(options), "--allow") == expected
 
 
 BAD_VALUES = [
@@ -166,6 +176,12 @@ BAD_VALUES = [
     ("length_scale", "1.0", "must be a number"),
     ("max_clients", 0, "between 1 and 64"),
     ("max_clients", 65, "between 1 and 64"),
+    ("max_queued", -1, "between 0 and 256"),
+    ("max_queued", 257, "between 0 and 256"),
+    ("max_queued", 1.5, "whole number"),
+    ("queue_timeout", 0, "between 1 and 300"),
+    ("queue_timeout", 301, "between 1 and 300"),
+    ("queue_timeout", True, "whole number"),
     ("debug", "yes", "true or false"),
     ("debug", 1, "true or false"),
     ("allow", "10.0.0.0/8", "must be a list"),
@@ -204,7 +220,7 @@ def test_unknown_option_and_non_object() -> None:
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "wyoming_servers.addon_options", *args],
+        [sys.executable, "-m", "wyoming_servers.addon_argv", *args],
         capture_output=True,
         text=True,
         timeout=30,
@@ -219,7 +235,7 @@ def test_cli_prints_one_argument_per_line(tmp_path: Path) -> None:
     vocab = tmp_path / "vocabulary.txt"
     done = _cli("asr", str(options_file), "--vocabulary-file", str(vocab))
     assert done.returncode == 0, done.stderr
-    expected = ao.asr_argv(ao.load_options(options_file), vocab)
+    expected = addon_argv.asr_argv(ao.load_options(options_file), vocab)
     assert done.stdout.splitlines() == expected
     assert "desk lamp" in vocab.read_text(encoding="utf-8")
 
@@ -255,7 +271,7 @@ def test_cli_port_override(tmp_path: Path) -> None:
 
 
 def test_recordings_are_off_by_default(tmp_path: Path) -> None:
-    argv = ao.asr_argv(ao.parse_options(ADDON_DEFAULTS), recording_key_file=tmp_path / "k")
+    argv = addon_argv.asr_argv(ao.parse_options(ADDON_DEFAULTS), recording_key_file=tmp_path / "k")
     assert "--record-dir" not in argv
     assert not (tmp_path / "k").exists()
 
@@ -269,7 +285,9 @@ def test_recordings_need_a_key_and_never_show_it(tmp_path: Path) -> None:
     assert secret.lower() not in repr(options)
     assert secret not in repr(options)
     key_file = tmp_path / "run" / "recordings.key"
-    argv = ao.asr_argv(options, recording_key_file=key_file, recordings_dir=tmp_path / "recs")
+    argv = addon_argv.asr_argv(
+        options, recording_key_file=key_file, recordings_dir=tmp_path / "recs"
+    )
     assert _flag(argv, "--record-dir") == [str(tmp_path / "recs")]
     assert _flag(argv, "--record-key-file") == [str(key_file)]
     assert _flag(argv, "--record-days") == ["3"]
@@ -304,8 +322,8 @@ def test_recording_key_in_cli_goes_to_file_not_stdout(tmp_path: Path) -> None:
 def test_faster_when_busy_is_on_by_default_and_off_gives_every_decode_the_beam() -> None:
     from wyoming_servers.asr.__main__ import build_parser
 
-    default = ao.asr_argv(ao.parse_options(ADDON_DEFAULTS))
+    default = addon_argv.asr_argv(ao.parse_options(ADDON_DEFAULTS))
     assert "--busy-beam-size" not in default  # the server's own busy settings
-    off = ao.asr_argv(ao.parse_options(_opts(faster_when_busy=False, beam_size=3)))
+    off = addon_argv.asr_argv(ao.parse_options(_opts(faster_when_busy=False, beam_size=3)))
     args = build_parser().parse_args(off)
     assert (args.busy_beam_size, args.busy_encoder_window) == (3, args.encoder_window)

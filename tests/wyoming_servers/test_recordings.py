@@ -10,20 +10,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from local_voice_harness.paths import REPO_ROOT
 from wyoming_servers import recordings as rec
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 AUDIO = bytes(range(256)) * 64  # 16 KiB of PCM-like bytes
-
-
-def test_copy_in_integration_is_identical() -> None:
-    """HACS installs only custom_components/, so the integration carries its own copy."""
-    a = (REPO_ROOT / "wyoming_servers" / "recordings.py").read_bytes()
-    b = (REPO_ROOT / "custom_components" / "local_voice" / "recordings.py").read_bytes()
-    assert a == b
 
 
 def test_round_trip_and_nothing_readable_without_key(tmp_path: Path) -> None:

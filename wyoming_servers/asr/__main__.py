@@ -20,7 +20,7 @@ from wyoming_servers.core.metrics import ServerMetrics
 from wyoming_servers.models import DEFAULT_WHISPER_MODEL
 
 from .debug_recordings import add_recording_arguments, store_from_args
-from .handler import AsrOptions, AsrSession
+from .handler import AsrConnection, AsrOptions
 from .info import build_info
 from .transcriber import DEVICES, Transcriber, TranscriberConfig
 from .vocabulary import load_vocabulary_file
@@ -124,7 +124,7 @@ async def main(argv: list[str] | None = None) -> None:
         recordings=recordings,
     )
     try:
-        await serve(args, partial(AsrSession, transcriber=transcriber, options=options), metrics)
+        await serve(args, partial(AsrConnection, transcriber=transcriber, options=options), metrics)
     finally:
         transcriber.close()
 

@@ -1,4 +1,4 @@
-"""One Wyoming speech-to-text session: describe, transcribe, audio, transcript.
+"""One Wyoming speech-to-text connection: describe, transcribe, audio, transcript.
 
 The plain form (what HA 2025.4 speaks): ``transcribe``, ``audio-start``,
 ``audio-chunk``..., ``audio-stop`` → ``transcript`` with the text and the
@@ -22,11 +22,12 @@ from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.info import Describe
 
 from wyoming_servers.core.audio import TARGET_RATE, AudioFormat
-from wyoming_servers.core.errors import BadEventDataError, SessionStateError
-from wyoming_servers.core.session import EventSession, SessionContext
+from wyoming_servers.core.connection import Connection, ConnectionContext
+from wyoming_servers.core.errors import BadEventDataError, UnexpectedEventError
 
 from .debug_recordings import save_utterance
-from .utterance import EarlyDecode, Utterance, tail_is_silent
+from .speech_level import tail_is_silent
+from .utterance import EarlyDecode, Utterance
 from .vocabulary import merge, validate_names
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ PAUSE_SECONDS: Final = 0.15
 
 @dataclass(frozen=True, slots=True)
 class AsrOptions:
-    """Server-wide behaviour of every session."""
+    """Server-wide behaviour of every connection."""
 
     info_event: Event
     max_seconds: float = 30.0
@@ -75,14 +76,14 @@ def _retrieve_error(task: asyncio.Task[EarlyDecode | None]) -> None:
         _LOGGER.warning("early decode failed: %s", error)
 
 
-class AsrSession(EventSession):
+class AsrConnection(Connection):
     """Handles one client connection."""
 
     def __init__(
         self,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
-        context: SessionContext,
+        context: ConnectionContext,
         *,
         transcriber: Transcriber,
         options: AsrOptions,
@@ -162,7 +163,7 @@ class AsrSession(EventSession):
     async def _chunk(self, event: Event) -> None:
         utterance = self.utterance
         if utterance is None:
-            raise SessionStateError("audio-chunk before audio-start")
+            raise UnexpectedEventError("audio-chunk before audio-start")
         fmt_data = {k: event.data.get(k, getattr(utterance.fmt, k)) for k in ("rate", "width")}
         fmt_data["channels"] = event.data.get("channels", utterance.fmt.channels)
         seconds = utterance.add(event.payload or b"", AudioFormat.from_data(fmt_data))
@@ -238,7 +239,7 @@ class AsrSession(EventSession):
     async def _stop(self) -> None:
         utterance = self.utterance
         if utterance is None:
-            raise SessionStateError("audio-stop before audio-start")
+            raise UnexpectedEventError("audio-stop before audio-start")
         stopped = time.perf_counter()
         self.metrics.request("transcribe")
         audio = utterance.audio_16k()

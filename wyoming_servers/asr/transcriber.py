@@ -1,4 +1,4 @@
-"""The faster-whisper model, loaded once and shared by every session.
+"""The faster-whisper model, loaded once and shared by every connection.
 
 Inference runs in a thread pool of ``num_workers`` threads (CTranslate2
 releases the GIL and runs that many decodes in parallel), never on the event
@@ -6,7 +6,7 @@ loop. Settings chosen by measurement on the dev sets and our 84-command
 set (see docs/asr.md): beam 5 (greedy lost 2 of 112 words), the vocabulary
 as initial prompt, a 15 s encoder window (``window.py``: half the decode
 time, fewer errors), no timestamps (a shorter decode), no conditioning on
-previous text, no VAD filter (commands are short). The session also decodes
+previous text, no VAD filter (commands are short). A connection also decodes
 while audio arrives (see ``utterance.py``). A decode that starts while
 another is in flight is greedy in a 10 s window (``decode_settings``).
 """
@@ -26,7 +26,7 @@ from wyoming_servers.core.errors import InferenceError
 from wyoming_servers.models import resolve_whisper_model
 
 from .decode_settings import DecodeSettings, decode_settings, decode_threads, wider_windows
-from .utterance import without_leading_silence
+from .speech_level import without_leading_silence
 from .vocabulary import initial_prompt
 from .window import WindowedWhisperModel, looks_repetitive, max_new_tokens, window_frames
 
@@ -127,7 +127,7 @@ class Transcriber:
         self._busy_settings = DecodeSettings(
             config.busy_beam_size, window_frames(config.busy_encoder_window), under_load=True
         )
-        self.receiving = 0  # sessions receiving audio now (maintained by the sessions)
+        self.receiving = 0  # connections receiving audio now (each counts itself)
         self.recent_rtf = 0.0  # moving average of inference time / audio time
 
     @property
@@ -158,7 +158,7 @@ class Transcriber:
     ) -> TranscriptResult:
         """Transcribe 16 kHz mono float audio in a worker thread.
 
-        ``others_receiving``: other sessions receiving audio now, each a
+        ``others_receiving``: other connections receiving audio now, each a
         decode about to come (``decode_settings``).
         """
         loop = asyncio.get_running_loop()

@@ -2,11 +2,12 @@
 
 Audio is kept as mono float32 at the client's rate (bounded by
 ``--max-seconds``) and resampled to 16 kHz when decoded. While audio
-arrives, the session decodes what it has so far as soon as the speaker
-pauses (``trailing_silence`` after new speech); when ``audio-stop`` comes
-and everything after that early decode is silence (the trailing silence a
-voice detector always sends before it ends the stream), the early result
-is the answer and the client waits for no inference at all.
+arrives, the connection's handler decodes what it has so far as soon as the
+speaker pauses (``trailing_silence`` after new speech, judged by
+``speech_level``); when ``audio-stop`` comes and everything after that early
+decode is silence (the trailing silence a voice detector always sends
+before it ends the stream), the early result is the answer and the client
+waits for no inference at all.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from __future__ import annotations
 import bisect
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from wyoming_servers.core.audio import TARGET_RATE, AudioFormat, resample, to_float
 from wyoming_servers.core.errors import AudioFormatError, UtteranceTooLongError
+
+from .speech_level import chunk_is_speech, chunk_rms
 
 if TYPE_CHECKING:
     import asyncio
@@ -27,13 +30,6 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from .transcriber import TranscriptResult
-
-_FRAME: Final = 320  # 20 ms at 16 kHz
-# The tail counts as silence when its loudest 20 ms frame is below this
-# fraction of the speech level (90th percentile frame) and below _ABS_SILENCE.
-_REL_SILENCE: Final = 0.12
-_ABS_SILENCE: Final = 0.03
-LEAD_KEEP_SECONDS: Final = 0.3  # quiet kept before the speech (the dev files have ~0.34 s)
 
 
 @dataclass(slots=True)
@@ -70,10 +66,10 @@ class Utterance:
         return (self.frames - self.speech_end) / self.fmt.rate
 
     def _track_level(self, samples: npt.NDArray[np.float32]) -> None:
-        """Same rule as ``tail_is_silent``, per chunk: quiet against the speech level."""
-        rms = float(np.sqrt(np.dot(samples, samples) / samples.size)) if samples.size else 0.0
+        """Note where the speech ends so far (``speech_level.chunk_is_speech``)."""
+        rms = chunk_rms(samples)
         bisect.insort(self.levels, rms)
-        if rms > _speech_floor(_percentile_90(self.levels)) and rms >= 1e-4:  # noqa: PLR2004
+        if chunk_is_speech(rms, self.levels):
             self.speech_end = self.frames
 
     @property
@@ -104,65 +100,3 @@ class Utterance:
         if len(self.chunks) > 1:
             self.chunks = [np.concatenate(self.chunks)]
         return resample(self.chunks[0], self.fmt.rate, TARGET_RATE)
-
-
-def tail_is_silent(audio: npt.NDArray[np.float32], covered: int) -> bool:
-    """Whether everything after sample ``covered`` is quiet compared with the speech."""
-    if covered >= audio.size:
-        return True
-    if covered < _FRAME * 5:
-        return False
-    level = float(np.percentile(_frame_rms(audio[:covered]), 90))
-    tail = audio[covered:]
-    pad = (-tail.size) % _FRAME
-    loudest = float(_frame_rms(np.concatenate([tail, np.zeros(pad, dtype=np.float32)])).max())
-    return loudest <= _speech_floor(level) or loudest < 1e-4  # noqa: PLR2004
-
-
-def without_leading_silence(
-    audio: npt.NDArray[np.float32], keep: float = LEAD_KEEP_SECONDS
-) -> npt.NDArray[np.float32]:
-    """``audio`` from ``keep`` seconds before the first frame that sounds like speech.
-
-    A satellite streams from its wake word, so the speech may start a second
-    or more into the audio, and where it starts in Whisper's window changed
-    what tiny.en heard: through the whole satellite pipeline "turn on the
-    office fan" came back as "Turn on the Office" in 3 of 3 runs after 1.1 s
-    of lead-in, and as "Turn on the Office Fan." in every trial with the
-    lead-in cut to 0.1-0.5 s. Same rule for "speech" as ``tail_is_silent``;
-    audio with no quiet start (noise) is left as it is.
-    """
-    if audio.size // _FRAME < 5:  # noqa: PLR2004 - too short to judge
-        return audio
-    rms = _frame_rms(audio)
-    loud = np.flatnonzero(rms > _speech_floor(float(np.percentile(rms, 90))))
-    if loud.size == 0:
-        return audio
-    start = int(loud[0]) * _FRAME - round(keep * TARGET_RATE)
-    return audio[start:] if start > 0 else audio
-
-
-def _frame_rms(audio: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """RMS of each whole 20 ms frame (a partial last frame is left out)."""
-    frames = audio[: audio.size - audio.size % _FRAME].reshape(-1, _FRAME)
-    rms: npt.NDArray[np.float32] = np.sqrt((frames**2).mean(axis=1))
-    return rms
-
-
-def _percentile_90(ordered: list[float]) -> float:
-    """``np.percentile(ordered, 90)`` of a sorted list, without numpy's per-call cost.
-
-    It runs for every chunk of every client on the event loop: numpy's
-    percentile of the whole history cost ~0.1 ms a chunk, 15-20 ms of event
-    loop per 3 s utterance sent in 20 ms chunks, competing with the decodes
-    when several clients send at once.
-    """
-    position = 0.9 * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def _speech_floor(level: float) -> float:
-    """Loudness above which a frame is speech, given the speech level (90th percentile)."""
-    return min(_ABS_SILENCE, _REL_SILENCE * level)

@@ -117,7 +117,7 @@ class WindowedWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-whispe
     def thread_window(self, frames: int | None) -> None:
         """Use ``frames`` for decodes on this thread (None: the model's own window).
 
-        Per thread, because decodes of other sessions run on the other workers
+        Per thread, because decodes of other connections run on the other workers
         at the same time with their own settings (and retries).
         """
         self._local.window = frames

@@ -1,8 +1,8 @@
 """Command-line conventions both servers share, and the one call that runs them.
 
 ``add_server_arguments`` adds --uri, --zeroconf [NAME], --max-clients,
---allow CIDR, --metrics-port/--metrics-host, the caps and timeouts, and
---debug. ``serve`` then starts metrics, the listener and the zeroconf
+--max-queued, --queue-timeout, --allow CIDR, --metrics-port/--metrics-host,
+the caps and timeouts, and --debug. ``serve`` then starts metrics, the listener and the zeroconf
 announcement, and runs until SIGINT/SIGTERM.
 """
 
@@ -16,25 +16,27 @@ import logging
 import signal
 from typing import TYPE_CHECKING
 
-from wyoming_servers.addon_options import DEFAULT_ALLOW
-
+from .connection import ConnectionContext
 from .limits import (
     DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CLIENTS,
     DEFAULT_MAX_DATA,
     DEFAULT_MAX_LINE,
     DEFAULT_MAX_PAYLOAD,
+    DEFAULT_MAX_QUEUED,
+    DEFAULT_QUEUE_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
     DEFAULT_WRITE_TIMEOUT,
+    ClientLimits,
     ReadLimits,
 )
 from .metrics import serve_metrics
-from .server import WyomingServer
-from .session import SessionContext
+from .server import DEFAULT_ALLOW, WyomingServer
 from .zeroconf_service import ZeroconfAnnouncement
 
 if TYPE_CHECKING:
     from .metrics import ServerMetrics
-    from .server import IPNetwork, SessionFactory
+    from .server import ConnectionFactory, IPNetwork
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -52,6 +54,26 @@ def positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0, got {value}")
+    return value
+
+
+def queue_length(text: str) -> int:
+    """Argparse type: how many clients may wait for a turn (0: none)."""
+    value = int(text)
+    try:
+        ClientLimits(max_queued=value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+    return value
+
+
+def queue_seconds(text: str) -> float:
+    """Argparse type: the longest a client waits for a turn."""
+    value = float(text)
+    try:
+        ClientLimits(queue_timeout=value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
     return value
 
 
@@ -83,7 +105,26 @@ def add_server_arguments(
         metavar="NAME",
         help=f"announce as _wyoming._tcp.local. (default name: {zeroconf_name})",
     )
-    parser.add_argument("--max-clients", type=positive_int, default=8)
+    parser.add_argument(
+        "--max-clients",
+        type=positive_int,
+        default=DEFAULT_MAX_CLIENTS,
+        help="connections served at once",
+    )
+    parser.add_argument(
+        "--max-queued",
+        type=queue_length,
+        default=DEFAULT_MAX_QUEUED,
+        help="more clients that wait for a turn, first come first served; past that a"
+        " client gets a too-many-clients error (0: refuse at once)",
+    )
+    parser.add_argument(
+        "--queue-timeout",
+        type=queue_seconds,
+        default=DEFAULT_QUEUE_TIMEOUT,
+        metavar="SECONDS",
+        help="longest wait for a turn; then a queue-timeout error",
+    )
     parser.add_argument(
         "--allow",
         type=network,
@@ -115,6 +156,15 @@ def limits_from_args(args: argparse.Namespace) -> ReadLimits:
     )
 
 
+def clients_from_args(args: argparse.Namespace) -> ClientLimits:
+    """How many clients are served at once and how many wait, how long."""
+    return ClientLimits(
+        max_clients=args.max_clients,
+        max_queued=args.max_queued,
+        queue_timeout=args.queue_timeout,
+    )
+
+
 def allowed_networks(args: argparse.Namespace) -> list[IPNetwork]:
     """``--allow`` as given, else loopback and the private LAN ranges (never "anyone")."""
     return list(args.allow or [ipaddress.ip_network(n) for n in DEFAULT_ALLOW])
@@ -128,16 +178,22 @@ def setup_logging(debug: bool) -> None:
     )
 
 
-async def serve(args: argparse.Namespace, factory: SessionFactory, metrics: ServerMetrics) -> None:
+async def serve(
+    args: argparse.Namespace, factory: ConnectionFactory, metrics: ServerMetrics
+) -> None:
     """Run the server the arguments describe until SIGINT/SIGTERM."""
     if args.zeroconf and not args.uri.startswith("tcp://"):
         raise SystemExit("--zeroconf needs a tcp:// --uri")
     if args.metrics_port:
         serve_metrics(args.metrics_port, args.metrics_host)
         _LOGGER.info("metrics on http://%s:%d/metrics", args.metrics_host, args.metrics_port)
-    context = SessionContext(metrics=metrics, limits=limits_from_args(args))
+    context = ConnectionContext(metrics=metrics, limits=limits_from_args(args))
     server = WyomingServer(
-        args.uri, factory, context, max_clients=args.max_clients, allow=allowed_networks(args)
+        args.uri,
+        factory,
+        context,
+        clients=clients_from_args(args),
+        allow=allowed_networks(args),
     )
     await server.start()
     announcement: ZeroconfAnnouncement | None = None

@@ -1,6 +1,6 @@
 """One typed error hierarchy for both Wyoming servers.
 
-Every error that ends a session carries a stable ``code``: it goes into the
+Every error that ends a connection carries a stable ``code``: it goes into the
 ``error`` event sent to the client and is the ``kind`` label of the
 ``local_voice_errors_total`` metric, so a client, a log line and a dashboard
 all name the same failure the same way.
@@ -12,7 +12,7 @@ from typing import ClassVar
 
 
 class WyomingServerError(Exception):
-    """Base of every error a session can end with; ``code`` is stable."""
+    """Base of every error a connection can end with; ``code`` is stable."""
 
     code: ClassVar[str] = "server-error"
 
@@ -59,7 +59,7 @@ class IdleTimeoutError(WyomingServerError):
     code: ClassVar[str] = "idle-timeout"
 
 
-class SessionStateError(WyomingServerError):
+class UnexpectedEventError(WyomingServerError):
     """An event arrived out of order (e.g. audio before ``audio-start``)."""
 
     code: ClassVar[str] = "unexpected-event"
@@ -84,9 +84,21 @@ class UtteranceTooLongError(WyomingServerError):
 
 
 class TooManyClientsError(WyomingServerError):
-    """The server already serves ``--max-clients`` connections."""
+    """Every slot is taken and the queue is full (``--max-clients``, ``--max-queued``)."""
 
     code: ClassVar[str] = "too-many-clients"
+
+
+class QueueTimeoutError(WyomingServerError):
+    """A client waited ``--queue-timeout`` seconds and no slot came free."""
+
+    code: ClassVar[str] = "queue-timeout"
+
+
+class ClientLeftError(WyomingServerError):
+    """The client closed its connection while it waited for a turn (it is told nothing)."""
+
+    code: ClassVar[str] = "client-left"
 
 
 class ClientNotAllowedError(WyomingServerError):

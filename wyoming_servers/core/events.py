@@ -4,7 +4,7 @@
 timeouts, and it raises plain ``ValueError``/``KeyError``/``TypeError`` on
 bad JSON or returns ``None`` (indistinguishable from a clean close). This
 reader checks every field at the boundary and raises one of
-:mod:`wyoming_servers.core.errors`, so a session can answer with an
+:mod:`wyoming_servers.core.errors`, so a connection can answer with an
 ``error`` event that names what was wrong.
 """
 
@@ -123,7 +123,7 @@ async def read_event(reader: asyncio.StreamReader, limits: ReadLimits) -> Event 
 
 
 def error_event(error: BaseException) -> Event:
-    """The ``error`` event that tells a client why its session ends."""
+    """The ``error`` event that tells a client why its connection ends."""
     code = error.code if isinstance(error, WyomingServerError) else "server-error"
     text = str(error) or type(error).__name__
     return Error(text=text[:500], code=code).event()

@@ -25,7 +25,7 @@ REQUESTS: Final = Counter(
 )
 ERRORS: Final = Counter(
     "local_voice_errors",
-    "Sessions ended by an error, by error code (see core.errors).",
+    "Connections ended by an error, by error code (see core.errors).",
     ["server", "kind"],
     registry=REGISTRY,
 )
@@ -56,7 +56,8 @@ DECODES: Final = Counter(
     ["server", "settings"],
     registry=REGISTRY,
 )
-ACTIVE_SESSIONS: Final = Gauge(
+# The name predates the word "connection" here; dashboards use it, so it stays.
+ACTIVE_CONNECTIONS: Final = Gauge(
     "local_voice_active_sessions",
     "Client connections being served now.",
     ["server"],
@@ -71,8 +72,16 @@ MODEL_LOAD_SECONDS: Final = Gauge(
 
 QUEUE_DEPTH: Final = Gauge(
     "local_voice_queue_depth",
-    "Requests waiting for a free slot (a worker, a model, an upstream connection).",
+    "Requests waiting for a free slot (a worker, a model, an upstream connection)"
+    " and connections waiting for a turn (--max-clients).",
     ["server"],
+    registry=REGISTRY,
+)
+CONNECTION_QUEUE: Final = Counter(
+    "local_voice_connection_queue",
+    "Connections that arrived with every slot taken, by what became of them: served"
+    " (after waiting), timeout, left (the client closed) or full (refused at once).",
+    ["server", "outcome"],
     registry=REGISTRY,
 )
 
@@ -82,8 +91,10 @@ class ServerMetrics:
 
     def __init__(self, server: str) -> None:
         self.server = server
+        self._waiting = 0
+        self._queue_sources: list[Callable[[], float]] = []
         # Gauges exist from the start (0), so dashboards show 0 rather than "no data".
-        ACTIVE_SESSIONS.labels(server=server)
+        ACTIVE_CONNECTIONS.labels(server=server)
         QUEUE_DEPTH.labels(server=server)
 
     def request(self, request: str) -> None:
@@ -91,7 +102,7 @@ class ServerMetrics:
         REQUESTS.labels(server=self.server, request=request).inc()
 
     def error(self, kind: str) -> None:
-        """Count one session ended by error code ``kind``."""
+        """Count one connection ended by error code ``kind``."""
         ERRORS.labels(server=self.server, kind=kind).inc()
 
     def audio(self, direction: str, seconds: float) -> None:
@@ -110,21 +121,30 @@ class ServerMetrics:
         """Count one decode run with ``settings`` (``full`` or ``busy``)."""
         DECODES.labels(server=self.server, settings=settings).inc()
 
-    def session_started(self) -> None:
+    def connection_started(self) -> None:
         """One more connection is being served."""
-        ACTIVE_SESSIONS.labels(server=self.server).inc()
+        ACTIVE_CONNECTIONS.labels(server=self.server).inc()
 
-    def session_ended(self) -> None:
+    def connection_ended(self) -> None:
         """One connection fewer."""
-        ACTIVE_SESSIONS.labels(server=self.server).dec()
+        ACTIVE_CONNECTIONS.labels(server=self.server).dec()
 
     def queue_changed(self, delta: int) -> None:
-        """One request more (+1) or fewer (-1) waiting for a slot."""
-        QUEUE_DEPTH.labels(server=self.server).inc(delta)
+        """One request or connection more (+1) or fewer (-1) waiting for a slot."""
+        self._waiting += delta
+        QUEUE_DEPTH.labels(server=self.server).inc(delta)  # the value while there is no source
 
     def queue_source(self, depth: Callable[[], float]) -> None:
-        """Report the queue depth by calling ``depth()`` at each scrape (no bookkeeping)."""
-        QUEUE_DEPTH.labels(server=self.server).set_function(depth)
+        """Add ``depth()``, called at each scrape, to the queue depth (no bookkeeping)."""
+        self._queue_sources.append(depth)
+        QUEUE_DEPTH.labels(server=self.server).set_function(self._queue_depth)
+
+    def _queue_depth(self) -> float:
+        return self._waiting + sum(depth() for depth in self._queue_sources)
+
+    def connection_queue(self, outcome: str) -> None:
+        """Count one connection that found every slot taken, by ``outcome``."""
+        CONNECTION_QUEUE.labels(server=self.server, outcome=outcome).inc()
 
     def model_loaded(self, seconds: float) -> None:
         """Record how long the model took to load."""

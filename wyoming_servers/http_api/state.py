@@ -48,7 +48,7 @@ class Slots:
                 self.metrics.queue_changed(-1)
         else:
             await self._semaphore.acquire()
-        self.metrics.session_started()
+        self.metrics.connection_started()
         return self
 
     async def __aexit__(
@@ -57,7 +57,7 @@ class Slots:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.metrics.session_ended()
+        self.metrics.connection_ended()
         self._semaphore.release()
 
 

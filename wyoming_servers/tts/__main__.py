@@ -1,8 +1,9 @@
 """Console entry point ``local-voice-tts`` (also ``python -m wyoming_servers.tts``).
 
 Loads every installed voice once (and warms it up), then serves Wyoming
-text to speech on the shared server core: caps, timeouts, ``--max-clients``,
-zeroconf and Prometheus metrics come from :mod:`wyoming_servers.core`.
+text to speech on the shared server core: caps, timeouts, ``--max-clients``
+and its queue, zeroconf and Prometheus metrics come from
+:mod:`wyoming_servers.core`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from wyoming_servers.models import DEFAULT_PIPER_VOICE
 from .cache import AudioCache
 from .common_answers import DEFAULT_FILE as DEFAULT_ANSWERS
 from .common_answers import load_answers, warm_answers
-from .handler import PROGRAM_NAME, TtsService, TtsSession, build_info
+from .handler import PROGRAM_NAME, TtsConnection, TtsService, build_info
 from .requests import ServerDefaults, resolve_request
 from .synthesizer import Synthesizer, default_workers
 from .voices import (
@@ -174,7 +175,7 @@ async def main(argv: list[str] | None = None) -> None:
         "ready: %d voice(s), default %s (%s), %d workers, cache %.0f MB",
         len(catalogue),
         default_voice.name,
-        "in pieces" if default_voice.sessions.polite.streams else "whole sentences",
+        "in pieces" if default_voice.engines.polite.streams else "whole sentences",
         synthesizer.workers,
         args.cache_size,
     )
@@ -182,7 +183,7 @@ async def main(argv: list[str] | None = None) -> None:
         if answers:  # before serving: a request never waits behind the warm-up
             request = resolve_request({}, catalogue, service.defaults)
             await warm_answers(synthesizer, request, answers)
-        await serve(args, partial(TtsSession, service=service), metrics)
+        await serve(args, partial(TtsConnection, service=service), metrics)
     finally:
         await synthesizer.close()
 

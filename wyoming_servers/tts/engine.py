@@ -100,8 +100,8 @@ class VoiceEngine:
         return self.head is not None and self.vocoder is not None
 
     @property
-    def sessions(self) -> tuple[onnxruntime.InferenceSession, ...]:
-        """The onnxruntime sessions this engine runs."""
+    def inference_sessions(self) -> tuple[onnxruntime.InferenceSession, ...]:
+        """The onnxruntime inference sessions this engine runs."""
         if self.head is not None and self.vocoder is not None:
             return (self.head, self.vocoder)
         return (self.piper.session,)

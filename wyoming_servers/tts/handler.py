@@ -1,4 +1,4 @@
-"""One text-to-speech client session over the Wyoming protocol.
+"""One text-to-speech client connection over the Wyoming protocol.
 
 Plain form (what HA 2025.4 sends): ``synthesize`` → ``audio-start``,
 ``audio-chunk``... ``audio-stop``. The text is cut into sentences and each
@@ -29,8 +29,8 @@ from wyoming.tts import (
     SynthesizeStopped,
 )
 
-from wyoming_servers.core.errors import SessionStateError
-from wyoming_servers.core.session import EventSession
+from wyoming_servers.core.connection import Connection
+from wyoming_servers.core.errors import UnexpectedEventError
 
 from .requests import ServerDefaults, checked_text, resolve_request
 from .sentences import SentenceStream, split_sentences
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from wyoming.event import Event
 
-    from wyoming_servers.core.session import SessionContext
+    from wyoming_servers.core.connection import ConnectionContext
 
     from .voices import VoiceCatalogue
 
@@ -80,7 +80,7 @@ def build_info(catalogue: VoiceCatalogue, version: str) -> Info:
 
 @dataclass(frozen=True, slots=True)
 class TtsService:
-    """What every session shares: voices, the synthesizer, defaults and ``info``."""
+    """What every connection shares: voices, the synthesizer, defaults and ``info``."""
 
     catalogue: VoiceCatalogue
     synthesizer: Synthesizer
@@ -100,14 +100,14 @@ class _Stream:
     audio_started: bool = False
 
 
-class TtsSession(EventSession):
+class TtsConnection(Connection):
     """Serves describe, plain synthesize and streaming synthesize for one client."""
 
     def __init__(
         self,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
-        context: SessionContext,
+        context: ConnectionContext,
         service: TtsService,
     ) -> None:
         super().__init__(reader, writer, context)
@@ -145,7 +145,7 @@ class TtsSession(EventSession):
 
     async def _start_stream(self, data: dict[str, Any]) -> None:
         if self._stream is not None:
-            raise SessionStateError("synthesize-start inside a stream")
+            raise UnexpectedEventError("synthesize-start inside a stream")
         self.metrics.request("synthesize-stream")
         request = resolve_request(data, self.service.catalogue, self.service.defaults)
         self._stream = _Stream(
@@ -159,7 +159,7 @@ class TtsSession(EventSession):
     async def _stream_chunk(self, data: dict[str, Any]) -> None:
         stream = self._stream
         if stream is None:
-            raise SessionStateError("synthesize-chunk before synthesize-start")
+            raise UnexpectedEventError("synthesize-chunk before synthesize-start")
         remaining = self.service.defaults.max_chars - stream.chars
         text = checked_text(data, remaining)
         stream.chars += len(text)
@@ -169,7 +169,7 @@ class TtsSession(EventSession):
     async def _stop_stream(self) -> None:
         stream = self._stream
         if stream is None:
-            raise SessionStateError("synthesize-stop before synthesize-start")
+            raise UnexpectedEventError("synthesize-stop before synthesize-start")
         for sentence in stream.sentences.finish():
             await self._stream_sentence(stream, sentence)
         if not stream.audio_started:

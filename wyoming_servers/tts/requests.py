@@ -3,7 +3,7 @@
 ``wyoming.tts.Synthesize.from_event`` trusts its input (``data["text"]``
 raises ``KeyError``; a number where a string belongs passes through). Every
 field is checked here and a bad one raises :class:`BadEventDataError`, which
-the session turns into an ``error`` event. Voice names are looked up in the
+the connection turns into an ``error`` event. Voice names are looked up in the
 catalogue of installed voices only: a path on the wire is just an unknown name.
 
 Per-request prosody (``length_scale``, ``noise_scale``, ``noise_w_scale``)

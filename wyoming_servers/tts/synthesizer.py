@@ -4,7 +4,7 @@ wyoming-piper holds one global lock around synthesis, so a second client
 waits for the first one's whole answer. Here the unit of work is one step
 of a sentence (``engine.py``: the head and the first piece of audio, then
 one further piece per step), run by ``--workers`` worker threads (default
-one, on all cores: fastest on a small CPU, see ``sessions.py``) for every
+one, on all cores: fastest on a small CPU, see ``engine_choice.py``) for every
 client. Steps run earliest deadline first: a request's deadline is when its
 listener runs out of audio (its first audio plus the seconds made so far),
 and a request with no audio yet is due when it arrived. So a new request's
@@ -49,7 +49,7 @@ HURRY_BELOW_S = 1.0
 
 
 def default_workers() -> int:
-    """One step at a time on all cores: fastest on a small CPU (see ``sessions.py``).
+    """One step at a time on all cores: fastest on a small CPU (see ``engine_choice.py``).
 
     No client waits for another's whole answer even so: the unit of work is a
     piece of a sentence, run earliest deadline first.
@@ -166,8 +166,8 @@ class SentenceAudio:
 def _run_step(
     request: VoiceRequest, pieces: SentencePieces, running: int, *, queued: bool, hurry: bool
 ) -> bytes:
-    """One step on the engine that suits ``running`` other steps (``sessions.py``)."""
-    return pieces.step(request.voice.sessions.pick(running, queued=queued), hurry=hurry)
+    """One step on the engine that suits ``running`` other steps (``engine_choice.py``)."""
+    return pieces.step(request.voice.engines.pick(running, queued=queued), hurry=hurry)
 
 
 @dataclass(slots=True)
@@ -228,7 +228,7 @@ class Synthesizer:
             noise_scale=request.prosody.noise_scale,
             noise_w_scale=request.prosody.noise_w_scale,
         )
-        pieces = SentencePieces(sentence, config, request.voice.sessions.gain)
+        pieces = SentencePieces(sentence, config, request.voice.engines.gain)
         queued = self._running > 0 or bool(self._ready)
         job = _Job(request, playback, pieces, SentenceRun(), key, queued, next(self._order))
         self._in_flight[key] = job

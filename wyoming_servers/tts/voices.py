@@ -24,7 +24,7 @@ from wyoming_servers.core.errors import BadEventDataError
 from wyoming_servers.models import PiperVoiceFiles, resolve_piper_voice
 
 from .engine import SentencePieces
-from .sessions import VoiceSessions
+from .engine_choice import VoiceEngines
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -71,7 +71,7 @@ class Voice:
 
     name: str
     files: PiperVoiceFiles
-    sessions: VoiceSessions = field(repr=False, compare=False)
+    engines: VoiceEngines = field(repr=False, compare=False)
     sample_rate: int
     languages: tuple[str, ...]
     speakers: dict[str, int]
@@ -124,19 +124,19 @@ def check_cuda() -> None:
 def load_voice(
     files: PiperVoiceFiles, *, use_cuda: bool = False, concurrent: bool = False, stream: bool = True
 ) -> Voice:
-    """Load one voice and warm it up (the first run of a session is ~2x slower)."""
+    """Load one voice and warm it up (an engine's first run is ~2x slower)."""
     if use_cuda:
         check_cuda()
     config = _read_config(files)
-    sessions = VoiceSessions.load(
+    engines = VoiceEngines.load(
         files.model, config, use_cuda=use_cuda, concurrent=concurrent, stream=stream
     )
-    piper = sessions.polite.piper
+    piper = engines.polite.piper
     speakers = {str(k): int(v) for k, v in piper.config.speaker_id_map.items()}
     voice = Voice(
         name=files.name,
         files=files,
-        sessions=sessions,
+        engines=engines,
         sample_rate=piper.config.sample_rate,
         languages=_languages(files.name, config),
         speakers=speakers,
@@ -145,8 +145,8 @@ def load_voice(
             piper.config.length_scale, piper.config.noise_scale, piper.config.noise_w_scale
         ),
     )
-    for engine in sessions.all():
-        pieces = SentencePieces("Ready.", SynthesisConfig(), sessions.gain)
+    for engine in engines.all():
+        pieces = SentencePieces("Ready.", SynthesisConfig(), engines.gain)
         while not pieces.done:
             pieces.step(engine)
     return voice

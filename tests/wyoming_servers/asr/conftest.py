@@ -1,4 +1,4 @@
-"""A second server of this module's own: one client at most, metrics, zeroconf."""
+"""A second server of this folder's own: one client at a time, two more waiting, metrics, zeroconf."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="module")
 def small_asr_server() -> Iterator[Any]:
-    """``--max-clients 1 --metrics-port P --zeroconf NAME`` (attributes metrics_port, zeroconf_name)."""
+    """``--max-clients 1 --max-queued 2 --metrics-port P --zeroconf NAME``.
+
+    Attributes ``metrics_port`` and ``zeroconf_name``.
+    """
     import pytest_socket
 
     pytest_socket.enable_socket()
@@ -25,6 +28,8 @@ def small_asr_server() -> Iterator[Any]:
     server = WyomingProcess.asr(
         "--max-clients",
         "1",
+        "--max-queued",
+        "2",
         "--metrics-port",
         str(metrics_port),
         "--zeroconf",

@@ -89,6 +89,10 @@ def test_cli_flags_from_the_issue_parse() -> None:
             "--zeroconf",
             "--max-clients",
             "3",
+            "--max-queued",
+            "0",
+            "--queue-timeout",
+            "2.5",
             "--max-seconds",
             "12",
             "--vocabulary",
@@ -102,9 +106,14 @@ def test_cli_flags_from_the_issue_parse() -> None:
     )
     assert args.zeroconf == "local-voice-asr"
     assert (args.max_clients, args.max_seconds, args.beam_size) == (3, 12.0, 1)
+    assert (args.max_queued, args.queue_timeout) == (0, 2.5)
     for bad in (
         ["--device", "tpu"],
         ["--max-clients", "0"],
+        ["--max-queued", "-1"],
+        ["--max-queued", "5000"],
+        ["--queue-timeout", "0"],
+        ["--queue-timeout", "soon"],
         ["--allow", "nonsense"],
         ["--metrics-port", "70000"],
         ["--encoder-window", "0.5"],
@@ -118,6 +127,7 @@ def test_cli_flags_from_the_issue_parse() -> None:
     assert build_parser().parse_args(["--encoder-window", "30"]).encoder_window == 30.0
     defaults = build_parser().parse_args([])
     assert (defaults.busy_beam_size, defaults.busy_encoder_window) == (1, 10.0)
+    assert (defaults.max_clients, defaults.max_queued, defaults.queue_timeout) == (8, 32, 10.0)
     off = build_parser().parse_args(["--busy-beam-size", "5", "--busy-encoder-window", "15"])
     assert (off.busy_beam_size, off.busy_encoder_window) == (5, 15.0)
     assert json.dumps(vars(build_parser().parse_args([])), default=str)

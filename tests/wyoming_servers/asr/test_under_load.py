@@ -92,7 +92,7 @@ async def test_four_clients_at_once_get_cheaper_decodes_that_stay_right(
 async def test_one_speaker_at_real_time_pace_gets_full_decodes(
     metered_asr_server: Any, dev_commands: list[SpokenCommand], socket_enabled: None
 ) -> None:
-    """The early decode runs while its own session still receives: that is not load."""
+    """The early decode runs while its own connection still receives: that is not load."""
     server = metered_asr_server
     wav = WavAudio.load(dev_commands[3].audio)
     silence = bytes(int(0.3 * wav.rate) * wav.width * wav.channels)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from wyoming_servers.asr.scoring import normalize, word_error_rate
-from wyoming_servers.asr.utterance import Utterance, tail_is_silent
+from wyoming_servers.asr.speech_level import tail_is_silent
+from wyoming_servers.asr.utterance import Utterance
 from wyoming_servers.asr.vocabulary import (
     MAX_PROMPT_CHARS,
     initial_prompt,
@@ -125,7 +126,7 @@ def test_padding_reads_as_the_silence_whisper_was_trained_on() -> None:
 
 
 def test_lead_in_is_cut_to_a_fixed_length_before_the_speech() -> None:
-    from wyoming_servers.asr.utterance import without_leading_silence
+    from wyoming_servers.asr.speech_level import without_leading_silence
 
     rng = np.random.default_rng(2)
     speech = (0.2 * rng.standard_normal(16000)).astype(np.float32)
@@ -162,9 +163,9 @@ def test_a_thread_window_applies_to_that_thread_only() -> None:
 
 
 def test_the_running_speech_level_is_numpys_90th_percentile() -> None:
-    from wyoming_servers.asr.utterance import _percentile_90
+    from wyoming_servers.asr.speech_level import percentile_90
 
     rng = np.random.default_rng(3)
     for size in (1, 2, 3, 10, 151):
         values = sorted(rng.random(size).tolist())
-        assert _percentile_90(values) == pytest.approx(float(np.percentile(values, 90)))
+        assert percentile_90(values) == pytest.approx(float(np.percentile(values, 90)))

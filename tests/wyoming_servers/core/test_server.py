@@ -1,8 +1,9 @@
-"""The connection runner over real loopback sockets, with a tiny echo session.
+"""The connection runner over real loopback sockets, with a tiny echo handler.
 
 Connection policy lives here (max clients, allow list, timeouts, unix
-sockets), independent of any model; the ASR tests repeat the important
-cases against the real server process.
+sockets; the line of waiting clients in ``test_admission.py``), independent
+of any model; the ASR tests repeat the important cases against the real
+server process.
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ from typing import TYPE_CHECKING
 import pytest
 from wyoming.event import Event, async_read_event, async_write_event
 
-from wyoming_servers.core.limits import ReadLimits
+from wyoming_servers.core.connection import Connection, ConnectionContext
+from wyoming_servers.core.limits import ClientLimits, ReadLimits
 from wyoming_servers.core.metrics import REGISTRY, ServerMetrics
 from wyoming_servers.core.server import WyomingServer, parse_uri, peer_allowed
-from wyoming_servers.core.session import EventSession, SessionContext
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
-class Echo(EventSession):
+class Echo(Connection):
     """Answers every event with ``echo``; ``crash`` raises a plain bug."""
 
     async def handle_event(self, event: Event) -> bool:
@@ -34,8 +35,8 @@ class Echo(EventSession):
         return event.type != "bye"
 
 
-def _context(**limits: float) -> SessionContext:
-    return SessionContext(
+def _context(**limits: float) -> ConnectionContext:
+    return ConnectionContext(
         ServerMetrics("test"), ReadLimits(**{"idle_timeout": 1, "read_timeout": 0.5, **limits})
     )
 
@@ -62,8 +63,10 @@ async def _error_of(reader: asyncio.StreamReader) -> dict:
     return event.data
 
 
-async def test_past_max_clients_a_client_gets_an_error_not_a_hang(socket_enabled: None) -> None:
-    server = await _server(max_clients=2)
+async def test_past_max_clients_without_a_queue_a_client_gets_an_error_not_a_hang(
+    socket_enabled: None,
+) -> None:
+    server = await _server(clients=ClientLimits(max_clients=2, max_queued=0))
     try:
         held = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(2)]
         await asyncio.sleep(0.1)
@@ -77,7 +80,7 @@ async def test_past_max_clients_a_client_gets_an_error_not_a_hang(socket_enabled
         await server.stop()
 
 
-async def test_bad_client_ends_only_its_own_session(socket_enabled: None) -> None:
+async def test_bad_client_ends_only_its_own_connection(socket_enabled: None) -> None:
     server = await _server()
     try:
         good_reader, good_writer = await asyncio.open_connection("127.0.0.1", server.port)
@@ -137,7 +140,7 @@ async def test_unix_socket_serves_and_cleans_up(tmp_path: Path, socket_enabled: 
         reader, writer = await asyncio.open_unix_connection(sock=socket.socket(fileno=raw.detach()))
         await async_write_event(Event("bye"), writer)
         assert await async_read_event(reader) == Event("echo", {"type": "bye"})
-        assert await reader.read() == b""  # handle_event returned False: session over
+        assert await reader.read() == b""  # handle_event returned False: connection over
     finally:
         await server.stop()
     assert not path.exists()
@@ -158,7 +161,7 @@ def test_uri_parsing_and_peer_checks() -> None:
     assert peer_allowed("", lan)  # unix socket peers have no address
 
 
-async def test_metrics_count_sessions_and_errors(socket_enabled: None) -> None:
+async def test_metrics_count_connections_and_errors(socket_enabled: None) -> None:
     def value(name: str, **labels: str) -> float:
         return REGISTRY.get_sample_value(name, {"server": "test", **labels}) or 0.0
 

@@ -1,4 +1,4 @@
-"""Every bad input ends only its own session, with an ``error`` event naming it."""
+"""Every bad input ends only its own connection, with an ``error`` event naming it."""
 
 from __future__ import annotations
 

@@ -56,12 +56,12 @@ def test_the_limiter_leaves_speech_below_the_knee_alone_and_never_overflows() ->
 
 @pytest.mark.slow
 def test_pieces_join_into_the_whole_sentence_and_stream_early(tts_voice: object) -> None:
-    sessions = tts_voice.sessions  # type: ignore[attr-defined]
-    engine = sessions.polite
+    engines = tts_voice.engines  # type: ignore[attr-defined]
+    engine = engines.polite
     assert engine.streams
     config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
     text = "The kitchen door is locked and the living room is 21 degrees right now."
-    pieces = SentencePieces(text, config, sessions.gain)
+    pieces = SentencePieces(text, config, engines.gain)
     parts = []
     while not pieces.done:
         parts.append(pieces.step(engine))
@@ -72,7 +72,7 @@ def test_pieces_join_into_the_whole_sentence_and_stream_early(tts_voice: object)
     ids = engine.piper.phonemes_to_ids(engine.piper.phonemize(text)[0])
     latent = engine.latent_of(ids, config)
     whole = np.frombuffer(
-        to_pcm(engine.vocode(latent, 0, latent.shape[2], config), sessions.gain), "<i2"
+        to_pcm(engine.vocode(latent, 0, latent.shape[2], config), engines.gain), "<i2"
     )
     streamed = np.frombuffer(b"".join(parts), "<i2")
     assert streamed.shape == whole.shape
@@ -81,31 +81,31 @@ def test_pieces_join_into_the_whole_sentence_and_stream_early(tts_voice: object)
 
 @pytest.mark.slow
 def test_the_gain_puts_typical_peaks_near_the_target(tts_voice: object) -> None:
-    sessions = tts_voice.sessions  # type: ignore[attr-defined]
+    engines = tts_voice.engines  # type: ignore[attr-defined]
     peaks = []
     for text in ("Turned on the office fan.", "The back door is closed.", "It is 7 o'clock."):
-        pieces = SentencePieces(text, SynthesisConfig(), sessions.gain)
+        pieces = SentencePieces(text, SynthesisConfig(), engines.gain)
         pcm = b""
         while not pieces.done:
-            pcm += pieces.step(sessions.polite)
+            pcm += pieces.step(engines.polite)
         peaks.append(np.abs(np.frombuffer(pcm, "<i2")).max() / 32767)
     assert 0.5 * TARGET_PEAK < float(np.median(peaks)) < 1.0, peaks
 
 
 @pytest.mark.slow
 def test_text_espeak_reads_as_two_sentences_is_spoken_whole(tts_voice: object) -> None:
-    sessions = tts_voice.sessions  # type: ignore[attr-defined]
-    engine = sessions.polite
+    engines = tts_voice.engines  # type: ignore[attr-defined]
+    engine = engines.polite
     text = "Turned on the light. Turned off the fan."
     assert len(engine.piper.phonemize(text)) == 2  # espeak's own sentences
     config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
-    both = SentencePieces(text, config, sessions.gain)
+    both = SentencePieces(text, config, engines.gain)
     pcm = b""
     while not both.done:
         pcm += both.step(engine)
     alone = b""
     for part in ("Turned on the light.", "Turned off the fan."):
-        pieces = SentencePieces(part, config, sessions.gain)
+        pieces = SentencePieces(part, config, engines.gain)
         while not pieces.done:
             alone += pieces.step(engine)
     assert pcm == alone
@@ -115,7 +115,7 @@ def test_speaker_zero_of_a_multi_speaker_voice_reaches_both_halves() -> None:
     """Speaker id 0 is a speaker, not "none" (a one-element array of 0 is falsy)."""
     seen: list[dict[str, object]] = []
 
-    class Session:
+    class FakeInferenceSession:
         def __init__(self, output: np.ndarray) -> None:
             self.output = output
 
@@ -129,8 +129,8 @@ def test_speaker_zero_of_a_multi_speaker_voice_reaches_both_halves() -> None:
     )  # fmt: skip
     engine = VoiceEngine(
         SimpleNamespace(config=config),  # type: ignore[arg-type]
-        head=Session(np.zeros((1, 2, 10), np.float32)),
-        vocoder=Session(np.zeros(40, np.float32)),
+        head=FakeInferenceSession(np.zeros((1, 2, 10), np.float32)),
+        vocoder=FakeInferenceSession(np.zeros(40, np.float32)),
         latent="z",
         speaker_input="sid",
     )

@@ -1,9 +1,11 @@
-"""Options on a second server: --voices-dir, --max-clients, metrics, cache off, whole sentences."""
+"""Options on a second server: --voices-dir, the client queue, metrics, cache off, whole sentences."""
 
 from __future__ import annotations
 
 import array
+import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pytest
@@ -46,6 +48,7 @@ def server(voices_dir, metrics_port) -> Iterator[WyomingProcess]:
     pytest_socket.enable_socket()
     process = WyomingProcess.tts(
         "--voices-dir", str(voices_dir), "--max-clients", "1", "--cache-size", "0",
+        "--max-queued", "1", "--queue-timeout", "2",
         "--metrics-port", str(metrics_port), "--idle-timeout", "5", "--whole-sentences",
     )  # fmt: skip
     with process:
@@ -71,7 +74,7 @@ def test_request_picks_a_voice_by_name_and_cache_off_resynthesizes(server, metri
     with urllib.request.urlopen(url, timeout=10) as response:
         body = response.read().decode()
     # No cache: the repeat was synthesized again (the audio may even be equal:
-    # each onnxruntime session's noise generator starts from the same seed).
+    # each onnxruntime inference session's noise generator starts from the same seed).
     assert 'stage="first_audio"}' in body
     assert 'stage="first_audio_cached"}' not in body
     # --whole-sentences: piper's own scaling, the loudest sample at full scale.
@@ -81,14 +84,61 @@ def test_request_picks_a_voice_by_name_and_cache_off_resynthesizes(server, metri
     assert broken.error["code"] == "unknown-voice"
 
 
-def test_past_max_clients_a_clear_error(server) -> None:
-    with Client(server.host, server.port) as first:
+def _queue_depth(metrics_port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as page:
+        body: str = page.read().decode()
+    return next(line for line in body.splitlines() if line.startswith("local_voice_queue_depth{"))
+
+
+def test_past_max_clients_a_client_waits_its_turn_and_is_served(server) -> None:
+    with Client(server.host, server.port) as first, ThreadPoolExecutor(1) as pool:
         first.send("describe")
         assert first.collect("info").info is not None
         with Client(server.host, server.port) as second:
-            reply = second.collect("audio-stop")
+            second.send("synthesize", {"text": "Served in turn."})
+            reply = pool.submit(second.collect, "audio-stop")
+            time.sleep(0.5)
+            assert not reply.done()  # the slot is the first client's
+            first.close()
+            result = reply.result(timeout=60)
+    assert result.error is None
+    assert result.pcm
+
+
+def test_a_wait_past_the_queue_timeout_gets_a_clear_error(server) -> None:
+    with Client(server.host, server.port) as first:
+        first.send("describe")
+        assert first.collect("info").info is not None
+        with Client(server.host, server.port, timeout=30) as second:
+            began = time.monotonic()
+            second.send("describe")
+            reply = second.collect("info")
+            waited = time.monotonic() - began
+    assert reply.error is not None
+    assert reply.error["code"] == "queue-timeout"
+    assert 1.8 <= waited < 10, waited  # --queue-timeout 2
+    assert describe_works(server.host, server.port)
+
+
+def test_a_full_queue_gets_a_clear_error_at_once(server, metrics_port) -> None:
+    with Client(server.host, server.port) as first, Client(server.host, server.port) as second:
+        first.send("describe")
+        assert first.collect("info").info is not None
+        second.send("describe")
+        for _ in range(100):
+            if _queue_depth(metrics_port).endswith(" 1.0"):
+                break
+            time.sleep(0.05)
+        assert _queue_depth(metrics_port).endswith(" 1.0")
+        with Client(server.host, server.port, timeout=30) as third:
+            began = time.monotonic()
+            third.send("describe")
+            reply = third.collect("info")
         assert reply.error is not None
         assert reply.error["code"] == "too-many-clients"
+        assert time.monotonic() - began < 1.5  # not after the 2 s queue timeout
+        first.close()
+        assert second.collect("info").info is not None  # the line moved on
     assert describe_works(server.host, server.port)
 
 

@@ -72,7 +72,7 @@ async def _until(check: Any) -> None:
 
 
 def _request() -> VoiceRequest:
-    voice = SimpleNamespace(name="fake", sample_rate=RATE, sessions=SimpleNamespace(gain=1.0))
+    voice = SimpleNamespace(name="fake", sample_rate=RATE, engines=SimpleNamespace(gain=1.0))
     prosody = SimpleNamespace(length_scale=1.0, noise_scale=0.0, noise_w_scale=0.0)
     return VoiceRequest(voice, None, prosody)  # type: ignore[arg-type]
 

@@ -40,6 +40,8 @@ def test_every_flag_of_the_issue_exists() -> None:
         "--noise-w-scale",
         "--zeroconf",
         "--max-clients",
+        "--max-queued",
+        "--queue-timeout",
         "--max-chars",
         "--cache-size",
         "--metrics-port",

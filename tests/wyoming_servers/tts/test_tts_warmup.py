@@ -30,16 +30,16 @@ def test_loaded_voice_has_synthesized_once(monkeypatch: pytest.MonkeyPatch, stre
 
     monkeypatch.setattr(SentencePieces, "step", counting)
     voice = load_voice(resolve_piper_voice("en_US-joe-medium"), stream=stream)
-    engines = voice.sessions.all()
+    engines = voice.engines.all()
     assert len(engines) == 2
     assert all(engine.streams is stream for engine in engines)
-    # Each of the voice's engines (sessions.py) ran at least once, so none pays the cold run.
+    # Each of the voice's engines (engine_choice.py) ran at least once, so none pays the cold run.
     assert {id(engine) for engine in engines} == {engine for engine, _ in calls}
     # Warm: the next sentence is not a first run.
-    pieces = SentencePieces("Turned on the light.", SynthesisConfig(), voice.sessions.gain)
+    pieces = SentencePieces("Turned on the light.", SynthesisConfig(), voice.engines.gain)
     began = time.perf_counter()
     audio = b""
     while not pieces.done:
-        audio += pieces.step(voice.sessions.polite)
+        audio += pieces.step(voice.engines.polite)
     print(f"first sentence after load: {(time.perf_counter() - began) * 1000:.0f} ms")
     assert len(audio) > voice.sample_rate  # more than half a second of speech

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start one server (asr, tts or the HTTP api) from the add-on options. The options are
-# checked by wyoming_servers.addon_options; a bad one stops the service with a
-# line naming it (the add-on log shows it) and finish.sh halts the add-on.
+# checked by wyoming_servers.addon_options and turned into the server's arguments by
+# wyoming_servers.addon_argv; a bad one stops the service with a line naming it (the
+# add-on log shows it) and finish.sh halts the add-on.
 # Paths can be overridden for tests: LOCAL_VOICE_OPTIONS, LOCAL_VOICE_RUN_DIR,
 # LOCAL_VOICE_VOICES_DIR, LOCAL_VOICE_RECORDINGS_DIR and LOCAL_VOICE_PORT (else the add-on's fixed port).
 # The api service is off unless the http_api option is on: it then idles
@@ -30,7 +31,7 @@ fi
 
 mkdir -p "$run_dir"
 args_file="$run_dir/$server.args"
-if ! python3 -m wyoming_servers.addon_options "$server" "$options" \
+if ! python3 -m wyoming_servers.addon_argv "$server" "$options" \
   --vocabulary-file "$run_dir/vocabulary.txt" \
   --voices-dir "$voices_dir" "${port_args[@]}" \
   --recording-key-file "$run_dir/recordings.key" \

@@ -44,7 +44,7 @@ LOADAVG: Final = Path("/proc/loadavg")
 _OWN_THREADS: Final = 2  # the synthesizing thread and the server's event loop
 
 
-def session_options(*, spinning: bool, threads: int = 0) -> onnxruntime.SessionOptions:
+def runtime_options(*, spinning: bool, threads: int = 0) -> onnxruntime.SessionOptions:
     """Settings of onnxruntime; ``threads`` 0 means one per core."""
     options = onnxruntime.SessionOptions()
     if spinning:
@@ -74,7 +74,7 @@ def other_threads_runnable(path: Path = LOADAVG) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class VoiceSessions:
+class VoiceEngines:
     """The same voice loaded for each situation (once on CUDA), and its streaming gain."""
 
     spinning: VoiceEngine
@@ -91,7 +91,7 @@ class VoiceSessions:
         use_cuda: bool,
         concurrent: bool = False,
         stream: bool = True,
-    ) -> VoiceSessions:
+    ) -> VoiceEngines:
         """Load the engines: one on CUDA, a one-thread one only for concurrent sentences.
 
         With ``stream`` the graph is cut at its vocoder (``graph_split.py``) so
@@ -106,28 +106,29 @@ class VoiceSessions:
         split = split_graphs(model) if stream else None
 
         def engine(options: onnxruntime.SessionOptions) -> VoiceEngine:
-            def session(graph: str | bytes) -> onnxruntime.InferenceSession:
+            def inference_session(graph: str | bytes) -> onnxruntime.InferenceSession:
                 return onnxruntime.InferenceSession(
                     graph, sess_options=options, providers=providers
                 )
 
             if split is None:
-                return VoiceEngine(PiperVoice(config=piper_config, session=session(str(model))))
-            head = session(split.head)
+                whole = inference_session(str(model))
+                return VoiceEngine(PiperVoice(config=piper_config, session=whole))
+            head = inference_session(split.head)
             return VoiceEngine(
                 PiperVoice(config=piper_config, session=head),  # phonemizes only
                 head=head,
-                vocoder=session(split.vocoder),
+                vocoder=inference_session(split.vocoder),
                 latent=split.latent,
                 speaker_input=split.speaker_input,
             )
 
-        polite = engine(session_options(spinning=False))
+        polite = engine(runtime_options(spinning=False))
         gain = calibrate_gain(polite) if polite.streams else 1.0
         if use_cuda:
             return cls(polite, polite, polite, gain)
-        spinning = engine(session_options(spinning=True))
-        single = engine(session_options(spinning=False, threads=1)) if concurrent else polite
+        spinning = engine(runtime_options(spinning=True))
+        single = engine(runtime_options(spinning=False, threads=1)) if concurrent else polite
         return cls(spinning=spinning, polite=polite, single=single, gain=gain)
 
     def pick(self, running: int, *, queued: bool = False) -> VoiceEngine:

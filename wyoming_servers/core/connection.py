@@ -2,7 +2,7 @@
 
 Like ``wyoming.server.AsyncEventHandler``, but every read goes through the
 hardened reader and every write is bounded in time. A bad event ends this
-session only: the client gets an ``error`` event naming the problem (when
+connection only: the client gets an ``error`` event naming the problem (when
 the connection still allows it) and the server keeps serving everyone else.
 """
 
@@ -33,8 +33,8 @@ _LINGER_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
-class SessionContext:
-    """What the server hands every session: its limits and its metrics."""
+class ConnectionContext:
+    """What the server hands every connection: its limits and its metrics."""
 
     metrics: ServerMetrics
     limits: ReadLimits = field(default_factory=ReadLimits)
@@ -45,7 +45,7 @@ class InternalServerError(WyomingServerError):
 
 
 async def send_error(writer: asyncio.StreamWriter, error: BaseException) -> None:
-    """Best effort: tell the client why we end its session, then give up quietly."""
+    """Best effort: tell the client why we end its connection, then give up quietly."""
     with contextlib.suppress(OSError, TimeoutError, RuntimeError):
         async with asyncio.timeout(_ERROR_WRITE_TIMEOUT):
             await async_write_event(error_event(error), writer)
@@ -74,11 +74,11 @@ async def close_writer(writer: asyncio.StreamWriter) -> None:
             await writer.wait_closed()
 
 
-class EventSession(ABC):
+class Connection(ABC):
     """Base class of a server's per-connection handler.
 
     Subclasses implement :meth:`handle_event` (return ``False`` to end the
-    session) and may raise any :class:`WyomingServerError` from it: the base
+    connection) and may raise any :class:`WyomingServerError` from it: the base
     class turns it into an ``error`` event and counts it by its code.
     """
 
@@ -86,7 +86,7 @@ class EventSession(ABC):
         self,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
-        context: SessionContext,
+        context: ConnectionContext,
     ) -> None:
         self.reader = reader
         self.writer = writer
@@ -98,13 +98,13 @@ class EventSession(ABC):
 
     @abstractmethod
     async def handle_event(self, event: Event) -> bool:
-        """Handle one event; return ``False`` to end the session."""
+        """Handle one event; return ``False`` to end the connection."""
 
     async def disconnect(self) -> None:  # noqa: B027 - optional hook, not abstract
-        """Hook: release per-session resources (called once, always)."""
+        """Hook: release per-connection resources (called once, always)."""
 
     async def write_event(self, event: Event) -> None:
-        """Send an event; a client that stops reading ends its session."""
+        """Send an event; a client that stops reading ends its connection."""
         try:
             async with asyncio.timeout(self.limits.write_timeout):
                 await async_write_event(event, self.writer)
@@ -115,26 +115,26 @@ class EventSession(ABC):
 
     async def run(self) -> None:
         """Serve this connection until it closes, asks to stop, or misbehaves."""
-        self.metrics.session_started()
+        self.metrics.connection_started()
         try:
             while True:
                 event = await read_event(self.reader, self.limits)
                 if event is None or not await self.handle_event(event):
                     break
         except WyomingServerError as err:
-            _LOGGER.warning("session %s ended: %s (%s)", self.peer, err, err.code)
+            _LOGGER.warning("connection %s ended: %s (%s)", self.peer, err, err.code)
             self.metrics.error(err.code)
             await send_error(self.writer, err)
             await linger(self.reader, self.writer)
         except (ConnectionError, asyncio.IncompleteReadError):
-            _LOGGER.debug("session %s: connection lost", self.peer)
+            _LOGGER.debug("connection %s: lost", self.peer)
         except Exception:
-            _LOGGER.exception("session %s: internal error", self.peer)
+            _LOGGER.exception("connection %s: internal error", self.peer)
             self.metrics.error(InternalServerError.code)
             await send_error(self.writer, InternalServerError("internal server error"))
         finally:
             try:
                 await self.disconnect()
             finally:
-                self.metrics.session_ended()
+                self.metrics.connection_ended()
                 await close_writer(self.writer)

@@ -1,4 +1,4 @@
-"""Which onnxruntime session a sentence runs on (see wyoming_servers/tts/sessions.py)."""
+"""Which engine (onnxruntime settings) a step of a sentence runs on (wyoming_servers/tts/engine_choice.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from wyoming_servers.tts import sessions as sessions_module
-from wyoming_servers.tts.sessions import VoiceSessions, other_threads_runnable
+from wyoming_servers.tts import engine_choice
+from wyoming_servers.tts.engine_choice import VoiceEngines, other_threads_runnable
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,22 +32,22 @@ def test_spinning_only_on_an_idle_machine_and_one_thread_beside_another(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     spinning, polite, single = object(), object(), object()
-    voice = VoiceSessions(spinning, polite, single)  # type: ignore[arg-type]
-    monkeypatch.setattr(sessions_module, "other_threads_runnable", lambda: False)
+    voice = VoiceEngines(spinning, polite, single)  # type: ignore[arg-type]
+    monkeypatch.setattr(engine_choice, "other_threads_runnable", lambda: False)
     assert voice.pick(0) is spinning
     assert voice.pick(1) is single
-    monkeypatch.setattr(sessions_module, "other_threads_runnable", lambda: True)
+    monkeypatch.setattr(engine_choice, "other_threads_runnable", lambda: True)
     assert voice.pick(0) is polite
     assert voice.pick(2) is single
     # A sentence that waited behind another: the load is our own burst.
     assert voice.pick(0, queued=True) is spinning
     assert voice.pick(1, queued=True) is single
     assert voice.all() == (spinning, polite, single)
-    assert VoiceSessions(polite, polite, polite).all() == (polite,)  # type: ignore[arg-type]
+    assert VoiceEngines(polite, polite, polite).all() == (polite,)  # type: ignore[arg-type]
 
 
 @pytest.mark.slow
-def test_the_sessions_are_the_same_voice_with_other_settings() -> None:
+def test_the_engines_are_the_same_voice_with_other_settings() -> None:
     from piper import SynthesisConfig
 
     from wyoming_servers.models import resolve_piper_voice
@@ -55,13 +55,13 @@ def test_the_sessions_are_the_same_voice_with_other_settings() -> None:
     from wyoming_servers.tts.voices import load_voice
 
     voice = load_voice(resolve_piper_voice("en_US-joe-medium"), concurrent=True)
-    engines = voice.sessions.all()
+    engines = voice.engines.all()
     assert len(engines) == 3
     for engine in engines:  # head and vocoder of one engine share its settings
-        assert len(engine.sessions) == 2
-        head, vocoder = (s.get_session_options() for s in engine.sessions)
+        assert len(engine.inference_sessions) == 2
+        head, vocoder = (s.get_session_options() for s in engine.inference_sessions)
         assert head.intra_op_num_threads == vocoder.intra_op_num_threads
-    options = [engine.sessions[0].get_session_options() for engine in engines]
+    options = [engine.inference_sessions[0].get_session_options() for engine in engines]
     assert [o.intra_op_num_threads for o in options] == [0, 0, 1]
     spins = [o.get_session_config_entry("session.intra_op.allow_spinning") for o in options[1:]]
     assert spins == ["0", "0"]
@@ -69,7 +69,7 @@ def test_the_sessions_are_the_same_voice_with_other_settings() -> None:
     config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
     audios = []
     for engine in engines:
-        pieces = SentencePieces("Turned on the light.", config, voice.sessions.gain)
+        pieces = SentencePieces("Turned on the light.", config, voice.engines.gain)
         pcm = b""
         while not pieces.done:
             pcm += pieces.step(engine)
@@ -83,6 +83,6 @@ def test_one_worker_loads_no_one_thread_copy() -> None:
     from wyoming_servers.models import resolve_piper_voice
     from wyoming_servers.tts.voices import load_voice
 
-    sessions = load_voice(resolve_piper_voice("en_US-joe-medium")).sessions
-    assert len(sessions.all()) == 2
-    assert sessions.single is sessions.polite
+    engines = load_voice(resolve_piper_voice("en_US-joe-medium")).engines
+    assert len(engines.all()) == 2
+    assert engines.single is engines.polite
