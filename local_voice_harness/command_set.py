@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 RATE = 16000
 
-# (text, expect). Expectations follow shared/demo_home/README.md; each starts
+# (text, expect). Expectations follow data/demo_home/README.md; each starts
 # from the initial states in home.yaml, so a target must differ from it.
 PHRASES: list[tuple[str, dict[str, Any]]] = [
     ("turn on the kitchen light", {"state": {"light.kitchen": "on"}}),

@@ -1,6 +1,6 @@
 """Spoken-command sets (``commands.jsonl``) and transcribed speech (``transcripts.tsv``).
 
-The format is defined in ``shared/demo_home/README.md``; loading validates it
+The format is defined in ``local_voice_harness/data/demo_home/README.md``; loading validates it
 so that a malformed line fails loudly with its line number instead of
 silently scoring as a failed command.
 """

@@ -1,6 +1,6 @@
 """Check a command's ``expect`` block against what the house did and said.
 
-The format is the one in ``shared/demo_home/README.md``: ``state``,
+The format is the one in ``local_voice_harness/data/demo_home/README.md``: ``state``,
 ``attributes``, ``unchanged``, ``response_contains``. Kept apart from the
 harness so it can be tested without any process running.
 """
