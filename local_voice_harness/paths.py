@@ -53,3 +53,12 @@ def dev_commands_dir() -> Path:
 def dev_real_speech_dir() -> Path:
     """Recorded human speech with transcripts.tsv."""
     return material_dir() / "audio" / "dev" / "real"
+
+
+def llm_commands_file(name: str) -> Path:
+    """A text-only set for the model behind the agent: ``tuning`` or ``heldout``.
+
+    Always the bundled file: these texts belong to the repository, not to the
+    override material.
+    """
+    return DATA_DIR / "llm_commands" / f"{name}.jsonl"
