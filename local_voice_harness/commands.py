@@ -1,8 +1,10 @@
 """Spoken-command sets (``commands.jsonl``) and transcribed speech (``transcripts.tsv``).
 
-The format is defined in ``shared/demo_home/README.md``; loading validates it
-so that a malformed line fails loudly with its line number instead of
-silently scoring as a failed command.
+The format is defined in ``local_voice_harness/data/demo_home/README.md``;
+loading validates it so that a malformed line fails loudly with its line
+number instead of silently scoring as a failed command. Text-only sets (the
+same lines without ``audio``, with a ``kind``) are what spoken sets are made
+from (``command_set.py``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 _EXPECT_KEYS = frozenset({"state", "attributes", "unchanged", "response_contains"})
+_RANGE_KEYS = frozenset({"min", "max"})
+# What a request in a text-only set tests (local_voice_harness/data/README.md).
+TEXT_KINDS = frozenset(
+    {"indirect", "relative", "question", "risky", "unexposed", "impossible", "compound"}
+)
 
 
 class CommandSetError(ValueError):
@@ -38,10 +46,40 @@ class Transcribed:
     text: str
 
 
-def load_commands(directory: Path) -> list[SpokenCommand]:
-    """Load ``directory/commands.jsonl``; audio paths are resolved against it."""
-    path = directory / "commands.jsonl"
-    commands: list[SpokenCommand] = []
+@dataclass(frozen=True, slots=True)
+class CommandText:
+    """A command before it is spoken: the words, what it tests, what the house must do."""
+
+    text: str
+    kind: str
+    expect: dict[str, Any]
+
+
+def _is_range(value: Any) -> bool:
+    bounds = value.values()
+    return (
+        bool(value)
+        and set(value) <= _RANGE_KEYS
+        and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
+    )
+
+
+def _expect_problem(expect: Any) -> str | None:
+    """Why an ``expect`` block is malformed, or None."""
+    if not isinstance(expect, dict) or not set(expect) <= _EXPECT_KEYS:
+        return f"'expect' keys must be in {sorted(_EXPECT_KEYS)}"
+    allowed = list((expect.get("state") or {}).values())
+    for attributes in (expect.get("attributes") or {}).values():
+        allowed += attributes.values() if isinstance(attributes, dict) else []
+    for value in allowed:
+        for one in value if isinstance(value, list) else [value]:
+            if isinstance(one, dict) and not _is_range(one):
+                return f"a range must be {{'min': number, 'max': number}}, not {one!r}"
+    return None
+
+
+def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The JSON objects of a ``.jsonl`` file with their line numbers; ``expect`` validated."""
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -49,18 +87,39 @@ def load_commands(directory: Path) -> list[SpokenCommand]:
             raw = json.loads(line)
         except json.JSONDecodeError as err:
             raise CommandSetError(f"{path}:{lineno}: not JSON: {err}") from err
-        if not isinstance(raw, dict) or not isinstance(raw.get("audio"), str):
+        if not isinstance(raw, dict):
+            raise CommandSetError(f"{path}:{lineno}: not a JSON object")
+        if problem := _expect_problem(raw.get("expect", {})):
+            raise CommandSetError(f"{path}:{lineno}: {problem}")
+        yield lineno, raw
+
+
+def load_commands(directory: Path) -> list[SpokenCommand]:
+    """Load ``directory/commands.jsonl``; audio paths are resolved against it."""
+    path = directory / "commands.jsonl"
+    commands: list[SpokenCommand] = []
+    for lineno, raw in _lines(path):
+        if not isinstance(raw.get("audio"), str):
             raise CommandSetError(f"{path}:{lineno}: needs an 'audio' string")
         expect = raw.get("expect", {})
-        if not isinstance(expect, dict) or not set(expect) <= _EXPECT_KEYS:
-            raise CommandSetError(
-                f"{path}:{lineno}: 'expect' keys must be in {sorted(_EXPECT_KEYS)}"
-            )
         audio = directory / raw["audio"]
         if not audio.is_file():
             raise CommandSetError(f"{path}:{lineno}: audio file {audio} is missing")
         commands.append(SpokenCommand(audio=audio, text=str(raw.get("text", "")), expect=expect))
     return commands
+
+
+def load_texts(path: Path) -> list[CommandText]:
+    """Load a text-only set: lines with ``text``, ``kind`` and ``expect``, no audio yet."""
+    texts: list[CommandText] = []
+    for lineno, raw in _lines(path):
+        text, kind, expect = raw.get("text"), raw.get("kind"), raw.get("expect")
+        if not isinstance(text, str) or not text.strip() or not expect:
+            raise CommandSetError(f"{path}:{lineno}: needs a 'text' and an 'expect'")
+        if kind not in TEXT_KINDS:
+            raise CommandSetError(f"{path}:{lineno}: 'kind' must be in {sorted(TEXT_KINDS)}")
+        texts.append(CommandText(text=text, kind=kind, expect=expect))
+    return texts
 
 
 def load_transcripts(directory: Path) -> list[Transcribed]:

@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The CLI."""
     parser = argparse.ArgumentParser(prog="local-voice-demo", description=__doc__)
     parser.add_argument(
-        "--commands", type=Path, help="command set folder (default: the shared dev commands)"
+        "--commands", type=Path, help="command set folder (default: the bundled dev commands)"
     )
     parser.add_argument("--out", type=Path, help="output folder (default: runs/demo-<time>)")
     parser.add_argument("--limit", type=int, help="only the first N commands")

@@ -16,10 +16,10 @@ import traceback
 from pathlib import Path
 
 from . import report
-from .command_set import spoken_reply
 from .commands import CommandSetError, load_commands
 from .processes import install_stop_handlers
 from .session import add_stack_arguments, config_of, run_session, stack_options
+from .synthetic_speech import spoken_reply
 from .turn import read_pcm
 
 EXIT_HARNESS_BROKEN = 2

@@ -1,8 +1,10 @@
 """Check a command's ``expect`` block against what the house did and said.
 
-The format is the one in ``shared/demo_home/README.md``: ``state``,
-``attributes``, ``unchanged``, ``response_contains``. Kept apart from the
-harness so it can be tested without any process running.
+The format is the one in ``local_voice_harness/data/demo_home/README.md``: ``state``,
+``attributes``, ``unchanged``, ``response_contains``. An allowed value may
+also be an inclusive numeric range, ``{"min": 1, "max": 254}`` (either bound
+may be left out), for results that need a tolerance ("dim it a bit"). Kept
+apart from the harness so it can be tested without any process running.
 """
 
 from __future__ import annotations
@@ -17,8 +19,21 @@ def _allowed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _within(actual: Any, bounds: dict[str, Any]) -> bool:
+    """Inside an inclusive numeric range; a missing bound does not limit."""
+    if isinstance(actual, bool):
+        return False
+    try:
+        value = float(actual)
+    except (TypeError, ValueError):
+        return False
+    return float(bounds.get("min", -math.inf)) <= value <= float(bounds.get("max", math.inf))
+
+
 def _same(actual: Any, wanted: Any) -> bool:
-    """Equal, with numbers compared as numbers (22 == 22.0 == "22")."""
+    """Equal, with numbers compared as numbers (22 == 22.0 == "22"), or inside a range."""
+    if isinstance(wanted, dict):
+        return _within(actual, wanted)
     if isinstance(wanted, bool) or isinstance(actual, bool):
         # True == 1 in Python; a switch attribute is not the number 1.
         return type(actual) is type(wanted) and actual == wanted

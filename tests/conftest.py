@@ -1,8 +1,9 @@
-"""Shared fixtures: real HA core, a real mosquitto, free ports, the shared material.
+"""Shared fixtures: real HA core, a real mosquitto, free ports, the demo material.
 
 Everything here is the real thing: HA's core through
 pytest-homeassistant-custom-component's ``hass`` fixture, a mosquitto
-process on loopback, the dev audio from ``../shared``.
+process on loopback, the demo home and dev audio bundled in
+``local_voice_harness/data`` (``LOCAL_VOICE_SHARED`` may point elsewhere).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ async def hass_core(hass: HomeAssistant) -> HomeAssistant:
 
 @pytest.fixture
 async def demo_home(hass_core: HomeAssistant) -> AsyncIterator[HomeAssistant]:
-    """``hass`` with the shared demo home realised as real entities."""
+    """``hass`` with the demo home realised as real entities."""
     from homeassistant.setup import async_setup_component
 
     assert await async_setup_component(
@@ -94,19 +95,19 @@ def unused_port() -> int:
 
 @pytest.fixture(scope="session")
 def dev_commands() -> list[SpokenCommand]:
-    """The shared dev spoken commands."""
+    """The dev spoken commands."""
     return load_commands(paths.dev_commands_dir())
 
 
 @pytest.fixture(scope="session")
 def dev_real_speech() -> list[Transcribed]:
-    """The shared recorded human speech with reference transcripts."""
+    """The recorded human speech with reference transcripts."""
     return load_transcripts(paths.dev_real_speech_dir())
 
 
 @pytest.fixture(scope="session")
 def demo_home_path() -> Path:
-    """Path of the shared demo home."""
+    """Path of the demo home."""
     return paths.demo_home_file()
 
 

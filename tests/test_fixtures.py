@@ -79,7 +79,7 @@ def test_free_port_is_bindable() -> None:
     assert 1024 < free_port() < 65536
 
 
-def test_shared_material_loads(
+def test_demo_material_loads(
     dev_commands: list[SpokenCommand], dev_real_speech: list[Transcribed]
 ) -> None:
     assert len(dev_commands) >= 12

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from local_voice_harness import command_set
-from local_voice_harness.commands import load_commands
+from local_voice_harness import command_set, paths
+from local_voice_harness.commands import load_commands, load_texts
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -63,8 +63,13 @@ def test_held_out_variants_use_other_renditions(
     tmp_path: Path, few_phrases: None, variant: str, seed: int
 ) -> None:
     """The held-out sets share the phrases but no voice/speed/noise rendition."""
-    renditions = command_set.VARIANTS[variant]
-    others = [r for name, rs in command_set.VARIANTS.items() if name != variant for r in rs]
+    renditions = command_set.VARIANTS[variant].renditions
+    others = [
+        r
+        for name in ("main", "heldout", "fresh")
+        if name != variant
+        for r in command_set.VARIANTS[name].renditions
+    ]
     assert not set(renditions) & set(others)
     command_set.build(tmp_path / "h", seed=seed, variant=variant)
     lines = (tmp_path / "h" / "commands.jsonl").read_text().splitlines()
@@ -72,3 +77,33 @@ def test_held_out_variants_use_other_renditions(
     assert len(lines) == 6
     allowed = {f"{r.engine}:{r.voice}@{r.speed}" for r in renditions}
     assert voices <= allowed
+
+
+@pytest.mark.parametrize(("variant", "texts"), [("llm", "tuning"), ("llm-heldout", "heldout")])
+def test_llm_variants_speak_the_bundled_texts(variant: str, texts: str) -> None:
+    bundled = load_texts(paths.llm_commands_file(texts))
+    assert command_set.phrases(variant) == [(c.text, c.expect, {"kind": c.kind}) for c in bundled]
+    assert command_set.VARIANTS[variant].renditions == command_set.RENDITIONS
+
+
+def test_llm_build_keeps_kind_and_ranges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text-only set becomes a loadable spoken set; its lines carry over unchanged."""
+    texts = tmp_path / "tiny.jsonl"
+    lines = [
+        {"text": "the office feels like an oven", "kind": "indirect",
+         "expect": {"state": {"fan.office_fan": "on"}}},
+        {"text": "dim the lamp a touch", "kind": "relative",
+         "expect": {"attributes": {"light.living_room_lamp": {"brightness": {"min": 1, "max": 254}}}}},
+    ]  # fmt: skip
+    texts.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    monkeypatch.setattr(paths, "llm_commands_file", lambda _name: texts)
+    monkeypatch.setattr(command_set, "RENDITIONS", command_set.RENDITIONS[:4])  # espeak only
+    monkeypatch.setitem(command_set.VARIANTS, "llm", command_set.Variant(
+        command_set.RENDITIONS, texts="tuning", prefix="llm"))  # fmt: skip
+    assert command_set.build(tmp_path / "out", seed=5, variant="llm") == 6
+    spoken = [json.loads(line) for line in (tmp_path / "out" / "commands.jsonl").open()]
+    for line in spoken:
+        original = lines[0] if line["text"] == lines[0]["text"] else lines[1]
+        assert (line["kind"], line["expect"]) == (original["kind"], original["expect"])
+        assert line["audio"].startswith(("llm00_espeak_", "llm01_espeak_"))
+    assert len(load_commands(tmp_path / "out")) == 6

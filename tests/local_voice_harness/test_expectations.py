@@ -46,6 +46,24 @@ def test_attributes_compare_numbers_as_numbers() -> None:
     assert failures == ["climate.thermostat.temperature is 22.0, wanted 23"]
 
 
+def test_attribute_in_a_range() -> None:
+    dimmer = {"attributes": {"light.kitchen": {"brightness": {"min": 1, "max": 254}}}}
+    for brightness, ok in ((1, True), (128, True), (254, True), (255, False), (0, False)):
+        after = _states(light__kitchen=("on", {"brightness": brightness}))
+        assert (check(dimmer, BEFORE, after, "") == []) is ok, brightness
+    off = _states(light__kitchen=("off", {"brightness": None}))
+    assert check(dimmer, BEFORE, off, "") == [
+        "light.kitchen.brightness is None, wanted {'min': 1, 'max': 254}"
+    ]
+
+
+def test_a_range_may_have_one_bound_and_sit_in_a_list() -> None:
+    at_most_half = {"attributes": {"light.kitchen": {"brightness": [{"max": 128}, 255]}}}
+    for brightness, ok in ((3, True), (128, True), (129, False), (255, True), (True, False)):
+        after = _states(light__kitchen=("on", {"brightness": brightness}))
+        assert (check(at_most_half, BEFORE, after, "") == []) is ok, brightness
+
+
 def test_attribute_bool_is_not_a_number() -> None:
     after = _states(light__kitchen=("on", {"flag": True}))
     assert check({"attributes": {"light.kitchen": {"flag": 1}}}, BEFORE, after, "") != []

@@ -1,4 +1,4 @@
-"""The demo home from ``shared/demo_home/home.yaml`` as real Home Assistant entities.
+"""The demo home (``local_voice_harness/data/demo_home/home.yaml``) as real Home Assistant entities.
 
 The demo, the end-to-end tests and the accuracy benchmark all control this
 house, so its entities behave like real devices (services change state, the

@@ -1,0 +1,140 @@
+"""Speech made on this machine: a text spoken by espeak-ng or piper, padded, noise mixed in.
+
+What ``command_set.py`` builds its sets from, and how the evaluation says its
+"yes". 16 kHz 16-bit mono WAV, like a satellite's stream: 0.3 s of room
+silence before the speech and 0.8 s after, pink noise at a chosen SNR.
+espeak-ng and sox are Debian packages (``scripts/bootstrap.sh``); the piper
+voice is the bundled ``en_US-joe-medium``. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+RATE = 16000
+
+
+@dataclass(frozen=True, slots=True)
+class Rendition:
+    """How one phrase is spoken: engine, voice, speed and noise level."""
+
+    engine: str  # "espeak" or "piper"
+    voice: str
+    speed: float  # espeak words per minute, or piper length scale
+    snr_db: float | None  # None: clean
+
+
+def _read_wav(path: Path) -> npt.NDArray[np.float32]:
+    with wave.open(str(path), "rb") as wav:
+        frames = wav.readframes(wav.getnframes())
+        rate, width, channels = wav.getframerate(), wav.getsampwidth(), wav.getnchannels()
+    if (rate, width, channels) != (RATE, 2, 1):
+        raise ValueError(
+            f"{path}: expected 16 kHz 16-bit mono, got {rate} Hz {width * 8}-bit x{channels}"
+        )
+    return np.frombuffer(frames, dtype=np.int16).astype(np.float32)
+
+
+def _write_wav(path: Path, samples: npt.NDArray[np.float32]) -> None:
+    clipped = np.clip(samples, -32768, 32767).astype(np.int16)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RATE)
+        wav.writeframes(clipped.tobytes())
+
+
+def _espeak(text: str, voice: str, wpm: float, out: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw.wav"
+        subprocess.run(  # noqa: S603
+            ["espeak-ng", "-v", voice, "-s", str(int(wpm)), "-w", str(raw), text],  # noqa: S607
+            check=True,
+        )
+        subprocess.run(  # noqa: S603
+            ["sox", "-D", str(raw), "-r", str(RATE), "-b", "16", "-c", "1", str(out)],  # noqa: S607
+            check=True,
+        )
+
+
+def _piper(text: str, length_scale: float, out: Path) -> None:
+    from piper import PiperVoice, SynthesisConfig  # noqa: PLC0415
+
+    from wyoming_servers.models import resolve_piper_voice  # noqa: PLC0415
+
+    files = resolve_piper_voice("en_US-joe-medium")
+    voice = _piper_cache.get(str(files.model))
+    if voice is None:
+        voice = PiperVoice.load(str(files.model), config_path=str(files.config))
+        _piper_cache[str(files.model)] = voice
+    pcm = b"".join(
+        chunk.audio_int16_bytes
+        for chunk in voice.synthesize(text, SynthesisConfig(length_scale=length_scale))
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw.wav"
+        with wave.open(str(raw), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(voice.config.sample_rate)
+            wav.writeframes(pcm)
+        subprocess.run(  # noqa: S603
+            ["sox", "-D", str(raw), "-r", str(RATE), "-b", "16", "-c", "1", str(out)],  # noqa: S607
+            check=True,
+        )
+
+
+_piper_cache: dict[str, Any] = {}
+
+
+def spoken_reply(text: str, out: Path) -> None:
+    """A short reply ("yes") in the bundled voice, padded with silence like a command."""
+    _piper(text, 1.0, out)
+    _finish(out, None, np.random.default_rng(0))
+
+
+def _pink_noise(n: int, rng: np.random.Generator) -> npt.NDArray[np.float32]:
+    """Pink (1/f) noise by shaping white noise in the frequency domain."""
+    white = rng.standard_normal(n)
+    spectrum = np.fft.rfft(white)
+    freqs = np.arange(len(spectrum), dtype=np.float64)
+    freqs[0] = 1.0
+    pink = np.fft.irfft(spectrum / np.sqrt(freqs), n)
+    return (pink / (np.std(pink) + 1e-9)).astype(np.float32)
+
+
+def _finish(path: Path, snr_db: float | None, rng: np.random.Generator) -> None:
+    """Pad with room silence (and noise) like a satellite stream, then mix noise at the SNR."""
+    speech = _read_wav(path)
+    lead, tail = int(0.3 * RATE), int(0.8 * RATE)
+    audio = np.concatenate([np.zeros(lead, np.float32), speech, np.zeros(tail, np.float32)])
+    if snr_db is not None:
+        speech_rms = float(np.sqrt(np.mean(speech**2))) or 1.0
+        noise_rms = speech_rms / (10 ** (snr_db / 20))
+        audio = audio + _pink_noise(len(audio), rng) * noise_rms
+    _write_wav(path, audio)
+
+
+def require_tools() -> None:
+    """Stop with what to run when espeak-ng or sox is missing."""
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is missing: run scripts/bootstrap.sh")
+
+
+def speak(text: str, rendition: Rendition, out: Path, rng: np.random.Generator) -> None:
+    """Write ``text`` spoken as ``rendition`` to ``out``, padded, with its noise from ``rng``."""
+    if rendition.engine == "espeak":
+        _espeak(text, rendition.voice, rendition.speed, out)
+    else:
+        _piper(text, rendition.speed, out)
+    _finish(out, rendition.snr_db, rng)
