@@ -1,11 +1,10 @@
-"""Uploaded audio in, streamed WAV out.
+"""Uploaded audio in.
 
 Uploads: a PCM WAV (any rate, width and channel count the servers accept)
 is read with the standard library and passed on unchanged: the speech to
 text server converts it. Other containers (mp3, flac, ogg, webm, m4a) are
 decoded with PyAV (already installed for faster-whisper) to 16 kHz mono.
-Anything else is a 415. Output: a WAV header whose sizes say "unknown"
-(0xFFFFFFFF), as streamed WAVs do, so audio can follow as it is made.
+Anything else is a 415.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from wyoming_servers.core.errors import AudioFormatError
 
 from .errors import unprocessable, unsupported_media
 
-_UNKNOWN_SIZE: Final = 0xFFFFFFFF
 _AV_CONTAINERS: Final = ("mp3", "flac", "ogg", "webm", "m4a", "mp4", "mpeg", "mpga", "oga")
 
 
@@ -85,18 +83,3 @@ def read_upload(data: bytes, filename: str | None) -> UploadedAudio:
     if not audio.pcm:
         raise unprocessable("the audio file holds no samples", "file")
     return audio
-
-
-def streaming_wav_header(rate: int, width: int, channels: int) -> bytes:
-    """A 44-byte WAV header for audio of unknown length."""
-    block = width * channels
-    return b"".join(
-        (
-            b"RIFF",
-            struct.pack("<I", _UNKNOWN_SIZE),
-            b"WAVEfmt ",
-            struct.pack("<IHHIIHH", 16, 1, channels, rate, rate * block, block, width * 8),
-            b"data",
-            struct.pack("<I", _UNKNOWN_SIZE),
-        )
-    )

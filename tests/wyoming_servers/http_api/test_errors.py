@@ -126,7 +126,8 @@ _OK = {"model": "tts-1", "voice": "alloy", "input": "Hello."}
         ({"model": "gpt-5"}, 400, "model-not-found", "model"),
         ({"speed": 10}, 400, "invalid-value", "speed"),
         ({"speed": True}, 400, "invalid-value", "speed"),
-        ({"response_format": "mp3"}, 400, "unsupported-response-format", "response_format"),
+        ({"response_format": "ogg"}, 400, "unsupported-response-format", "response_format"),
+        ({"response_format": 3}, 400, "unsupported-response-format", "response_format"),
         ({"stream_format": "sse"}, 400, "invalid-value", "stream_format"),
     ],
 )
@@ -204,7 +205,7 @@ async def test_health_ready(api_url: str) -> None:
 
 
 def test_streaming_wav_header_is_valid() -> None:
-    from wyoming_servers.http_api.wav import streaming_wav_header
+    from wyoming_servers.http_api.encoding import streaming_wav_header
 
     header = streaming_wav_header(22050, 2, 1)
     assert len(header) == 44
