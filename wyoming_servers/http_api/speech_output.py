@@ -98,7 +98,7 @@ class SpeechOutput:
         response.content_type = self._encoder.speech.content_type
         response.enable_chunked_encoding()
         await response.prepare(self._request)
-        self._request[STREAMING] = True  # from here on an error can only cut the stream
+        self._request[STREAMING] = response  # from here on an error can only cut the stream
         self._response = response
         if header := self._encoder.header():
             await response.write(header)
