@@ -26,6 +26,7 @@ from worker threads, one call at a time per request, and its lock keeps a
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 import threading
@@ -160,8 +161,9 @@ class SpeechEncoder:
         if speech.codec is not None:
             assert speech.container is not None
             options = _OGG_OPTIONS if speech.container == "ogg" else {}
+            target = self._sink if self._whole is None else self._whole
             self._container = av.open(
-                self._whole or self._sink, "w", format=speech.container, container_options=options
+                target, "w", format=speech.container, container_options=options
             )
             stream = self._container.add_stream(speech.codec, rate=self.rate, layout=self._layout)
             assert isinstance(stream, AudioStream)
@@ -213,7 +215,9 @@ class SpeechEncoder:
         """Release the encoder without finishing (the client left); safe to repeat."""
         with self._lock:
             if not self._closed and self._container is not None:
-                self._container.close()
+                # The audio is thrown away: a trailer that fails to write does not matter.
+                with contextlib.suppress(av.FFmpegError):
+                    self._container.close()
             self._closed = True
 
     def _process(self, frame: av.AudioFrame | None) -> bytes:

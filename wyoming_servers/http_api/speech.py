@@ -86,7 +86,7 @@ def synthesize_event(text: str, voice: str | None, speed: float) -> Event:
 
 
 async def handle_speech(request: web.Request) -> web.StreamResponse:
-    """OpenAI-compatible speech, streamed."""
+    """OpenAI-compatible speech in the requested format (mp3 unless told)."""
     state = state_of(request)
     started = time.perf_counter()
     state.metrics.request("speech")
