@@ -7,8 +7,14 @@ alternating which goes first, with text no server has seen (the TTS cache
 works per sentence).
 
 Measured (medians and p95): speech time to first audio byte and total for a
-1- and a 3-sentence answer; transcription of a dev command (cmd01.wav,
-sent all at once) from the first byte sent to the transcript. Writes
+1- and a 3-sentence answer (through the gateway as ``wav``, which passes the
+server's PCM through, so only the gateway's own work differs);
+transcription of a dev command (cmd01.wav, sent all at once) from the first
+byte sent to the transcript. Then, through the gateway only, each
+``response_format`` for a fresh 3-sentence answer, the formats in rotating
+order: time to the first byte, to the first audio byte (``wav`` sends its
+44-byte header before any audio; the other containers write theirs with the
+first encoded audio) and to the last byte. Writes
 benchmarks/results/http_api.json and http_api.png.
 
 Usage: python benchmarks/http_api.py [--reps 10]
@@ -70,18 +76,29 @@ async def wyoming_speech(host: str, port: int, sentence: str) -> tuple[float, fl
         writer.close()
 
 
+FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
+HEADER_BYTES = {"wav": 44}  # sent at audio-start, before any audio
+
+
 async def http_speech(
-    session: aiohttp.ClientSession, url: str, sentence: str
-) -> tuple[float, float]:
-    body = {"model": "tts-1", "voice": "alloy", "input": sentence, "response_format": "pcm"}
+    session: aiohttp.ClientSession, url: str, sentence: str, response_format: str = "wav"
+) -> tuple[float, float, float]:
+    """Seconds to the first byte, the first audio byte and the last byte."""
+    body = {"model": "tts-1", "voice": "alloy", "input": sentence,
+            "response_format": response_format}  # fmt: skip
+    header = HEADER_BYTES.get(response_format, 0)
     started = time.perf_counter()
-    first = 0.0
+    first = first_audio = 0.0
+    received = 0
     async with session.post(f"{url}/v1/audio/speech", json=body) as response:
         assert response.status == 200
-        async for _chunk in response.content.iter_any():
-            if not first:
-                first = time.perf_counter() - started
-    return first, time.perf_counter() - started
+        async for chunk in response.content.iter_any():
+            now = time.perf_counter() - started
+            received += len(chunk)
+            first = first or now
+            if not first_audio and received > header:
+                first_audio = now
+    return first, first_audio, time.perf_counter() - started
 
 
 async def wyoming_transcribe(host: str, port: int, audio: WavAudio) -> float:
@@ -116,7 +133,8 @@ async def measure(reps: int, asr: WyomingProcess, tts: WyomingProcess, url: str)
         samples.setdefault(key, []).append(value)
 
     async with aiohttp.ClientSession() as session:
-        await http_speech(session, url, text(1))  # warm both paths once
+        for response_format in FORMATS:  # warm both paths and every encoder once
+            await http_speech(session, url, text(1), response_format)
         await wyoming_transcribe(asr.host, asr.port, audio)
         for rep in range(reps):
             order = ("wyoming", "http") if rep % 2 == 0 else ("http", "wyoming")
@@ -125,7 +143,7 @@ async def measure(reps: int, asr: WyomingProcess, tts: WyomingProcess, url: str)
                     if path == "wyoming":
                         first, total = await wyoming_speech(tts.host, tts.port, text(sentences))
                     else:
-                        first, total = await http_speech(session, url, text(sentences))
+                        _, first, total = await http_speech(session, url, text(sentences))
                     add(f"speech_{sentences}s_first_{path}", first)
                     add(f"speech_{sentences}s_total_{path}", total)
             for path in order:
@@ -133,6 +151,19 @@ async def measure(reps: int, asr: WyomingProcess, tts: WyomingProcess, url: str)
                     add("transcribe_wyoming", await wyoming_transcribe(asr.host, asr.port, audio))
                 else:
                     add("transcribe_http", await http_transcribe(session, url, wav))
+    return {key: summary(values) for key, values in samples.items()}
+
+
+async def measure_formats(reps: int, url: str) -> dict[str, Any]:
+    """Each response_format for fresh 3-sentence answers, in rotating order."""
+    samples: dict[str, list[float]] = {}
+    async with aiohttp.ClientSession() as session:
+        for rep in range(reps):
+            shift = rep % len(FORMATS)
+            for response_format in FORMATS[shift:] + FORMATS[:shift]:
+                times = await http_speech(session, url, text(3), response_format)
+                for part, value in zip(("first_byte", "first_audio", "total"), times, strict=True):
+                    samples.setdefault(f"{response_format}_{part}", []).append(value)
     return {key: summary(values) for key, values in samples.items()}
 
 
@@ -208,6 +239,7 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.1)
             results = asyncio.run(measure(args.reps, asr, tts, url))
+            formats = asyncio.run(measure_formats(args.reps, url))
             with urllib.request.urlopen(f"{url}/metrics", timeout=5) as reply:
                 own = gateway_own_time(reply.read().decode())
         finally:
@@ -229,6 +261,7 @@ def main() -> None:
                     "load_avg_1m": round(os.getloadavg()[0], 2)},
         "results": results,
         "median_overhead_ms": overhead,
+        "speech_formats_3_sentences": formats,
         "gateway_own_ms_per_transcription": own,
     }  # fmt: skip
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -237,6 +270,16 @@ def main() -> None:
     for key, value in results.items():
         print(f"{key:32s} median {value['median_ms']:8.1f} ms  p95 {value['p95_ms']:8.1f} ms")
     print("median overhead of the gateway (ms):", overhead)
+    print("3-sentence answer through the gateway, per response_format (median / p95 ms):")
+    for response_format in FORMATS:
+        cells = [
+            f"{formats[f'{response_format}_{part}']['median_ms']:7.1f}"
+            f" / {formats[f'{response_format}_{part}']['p95_ms']:7.1f}"
+            for part in ("first_byte", "first_audio", "total")
+        ]
+        print(
+            f"  {response_format:5s} first byte {cells[0]}  first audio {cells[1]}  last {cells[2]}"
+        )
     print("gateway's own time per transcription (mean ms, from its metrics):", own)
 
 

@@ -8,8 +8,10 @@ Why a gateway rather than a port on each server: see ``docs/api.md``.
 
 Modules: ``config`` (limits and upstream addresses), ``errors`` (OpenAI
 error shape, Wyoming error codes to HTTP statuses), ``upstream`` (the
-Wyoming client), ``wav`` (upload parsing, streaming WAV header),
-``transcriptions`` and ``speech`` (the two audio endpoints), ``catalogue``
-(models and voices the servers report), ``app`` (routes and middlewares),
-``__main__`` (CLI).
+Wyoming client), ``uploads`` (uploaded audio: WAV as it is, the rest decoded
+with PyAV), ``encoding`` (speech in mp3, opus, aac, flac, wav or pcm, with
+PyAV), ``speech_output`` (encoding off the event loop, streamed or sent
+whole), ``transcriptions`` and ``speech`` (the two audio endpoints),
+``catalogue`` (models and voices the servers report), ``app`` (routes and
+middlewares), ``__main__`` (CLI).
 """

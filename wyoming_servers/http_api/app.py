@@ -83,6 +83,10 @@ async def errors_in_openai_shape(request: web.Request, handler: Handler) -> web.
         raise
     except ConnectionError:
         state.metrics.error("client-disconnected")  # e.g. the client left mid-stream
+        _LOGGER.debug("client left during %s %s", request.method, request.path)
+        started = request.get(STREAMING)
+        if isinstance(started, web.StreamResponse):
+            return started  # aiohttp sees the connection gone and ends it without a traceback
         raise
     except Exception:
         _LOGGER.exception("internal error on %s %s", request.method, request.path)

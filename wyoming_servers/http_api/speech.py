@@ -1,11 +1,14 @@
-"""``POST /v1/audio/speech``: text in, audio streamed out as it is synthesized.
+"""``POST /v1/audio/speech``: text in, audio out as it is synthesized.
 
 The text goes to ``local-voice-tts`` as one ``synthesize``; the server
-sends each sentence's audio as soon as it is made, and the gateway passes
-every chunk straight on with chunked transfer encoding, so the first bytes
-reach the client after the first sentence, not after the whole text.
-Errors found before the first audio are JSON errors with a proper status;
-a failure after audio has started can only cut the stream short.
+sends each sentence's audio as soon as it is made. The gateway encodes it
+into the requested ``response_format`` (``encoding.py``, mp3 by default, as
+OpenAI) in a worker thread and sends what each chunk gives at once with
+chunked transfer encoding, so the first bytes reach the client after the
+first sentence, not after the whole text. A format sent whole (flac) is
+answered with its length once the last sentence is encoded. Errors found
+before the first audio are JSON errors with a proper status; a failure
+after audio has started can only cut the stream short.
 """
 
 from __future__ import annotations
@@ -15,20 +18,21 @@ import math
 import time
 from typing import TYPE_CHECKING, Any, Final
 
-from aiohttp import web
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.event import Event
 
 from .config import MAX_FIELD_CHARS
+from .encoding import DEFAULT_SPEECH_FORMAT, SPEECH_FORMATS, SpeechFormat
 from .errors import bad_request, too_large
 from .forms import read_json_object
-from .state import STREAMING, state_of
-from .wav import streaming_wav_header
+from .speech_output import SpeechOutput
+from .state import state_of
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from .state import ApiState
 
-RESPONSE_FORMATS: Final = ("wav", "pcm")
 MAX_INSTRUCTIONS_CHARS: Final = 4096
 SPEED_RANGE: Final = (0.25, 4.0)  # OpenAI's range; 1/speed is piper's length scale
 
@@ -61,6 +65,18 @@ def _text(body: dict[str, Any], max_chars: int) -> str:
     return text
 
 
+def _speech_format(body: dict[str, Any]) -> SpeechFormat:
+    value = body.get("response_format", DEFAULT_SPEECH_FORMAT)
+    speech = SPEECH_FORMATS.get(value) if isinstance(value, str) else None
+    if speech is None:
+        raise bad_request(
+            f"'response_format' must be one of {', '.join(SPEECH_FORMATS)}",
+            "response_format",
+            "unsupported-response-format",
+        )
+    return speech
+
+
 def synthesize_event(text: str, voice: str | None, speed: float) -> Event:
     """The Wyoming ``synthesize`` for this request (speed as length scale)."""
     data: dict[str, Any] = {"text": text, "length_scale": round(1.0 / speed, 4)}
@@ -70,7 +86,7 @@ def synthesize_event(text: str, voice: str | None, speed: float) -> Event:
 
 
 async def handle_speech(request: web.Request) -> web.StreamResponse:
-    """OpenAI-compatible speech, streamed."""
+    """OpenAI-compatible speech in the requested format (mp3 unless told)."""
     state = state_of(request)
     started = time.perf_counter()
     state.metrics.request("speech")
@@ -78,13 +94,7 @@ async def handle_speech(request: web.Request) -> web.StreamResponse:
     model = _string(body, "model")
     text = _text(body, state.config.max_chars)
     voice_name = await state.catalogue.speech_voice(model, _string(body, "voice"))
-    response_format = _string(body, "response_format", default="wav")
-    if response_format not in RESPONSE_FORMATS:
-        raise bad_request(
-            f"'response_format' must be one of {RESPONSE_FORMATS} (no encoders here)",
-            "response_format",
-            "unsupported-response-format",
-        )
+    speech = _speech_format(body)
     if body.get("stream_format", "audio") != "audio":
         raise bad_request("only stream_format 'audio' is supported", "stream_format")
     instructions = body.get("instructions", "")  # accepted for compatibility, not used
@@ -95,50 +105,31 @@ async def handle_speech(request: web.Request) -> web.StreamResponse:
         )
     event = synthesize_event(text, voice_name, _speed(body))
     async with state.slots:
-        return await _stream(request, state, event, response_format, started)
+        return await _synthesize(request, state, event, speech, started)
 
 
-async def _stream(
-    request: web.Request, state: ApiState, event: Event, response_format: str, started: float
+async def _synthesize(
+    request: web.Request, state: ApiState, event: Event, speech: SpeechFormat, started: float
 ) -> web.StreamResponse:
     tts = state.tts
-    response: web.StreamResponse | None = None
-    seconds = 0.0
-    async with asyncio.timeout(tts.timeout), tts.connect() as conn:
-        await conn.send(event)
-        while True:
-            reply = await conn.receive()
-            if AudioStart.is_type(reply.type) and response is None:
-                start = AudioStart.from_event(reply)
-                response = await _start_response(request, start, response_format)
-            elif AudioChunk.is_type(reply.type) and response is not None and reply.payload:
-                chunk = AudioChunk.from_event(reply)
-                if seconds == 0.0:
-                    state.metrics.latency("speech_first_byte", time.perf_counter() - started)
-                seconds += len(chunk.audio) / (chunk.rate * chunk.width * chunk.channels)
-                await response.write(chunk.audio)
-            elif AudioStop.is_type(reply.type) and response is not None:
-                break
-    assert response is not None
-    await response.write_eof()
-    state.metrics.audio("out", seconds)
+    output: SpeechOutput | None = None
+    try:
+        async with asyncio.timeout(tts.timeout), tts.connect() as conn:
+            await conn.send(event)
+            while True:
+                reply = await conn.receive()
+                if AudioStart.is_type(reply.type) and output is None:
+                    start = AudioStart.from_event(reply)
+                    output = await SpeechOutput.open(request, state.metrics, speech, start, started)
+                elif AudioChunk.is_type(reply.type) and output is not None and reply.payload:
+                    await output.write(AudioChunk.from_event(reply).audio)
+                elif AudioStop.is_type(reply.type) and output is not None:
+                    break
+            assert output is not None
+            response = await output.finish()
+    finally:
+        if output is not None:
+            await output.close()
+    state.metrics.audio("out", output.seconds)
     state.metrics.latency("speech_total", time.perf_counter() - started)
-    return response
-
-
-async def _start_response(
-    request: web.Request, start: AudioStart, response_format: str
-) -> web.StreamResponse:
-    headers = {
-        "X-Sample-Rate": str(start.rate),
-        "X-Sample-Width": str(start.width),
-        "X-Channels": str(start.channels),
-    }
-    response = web.StreamResponse(headers=headers)
-    response.content_type = "audio/wav" if response_format == "wav" else "audio/pcm"
-    response.enable_chunked_encoding()
-    await response.prepare(request)
-    request[STREAMING] = True  # from here on an error can only cut the stream
-    if response_format == "wav":
-        await response.write(streaming_wav_header(start.rate, start.width, start.channels))
     return response

@@ -74,7 +74,7 @@ class ApiState:
 
 
 STATE: Final = web.AppKey("local_voice_api", ApiState)
-STREAMING: Final = "local_voice_streaming"  # request key: the response has started
+STREAMING: Final = "local_voice_streaming"  # request key: the response already started
 
 
 def state_of(request: web.Request) -> ApiState:

@@ -1,7 +1,8 @@
 """``POST /v1/audio/transcriptions``: OpenAI's form in, one Wyoming ``transcribe`` out.
 
-The uploaded audio goes to ``local-voice-asr`` in its own format (the
-server converts and enforces ``--max-seconds``). ``prompt`` is OpenAI's way
+The uploaded audio goes to ``local-voice-asr``: a PCM WAV in its own
+format (the server converts and enforces ``--max-seconds``), compressed
+audio decoded first (``uploads.py``). ``prompt`` is OpenAI's way
 to bias recognition; it becomes the server's vocabulary (split at commas
 and new lines: "desk lamp, office fan") and its initial prompt.
 """
@@ -22,12 +23,12 @@ from .config import MAX_FIELD_CHARS, MAX_PROMPT_CHARS
 from .errors import bad_request
 from .forms import read_upload_form
 from .state import state_of
+from .uploads import read_upload
 from .upstream import event_text
-from .wav import read_upload
 
 if TYPE_CHECKING:
+    from .uploads import UploadedAudio
     from .upstream import Upstream
-    from .wav import UploadedAudio
 
 RESPONSE_FORMATS: Final = ("json", "text", "verbose_json")
 _LANGUAGE: Final = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
@@ -135,8 +136,12 @@ async def handle_transcriptions(request: web.Request) -> web.StreamResponse:
         raise bad_request("'file' is required", "file", "missing-required-parameter")
     model, language, prompt, response_format = _checked_fields(form.fields)
     model_name = await state.catalogue.transcription_model(model)
-    audio = read_upload(form.file, form.filename)
     async with state.slots:
+        # Decoding takes a while: in a worker thread, and only with a slot, so
+        # the gateway decodes no more files at once than --max-clients. The
+        # decoded audio may not outgrow what a WAV upload of the cap holds.
+        cap = state.config.max_upload_bytes
+        audio = await asyncio.to_thread(read_upload, form.file, form.filename, cap)
         sent = time.perf_counter()
         transcript = await transcribe(state.asr, audio, model_name, language, prompt)
     state.metrics.latency("asr_upstream", time.perf_counter() - sent)

@@ -8,6 +8,7 @@ by PID.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -131,8 +132,27 @@ def api_stack() -> Iterator[Stack]:
     with (
         WyomingProcess.asr("--metrics-port", str(asr_metrics)) as asr,
         WyomingProcess.tts("--metrics-port", str(tts_metrics), "--max-chars", "300") as tts,
+        _current_event_loop(),
     ):
         yield Stack(asr, tts, asr_metrics, tts_metrics)
+
+
+@contextlib.contextmanager
+def _current_event_loop() -> Iterator[None]:
+    """Give the main thread a current event loop again, closed at the end.
+
+    ``WyomingProcess.start`` waits for ``describe`` with ``asyncio.run``, which
+    leaves the thread without a current loop; the HA test plugin's autouse
+    ``enable_event_loop_debug`` calls ``asyncio.get_event_loop()`` before
+    every test and raises without one.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,22 @@ def _wav(rate: int, seconds: float, width: int = 2, channels: int = 1) -> bytes:
     return buffer.getvalue()
 
 
+def _silent_flac(seconds: float, rate: int = 16000) -> bytes:
+    """A FLAC of silence: a few kB however long, so only a decoded-length cap stops it."""
+    import av
+    import numpy as np
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="flac") as container:
+        stream = container.add_stream("flac", rate=rate, layout="mono")
+        samples = np.zeros((1, int(rate * seconds)), dtype=np.int16)
+        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+        frame.sample_rate = rate
+        for packet in (*stream.encode(frame), *stream.encode(None)):
+            container.mux(packet)
+    return buffer.getvalue()
+
+
 async def _post_form(url: str, fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     form = aiohttp.FormData(default_to_multipart=True)
     for name, value in fields.items():
@@ -96,6 +112,22 @@ def _assert_error(body: dict[str, Any], code: str, param: str | None = None) -> 
             "file",
         ),
         ({"file": _wav(16000, 31.0), "model": "whisper-1"}, 413, "utterance-too-long", None),
+        # compressed audio is decoded by the gateway, then the server's cap applies
+        ({"file": _silent_flac(40.0), "model": "whisper-1"}, 413, "utterance-too-long", None),
+        # decoded audio may not outgrow the upload cap in 16 kHz samples (2 MiB: 65.5 s)
+        ({"file": _silent_flac(70.0), "model": "whisper-1"}, 413, "too-large", "file"),
+        (
+            {"file": b"plain text, not audio", "model": "whisper-1"},
+            415,
+            "unsupported-media-type",
+            "file",
+        ),
+        (
+            {"file": b"OggS" + b"\x00" * 200, "model": "whisper-1"},
+            422,
+            "invalid-value",
+            "file",
+        ),
     ],
 )
 async def test_transcription_rejects(
@@ -126,7 +158,8 @@ _OK = {"model": "tts-1", "voice": "alloy", "input": "Hello."}
         ({"model": "gpt-5"}, 400, "model-not-found", "model"),
         ({"speed": 10}, 400, "invalid-value", "speed"),
         ({"speed": True}, 400, "invalid-value", "speed"),
-        ({"response_format": "mp3"}, 400, "unsupported-response-format", "response_format"),
+        ({"response_format": "ogg"}, 400, "unsupported-response-format", "response_format"),
+        ({"response_format": 3}, 400, "unsupported-response-format", "response_format"),
         ({"stream_format": "sse"}, 400, "invalid-value", "stream_format"),
     ],
 )
@@ -204,7 +237,7 @@ async def test_health_ready(api_url: str) -> None:
 
 
 def test_streaming_wav_header_is_valid() -> None:
-    from wyoming_servers.http_api.wav import streaming_wav_header
+    from wyoming_servers.http_api.encoding import streaming_wav_header
 
     header = streaming_wav_header(22050, 2, 1)
     assert len(header) == 44

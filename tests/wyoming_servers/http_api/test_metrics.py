@@ -57,7 +57,7 @@ def _dashboard_names() -> set[str]:
 async def test_dashboard_uses_only_exported_names(api_url: str, api_stack: Stack) -> None:
     # Exercise every path once so that labelled series exist.
     async with aiohttp.ClientSession() as session:
-        body = {"model": "tts-1", "voice": "alloy", "input": "Done."}
+        body = {"model": "tts-1", "voice": "alloy", "input": "Done.", "response_format": "wav"}
         async with session.post(f"{api_url}/v1/audio/speech", json=body) as response:
             audio = await response.read()
         form = aiohttp.FormData()
