@@ -17,6 +17,8 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 import yaml
+from custom_components.local_voice.action_guard import looks_like_question
+from custom_components.local_voice.repair import get_repairer
 from homeassistant import loader
 from homeassistant.components import conversation
 from homeassistant.components.conversation.const import DATA_DEFAULT_ENTITY
@@ -29,8 +31,6 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 import custom_components.local_voice  # noqa: F401
-from custom_components.local_voice.action_guard import looks_like_question
-from custom_components.local_voice.repair import get_repairer
 from local_voice_harness import expectations, paths
 from local_voice_harness.fake_ollama import FakeOllama
 from local_voice_harness.sentence_words import DID_YOU_MEAN

@@ -31,6 +31,10 @@ from local_voice_harness import paths  # noqa: E402
 
 sys.path.insert(0, str(paths.HA_CONFIG_TEMPLATE))
 
+from custom_components.local_voice.prompt_budget import (  # noqa: E402
+    async_estimate_home_prompt,
+    auto_num_ctx,
+)
 from homeassistant import loader  # noqa: E402
 from homeassistant.components import conversation  # noqa: E402
 from homeassistant.components.homeassistant.exposed_entities import (  # noqa: E402
@@ -45,10 +49,6 @@ from pytest_homeassistant_custom_component.common import (  # noqa: E402
 )
 
 import custom_components.local_voice  # noqa: E402, F401
-from custom_components.local_voice.prompt_budget import (  # noqa: E402
-    async_estimate_home_prompt,
-    auto_num_ctx,
-)
 from local_voice_harness.fake_ollama import FakeOllama, ScriptedTurn, tool_call  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"

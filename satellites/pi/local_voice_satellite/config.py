@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import local_voice_protocol as protocol
+
 from .endpoint import EndpointError, EndpointParams
 
 

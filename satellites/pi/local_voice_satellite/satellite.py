@@ -16,6 +16,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Final
 
 import local_voice_protocol as protocol
+
 from .audio_out import NullSink
 from .client import MqttLink
 from .endpoint import Endpointer, make_vad
@@ -165,7 +166,7 @@ class Satellite:
         self._publish_announce()
         self.mic.actions.put(Action("connected"))
 
-    def _send_event(self, event: protocol._Message) -> bool:
+    def _send_event(self, event: protocol.Message) -> bool:
         topic = protocol.event_topic(self.config.satellite_id)
         return self.link.publish(topic, protocol.encode(event), qos=1)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Final
 
 import local_voice_protocol as protocol
+
 from .endpoint import Decision, Endpointer
 from .player import AWAKE_TONE, DONE_TONE
 from .wakeword import WakeWordError
@@ -68,7 +69,7 @@ class Microphone:
         endpointer: Endpointer,
         player: Player,
         *,
-        send_event: Callable[[protocol._Message], bool],
+        send_event: Callable[[protocol.Message], bool],
         send_audio: Callable[[str, bytes], bool],
         on_wake_words: Callable[[], None] = lambda: None,
         chunk_ms: int = 30,

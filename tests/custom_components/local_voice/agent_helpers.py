@@ -71,6 +71,7 @@ async def say(
     entry: MockConfigEntry,
     text: str,
     conversation_id: str | None = None,
+    *,
     device_id: str | None = None,
     satellite_id: str | None = None,
 ) -> conversation.ConversationResult:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from agent_helpers import MODEL, server_entry
+
 from local_voice_harness.fake_ollama import FakeOllama
 
 if TYPE_CHECKING:

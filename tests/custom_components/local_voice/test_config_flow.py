@@ -295,10 +295,10 @@ async def test_speech_server_is_described_then_added(
 
 
 def test_only_satellites_have_options_and_only_servers_have_agents() -> None:
-    from pytest_homeassistant_custom_component.common import MockConfigEntry  # noqa: PLC0415
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-    from custom_components.local_voice.config_flow import LocalVoiceConfigFlow  # noqa: PLC0415
-    from custom_components.local_voice.flows.agent import AgentSubentryFlow  # noqa: PLC0415
+    from custom_components.local_voice.config_flow import LocalVoiceConfigFlow
+    from custom_components.local_voice.flows.agent import AgentSubentryFlow
 
     server = server_entry("http://127.0.0.1:1")
     satellite = MockConfigEntry(domain=DOMAIN, data={CONF_KIND: "satellite"})

@@ -86,8 +86,9 @@ async def test_reload_keeps_working_and_unload_tears_down(
 async def test_two_agents_on_one_server(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
-    from homeassistant.config_entries import ConfigSubentry  # noqa: PLC0415
-    from types import MappingProxyType  # noqa: PLC0415
+    from types import MappingProxyType
+
+    from homeassistant.config_entries import ConfigSubentry
 
     demo_home.config_entries.async_add_subentry(
         agent_entry,

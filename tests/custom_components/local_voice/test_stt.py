@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any, Self
 import pytest
 from homeassistant.components import stt
 from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioStop
 from wyoming.event import async_read_event, async_write_event
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from wyoming.info import AsrModel, AsrProgram, Attribution, Describe, Info
 
 from custom_components.local_voice.const import CONF_ASR_URI, CONF_KIND, DOMAIN, KIND_SPEECH

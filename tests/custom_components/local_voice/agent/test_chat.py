@@ -9,13 +9,13 @@ import pytest
 from agent_helpers import say, speech
 from homeassistant.helpers import intent
 
-from custom_components.local_voice.const import MAX_TOOL_ITERATIONS
 from custom_components.local_voice.agent.backend import (
     SPOKEN_BROKEN,
     SPOKEN_FAILING,
     SPOKEN_TIMEOUT,
     SPOKEN_UNREACHABLE,
 )
+from custom_components.local_voice.const import MAX_TOOL_ITERATIONS
 from local_voice_harness.fake_ollama import ScriptedTurn, tool_call
 
 if TYPE_CHECKING:

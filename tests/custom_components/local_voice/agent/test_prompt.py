@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from agent_helpers import user_input
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import conversation
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
@@ -22,6 +21,7 @@ from custom_components.local_voice.agent.settings import AgentSettings
 from custom_components.local_voice.const import MAX_NUM_CTX, MIN_NUM_CTX
 
 if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
 
 
@@ -47,7 +47,7 @@ async def test_history_is_trimmed_and_the_volatile_part_comes_last(hass: HomeAss
     log = _chat_log(hass, 4)
     messages = messages_for_model(log, "STABLE", "VOLATILE", max_turns=2)
     assert [m["content"] for m in messages] == ["STABLE", "u2", "a2", "u3", "a3", "VOLATILE", "now"]
-    assert [m["role"] for m in messages][0] == "system"
+    assert next(m["role"] for m in messages) == "system"
     assert messages[-2]["role"] == "system"
     everything = messages_for_model(log, "STABLE", "VOLATILE", max_turns=0)
     assert len(everything) == 2 + 4 * 2 + 1

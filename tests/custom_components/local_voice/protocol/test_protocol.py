@@ -33,7 +33,7 @@ def test_one_source_for_the_integration_and_the_satellite() -> None:
     assert SATELLITE_SIDE.is_symlink()
     assert SATELLITE_SIDE.resolve() == PROTOCOL.resolve()
     assert not list((REPO_ROOT / "satellites/pi/local_voice_satellite").glob("protocol*.py"))
-    import local_voice_protocol  # noqa: PLC0415 - the satellite's import name
+    import local_voice_protocol
 
     assert local_voice_protocol.encode is p.encode or (
         local_voice_protocol.encode.__code__.co_filename == p.encode.__code__.co_filename

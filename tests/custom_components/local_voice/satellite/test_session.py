@@ -9,13 +9,11 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-import pytest
-
 from custom_components.local_voice import protocol as p
 from custom_components.local_voice.satellite.session import Session, SessionTracker
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    import pytest
 
 CHUNK = b"\1\0" * 320  # 20 ms
 

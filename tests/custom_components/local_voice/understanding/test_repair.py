@@ -15,16 +15,16 @@ from agent_helpers import home_of, say, speech, user_input
 from homeassistant.components.conversation.agent_manager import async_get_agent
 from homeassistant.components.conversation.default_agent import DefaultAgent
 
-from custom_components.local_voice.understanding.names import best_name, similarity, sound_key
 from custom_components.local_voice.const import DEFAULT_CONFIRM
+from custom_components.local_voice.understanding.names import best_name, similarity, sound_key
 from custom_components.local_voice.understanding.repair import (
     async_repair,
     flips_action,
     guessed_words,
     reads_as_statement,
 )
-from custom_components.local_voice.understanding.spans import name_repair
 from custom_components.local_voice.understanding.sentences import SentenceIndex
+from custom_components.local_voice.understanding.spans import name_repair
 from custom_components.local_voice.understanding.text import hear, normalize
 from custom_components.local_voice.understanding.vocabulary import HomeVocabulary, Snapshot, Term
 

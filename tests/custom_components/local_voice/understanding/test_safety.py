@@ -36,3 +36,11 @@ def test_open_any_cover_includes_garages() -> None:
     assert needs_confirmation(garage, ["open_any_cover"])
     assert needs_confirmation(blind, ["open_any_cover"])
     assert not needs_confirmation(garage, [])
+
+
+def test_tool_names_of_every_ha_release_map_to_intents() -> None:
+    """HA 2026.3+ names the Assist tools ``intent__HassTurnOn``; 2026.2 ``HassTurnOn``."""
+    assert base_name("intent__HassTurnOn") == base_name("HassTurnOn") == "HassTurnOn"
+    assert is_read_only("GetLiveContext")
+    assert is_read_only("homeassistant__GetLiveContext")
+    assert not is_read_only("intent__HassTurnOff")

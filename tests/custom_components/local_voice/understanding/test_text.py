@@ -24,3 +24,17 @@ from custom_components.local_voice.understanding.text import hear, looks_like_qu
 )
 def test_questions_are_told_from_commands(text: str, question: bool) -> None:
     assert looks_like_question(text) is question
+
+
+def test_normalize_keeps_numbers_apart() -> None:
+    assert normalize("Set the lamp to 50%.") == ("set the lamp to # percent", ["50"])
+    assert normalize("It\u2019s 21.5 degrees") == ("it's # degrees", ["21.5"])
+
+
+def test_a_sentence_is_heard_once() -> None:
+    heard = hear("Is the Garage Door open?")
+    assert heard.normalized == "is the garage door open"
+    assert heard.question
+    assert heard.contains("Garage Door")
+    assert not heard.contains("garage doors")
+    assert hear("set the thermostat to 22 degrees").filled == "set the thermostat to 22 degrees"
