@@ -1,6 +1,6 @@
 """End-to-end benchmark: success rate and latency of the whole loop on the dev commands.
 
-Every configuration is a full harness session (``local_voice_harness.session``):
+Every configuration is a full harness session (``local_voice_harness.run``):
 mosquitto, the Wyoming servers, a headless real HA with the demo home, the
 real Pi satellite over MQTT hearing "okay nabu" + each command in real time.
 Configurations (same run, same machine): our servers with tiny.en with and
@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 from local_voice_harness import paths, report  # noqa: E402
 from local_voice_harness.commands import load_commands  # noqa: E402
 from local_voice_harness.processes import install_stop_handlers  # noqa: E402
-from local_voice_harness.session import run_session  # noqa: E402
+from local_voice_harness.run import run_commands  # noqa: E402
 from local_voice_harness.stack import StackOptions  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
@@ -61,7 +61,7 @@ def run_config(name: str, kwargs: dict[str, Any], satellites: int) -> dict[str, 
     commands = load_commands(paths.dev_commands_dir())
     options = StackOptions(agent="local_voice", progress=_progress, **kwargs)
     began = time.monotonic()
-    result = asyncio.run(run_session(commands, options, satellites=satellites))
+    result = asyncio.run(run_commands(commands, options, satellites=satellites))
     outcomes = result.outcomes
     summary = {
         "succeeded": sum(o.success for o in outcomes),

@@ -58,7 +58,7 @@ from local_voice_harness.evaluation import run_batch  # noqa: E402
 from local_voice_harness.ha_vad_turn import run_turn  # noqa: E402
 from local_voice_harness.processes import install_stop_handlers  # noqa: E402
 from local_voice_harness.report import percentile  # noqa: E402
-from local_voice_harness.session import run_session  # noqa: E402
+from local_voice_harness.run import run_commands  # noqa: E402
 from local_voice_harness.stack import Stack, StackOptions  # noqa: E402
 from local_voice_harness.turn import read_pcm  # noqa: E402
 
@@ -136,7 +136,7 @@ async def _run_ours(commands: list[SpokenCommand], model: str) -> list[dict[str,
         rows.append(_row(outcome, turn, texts.get(outcome.audio, "")))
 
     options = StackOptions(model=model, agent="local_voice", progress=_progress)
-    await run_session(commands, options, satellite="mqtt", on_result=keep)
+    await run_commands(commands, options, satellite="mqtt", on_result=keep)
     return rows
 
 

@@ -23,7 +23,7 @@ from . import report
 from .commands import CommandSetError, load_commands
 from .paths import REPO_ROOT, dev_commands_dir
 from .processes import install_stop_handlers
-from .session import add_stack_arguments, config_of, run_session, stack_options
+from .run import add_stack_arguments, config_of, run_commands, stack_options
 
 if TYPE_CHECKING:
     from .turn import TurnResult
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         result = asyncio.run(
-            run_session(
+            run_commands(
                 commands,
                 stack_options(args),
                 satellites=args.satellites,

@@ -18,7 +18,7 @@ from pathlib import Path
 from . import report
 from .commands import CommandSetError, load_commands
 from .processes import install_stop_handlers
-from .session import add_stack_arguments, config_of, run_session, stack_options
+from .run import add_stack_arguments, config_of, run_commands, stack_options
 from .synthetic_speech import spoken_reply
 from .turn import read_pcm
 
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     info = None
     try:
         result = asyncio.run(
-            run_session(
+            run_commands(
                 commands,
                 stack_options(args),
                 satellites=args.satellites,

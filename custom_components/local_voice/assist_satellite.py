@@ -207,7 +207,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         self._follow_up = False
         self._run_current = False  # until this session's pipeline starts
         self._session_task = self._entry.async_create_background_task(
-            self.hass, self._run_session(session, previous), f"{DOMAIN}_{self._sat}_session"
+            self.hass, self._run_commands(session, previous), f"{DOMAIN}_{self._sat}_session"
         )
 
     def session_aborted(self, session: Session) -> None:
@@ -221,7 +221,7 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         """Tell the satellite (the protocol's error event rides on `state`)."""
         self._link.send_state(p.State("idle", session_id, code, message[: p.MAX_TEXT_CHARS]))
 
-    async def _run_session(self, session: Session, previous: asyncio.Task[None] | None) -> None:
+    async def _run_commands(self, session: Session, previous: asyncio.Task[None] | None) -> None:
         if previous is not None and not previous.done():
             previous.cancel()
             await asyncio.wait([previous])

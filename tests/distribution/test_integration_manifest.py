@@ -143,20 +143,51 @@ def dependency_problems(manifest: dict[str, Any]) -> list[str]:
     ]
 
 
+# What HA core's own integrations pin in the newest release the integration is written
+# against (2026.11.0's manifests: ollama, openai_conversation, wyoming).
+NEWEST_CORE_PINS: dict[str, str] = {"ollama": "0.6.2", "openai": "3.26.0", "wyoming": "1.10.2"}
+
+
+def core_pins(name: str) -> set[str]:
+    """The versions of ``name`` that the installed HA's core integrations pin."""
+    pins = set()
+    for manifest in (CORE_COMPONENTS / "components").glob("*/manifest.json"):
+        for line in json.loads(manifest.read_text(encoding="utf-8")).get("requirements", []):
+            requirement = Requirement(line)
+            if requirement.name.lower() == name.lower():
+                pins |= {s.version for s in requirement.specifier if s.operator == "=="}
+    return pins
+
+
 def requirement_problems(manifest: dict[str, Any]) -> list[str]:
-    """Requirements not pinned with == or not installed at exactly that version."""
+    """Requirements that could fight HA's own, or that are not what is installed.
+
+    A package a core integration also uses must not be pinned: HA 2026.2 and
+    2026.11 pin different versions, and a custom integration's pin that differs
+    from core's fails to install. It takes ``>=`` the floor HA's (2026.2.3's) pin,
+    which the newest HA's pin also satisfies. Any other package is pinned with
+    ``==``. Either way the installed version must satisfy the requirement.
+    """
     problems = []
     for line in manifest.get("requirements", []):
         requirement = Requirement(line)
-        pins = [spec.version for spec in requirement.specifier if spec.operator == "=="]
-        if len(pins) != 1:
+        specs = list(requirement.specifier)
+        floor_pins = core_pins(requirement.name)
+        if floor_pins:
+            lower = [s.version for s in specs if s.operator == ">="]
+            if [s.operator for s in specs] != [">="] or set(lower) != floor_pins:
+                problems.append(f"{line}: core pins {sorted(floor_pins)}; use >= that pin")
+            newest = NEWEST_CORE_PINS.get(requirement.name.lower())
+            if newest is None or not requirement.specifier.contains(newest):
+                problems.append(f"{line}: the newest HA pins {newest}")
+        elif [s.operator for s in specs] != ["=="]:
             problems.append(f"{line}: not pinned with ==")
             continue
         try:
             installed = metadata.version(requirement.name)
         except metadata.PackageNotFoundError:
             installed = None
-        if installed != pins[0] or not pkg_util.is_installed(line):
+        if installed is None or not requirement.specifier.contains(installed):
             problems.append(f"{line}: installed {installed}")
     return problems
 
@@ -184,7 +215,10 @@ def test_requirements_pinned_and_installed_at_that_version() -> None:
         ({"unknown_key": 1}, "schema"),
         ({"dependencies": ["no_such_integration"]}, "dependencies"),
         ({"requirements": ["ollama>=0.4"]}, "requirements"),
-        ({"requirements": ["ollama==0.0.1"]}, "requirements"),
+        ({"requirements": ["ollama==0.5.1"]}, "requirements"),  # a pin would fight HA 2026.11
+        ({"requirements": ["openai>=2.15.0,<3"]}, "requirements"),  # excludes 2026.11's 3.26.0
+        ({"requirements": ["rapidfuzz>=3"]}, "requirements"),  # not core's: pin it
+        ({"requirements": ["rapidfuzz==0.0.1"]}, "requirements"),
         ({"requirements": ["surely-not-installed-pkg==1.0"]}, "requirements"),
     ],
 )
@@ -204,7 +238,8 @@ def test_checks_reject_a_broken_manifest(change: dict[str, Any], checker: str) -
 def test_config_flow_and_discovery_steps_exist() -> None:
     """hassfest: config_flow needs config_flow.py; each discovery key needs its step."""
     assert (COMPONENT / "config_flow.py").is_file()
-    source = "\n".join(p.read_text(encoding="utf-8") for p in COMPONENT.glob("*flow*.py"))
+    flow_modules = [COMPONENT / "config_flow.py", *(COMPONENT / "flows").glob("*.py")]
+    source = "\n".join(p.read_text(encoding="utf-8") for p in flow_modules)
     steps = {
         node.name
         for node in ast.walk(ast.parse(source))
@@ -239,7 +274,7 @@ def test_translations_present() -> None:
 def test_hacs_json() -> None:
     HACS_SCHEMA(HACS)
     assert HACS["name"] == "Local Voice"
-    assert HACS["homeassistant"] == "2025.4.0"
+    assert HACS["homeassistant"] == "2026.2.3"
     assert HACS["render_readme"] is True
     # The minimum version HACS enforces must not be newer than the HA we test on.
     assert AwesomeVersion(HACS["homeassistant"]) <= AwesomeVersion(

@@ -9,6 +9,7 @@ systemd-analyze verifies the units. The images themselves cannot be built here
 from __future__ import annotations
 
 import re
+import tomllib
 import shutil
 import subprocess
 from typing import TYPE_CHECKING, Any
@@ -264,16 +265,18 @@ def test_gpu_image_copies_what_the_package_build_needs() -> None:
         if line.startswith("COPY ")
         for part in line.split()[1:-1]
     }
-    pyproject = (REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    include = re.search(r"^include = \[(.*)\]$", pyproject, re.MULTILINE)
-    where = re.search(r"^where = \[(.*)\]$", pyproject, re.MULTILINE)
-    assert include
-    assert where
-    roots = [w.strip().strip('"') for w in where.group(1).split(",")]
-    for pattern in re.findall(r'"([^"]+)\*"', include.group(1)):
-        homes = [root for root in roots if (REPO_ROOT / root / pattern).is_dir()]
+    find = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]["packages"]["find"]
+    roots, patterns = find["where"], [p.removesuffix("*") for p in find["include"]]
+    for pattern in patterns:
+        homes = [root for root in roots if (REPO_ROOT / root / pattern).exists()]
         assert homes, pattern
         for root in homes:
             path = pattern if root == "." else root
             assert path in copied, f"deploy/gpu/Dockerfile does not COPY {path}"
+            linked = REPO_ROOT / root / pattern
+            if linked.is_symlink():  # a link travels as a link: its target must be there too
+                target = linked.resolve().relative_to(REPO_ROOT).as_posix()
+                assert target in copied, f"deploy/gpu/Dockerfile does not COPY {target}"
     assert {"pyproject.toml", "README.md"} <= copied

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-from local_voice_satellite import protocol
+import local_voice_protocol as protocol
 from local_voice_satellite.wakeword import BUILTIN_MODELS_DIR
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
-from local_voice_satellite import protocol
+import local_voice_protocol as protocol
 from local_voice_satellite.audio_in import read_wav
 from local_voice_satellite.client import Backoff
 from satellite_helpers import MqttPeer, satellite_cmd, satellite_env, silence

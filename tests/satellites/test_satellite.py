@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
-from local_voice_satellite import protocol
+import local_voice_protocol as protocol
 from local_voice_satellite.audio_in import read_wav
 from satellite_helpers import (
     MqttPeer,

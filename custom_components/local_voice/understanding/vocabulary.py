@@ -27,13 +27,11 @@ from homeassistant.core import Event, EventStateChangedData, HomeAssistant, call
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import entity_registry as er
 
-from ..const import DOMAIN
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 ASSISTANT: Final = "conversation"
-DATA_VOCABULARY: Final = f"{DOMAIN}_vocabulary"
 # The ASR server accepts at most 200 names of at most 64 characters each.
 MAX_NAMES: Final = 200
 MAX_NAME_CHARS: Final = 64
@@ -151,14 +149,3 @@ def _build(hass: HomeAssistant, version: int) -> Snapshot:
     ]
     exposed = {t.text.casefold() for t in names}
     return Snapshot(version, tuple(names), tuple(area_terms), frozenset(unexposed - exposed))
-
-
-@callback
-def async_get_vocabulary(hass: HomeAssistant) -> HomeVocabulary:
-    """The vocabulary of ``hass``, created and started on first use."""
-    vocabulary: HomeVocabulary | None = hass.data.get(DATA_VOCABULARY)
-    if vocabulary is None:
-        vocabulary = HomeVocabulary(hass)
-        vocabulary.async_start()
-        hass.data[DATA_VOCABULARY] = vocabulary
-    return vocabulary

@@ -21,7 +21,7 @@ from .audio_out import NullSink
 from .client import MqttLink
 from .endpoint import Endpointer, make_vad
 from .player import Player
-from .session import Action, Microphone
+from .microphone import Action, Microphone
 from .wakeword import WakeWordDetector
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def _answers_ha_can_give() -> set[str]:
-    """Every fixed answer of HA 2025.4's English intents, and the turn on/off ones per domain."""
+    """Every fixed answer of HA 2026.2's English intents, and the turn on/off ones per domain."""
     import home_assistant_intents
 
     responses = home_assistant_intents.get_intents("en")["responses"]["intents"]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from local_voice_satellite import protocol
+import local_voice_protocol as protocol
 from local_voice_satellite.audio_in import read_wav
 from local_voice_satellite.endpoint import Endpointer, make_vad
-from local_voice_satellite.session import Action, Microphone
+from local_voice_satellite.microphone import Action, Microphone
 from local_voice_satellite.wakeword import WakeWordDetector
 from satellite_helpers import silence, synthesize_wake_word
 

@@ -1,8 +1,8 @@
-"""One harness session: start the stack, speak a command set, stop everything.
+"""One harness run: start the stack, speak a command set, stop everything.
 
 The demo, ``local-voice-eval`` and ``benchmarks/e2e.py`` all run through
-:func:`run_session`, so they measure the same loop. Ctrl-C and SIGTERM end
-the session through the same ``finally`` that stops every process by PID.
+:func:`run_commands`, so they measure the same loop. Ctrl-C and SIGTERM end
+the run through the same ``finally`` that stops every process by PID.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ type ResultFn = Callable[[CommandOutcome, TurnResult], None]
 
 
 @dataclass(slots=True)
-class SessionResult:
-    """Everything a session measured."""
+class RunResult:
+    """Everything a run measured."""
 
     outcomes: list[CommandOutcome] = field(default_factory=list)
     info: StackInfo | None = None
@@ -111,7 +111,7 @@ def config_of(args: argparse.Namespace) -> dict[str, Any]:
     return {k: getattr(args, k) for k in keys}
 
 
-async def run_session(
+async def run_commands(
     commands: list[SpokenCommand],
     options: StackOptions,
     *,
@@ -121,13 +121,13 @@ async def run_session(
     warmup: bool = True,
     on_result: ResultFn | None = None,
     reply: bytes | None = None,
-) -> SessionResult:
+) -> RunResult:
     """Start the stack, speak every command, stop the stack (always).
 
     ``reply``: PCM of a spoken "yes" for the second turn after "Did you mean"
     (see ``evaluation.run_batch``); None for one turn per command.
     """
-    result = SessionResult()
+    result = RunResult()
     began = time.monotonic()
     stack = Stack(options)
     drivers: list[MqttSatelliteDriver] = []
