@@ -309,7 +309,9 @@ class MqttAssistSatellite(AssistSatelliteEntity):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(fut, seconds + PLAYED_GRACE_SECONDS)
             heard = True
-        except (SpeechError, HomeAssistantError) as err:
+        except (SpeechError, HomeAssistantError, OSError) as err:
+            # OSError: HA's TTS stream passes its engine's errors on (a TTS server
+            # that is down raises ConnectionRefusedError while the audio is read).
             LOGGER.warning("Could not play %s on %s: %s", kind, self._sat, err)
             if kind == "answer" and stream_id == self._session_id:
                 # Tell the satellite at once (it may sound an error); idle follows below.
