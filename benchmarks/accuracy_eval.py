@@ -1,8 +1,9 @@
 """The text-level half of ``benchmarks/accuracy.py``: transcripts into the real agent.
 
-One HA core with the demo home and the Local Voice agent (fake Ollama that
-never acts) serves every setting; the repair stages are switched on the
-``Repairer`` between runs. Each command starts from ``demo_home.reset``.
+One HA core with the demo home and the Local Voice agent (scripted model that
+never acts) serves every setting. The repair's stages are taken out for the
+ablation rows by patching the stage functions here (the integration has no
+switches for them); each command starts from ``demo_home.reset``.
 Counted apart from success: wrong actions (a house entity changed that the
 command did not ask for, or a target changed wrongly), questions turned into
 actions, risky actions (lock, garage) carried out without a "yes", and
@@ -11,17 +12,20 @@ actions on the unexposed ``light.basement``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import statistics
 import tempfile
+import time
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
 
 import yaml
-from custom_components.local_voice.action_guard import looks_like_question
-from custom_components.local_voice.repair import get_repairer
 from homeassistant import loader
 from homeassistant.components import conversation
-from homeassistant.components.conversation.const import DATA_DEFAULT_ENTITY
+from homeassistant.components.conversation.agent_manager import async_get_agent
+from homeassistant.components.conversation.default_agent import DefaultAgent
+from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -31,23 +35,58 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 import custom_components.local_voice  # noqa: F401
+from custom_components.local_voice.agent import turn as agent_turn
+from custom_components.local_voice.understanding import repair as repair_module
+from custom_components.local_voice.understanding.sentences import SentenceIndex
+from custom_components.local_voice.understanding.text import looks_like_question
 from local_voice_harness import expectations, paths
 from local_voice_harness.fake_ollama import FakeOllama
 from local_voice_harness.sentence_words import DID_YOU_MEAN
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from local_voice_harness.commands import SpokenCommand
 
 MODEL = "llama3.2:latest"
 RISKY = frozenset({"lock.front_door", "cover.garage_door"})
 UNEXPOSED = "light.basement"
-STAGES: dict[str, tuple[bool, bool, bool]] = {  # names, sentences, repair guards
-    "agent_no_repair": (False, False, True),
-    "names_only": (True, False, True),
-    "sentences_only": (False, True, True),
-    "full": (True, True, True),
-    "full_no_repair_guards": (True, True, False),
+STAGES: dict[str, tuple[bool, bool]] = {  # the repair's name stage, its sentence stage
+    "agent_no_repair": (False, False),
+    "names_only": (True, False),
+    "sentences_only": (False, True),
+    "full": (True, True),
 }
+
+
+@contextlib.contextmanager
+def stages(names: bool, sentences: bool, timings: list[float]) -> Iterator[None]:
+    """Take repair stages out (for the ablation rows) and time every repair."""
+    real = agent_turn.async_repair
+
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        if not (names or sentences):
+            return None
+        began = time.perf_counter()
+        try:
+            return await real(*args, **kwargs)
+        finally:
+            timings.append((time.perf_counter() - began) * 1000)
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(patch.object(agent_turn, "async_repair", timed))
+        if not names:
+            stack.enter_context(patch.object(repair_module, "name_repair", lambda *_: None))
+        if not sentences:
+            stack.enter_context(patch.object(SentenceIndex, "closest", lambda *_a, **_k: []))
+        yield
+
+
+def _clear_ha_cache(hass: HomeAssistant) -> None:
+    """Every spoken sentence is new to HA: no cached match from an earlier setting."""
+    agent = async_get_agent(hass)
+    assert isinstance(agent, DefaultAgent)
+    agent._intent_cache.clear()  # noqa: SLF001 - HA has no public way to clear it
 
 
 def _house() -> set[str]:
@@ -79,9 +118,7 @@ async def run_one(
 
     Returns the outcome flags of this command.
     """
-    # Every spoken sentence is new to HA: no cached match from an earlier setting.
-    default_agent = hass.data[DATA_DEFAULT_ENTITY]
-    default_agent._intent_cache.clear()  # noqa: SLF001 - HA has no public way to clear it
+    _clear_ha_cache(hass)
     await hass.services.async_call("demo_home", "reset", blocking=True)
     await hass.async_block_till_done()
     before = _states(hass, house)
@@ -106,7 +143,7 @@ async def run_one(
             confirmed = not expectations.check(expect, before, after_yes, "")
         if not confirmed:  # they would have said no: replay with "no"
             await hass.services.async_call("demo_home", "reset", blocking=True)
-            default_agent._intent_cache.clear()  # noqa: SLF001
+            _clear_ha_cache(hass)
             result = await _say(hass, agent, text, None)
             follow = await _say(hass, agent, "no", result.conversation_id)
         said = "yes" if confirmed or named_meant else "no"
@@ -181,37 +218,42 @@ async def evaluate_all(
             async with FakeOllama(models=[MODEL]) as server:
                 entry = MockConfigEntry(
                     domain="local_voice",
-                    title="llama3.2",
-                    data={"kind": "agent", "url": server.url, "model": MODEL},
-                    options={"request_timeout": 30.0},
+                    title=server.url,
+                    version=2,
+                    data={"kind": "server", "backend": "ollama", "url": server.url},
+                    subentries_data=[
+                        ConfigSubentryData(
+                            data={"model": MODEL, "request_timeout": 30.0},
+                            subentry_type="conversation",
+                            title="llama3.2",
+                            unique_id=None,
+                        )
+                    ],
                 )
                 entry.add_to_hass(hass)
                 assert await hass.config_entries.async_setup(entry.entry_id)
                 await hass.async_block_till_done()
                 ours = er.async_get(hass).async_get_entity_id(
-                    "conversation", "local_voice", entry.entry_id
+                    "conversation", "local_voice", next(iter(entry.subentries))
                 )
                 await _say(hass, ours, "turn on the mess lamp", None)  # warm up hassil, index
                 # The index's parses are made in the background after a vocabulary
                 # change (as in a running home, long before the next command).
                 await hass.async_block_till_done(wait_background_tasks=True)
-                repairer = get_repairer(hass)
                 for setting, transcripts in settings.items():
                     results[setting] = {}
                     for name, commands in sets.items():
                         results[setting][name] = {}
                         for agent in agents:
-                            names, sentences, guards = STAGES.get(agent, (False, False, True))
-                            repairer.names, repairer.sentences = names, sentences
-                            repairer.guards = guards
-                            repairer.timings_ms.clear()
+                            names, sentences = STAGES.get(agent, (False, False))
+                            timings: list[float] = []
                             target = None if agent == "ha_default" else ours
-                            outcomes = [
-                                await run_one(hass, target, c, t, house)
-                                for c, t in zip(commands, transcripts[name], strict=True)
-                            ]
-                            summary = _summary(outcomes, list(repairer.timings_ms))
-                            results[setting][name][agent] = summary
+                            with stages(names, sentences, timings):
+                                outcomes = [
+                                    await run_one(hass, target, c, t, house)
+                                    for c, t in zip(commands, transcripts[name], strict=True)
+                                ]
+                            results[setting][name][agent] = _summary(outcomes, timings)
                 await hass.config_entries.async_unload(entry.entry_id)
                 await hass.async_block_till_done()
             await hass.async_stop(force=True)
