@@ -88,7 +88,8 @@ class LocalVoiceAgent(conversation.ConversationEntity, AbstractConversationAgent
         turn = Turn(
             self.hass,
             home,
-            data.backend,
+            self.entry.entry_id,
+            data,
             data.agents[self.subentry_id],
             self.subentry_id,
             user_input,

@@ -48,6 +48,7 @@ class ServerData:
     settings: ServerSettings
     backend: ModelBackend
     agents: dict[str, AgentState] = field(default_factory=dict)  # by sub-entry id
+    reachable: bool = True  # the last request (or the setup check) reached the server
 
 
 @dataclass(frozen=True, slots=True)

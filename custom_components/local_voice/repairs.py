@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.data_entry_flow import FlowResult
 
+    from .models import ServerData
+
 
 @callback
 def bypassing_pipelines(hass: HomeAssistant, agent_ids: set[str]) -> list[str]:
@@ -105,3 +107,33 @@ async def async_create_fix_flow(
     if issue_id.startswith(PIPELINE_ISSUE_PREFIX) and data:
         return TurnOffPipelineLocalIntentsFlow({str(v) for v in data.values() if v})
     return ConfirmRepairFlow()
+
+
+@callback
+def async_note_server(
+    hass: HomeAssistant, entry_id: str, server: ServerData, error: str | None
+) -> None:
+    """Follow whether the model server answers: log and raise the issue once per outage."""
+    issue_id = f"server_unreachable_{entry_id}"
+    if error is None:
+        if not server.reachable:
+            LOGGER.info("Model server %s answers again", server.settings.url)
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
+        server.reachable = True
+        return
+    if server.reachable:
+        LOGGER.warning(
+            "Model server %s is not reachable (%s); HA's intents still work",
+            server.settings.url,
+            error,
+        )
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="server_unreachable",
+            translation_placeholders={"url": server.settings.url, "error": error},
+        )
+    server.reachable = False

@@ -20,6 +20,7 @@ from .agent.clients import make_backend
 from .agent.settings import AgentSettings, ServerSettings
 from .const import DOMAIN, LOGGER, SETUP_TIMEOUT, SUBENTRY_AGENT
 from .models import AgentState, ServerData
+from .repairs import async_note_server
 from .runtime import async_acquire, async_release
 
 if TYPE_CHECKING:
@@ -69,20 +70,14 @@ async def async_unload_server(hass: HomeAssistant, entry: ServerEntry) -> bool:
 async def _async_check_server(hass: HomeAssistant, entry: ServerEntry) -> None:
     """Raise or clear the 'server unreachable' and 'model missing' repair issues."""
     data = entry.runtime_data
-    issue_id = f"server_unreachable_{entry.entry_id}"
     try:
         models = await data.backend.async_list_models(SETUP_TIMEOUT)
     except ModelError as err:
-        LOGGER.warning(
-            "Model server %s is not reachable (%s); HA's intents still work", data.settings.url, err
-        )
-        ir.async_create_issue(
-            hass, DOMAIN, issue_id, is_fixable=False, severity=ir.IssueSeverity.WARNING,
-            translation_key="server_unreachable",
-            translation_placeholders={"url": data.settings.url, "error": str(err)},
-        )  # fmt: skip
+        data.reachable = True  # a fresh start: say so once
+        async_note_server(hass, entry.entry_id, data, str(err))
         return
-    ir.async_delete_issue(hass, DOMAIN, issue_id)
+    data.reachable = False  # clears an issue left from before
+    async_note_server(hass, entry.entry_id, data, None)
     for subentry_id, agent in data.agents.items():
         missing_id = f"model_missing_{subentry_id}"
         if agent.settings.model in models:

@@ -53,8 +53,23 @@ class LocalVoiceSpeechToText(stt.SpeechToTextEntity):
         try:
             self.info = await async_describe(self.host, self.port)
         except SpeechServerError as err:
-            LOGGER.warning("Speech server: %s", err)
+            self._reachable(error=err)
+        else:
+            self._reachable()
         return self.info
+
+    def _reachable(self, *, error: Exception | None = None) -> None:
+        """Available while the server answers; logged once per outage and once when back."""
+        reachable = error is None
+        if reachable == self._attr_available:
+            return
+        if reachable:
+            LOGGER.info("Speech server %s:%s is back", self.host, self.port)
+        else:
+            LOGGER.warning("Speech server %s:%s is unavailable: %s", self.host, self.port, error)
+        self._attr_available = reachable
+        if self.hass is not None and self.entity_id:
+            self.async_write_ha_state()
 
     @property
     def supported_languages(self) -> list[str]:
@@ -119,6 +134,7 @@ class LocalVoiceSpeechToText(stt.SpeechToTextEntity):
                 self.host, self.port, self.transcribe_request(metadata.language), stream
             )
         except SpeechServerError as err:
-            LOGGER.warning("Speech to text failed: %s", err)
+            self._reachable(error=err)
             return stt.SpeechResult(None, stt.SpeechResultState.ERROR)
+        self._reachable()
         return stt.SpeechResult(text, stt.SpeechResultState.SUCCESS)

@@ -18,7 +18,6 @@ import pytest
 import voluptuous as vol
 from awesomeversion import AwesomeVersion, AwesomeVersionException, AwesomeVersionStrategy
 from homeassistant import loader
-from homeassistant.util import package as pkg_util
 from packaging.requirements import Requirement
 
 from local_voice_harness.paths import REPO_ROOT

@@ -9,9 +9,9 @@ systemd-analyze verifies the units. The images themselves cannot be built here
 from __future__ import annotations
 
 import re
-import tomllib
 import shutil
 import subprocess
+import tomllib
 from typing import TYPE_CHECKING, Any
 
 import pytest

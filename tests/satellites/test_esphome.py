@@ -16,9 +16,9 @@ import subprocess
 import time
 from typing import TYPE_CHECKING, Any
 
+import local_voice_protocol as protocol
 import pytest
 import yaml
-import local_voice_protocol as protocol
 from local_voice_satellite.wakeword import BUILTIN_MODELS_DIR
 
 if TYPE_CHECKING:

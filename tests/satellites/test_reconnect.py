@@ -12,8 +12,8 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-import pytest
 import local_voice_protocol as protocol
+import pytest
 from local_voice_satellite.audio_in import read_wav
 from local_voice_satellite.client import Backoff
 from satellite_helpers import MqttPeer, satellite_cmd, satellite_env, silence

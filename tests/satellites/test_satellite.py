@@ -15,9 +15,9 @@ import time
 import wave
 from typing import TYPE_CHECKING, Any
 
+import local_voice_protocol as protocol
 import numpy as np
 import pytest
-import local_voice_protocol as protocol
 from local_voice_satellite.audio_in import read_wav
 from satellite_helpers import (
     MqttPeer,

@@ -30,6 +30,7 @@ from .backend import (
     ModelAnswerError,
     ModelError,
     ModelRunawayError,
+    ModelUnreachableError,
     Usage,
 )
 from .prompt import choose_num_ctx, estimate_tokens, format_tool, messages_for_model
@@ -66,6 +67,7 @@ class ModelOutcome:
 
     speech: str
     error: str | None = None
+    unreachable: bool = False  # the server did not answer at all
     cap_hit: bool = False
     stats: ModelStats = field(default_factory=ModelStats)
 
@@ -94,7 +96,9 @@ async def async_run_model(turn: ModelTurn) -> ModelOutcome:
     except TimeoutError:
         return _failed(turn.guard, SPOKEN_TIMEOUT, "timeout", stats)
     except ModelError as err:
-        return _failed(turn.guard, err.spoken, f"{type(err).__name__}: {err}", stats)
+        outcome = _failed(turn.guard, err.spoken, f"{type(err).__name__}: {err}", stats)
+        outcome.unreachable = isinstance(err, ModelUnreachableError)
+        return outcome
     last = turn.chat_log.content[-1]
     model_text = last.content if isinstance(last, conversation.AssistantContent) else None
     speech = _compose(turn.guard, model_text, cap_hit)

@@ -17,6 +17,7 @@ from homeassistant.components import conversation
 from homeassistant.helpers import intent, llm
 
 from ..const import DOMAIN
+from ..repairs import async_note_server
 from ..understanding.local import LocalKind, LocalOutcome, async_run_confirmed, async_try_local
 from ..understanding.repair import RepairAction, async_repair
 from ..understanding.text import hear
@@ -32,11 +33,10 @@ if TYPE_CHECKING:
 
     from homeassistant.core import HomeAssistant
 
-    from ..models import AgentState
+    from ..models import AgentState, ServerData
     from ..understanding.home import HomeUnderstanding
     from ..understanding.repair import Repair
     from ..understanding.text import Heard
-    from .backend import ModelBackend
 
 SPOKEN_CANCELLED: Final = "OK, I won't do that."
 SPOKEN_NOTHING: Final = "I did not change anything."
@@ -48,7 +48,8 @@ class Turn:
 
     hass: HomeAssistant
     home: HomeUnderstanding
-    backend: ModelBackend
+    entry_id: str  # the server entry
+    server: ServerData
     agent: AgentState
     agent_key: str  # the agent's sub-entry id (names its repair issues)
     user_input: conversation.ConversationInput
@@ -185,11 +186,14 @@ async def _with_model(turn: Turn, heard: Heard) -> conversation.ConversationResu
         chat_log.llm_api = GuardedAPIInstance.wrap(chat_log.llm_api, guard)
     outcome = await async_run_model(
         ModelTurn(
-            turn.hass, turn.backend, settings, user_input, chat_log, guard,
+            turn.hass, turn.server.backend, settings, user_input, chat_log, guard,
             stable, volatile_context(turn.hass, user_input), turn.agent_key,
         )
     )  # fmt: skip
     _record_stats(agent, outcome.stats, outcome.error)
+    async_note_server(
+        turn.hass, turn.entry_id, turn.server, outcome.error if outcome.unreachable else None
+    )
     agent.stats.refused += len(guard.refusals)
     if guard.held is not None:
         if guard.acted:  # a safe call in the same round did run: say so first

@@ -27,7 +27,6 @@ from homeassistant.core import Event, EventStateChangedData, HomeAssistant, call
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import entity_registry as er
 
-
 if TYPE_CHECKING:
     from collections.abc import Callable
 

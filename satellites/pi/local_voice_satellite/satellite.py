@@ -20,8 +20,8 @@ import local_voice_protocol as protocol
 from .audio_out import NullSink
 from .client import MqttLink
 from .endpoint import Endpointer, make_vad
-from .player import Player
 from .microphone import Action, Microphone
+from .player import Player
 from .wakeword import WakeWordDetector
 
 if TYPE_CHECKING:

@@ -15,9 +15,12 @@ no public API for (docs/ha-internals.md); its own test
 from __future__ import annotations
 
 import ast
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from local_voice_harness.paths import REPO_ROOT
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PACKAGE = REPO_ROOT / "custom_components" / "local_voice"
 ALLOWED_MODULE = PACKAGE / "understanding" / "recognizer.py"
@@ -46,9 +49,7 @@ def _findings(path: Path) -> list[str]:
         ):
             key = node.args[0] if node.args else None
             if not (isinstance(key, ast.Name) and key.id in OUR_KEYS):
-                found.append(
-                    f"{where}:{node.lineno}: hass.data.{node.func.attr}"
-                )
+                found.append(f"{where}:{node.lineno}: hass.data.{node.func.attr}")
     return found
 
 
@@ -67,10 +68,8 @@ def _is_hass_data(node: ast.expr) -> bool:
         isinstance(node, ast.Attribute)
         and node.attr == "data"
         and (
-            isinstance(node.value, ast.Name)
-            and node.value.id == "hass"
-            or isinstance(node.value, ast.Attribute)
-            and node.value.attr == "hass"
+            (isinstance(node.value, ast.Name) and node.value.id == "hass")
+            or (isinstance(node.value, ast.Attribute) and node.value.attr == "hass")
         )
     )
 

@@ -182,3 +182,30 @@ def test_parse_asr_uri(uri: str, parsed: tuple[str, int]) -> None:
 def test_parse_asr_uri_refuses(uri: str) -> None:
     with pytest.raises(ValueError, match=r"."):
         parse_asr_uri(uri)
+
+
+async def test_the_entity_is_unavailable_while_the_server_is_down(
+    demo_home: HomeAssistant, socket_enabled: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Unavailable and logged once while the server is down; available and logged once when back."""
+    port = free_port()
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        version=2,
+        data={CONF_KIND: KIND_SPEECH, CONF_ASR_URI: f"tcp://127.0.0.1:{port}"},
+    )
+    entry.add_to_hass(demo_home)
+    assert await demo_home.config_entries.async_setup(entry.entry_id)
+    entity = stt_entity(demo_home, entry)
+    assert demo_home.states.get(entity.entity_id).state == "unavailable"
+    for _ in range(3):
+        await entity.async_process_audio_stream(METADATA, chunks(b"\0" * 6400))
+    assert caplog.text.count("is unavailable") == 1
+    server = PlainWyoming()
+    server.port = port
+    async with server:
+        result = await entity.async_process_audio_stream(METADATA, chunks(b"\0" * 6400))
+        assert result.text == "plain text"
+        assert demo_home.states.get(entity.entity_id).state != "unavailable"
+        assert caplog.text.count("is back") == 1
+    await demo_home.config_entries.async_unload(entry.entry_id)

@@ -167,3 +167,28 @@ async def test_local_intents_work_while_ollama_is_down(
     result = await say(demo_home, agent_entry, "what should I cook tonight")
     assert time.monotonic() - start < 3.5
     assert speech(result) == SPOKEN_UNREACHABLE
+
+
+async def test_an_outage_is_logged_once_and_its_issue_clears_when_the_server_is_back(
+    demo_home: HomeAssistant,
+    agent_entry: MockConfigEntry,
+    fake_ollama: FakeOllama,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from homeassistant.helpers import issue_registry as ir
+
+    from custom_components.local_voice.const import DOMAIN
+
+    issue_id = f"server_unreachable_{agent_entry.entry_id}"
+    await fake_ollama.stop()
+    for _ in range(3):
+        result = await say(demo_home, agent_entry, "what should I cook tonight")
+        assert speech(result) == SPOKEN_UNREACHABLE
+    assert caplog.text.count("is not reachable") == 1
+    assert ir.async_get(demo_home).async_get_issue(DOMAIN, issue_id) is not None
+    await fake_ollama.start()
+    fake_ollama.add_turns(ScriptedTurn(text="Pasta."))
+    result = await say(demo_home, agent_entry, "what should I cook tonight")
+    assert speech(result) == "Pasta."
+    assert ir.async_get(demo_home).async_get_issue(DOMAIN, issue_id) is None
+    assert caplog.text.count("answers again") == 1
