@@ -1,4 +1,3 @@
-# noqa: INP001  (a standalone script run from the repo root, not a package)
 """Draw the brand images for HACS, Home Assistant and the add-on store.
 
 The images are generated, not hand-made, so they stay reproducible and
