@@ -114,6 +114,7 @@ class FakeOllama:
         self.default_turn = default_turn or ScriptedTurn(text="I can't help with that.")
         self.script: list[ScriptedTurn] = []
         self.chat_requests: list[dict[str, Any]] = []
+        self.warm_requests: list[dict[str, Any]] = []  # one-token requests: prompt warm-ups
         self.tags_fault: Literal["status_500", "hang", "garbage"] | None = None
         self.host = host
         self.port = port or free_port(host)
@@ -221,6 +222,14 @@ class FakeOllama:
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
+        if (body.get("options") or {}).get("num_predict") == 1:  # a prompt warm-up
+            self.warm_requests.append(body)
+            final = self._final(body.get("model", ""), body, {"role": "assistant", "content": "."})
+            return (
+                web.json_response(final)
+                if not body.get("stream", True)
+                else (await self._lines(request, [final]))
+            )
         self.chat_requests.append(body)
         model = body.get("model", "")
         if model not in self.models:
@@ -275,12 +284,17 @@ class FakeOllama:
 
     async def _openai_chat(self, request: web.Request) -> web.StreamResponse:  # noqa: C901 - one scripted answer, in order
         body = await request.json()
-        self.chat_requests.append(body)
+        warm = body.get("max_tokens") == 1  # a prompt warm-up: answered, not scripted
+        (self.warm_requests if warm else self.chat_requests).append(body)
         model = body.get("model", "")
         if model not in self.models:
             error = {"message": f"model '{model}' not found", "type": "invalid_request_error"}
             return web.json_response({"error": error}, status=404)
-        turn = self.script.pop(0) if self.script else self.default_turn
+        turn = (
+            ScriptedTurn(text=".")
+            if warm
+            else (self.script.pop(0) if self.script else self.default_turn)
+        )
         if turn.fault == "status_503":
             return web.json_response({"error": {"message": "server busy"}}, status=503)
         await asyncio.sleep(turn.first_token_delay_s)
@@ -331,6 +345,12 @@ class FakeOllama:
         await self._stopping.wait()
 
     # --- wire helpers ------------------------------------------------------
+
+    async def _lines(self, request: web.Request, lines: list[dict[str, Any]]) -> web.StreamResponse:
+        response = await self._ndjson(request)
+        for line in lines:
+            await self._line(response, line)
+        return response
 
     @staticmethod
     async def _ndjson(request: web.Request) -> web.StreamResponse:

@@ -12,12 +12,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.const import Platform
+from homeassistant.core import callback
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.start import async_at_started
 
 from .agent.backend import ModelError
 from .agent.clients import make_backend
 from .agent.settings import AgentSettings, ServerSettings
+from .agent.warmup import async_warm_model
 from .const import DOMAIN, LOGGER, SETUP_TIMEOUT, SUBENTRY_AGENT
 from .models import AgentState, ServerData
 from .repairs import async_note_server
@@ -51,6 +54,8 @@ async def async_setup_server(hass: HomeAssistant, entry: ServerEntry) -> bool:
     entry.runtime_data = ServerData(settings, backend, agents)
     await _async_check_server(hass, entry)
     async_acquire(hass, entry)
+    if entry.runtime_data.reachable:
+        _schedule_model_warmup(hass, entry)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
@@ -89,6 +94,21 @@ async def _async_check_server(hass: HomeAssistant, entry: ServerEntry) -> None:
             translation_key="model_missing",
             translation_placeholders={"url": data.settings.url, "model": agent.settings.model},
         )  # fmt: skip
+
+
+def _schedule_model_warmup(hass: HomeAssistant, entry: ServerEntry) -> None:
+    """Once HA runs, have the server cache each agent's stable prompt (``agent.warmup``)."""
+    data = entry.runtime_data
+
+    async def warm() -> None:
+        for agent in data.agents.values():
+            await async_warm_model(hass, data.backend, agent.settings)
+
+    @callback
+    def at_started(hass: HomeAssistant) -> None:
+        entry.async_create_background_task(hass, warm(), f"{DOMAIN}_model_warmup")
+
+    entry.async_on_unload(async_at_started(hass, at_started))
 
 
 async def _async_reload(hass: HomeAssistant, entry: ConfigEntry) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agent_helpers import user_input
+from agent_helpers import say, user_input
 from homeassistant.components import conversation
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
@@ -19,6 +19,7 @@ from custom_components.local_voice.agent.prompt import (
 )
 from custom_components.local_voice.agent.settings import AgentSettings
 from custom_components.local_voice.const import MAX_NUM_CTX, MIN_NUM_CTX
+from local_voice_harness.fake_ollama import FakeOllama, ScriptedTurn
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
@@ -82,3 +83,19 @@ async def test_stable_part_is_the_same_for_every_satellite_and_minute(
     assert "Office" in late_office
     assert late not in second
     assert "Office" not in second.split("Static Context")[0]
+
+
+async def test_the_warm_up_caches_the_prefix_every_turn_starts_with(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """Once HA runs, the server reads the stable prompt and the tools; turns reuse them."""
+    await demo_home.async_block_till_done(wait_background_tasks=True)
+    assert len(fake_ollama.warm_requests) == 1
+    warm = fake_ollama.warm_requests[0]
+    fake_ollama.add_turns(ScriptedTurn(text="Nice weather."), ScriptedTurn(text="Yes."))
+    first = await say(demo_home, agent_entry, "how is the weather", device_id=None)
+    await say(demo_home, agent_entry, "really?", first.conversation_id)
+    for request in fake_ollama.chat_requests:
+        assert request["messages"][0] == warm["messages"][0]
+        assert request["tools"] == warm["tools"]
+        assert request["options"]["num_ctx"] == warm["options"]["num_ctx"]  # no reload
