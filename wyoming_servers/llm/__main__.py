@@ -74,7 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=_int_between(1, MAX_THREADS),
         default=default_threads(),
-        help="CPU threads for prompt and generation (default: the cores available)",
+        help="CPU threads generating tokens (default: the cores available; on a busy host "
+        "fewer threads than cores generate faster, see docs/llm.md)",
+    )
+    parser.add_argument(
+        "--threads-batch",
+        type=_int_between(1, MAX_THREADS),
+        help="CPU threads evaluating prompts (default: as --threads)",
     )
     parser.add_argument(
         "--ctx-size",
@@ -177,6 +183,7 @@ async def main(argv: list[str] | None = None) -> None:
             host=args.host,
             port=args.port,
             threads=args.threads,
+            threads_batch=args.threads_batch,
             ctx_size=args.ctx_size,
             parallel=args.parallel,
             debug=args.debug,

@@ -250,12 +250,13 @@ def prepare(
     *,
     cache: Path | None = None,
     verify: bool = False,
-    locate: ChunkLocator = find_chunk,
+    locate: ChunkLocator | None = None,
 ) -> Path:
     """The model's verified GGUF file in the cache, assembling it from its chunks if needed.
 
     A cached file is accepted when its size and stamp match; with ``verify``
     its SHA-256 is computed again, and a file that fails is assembled anew.
+    ``locate`` finds a chunk's file (default :func:`find_chunk`).
     """
     target = model_file(model, cache)
     if _stamp_matches(model, target):
@@ -269,7 +270,7 @@ def prepare(
         _LOGGER.warning("%s does not match its sha256; assembling it again", target)
     elif target.exists():
         _LOGGER.warning("%s has no matching stamp or size; assembling it again", target)
-    _join(model, _locate_chunks(model, locate), target)
+    _join(model, _locate_chunks(model, locate or find_chunk), target)
     return target
 
 

@@ -65,7 +65,8 @@ class ServerSettings:
     model: ResolvedModel
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT  # 0: any free port (tests)
-    threads: int = field(default_factory=default_threads)
+    threads: int = field(default_factory=default_threads)  # generation
+    threads_batch: int | None = None  # prompt evaluation; None: as ``threads``
     ctx_size: int = DEFAULT_CTX_SIZE
     parallel: int = DEFAULT_PARALLEL
     cache_ram_mib: int = DEFAULT_CACHE_RAM_MIB
@@ -75,6 +76,7 @@ class ServerSettings:
         checks = (
             ("port", self.port, 0, 65535),
             ("threads", self.threads, 1, MAX_THREADS),
+            ("threads_batch", self.batch_threads, 1, MAX_THREADS),
             ("ctx_size", self.ctx_size, MIN_CTX_SIZE, MAX_CTX_SIZE),
             ("parallel", self.parallel, 1, MAX_PARALLEL),
             ("cache_ram_mib", self.cache_ram_mib, 0, 1 << 20),
@@ -86,6 +88,11 @@ class ServerSettings:
                 raise ValueError(f"{name} must be between {low} and {high}, got {value}")
         if not self.host or any(c.isspace() for c in self.host):
             raise ValueError(f"host must be an address or host name, got {self.host!r}")
+
+    @property
+    def batch_threads(self) -> int:
+        """Threads for prompt evaluation."""
+        return self.threads if self.threads_batch is None else self.threads_batch
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -148,7 +155,7 @@ class LlmServer:
         params.cache_prompt = True
         params.cache_ram_mib = s.cache_ram_mib
         params.cpuparams.n_threads = s.threads
-        params.cpuparams_batch.n_threads = s.threads
+        params.cpuparams_batch.n_threads = s.batch_threads
         params.use_jinja = True
         if s.model.name in MODELS:
             params.chat_template = QWEN25_TOOL_TEMPLATE
@@ -174,11 +181,12 @@ class LlmServer:
         _check_port_free(s.host, s.port)
         size_mb = s.model.path.stat().st_size // _MB
         _LOGGER.info(
-            "loading %s (%s, %d MB): %d threads, %d-token context, %d slots",
+            "loading %s (%s, %d MB): %d threads (%d for prompts), %d-token context, %d slots",
             s.model.name,
             s.model.path,
             size_mb,
             s.threads,
+            s.batch_threads,
             s.ctx_size,
             s.parallel,
         )

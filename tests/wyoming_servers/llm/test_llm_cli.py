@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     [
         (["--threads", "0"], "--threads: must be between 1 and 512, got 0"),
         (["--threads", "two"], "--threads: not an integer: 'two'"),
+        (["--threads-batch", "513"], "--threads-batch: must be between 1 and 512, got 513"),
         (["--ctx-size", "100"], "--ctx-size: must be between 512 and 131072, got 100"),
         (["--parallel", "17"], "--parallel: must be between 1 and 16, got 17"),
         (["--port", "70000"], "--port: not a TCP port: 70000"),
@@ -141,6 +142,7 @@ async def test_a_bad_warm_prompt_stops_the_cli_before_loading(
     [
         ("port", 65536, ValueError),
         ("threads", 0, ValueError),
+        ("threads_batch", 0, ValueError),
         ("ctx_size", 256, ValueError),
         ("parallel", True, TypeError),
         ("host", "127.0.0.1 ", ValueError),

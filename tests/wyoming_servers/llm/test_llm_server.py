@@ -1,12 +1,15 @@
 """The bundled 1.5B model behind llama.cpp's server, over a real socket with the ``openai`` client.
 
 One session-scoped server (``llm_server`` in tests/conftest.py) loads the
-model once; three model calls here, all at temperature 0.
+model once; three model calls here, all at temperature 0. The last test
+runs the command line as its own process (a second load, one warm-up call).
 """
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +18,15 @@ import openai
 import pytest
 
 from local_voice_harness import ha_prompt
+from local_voice_harness.paths import REPO_ROOT
+from local_voice_harness.ports import free_port
+from local_voice_harness.processes import spawn, stop_process
+from wyoming_servers.llm.bundled import DEFAULT_MODEL
 from wyoming_servers.llm.template import QWEN25_TOOL_TEMPLATE
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from wyoming_servers.llm.server import LlmServer
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
@@ -114,3 +123,53 @@ async def test_a_prompt_beyond_the_context_is_a_clear_error(
                 messages=[{"role": "user", "content": too_long}],
                 max_tokens=1,
             )
+
+
+@pytest.mark.timeout(300)
+async def test_the_command_line_warms_serves_and_stops(
+    socket_enabled: None, tmp_path: Path
+) -> None:
+    """``python -m wyoming_servers.llm`` as deployed: its own process, a warm prompt, SIGTERM."""
+    warm = tmp_path / "warm.txt"
+    warm.write_text("You are a voice assistant for Home Assistant.")
+    log = tmp_path / "llm.log"
+    port = free_port()
+    argv = [
+        "--port",
+        str(port),
+        "--ctx-size",
+        "1024",
+        "--parallel",
+        "1",
+        "--warm-prompt",
+        str(warm),
+    ]
+    with log.open("wb") as out:
+        proc = spawn(
+            [sys.executable, "-m", "wyoming_servers.llm", *argv],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
+        )
+    try:
+        async with asyncio.timeout(240):
+            while "listening on" not in log.read_text():
+                assert proc.poll() is None, log.read_text()
+                await asyncio.sleep(0.2)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/v1/models") as response,
+        ):
+            models = await response.json()
+    finally:
+        killed = stop_process(proc, timeout=30)
+    text = log.read_text()
+    assert not killed, f"SIGTERM must stop it:\n{text}"
+    assert proc.returncode == 0, text
+    assert [m["id"] for m in models["data"]] == [DEFAULT_MODEL]
+    steps = ["loading " + DEFAULT_MODEL, "loaded " + DEFAULT_MODEL, "warm prompt: ", "listening on"]
+    positions = [text.find(step) for step in steps]
+    assert -1 not in positions, text
+    assert positions == sorted(positions), text
+    assert f"http://127.0.0.1:{port}/v1" in text
+    assert "stopping" in text
