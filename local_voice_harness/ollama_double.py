@@ -49,7 +49,7 @@ class DoubleConfig:
     """Where the upstream is, what to call its model, and how long to wait."""
 
     upstream: str  # http://host:port, with or without /v1
-    name: str | None = None  # the Ollama name to list; default: "<upstream id>:latest"
+    name: str | None = None  # list the upstream's first model as this; default "<id>:latest"
     connect_timeout: float = 5.0
     read_timeout: float = 120.0  # longest silence while the upstream evaluates a prompt
     request_timeout: float = 600.0
@@ -162,7 +162,8 @@ class OllamaDouble:
         return self._upstream
 
     async def _models(self) -> list[UpstreamModel]:
-        return await self._client().models()
+        models = await self._client().models()
+        return models[:1] if self.config.name else models  # one name names one model
 
     def _name(self, model: UpstreamModel) -> str:
         if self.config.name:

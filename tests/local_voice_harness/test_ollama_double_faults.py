@@ -194,6 +194,28 @@ async def test_history_and_options_reach_the_upstream_in_openai_form(
     assert sent["stream"] is True
 
 
+async def test_an_oversized_body_is_refused(
+    double: OllamaDouble, upstream: ScriptedUpstream
+) -> None:
+    status, lines = await _chat_lines(double, padding="x" * (9 << 20))
+    assert (status, lines) == (413, [{"error": "content too large"}])
+    assert upstream.bodies == []
+
+
+async def test_a_name_of_our_choosing_lists_and_serves_the_model(
+    socket_enabled: None, upstream: ScriptedUpstream
+) -> None:
+    config = DoubleConfig(upstream=upstream.url, name="qwen2.5-coder:1.5b")
+    async with OllamaDouble(config) as double:
+        client = ollama.AsyncClient(host=double.url, timeout=10)
+        assert [m.model for m in (await client.list()).models] == ["qwen2.5-coder:1.5b"]
+        answer = await client.chat(
+            model="qwen2.5-coder:1.5b", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert answer.message.content == "Hello, world"
+    assert upstream.bodies[0]["model"] == MODEL
+
+
 async def test_an_absent_upstream_is_a_clear_502(socket_enabled: None) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     async with OllamaDouble(DoubleConfig(upstream=dead, connect_timeout=1)) as double:
