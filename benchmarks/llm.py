@@ -13,9 +13,12 @@ gets, over HTTP, at temperature 0:
 
 Prompt and generation rates come from llama.cpp's own ``timings``; wall time
 is measured here. Load time is the server's own "loaded ... in" figure, RSS
-and peak RSS are read from ``/proc`` after the requests.
+and peak RSS are read from ``/proc`` after the requests. Each run starts a
+fresh server (so ``cold`` is cold); the JSON has every run, each with the
+load average around it, and the median of each figure.
 
-    python benchmarks/llm.py [--models NAME ...] [--threads N] [--threads-batch N] [--out FILE]
+    python benchmarks/llm.py [--models NAME ...] [--threads N] [--threads-batch N]
+        [--runs N] [--out FILE]
 
 Writes benchmarks/results/llm.json (or --out).
 """
@@ -28,6 +31,7 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -104,7 +108,10 @@ def measure(model: str, threads: int, threads_batch: int) -> dict[str, Any]:
                 raise SystemExit(f"local-voice-llm did not start:\n{log.read_text()}")
             time.sleep(0.2)
         loaded = re.search(r"loaded \S+ in ([\d.]+) s", log.read_text())
-        result: dict[str, Any] = {"load_seconds": float(loaded.group(1)) if loaded else None}
+        result: dict[str, Any] = {
+            "load_average_1m_at_start": round(os.getloadavg()[0], 2),
+            "load_seconds": float(loaded.group(1)) if loaded else None,
+        }
         url = f"http://127.0.0.1:{port}/v1/chat/completions"
         for name, body in _requests(model).items():
             answer, wall = _post(url, body)
@@ -123,10 +130,22 @@ def measure(model: str, threads: int, threads_batch: int) -> dict[str, Any]:
             print(f"{model} {name}: {json.dumps(result[name])}", flush=True)
         result["rss_mb"] = round(_proc_kib(proc.pid, "VmRSS") / 1024)
         result["peak_rss_mb"] = round(_proc_kib(proc.pid, "VmHWM") / 1024)
+        result["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
         return result
     finally:
         stop_process(proc)
         log.unlink(missing_ok=True)
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of every number over the runs (the machine is shared; runs vary)."""
+    out: dict[str, Any] = {}
+    for key, value in runs[0].items():
+        if isinstance(value, dict):
+            out[key] = medians([run[key] for run in runs])
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[key] = statistics.median(run[key] for run in runs)
+    return out
 
 
 def main() -> None:
@@ -138,6 +157,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=installed, choices=list(bundled.MODELS))
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--threads-batch", type=int, help="prompt threads (default: --threads)")
+    parser.add_argument("--runs", type=int, default=3, help="fresh servers per model")
     parser.add_argument("--out", type=Path, default=RESULTS / "llm.json")
     args = parser.parse_args()
     install_stop_handlers()
@@ -145,7 +165,10 @@ def main() -> None:
         bundled.prepare(bundled.MODELS[model])
     load_before = os.getloadavg()
     threads_batch = args.threads_batch or args.threads
-    results = {model: measure(model, args.threads, threads_batch) for model in args.models}
+    results = {}
+    for model in args.models:
+        runs = [measure(model, args.threads, threads_batch) for _ in range(args.runs)]
+        results[model] = {"median": medians(runs), "runs": runs}
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=REPO,
