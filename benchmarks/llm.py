@@ -15,10 +15,12 @@ Prompt and generation rates come from llama.cpp's own ``timings``; wall time
 is measured here. Load time is the server's own "loaded ... in" figure, RSS
 and peak RSS are read from ``/proc`` after the requests. Each run starts a
 fresh server (so ``cold`` is cold); the JSON has every run, each with the
-load average around it, and the median of each figure.
+load average around it (the server's own threads included), and the median
+of each figure. ``--busy N`` keeps N other processes spinning on the cores
+throughout, as speech servers do on a shared host.
 
     python benchmarks/llm.py [--models NAME ...] [--threads N] [--threads-batch N]
-        [--runs N] [--out FILE]
+        [--runs N] [--busy N] [--out FILE]
 
 Writes benchmarks/results/llm.json (or --out).
 """
@@ -158,6 +160,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--threads-batch", type=int, help="prompt threads (default: --threads)")
     parser.add_argument("--runs", type=int, default=3, help="fresh servers per model")
+    parser.add_argument(
+        "--busy", type=int, default=0, help="processes spinning on a core throughout (a busy host)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "llm.json")
     args = parser.parse_args()
     install_stop_handlers()
@@ -165,10 +170,16 @@ def main() -> None:
         bundled.prepare(bundled.MODELS[model])
     load_before = os.getloadavg()
     threads_batch = args.threads_batch or args.threads
-    results = {}
-    for model in args.models:
-        runs = [measure(model, args.threads, threads_batch) for _ in range(args.runs)]
-        results[model] = {"median": medians(runs), "runs": runs}
+    spin = [sys.executable, "-c", "while True: pass"]
+    busy = [spawn(spin) for _ in range(args.busy)]
+    try:
+        results = {}
+        for model in args.models:
+            runs = [measure(model, args.threads, threads_batch) for _ in range(args.runs)]
+            results[model] = {"median": medians(runs), "runs": runs}
+    finally:
+        for proc in busy:
+            stop_process(proc)
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=REPO,
@@ -186,6 +197,7 @@ def main() -> None:
             "cores": len(os.sched_getaffinity(0)),
             "threads": args.threads,
             "threads_batch": threads_batch,
+            "busy_processes": args.busy,
             "python": platform.python_version(),
             "load_average_1m_before_after": [
                 round(load_before[0], 2),
