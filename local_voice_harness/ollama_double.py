@@ -271,6 +271,7 @@ class OllamaDouble:
                     if response is not None and pieces:
                         message = {"role": "assistant", "content": "", **pieces}
                         await _line(response, {**_now(head), "message": message, "done": False})
+            return await self._finish(response, head, result)
         except (UpstreamError, TimeoutError) as err:
             failure = err if isinstance(err, UpstreamError) else self._timed_out()
             if response is None:
@@ -279,7 +280,6 @@ class OllamaDouble:
             return response
         except ConnectionResetError:  # the client left; leaving the block closed the upstream
             return response or web.Response()
-        return await self._finish(response, head, result)
 
     def _timed_out(self) -> UpstreamError:
         return UpstreamError(
