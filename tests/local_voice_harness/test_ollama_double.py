@@ -130,8 +130,11 @@ async def test_tags_show_ps_and_version(double: OllamaDouble, llm_server: LlmSer
     assert shown.modelinfo is not None
     assert shown.modelinfo["general.context_length"] == 32768
     (running,) = (await client.ps()).models
-    assert running.context_length == llm_server.settings.ctx_size
+    assert running.model == _ollama_name(llm_server)
     async with aiohttp.ClientSession() as session:
+        async with session.get(f"{double.url}/api/ps") as response:  # ollama<0.6 drops the field
+            (ps,) = (await response.json())["models"]
+        assert ps["context_length"] == llm_server.settings.ctx_size
         async with session.get(f"{double.url}/api/version") as response:
             assert await response.json() == {"version": OLLAMA_VERSION}
         async with session.get(f"{double.url}/") as response:
