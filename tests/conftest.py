@@ -155,3 +155,21 @@ def asr_server() -> Iterator[Any]:
     )
     with server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def llm_server() -> Iterator[Any]:
+    """The bundled LLM (Qwen2.5-Coder-1.5B) behind llama.cpp's server, loaded once per session.
+
+    Listens on a free loopback port; tests reach it with ``socket_enabled``.
+    """
+    import importlib.util
+
+    from wyoming_servers.llm import bundled
+    from wyoming_servers.llm.server import LlmServer, ServerSettings
+
+    if importlib.util.find_spec("xllamacpp") is None:
+        pytest.fail("the llm extra is not installed: pip install -e '.[llm]'")
+    model = bundled.resolve(bundled.DEFAULT_MODEL)
+    with LlmServer(ServerSettings(model=model, port=0)) as server:
+        yield server
