@@ -19,10 +19,10 @@ load average around it (the server's own threads included), and the median
 of each figure. ``--busy N`` keeps N other processes spinning on the cores
 throughout, as speech servers do on a shared host.
 
-    python benchmarks/llm.py [--models NAME ...] [--threads N] [--threads-batch N]
+    python benchmarks/llm_server.py [--models NAME ...] [--threads N] [--threads-batch N]
         [--runs N] [--busy N] [--out FILE]
 
-Writes benchmarks/results/llm.json (or --out).
+Writes benchmarks/results/llm_server.json (or --out).
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def main() -> None:
     parser.add_argument(
         "--busy", type=int, default=0, help="processes spinning on a core throughout (a busy host)"
     )
-    parser.add_argument("--out", type=Path, default=RESULTS / "llm.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "llm_server.json")
     args = parser.parse_args()
     install_stop_handlers()
     for model in args.models:  # assemble first, so no run includes it
