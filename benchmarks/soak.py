@@ -262,7 +262,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     """Start the stack, run the satellites and the sampler, stop everything."""
     commands = {c.audio.name: c for c in load_commands(dev_commands_dir())}
     pcms = [read_pcm(commands[name].audio) for name in COMMANDS]
-    stack = Stack(StackOptions(agent="local_voice"))
+    stack = Stack(StackOptions(agent="local_voice", llm="scripted"))
     sims: list[SatelliteSim] = []
     turns: list[dict[str, Any]] = []
     samples: list[dict[str, Any]] = []

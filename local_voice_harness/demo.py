@@ -1,9 +1,12 @@
 """``local-voice-demo``: the whole product on one machine, speaking the dev commands.
 
-Starts mosquitto, the speech-to-text and text-to-speech servers, a headless
-Home Assistant with the demo home, the integrations and an Assist pipeline,
-then speaks each dev command and prints what was heard, what the house did,
-the answer and per-stage latency. Answer audio (WAV), a latency chart (PNG)
+Starts mosquitto, the speech-to-text and text-to-speech servers, the bundled
+language model (``local-voice-llm``), a headless Home Assistant with the demo
+home, the integrations and an Assist pipeline, then speaks each dev command
+and prints what was heard, what the house did, the answer and per-stage
+latency. With a model behind the agent (``--llm bundled``, the default, or
+a URL), everyday requests that only a model understands are added, spoken by
+the piper voice when the demo runs (``MODEL_REQUESTS``). Answer audio (WAV), a latency chart (PNG)
 and ``results.json`` go to ``runs/demo-<timestamp>/``. Everything it started
 is stopped by PID at the end, on Ctrl-C and on errors.
 """
@@ -17,11 +20,12 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from . import report
-from .commands import CommandSetError, load_commands
-from .paths import REPO_ROOT, dev_commands_dir
+from .command_set import speak_texts
+from .commands import CommandSetError, SpokenCommand, load_commands, load_texts
+from .paths import REPO_ROOT, dev_commands_dir, llm_commands_file
 from .processes import install_stop_handlers
 from .run import add_stack_arguments, config_of, run_commands, stack_options
 
@@ -29,6 +33,12 @@ if TYPE_CHECKING:
     from .turn import TurnResult
 
 EXIT_HARNESS_BROKEN = 2
+# Requests HA's own sentences do not cover, from the tuning set (data/llm_commands/).
+MODEL_REQUESTS: Final = (
+    "the kitchen is too dark to cook in",
+    "did I leave the coffee machine on",
+    "it's stuffy in the office",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,13 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_HARNESS_BROKEN
     commands = commands[: args.limit] if args.limit else commands
     out.mkdir(parents=True, exist_ok=True)
+    with_model = args.agent == "local_voice" and args.llm != "scripted"
+    if with_model and args.commands is None and not args.limit:
+        commands += _model_requests(out / "model-requests")
     _say(f"Local Voice demo: {len(commands)} spoken commands; output in {out}")
     if args.agent == "local_voice":
-        _say(
-            "NOTE: there is no Ollama here. HA's local intents handle device control; the "
-            "agent's LLM is a SCRIPTED STAND-IN (always 'Sorry, I can't help with that.', "
-            "no tool calls), not a real model."
-        )
+        _say(_agent_note(args.llm))
 
     def show(outcome: report.CommandOutcome, turn: TurnResult) -> None:
         _say("")
@@ -105,6 +114,26 @@ def main(argv: list[str] | None = None) -> int:
     _say(f"commands: {doc['summary']['succeeded']}/{len(outcomes)} succeeded")
     _say(f"saved: {out / 'results.json'}, {out / 'latency.png'}, answer-*.wav")
     return 0
+
+
+def _agent_note(llm: str) -> str:
+    if llm == "scripted":
+        return (
+            "NOTE: HA's local intents handle device control; the agent's LLM is a SCRIPTED "
+            "STAND-IN (always 'Sorry, I can't help with that.', no tool calls), not a real model."
+        )
+    model = "the bundled Qwen2.5-Coder-1.5B" if llm == "bundled" else f"the model at {llm}"
+    return (
+        f"HA's local intents handle what their sentences cover; {model} answers the rest "
+        f"(the last {len(MODEL_REQUESTS)} commands need it)."
+    )
+
+
+def _model_requests(folder: Path) -> list[SpokenCommand]:
+    """The demo's model requests, spoken now by the piper voice (nothing is downloaded)."""
+    wanted = {t.text: t for t in load_texts(llm_commands_file("tuning"))}
+    _say(f"speaking {len(MODEL_REQUESTS)} everyday requests for the model into {folder}")
+    return speak_texts([wanted[text] for text in MODEL_REQUESTS], folder)
 
 
 def run() -> None:

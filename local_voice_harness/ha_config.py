@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 
 # Integrations set up from YAML. Everything else (mqtt, wyoming, local_voice)
 # is added afterwards through the config-entry flow API, as a user would.
-YAML_INTEGRATIONS: Final = ("api", "auth", "config", "conversation", "assist_pipeline")
+YAML_INTEGRATIONS: Final = (
+    "api",
+    "auth",
+    "config",
+    "conversation",
+    "assist_pipeline",
+    "diagnostics",  # what users have (default_config); benchmarks read agent figures from it
+)
 
 
 class HAConfigError(ValueError):
@@ -35,6 +42,7 @@ class HAConfigSpec:
     home_file: Path
     log_level: str = "warning"
     debug_loggers: tuple[str, ...] = ()
+    info_loggers: tuple[str, ...] = ()  # the stack reads their lines (the prompt warm-up)
 
     def __post_init__(self) -> None:
         if not 1 <= self.http_port <= 65535:  # noqa: PLR2004 - TCP port range
@@ -54,8 +62,9 @@ def integration_sources() -> dict[str, Path]:
 def configuration(spec: HAConfigSpec) -> dict[str, Any]:
     """The ``configuration.yaml`` content as a dict."""
     logger: dict[str, Any] = {"default": spec.log_level}
-    if spec.debug_loggers:
-        logger["logs"] = dict.fromkeys(spec.debug_loggers, "debug")
+    logs = dict.fromkeys(spec.info_loggers, "info") | dict.fromkeys(spec.debug_loggers, "debug")
+    if logs:
+        logger["logs"] = logs
     config: dict[str, Any] = {
         "homeassistant": {
             "name": "Local Voice demo",

@@ -150,12 +150,14 @@ def latency_chart(outcomes: list[CommandOutcome], path: Path, title: str) -> Pat
 
 
 def stack_json(info: StackInfo | None) -> dict[str, Any]:
-    """What ran: engines, the agent (and its stand-in LLM), PIDs, start-up time."""
+    """What ran: engines, the agent and its model, PIDs, start-up time."""
     if info is None:
         return {}
     return {
         "startup_s": round(info.startup_s, 1),
         "agent": info.agent_note,
+        "llm": info.llm,
+        "llm_warm_s": None if info.llm_warm_s is None else round(info.llm_warm_s, 1),
         "engines": asdict(info.engines) if info.engines else None,
         "pids": info.pids,
     }

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from wyoming_servers.llm.bundled import DEFAULT_MODEL, MODELS
+
 from .evaluation import CommandOutcome, SpeakFn, run_batch, websocket_speaker
 from .mqtt_satellite import WAKE_COOLDOWN_S, MqttSatelliteDriver
 from .stack import Stack, StackInfo, StackOptions
@@ -59,7 +61,35 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
         "--agent",
         choices=["local_voice", "builtin"],
         default="local_voice",
-        help="the local_voice agent (with the scripted stand-in LLM) or HA's built-in agent",
+        help="the local_voice agent (HA's intents, then the model of --llm) or HA's built-in agent",
+    )
+    parser.add_argument(
+        "--llm",
+        type=_llm_choice,
+        default="bundled",
+        metavar="bundled|scripted|URL",
+        help=(
+            "the model behind the local_voice agent: bundled (Qwen2.5-Coder-1.5B served by "
+            "local-voice-llm, the default), scripted (a stand-in that always says 'Sorry, I "
+            "can't help with that.': fast tests only) or the http(s) URL of your own server"
+        ),
+    )
+    parser.add_argument(
+        "--llm-api",
+        choices=["auto", "openai", "ollama"],
+        default="auto",
+        help=(
+            "the API the agent uses: bundled runs OpenAI's (ollama: through the Ollama double, "
+            "the same model); for a URL, auto means OpenAI's when it ends in /v1, else Ollama's"
+        ),
+    )
+    parser.add_argument(
+        "--llm-model",
+        choices=sorted(MODELS),
+        help=f"with --llm bundled: which bundled model (default {DEFAULT_MODEL})",
+    )
+    parser.add_argument(
+        "--llm-threads", type=int, help="local-voice-llm --threads (default: every core)"
     )
     parser.add_argument(
         "--satellite",
@@ -84,12 +114,22 @@ def _positive(text: str) -> int:
     return value
 
 
+def _llm_choice(text: str) -> str:
+    if text in {"bundled", "scripted"} or text.startswith(("http://", "https://")):
+        return text
+    raise argparse.ArgumentTypeError(f"bundled, scripted or an http(s) URL, not {text!r}")
+
+
 def stack_options(args: argparse.Namespace) -> StackOptions:
     """StackOptions from parsed flags."""
     return StackOptions(
         model=args.model,
         vocabulary=not args.no_vocabulary,
         agent=args.agent,
+        llm=args.llm,
+        llm_api=args.llm_api,
+        llm_threads=args.llm_threads,
+        llm_model=args.llm_model,
         servers=args.servers,
         debug=args.debug,
         keep_workdir=args.keep_workdir,
@@ -105,6 +145,9 @@ def config_of(args: argparse.Namespace) -> dict[str, Any]:
         "servers",
         "no_vocabulary",
         "agent",
+        "llm",
+        "llm_api",
+        "llm_model",
         "fast",
         "no_warmup",
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
+import re
 import secrets
 import shutil
 import sys
@@ -29,6 +29,15 @@ from . import ha_setup
 from .ha_client import HAClient
 from .ha_config import HAConfigSpec, write_config_dir
 from .ha_process import HomeAssistantProcess
+from .model_servers import (
+    LLM_START_TIMEOUT_S,
+    ModelEndpoint,
+    bundled_llm,
+    bundled_model_title,
+    endpoint_for_url,
+    ollama_double,
+    scripted_stand_in,
+)
 from .mosquitto import Mosquitto
 from .paths import REPO_ROOT, demo_home_file
 from .peer_servers import CommandServerProcess, peer_asr, peer_tts
@@ -39,8 +48,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from types import TracebackType
 
+    from .model_servers import ModelServerProcess
+
 
 DEFAULT_VOICE: Final = "en_US-joe-medium"
+_WARMED: Final = re.compile(r"Prompt cache of .* warmed in ([0-9.]+) s")
 
 
 class WyomingServer(Protocol):
@@ -117,6 +129,10 @@ class StackOptions:
     vocabulary: bool = True
     home_file: Path = field(default_factory=demo_home_file)
     agent: str = "auto"  # auto | local_voice | builtin
+    llm: str = "bundled"  # bundled | scripted | an http(s) URL of a model server
+    llm_api: str = "auto"  # auto | openai | ollama: the API the agent uses (see model_servers)
+    llm_threads: int | None = None  # local-voice-llm --threads (None: every core)
+    llm_model: str | None = None  # local-voice-llm --model (None: the bundled default)
     servers: str = "ours"  # ours | peers
     keep_workdir: bool = False  # keep HA's config dir and the logs for troubleshooting
     debug: bool = False
@@ -148,6 +164,9 @@ class StackInfo:
     pipeline_id: str = ""
     engines: ha_setup.PipelineEngines | None = None
     agent_note: str = ""
+    llm: str = ""  # what answered open requests: "bundled ...", "scripted ...", a URL
+    llm_warm_s: float | None = None  # the agent's prompt warm-up, as HA logged it
+    agent_entry_id: str = ""  # the local_voice server entry (its diagnostics hold the figures)
     pids: dict[str, int] = field(default_factory=dict)
     startup_s: float = 0.0
 
@@ -223,17 +242,45 @@ class Stack:
             _Named("wyoming-piper 2.5.2 (peer)", peer_tts(voice.model.parent, DEFAULT_VOICE)),
         )
 
-    def _start_fake_ollama(self) -> str | None:
-        if importlib.util.find_spec("local_voice_harness.fake_ollama") is None:
-            return None
-        from .fake_ollama_process import FakeOllamaProcess  # noqa: PLC0415 - optional part
+    def _start_model(self) -> ModelEndpoint | None:
+        """The model server behind the agent (``--llm``); None with HA's built-in agent."""
+        llm, api = self.options.llm, self.options.llm_api
+        if llm == "scripted":
+            if api == "openai":
+                raise ValueError("the scripted stand-in speaks Ollama's API only")
+            self.say("starting the SCRIPTED stand-in LLM (fake Ollama; not a real model)")
+            fake = self._start_process("fake_ollama", scripted_stand_in(self.workdir))
+            return ModelEndpoint(
+                "ollama",
+                fake.url,
+                "the SCRIPTED STAND-IN (fake Ollama: always 'Sorry, I can't help with that.', "
+                "no tool calls), not a real model",
+            )
+        if llm != "bundled":
+            return endpoint_for_url(llm, api)
+        title = bundled_model_title(self.options.llm_model)
+        self.say(f"starting local-voice-llm with the bundled {title} on loopback")
+        server = self._start_process(
+            "llm",
+            bundled_llm(self.workdir, self.options.llm_threads, self.options.llm_model),
+            timeout=LLM_START_TIMEOUT_S,
+        )
+        name = f"the bundled {title}"
+        if api == "ollama":
+            self.say("starting the Ollama double in front of it (Ollama's API, the same model)")
+            double = self._start_process("ollama_double", ollama_double(self.workdir, server.url))
+            return ModelEndpoint("ollama", double.url, f"{name} behind Ollama's API")
+        return ModelEndpoint(
+            "openai", f"{server.url}/v1", f"{name} (local-voice-llm, OpenAI-compatible API)"
+        )
 
-        self.say("starting the SCRIPTED stand-in LLM (fake Ollama; not a real model)")
-        fake = FakeOllamaProcess(self.workdir)
-        self._track("fake_ollama", fake, None)
-        fake.start()
-        self.info.pids["fake_ollama"] = fake.pid or 0
-        return fake.url
+    def _start_process(
+        self, name: str, process: ModelServerProcess, timeout: float = 30.0
+    ) -> ModelServerProcess:
+        self._track(name, process, None)
+        process.start(timeout)
+        self.info.pids[name] = process.pid or 0
+        return process
 
     def _start_ha(self) -> None:
         port = free_port()
@@ -245,6 +292,7 @@ class Stack:
                 http_port=port,
                 home_file=self.options.home_file,
                 debug_loggers=loggers if self.options.debug else (),
+                info_loggers=("custom_components.local_voice",),
             ),
         )
         self.ha = HomeAssistantProcess(config_dir, port)
@@ -257,7 +305,7 @@ class Stack:
 
     # --- configuration ----------------------------------------------------------------
 
-    async def _configure(self, ollama_url: str | None) -> None:
+    async def _configure(self, model: ModelEndpoint | None) -> None:
         assert self.ha is not None
         client = self.client = HAClient(self.ha.base_url)
         await client.login("demo", self._password)
@@ -275,7 +323,7 @@ class Stack:
         )
         stt = (await ha_setup.entities_of_entry(client, stt_entry, "stt"))[0]
         tts = (await ha_setup.entities_of_entry(client, tts_entry, "tts"))[0]
-        conversation = await self._add_agent(client, ollama_url)
+        conversation = await self._add_agent(client, model)
         engines = await ha_setup.engines_for(client, stt, tts, conversation, DEFAULT_VOICE)
         self.info.engines = engines
         # Our agent runs HA's local intents itself, behind its confirmation guard
@@ -288,24 +336,55 @@ class Stack:
             prefer_local_intents=conversation == "conversation.home_assistant",
         )
         self.say(f"pipeline ready: stt={stt} tts={tts} agent={conversation}")
+        self.say(self.info.agent_note)
 
-    async def _add_agent(self, client: HAClient, ollama_url: str | None) -> str:
-        if self.options.agent == "builtin" or ollama_url is None:
+    async def _add_agent(self, client: HAClient, model: ModelEndpoint | None) -> str:
+        if self.options.agent == "builtin" or model is None:
             self.info.agent_note = (
                 "HA's built-in agent (conversation.home_assistant): no LLM in this run"
             )
+            self.info.llm = "none"
             return "conversation.home_assistant"
         entry = await ha_setup.add_integration(
             client,
             "local_voice",
-            {"menu:user": "server", "backend": "ollama", "url": ollama_url},
+            {"menu:user": "server", "backend": model.backend, "url": model.url},
         )
+        self.info.llm = model.description
+        self.info.agent_entry_id = entry
         self.info.agent_note = (
-            "local_voice agent; HA's local intents handle device control. Its LLM is a "
-            "SCRIPTED STAND-IN (fake Ollama: always 'Sorry, I can't help with that.', no "
-            "tool calls), not a real model"
+            "local_voice agent: HA's local intents first, then "
+            f"{model.description} for everything they do not handle"
         )
+        if self.options.llm != "scripted":
+            await self._wait_for_warm_prompt()
         return (await ha_setup.entities_of_entry(client, entry, "conversation"))[0]
+
+    async def _wait_for_warm_prompt(self, limit_s: float = 240.0) -> None:
+        """Wait until the agent has had the model read its stable prompt (HA logs it).
+
+        The agent warms the model's prompt cache in the background once it is
+        set up (``agent/warmup.py``); turns before that would pay for the cold
+        prompt, so the stack waits, showing progress.
+        """
+        assert self.ha is not None
+        self.say("the agent is warming the model's prompt cache (a cold prompt takes a while)")
+        began = time.monotonic()
+        shown = began
+        while (waited := time.monotonic() - began) < limit_s:
+            log = self.ha.log_file.read_text(errors="replace")
+            if match := _WARMED.search(log):
+                self.info.llm_warm_s = float(match.group(1))
+                self.say(f"prompt cache warm ({self.info.llm_warm_s:.1f} s)")
+                return
+            if "was not warmed" in log or "Could not build the prompt to warm" in log:
+                self.say("the prompt cache was not warmed (see HA's log); the first turn is cold")
+                return
+            if time.monotonic() - shown >= 10.0:  # noqa: PLR2004 - progress every 10 s
+                shown = time.monotonic()
+                self.say(f"still warming the prompt cache ({waited:.0f} s)")
+            await asyncio.sleep(0.5)
+        self.say(f"the prompt cache was not warm after {limit_s:.0f} s; going on")
 
     async def _wait_running(self, client: HAClient, limit_s: float = 120.0) -> None:
         deadline = time.monotonic() + limit_s
@@ -324,11 +403,11 @@ class Stack:
         try:
             # Process starts block (they poll readiness): keep them off the event loop.
             await self._in_thread(self._start_servers)
-            ollama_url = None
+            model = None
             if self.options.agent != "builtin":
-                ollama_url = await self._in_thread(self._start_fake_ollama)
+                model = await self._in_thread(self._start_model)
             await self._in_thread(self._start_ha)
-            await self._configure(ollama_url)
+            await self._configure(model)
         except BaseException:
             await self.stop()
             raise

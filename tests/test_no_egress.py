@@ -2,7 +2,8 @@
 
 ``local-voice-eval`` (mosquitto, our Wyoming servers with the bundled models,
 a real headless HA started with ``--skip-pip``, the local_voice agent with the
-stand-in LLM, the real Pi satellite program over MQTT) runs inside a fresh
+bundled LLM served by ``local-voice-llm`` (the agent warms its prompt through
+it), the real Pi satellite program over MQTT) runs inside a fresh
 network namespace (``unshare -n``) whose only interface is ``lo``. The
 commands must still succeed: no model, voice, wake word or HA requirement is
 fetched at run time.
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
     from local_voice_harness.commands import SpokenCommand
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.llm]
 
 PICKED: Final = ("cmd01.wav", "cmd02.wav", "cmd03.wav")
 # homeassistant.components.network.const: MDNS_TARGET_IP, PUBLIC_TARGET_IP,
@@ -128,7 +129,7 @@ def test_full_loop_with_loopback_only(tmp_path: Path, dev_commands: list[SpokenC
         ["unshare", "-n", "sh", "-c", script, "sh", *traced, *eval_argv],
         capture_output=True,
         text=True,
-        timeout=170,
+        timeout=420,
         cwd=paths.REPO_ROOT,
         env=env,
         check=False,
@@ -136,7 +137,8 @@ def test_full_loop_with_loopback_only(tmp_path: Path, dev_commands: list[SpokenC
     assert done.returncode == 0, done.stdout + done.stderr[-4000:]
     assert "commands: 3/3 succeeded" in done.stdout, done.stdout + done.stderr[-4000:]
     doc = json.loads(out.read_text())
-    assert set(doc["stack"]["pids"]) >= {"mosquitto", "asr", "tts", "home_assistant"}
+    assert set(doc["stack"]["pids"]) >= {"mosquitto", "asr", "tts", "llm", "home_assistant"}
+    assert doc["stack"]["llm_warm_s"] is not None  # the model server answered, offline
     assert any(p.startswith("satellite") for p in doc["stack"]["pids"])
     if strace is None:
         pytest.skip("the loop ran offline; strace is missing, so attempts were not traced")

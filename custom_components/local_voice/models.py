@@ -29,7 +29,10 @@ class AgentStats:
     last_prompt_tokens_estimate: int | None = None
     last_prompt_tokens: int | None = None
     last_cached_tokens: int | None = None
+    last_completion_tokens: int | None = None
+    last_rounds: int | None = None
     last_first_token_s: float | None = None
+    last_model_s: float | None = None  # the model's whole part of the last turn
 
 
 @dataclass(slots=True)

@@ -109,12 +109,17 @@ async def async_create_fix_flow(
     return ConfirmRepairFlow()
 
 
+def server_issue_id(entry_id: str) -> str:
+    """The id of a server entry's "server unreachable" issue."""
+    return f"server_unreachable_{entry_id}"
+
+
 @callback
 def async_note_server(
     hass: HomeAssistant, entry_id: str, server: ServerData, error: str | None
 ) -> None:
     """Follow whether the model server answers: log and raise the issue once per outage."""
-    issue_id = f"server_unreachable_{entry_id}"
+    issue_id = server_issue_id(entry_id)
     if error is None:
         if not server.reachable:
             LOGGER.info("Model server %s answers again", server.settings.url)

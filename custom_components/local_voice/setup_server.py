@@ -23,7 +23,7 @@ from .agent.settings import AgentSettings, ServerSettings
 from .agent.warmup import async_warm_model
 from .const import DOMAIN, LOGGER, SETUP_TIMEOUT, SUBENTRY_AGENT
 from .models import AgentState, ServerData
-from .repairs import async_note_server
+from .repairs import async_note_server, server_issue_id
 from .runtime import async_acquire, async_release
 
 if TYPE_CHECKING:
@@ -81,8 +81,9 @@ async def _async_check_server(hass: HomeAssistant, entry: ServerEntry) -> None:
         data.reachable = True  # a fresh start: say so once
         async_note_server(hass, entry.entry_id, data, str(err))
         return
-    data.reachable = False  # clears an issue left from before
-    async_note_server(hass, entry.entry_id, data, None)
+    LOGGER.debug("Model server %s answers; it has %s", data.settings.url, ", ".join(models))
+    data.reachable = True
+    ir.async_delete_issue(hass, DOMAIN, server_issue_id(entry.entry_id))  # left from before
     for subentry_id, agent in data.agents.items():
         missing_id = f"model_missing_{subentry_id}"
         if agent.settings.model in models:

@@ -180,7 +180,7 @@ async def test_crash_each_part_then_recover(
 ) -> None:
     pcm = {c.audio.name: read_pcm(c.audio) for c in dev_commands}
     figures: dict[str, float] = {}
-    stack = Stack(StackOptions(agent="local_voice"))
+    stack = Stack(StackOptions(agent="local_voice", llm="scripted"))
     await stack.start()
     driver: MqttSatelliteDriver | None = None
     watch: StateWatch | None = None

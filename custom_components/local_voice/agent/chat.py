@@ -59,6 +59,7 @@ class ModelStats:
     prompt_tokens_estimate: int = 0
     usage: list[Usage] = field(default_factory=list)
     first_token_s: float | None = None  # from the first request to the first chunk
+    seconds: float | None = None  # from the first request to the last chunk of the last round
 
 
 @dataclass(slots=True)
@@ -129,10 +130,13 @@ async def _rounds(turn: ModelTurn, stats: ModelStats) -> bool:
         )
         reader = _AnswerReader(schemas, began, stats)
         results_before = len(turn.chat_log.content)
+        round_began = time.monotonic()
         async for _content in turn.chat_log.async_add_delta_content_stream(
             turn.user_input.agent_id, reader.deltas(turn.backend.chat(request))
         ):
             pass
+        stats.seconds = time.monotonic() - began
+        _log_round(stats, time.monotonic() - round_began)
         if turn.guard.held is not None or not turn.chat_log.unresponded_tool_results:
             return False
         if _all_actions_done(turn.chat_log.content[results_before:], turn.guard):
@@ -230,6 +234,21 @@ class _AnswerReader:
         self.chars += len(chunk.content)
         if self.chars > MAX_ANSWER_CHARS:
             raise ModelRunawayError(f"answer longer than {MAX_ANSWER_CHARS} characters")
+
+
+def _log_round(stats: ModelStats, seconds: float) -> None:
+    usage = stats.usage[-1] if len(stats.usage) == stats.rounds else None
+    LOGGER.debug(
+        "Model round %d took %.2f s (first token %.2f s after the turn began): "
+        "%s prompt tokens (%s from the server's cache, ~%d estimated), %s generated",
+        stats.rounds,
+        seconds,
+        stats.first_token_s or 0.0,
+        usage.prompt_tokens if usage else "?",
+        usage.cached_tokens if usage else "?",
+        stats.prompt_tokens_estimate,
+        usage.completion_tokens if usage else "?",
+    )
 
 
 def _compose(guard: ToolGuard, model_text: str | None, cap_hit: bool) -> str:

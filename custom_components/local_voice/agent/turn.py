@@ -209,9 +209,14 @@ async def _with_model(turn: Turn, heard: Heard) -> conversation.ConversationResu
 def _record_stats(agent: AgentState, stats: ModelStats, error: str | None) -> None:
     agent.stats.last_prompt_tokens_estimate = stats.prompt_tokens_estimate
     agent.stats.last_first_token_s = stats.first_token_s
-    if stats.usage:
-        agent.stats.last_prompt_tokens = stats.usage[0].prompt_tokens
-        agent.stats.last_cached_tokens = stats.usage[0].cached_tokens
+    agent.stats.last_model_s = stats.seconds
+    agent.stats.last_rounds = stats.rounds
+    first = stats.usage[0] if stats.usage else None
+    agent.stats.last_prompt_tokens = first.prompt_tokens if first else None
+    agent.stats.last_cached_tokens = first.cached_tokens if first else None
+    agent.stats.last_completion_tokens = (
+        sum(u.completion_tokens or 0 for u in stats.usage) if stats.usage else None
+    )
     if error is not None:
         agent.stats.errors += 1
         agent.stats.last_error = error

@@ -93,6 +93,11 @@ async def test_agent_acts_through_an_openai_server(
     assert request["messages"][-2]["role"] == "system"  # the volatile part, last before the user
     stats = openai_entry.runtime_data.agents[agent_subentry_id(openai_entry)].stats
     assert stats.last_prompt_tokens
+    assert stats.last_completion_tokens is not None
+    assert stats.last_rounds == 1  # the state says what happened: no second round
+    assert stats.last_model_s is not None
+    assert stats.last_first_token_s is not None
+    assert 0 <= stats.last_first_token_s <= stats.last_model_s
 
 
 async def test_a_call_written_as_text_is_recovered_and_never_spoken(
