@@ -10,6 +10,7 @@ apart from the harness so it can be tested without any process running.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 type States = dict[str, dict[str, Any]]
@@ -64,9 +65,15 @@ def check(expect: dict[str, Any], before: States, after: States, answer: str) ->
         if old != new:
             failures.append(f"{entity_id} changed {old!r} -> {new!r}, must not change")
     phrases = expect.get("response_contains") or []
-    if phrases and not any(p.lower() in answer.lower() for p in phrases):
+    if phrases and not any(says(answer, p) for p in phrases):
         failures.append(f"answer {answer!r} contains none of {phrases!r}")
     return failures
+
+
+def says(answer: str, phrase: str) -> bool:
+    """Whether ``answer`` has ``phrase`` as whole words ("no" is not in "not" or "know")."""
+    pattern = rf"(?<![\w']){re.escape(phrase.lower())}(?![\w'])"
+    return re.search(pattern, answer.lower()) is not None
 
 
 def changes(before: States, after: States, only: set[str] | None = None) -> list[str]:

@@ -105,6 +105,7 @@ def test_outside_addresses_parser() -> None:
 
 
 @pytest.mark.skipif(not _namespaces_work(), reason="network namespaces need root (unshare -n)")
+@pytest.mark.timeout(480)  # the model's cold prompt is read once at start
 def test_full_loop_with_loopback_only(tmp_path: Path, dev_commands: list[SpokenCommand]) -> None:
     folder = _command_set(tmp_path, dev_commands)
     out = tmp_path / "eval.json"

@@ -63,6 +63,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@pytest.mark.timeout(480)  # the model's cold prompt is read once at start
 def test_eval_runs_dev_commands_through_the_full_stack(
     tmp_path: Path, dev_commands: list[SpokenCommand]
 ) -> None:

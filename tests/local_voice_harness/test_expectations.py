@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from local_voice_harness.expectations import changes, check
+import pytest
+
+from local_voice_harness.expectations import changes, check, says
 
 
 def _states(**items: tuple[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -103,3 +105,20 @@ def test_changes_reports_states_then_attributes_only_for_the_house() -> None:
         "light.kitchen: off -> on",
     ]
     assert "tts.piper: None -> 2026-01-01" in changes(BEFORE, after)
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrase", "found"),
+    [
+        ("No, the coffee maker is off.", "no", True),
+        ("I do not know.", "no", False),  # "no" is not a word of "not" or "know"
+        ("Nothing is running.", "no", False),
+        ("Are you sure you want me to unlock the Front Door?", "sure", True),
+        ("I can't order food.", "can't", True),
+        ("It is 21.5 degrees.", "21.5", True),
+        ("The thermostat is set to 20.", "20", True),
+        ("The thermostat is set to 200.", "20", False),
+    ],
+)
+def test_answers_are_matched_by_whole_words(answer: str, phrase: str, found: bool) -> None:
+    assert says(answer, phrase) is found
