@@ -360,7 +360,7 @@ class Stack:
             await self._wait_for_warm_prompt()
         return (await ha_setup.entities_of_entry(client, entry, "conversation"))[0]
 
-    async def _wait_for_warm_prompt(self, limit_s: float = 240.0) -> None:
+    async def _wait_for_warm_prompt(self, limit_s: float = 600.0) -> None:
         """Wait until the agent has had the model read its stable prompt (HA logs it).
 
         The agent warms the model's prompt cache in the background once it is

