@@ -53,9 +53,10 @@ from local_voice_harness.stack import home_vocabulary  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 AGENTS = ("ha_default", "agent_no_repair", "names_only", "sentences_only", "full")
-# The held-out set: other voices, speeds, noise and seed. It was read while writing
-# rules in session 3 (two general rules came from it), so a second one, "fresh",
-# made afterwards and never read before being measured, tells how rules generalise.
+# The held-out set: other voices, speeds, noise and seed. Its failures were read
+# while the repair's readings were written (general rules came from it), so a
+# second one, "fresh", made after those rules and never read before being
+# measured, tells how rules generalise.
 HELDOUT_ARGS = ["--seed", "2026", "--variant", "heldout"]
 FRESH_ARGS = ["--seed", "2027", "--variant", "fresh"]
 
@@ -157,9 +158,9 @@ def main() -> None:
         "local-voice-eval, WAV -> MQTT satellite -> HA pipeline with our STT (vocabulary "
         "on) -> our agent -> states checked, full configuration only, no second turn. "
         "Both use a fake Ollama that never acts. 'heldout' is a second set (other voices, "
-        "speeds, noise, seed 2026), read in session 3 while writing two general rules; "
-        "'fresh' is a third (other voices again, seed 2027) made after those rules and "
-        "never read before this run.",
+        "speeds, noise, seed 2026) whose failures were read while general rules were "
+        "written; 'fresh' is a third (other voices again, seed 2027) made after those "
+        "rules and never read before being measured.",
         "side_by_side": _side_by_side(results, loop),
         "full_loop": loop,
         "machine": {"cpus": 2, "python": platform.python_version(), "load": _load()},

@@ -1,10 +1,13 @@
 """Agent benchmark: local-intent vs model command latency, and prompt size.
 
-Runs the real agent in a real HA core (the demo home) against the fake Ollama
-server. The model's own thinking time is SIMULATED by the server's scripted
-delays (stated in the JSON); the rest (HA intents, the agent, the official
-client over a loopback socket, tool calls, state read-back) is measured.
-Prompt sizes are ESTIMATES (characters / 4), not a tokenizer count.
+Runs the real agent (a server entry with one agent sub-entry) in a real HA
+core (the demo home) against the scripted Ollama server. The model's own
+thinking time is SIMULATED by the server's scripted delays (stated in the
+JSON); the rest (HA intents, the agent, the official client over a loopback
+socket, the tool call, state read-back) is measured. A model command is one
+round: the model calls a tool, and the agent answers from the new states
+without asking the model again. Prompt sizes are ESTIMATES (characters / 4),
+not a tokenizer count.
 
     python benchmarks/agent.py [--runs 30]
 
@@ -16,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import platform
 import statistics
 import sys
 import tempfile
@@ -26,20 +28,19 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 from local_voice_harness import paths  # noqa: E402
 
 sys.path.insert(0, str(paths.HA_CONFIG_TEMPLATE))
 
-from custom_components.local_voice.prompt_budget import (  # noqa: E402
-    async_estimate_home_prompt,
-    auto_num_ctx,
-)
+from common import header  # noqa: E402
 from homeassistant import loader  # noqa: E402
 from homeassistant.components import conversation  # noqa: E402
 from homeassistant.components.homeassistant.exposed_entities import (  # noqa: E402
     async_should_expose,
 )
+from homeassistant.config_entries import ConfigSubentryData  # noqa: E402
 from homeassistant.core import Context, HomeAssistant  # noqa: E402
 from homeassistant.helpers import entity_registry as er  # noqa: E402
 from homeassistant.setup import async_setup_component  # noqa: E402
@@ -49,13 +50,17 @@ from pytest_homeassistant_custom_component.common import (  # noqa: E402
 )
 
 import custom_components.local_voice  # noqa: E402, F401
+from custom_components.local_voice.agent.prompt import (  # noqa: E402
+    async_estimate_home_prompt,
+    auto_num_ctx,
+)
+from custom_components.local_voice.agent.settings import AgentSettings  # noqa: E402
 from local_voice_harness.fake_ollama import FakeOllama, ScriptedTurn, tool_call  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 MODEL = "llama3.2:latest"
 # Simulated model timing, roughly a 3B model on a small GPU / fast CPU:
-FIRST_TOKEN_DELAY_S = 0.35  # prompt evaluation until the first token of each turn
-TOKEN_DELAY_S = 0.03  # per streamed word
+FIRST_TOKEN_DELAY_S = 0.35  # prompt evaluation until the first token of each round
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -95,22 +100,17 @@ async def _latency(
             verb = "HassTurnOn" if i % 2 == 0 else "HassTurnOff"
             server.add_turns(
                 ScriptedTurn(
-                    tool_calls=[tool_call(verb, name="Desk Lamp")],
-                    first_token_delay_s=delay,
-                ),
-                ScriptedTurn(
-                    text="Done, the desk lamp is set.",
-                    first_token_delay_s=delay,
-                    token_delay_s=TOKEN_DELAY_S if delay else 0.0,
-                ),
+                    tool_calls=[tool_call(verb, name="Desk Lamp")], first_token_delay_s=delay
+                )
             )
             elapsed, spoken = await _converse(hass, agent, "it's too dark at my desk")
             assert spoken.startswith("Desk Lamp is "), spoken
+            assert not server.script, "the agent asked the model a second time"
             bucket.append(elapsed)
     return {
         "local_intent": _summary(local),
-        "model_two_turns_simulated_delay": _summary(model),
-        "model_two_turns_zero_delay_agent_overhead": _summary(model_fast),
+        "model_one_round_simulated_delay": _summary(model),
+        "model_one_round_zero_delay_agent_overhead": _summary(model_fast),
     }
 
 
@@ -136,11 +136,13 @@ async def _prompt_sizes(hass: HomeAssistant) -> dict[str, Any]:
             if async_should_expose(hass, "conversation", s.entity_id)
         )
 
+    settings = AgentSettings(model=MODEL)
+    language = hass.config.language
     demo_count = exposed()
-    demo_tokens = await async_estimate_home_prompt(hass)
+    demo_tokens = await async_estimate_home_prompt(hass, settings, language)
     await _add_generated_entities(hass, 200 - demo_count)
     big_count = exposed()
-    big_tokens = await async_estimate_home_prompt(hass)
+    big_tokens = await async_estimate_home_prompt(hass, settings, language)
     return {
         "note": "ESTIMATE: characters / 4 of system prompt + Assist tool schemas; not a tokenizer."
         " The generated entities are state-only (no registry entry, so no area in the prompt).",
@@ -169,15 +171,23 @@ async def main(runs: int) -> dict[str, Any]:
             async with FakeOllama(models=[MODEL]) as server:
                 entry = MockConfigEntry(
                     domain="local_voice",
-                    title="llama3.2",
-                    data={"kind": "agent", "url": server.url, "model": MODEL},
-                    options={"request_timeout": 30.0},
+                    title=server.url,
+                    version=2,
+                    data={"kind": "server", "backend": "ollama", "url": server.url},
+                    subentries_data=[
+                        ConfigSubentryData(
+                            data={"model": MODEL, "request_timeout": 30.0},
+                            subentry_type="conversation",
+                            title="llama3.2",
+                            unique_id=None,
+                        )
+                    ],
                 )
                 entry.add_to_hass(hass)
                 assert await hass.config_entries.async_setup(entry.entry_id)
-                await hass.async_block_till_done()
+                await hass.async_block_till_done(wait_background_tasks=True)
                 agent = er.async_get(hass).async_get_entity_id(
-                    "conversation", "local_voice", entry.entry_id
+                    "conversation", "local_voice", next(iter(entry.subentries))
                 )
                 assert agent is not None
                 latency = await _latency(hass, server, agent, runs)
@@ -185,16 +195,11 @@ async def main(runs: int) -> dict[str, Any]:
                 await hass.config_entries.async_unload(entry.entry_id)
             await hass.async_stop(force=True)
     return {
-        "benchmark": "agent",
-        "machine": {
-            "python": platform.python_version(),
-            "cpu": platform.processor() or platform.machine(),
-        },
+        **header("agent"),
         "simulated_model": {
-            "first_token_delay_s_per_turn": FIRST_TOKEN_DELAY_S,
-            "token_delay_s": TOKEN_DELAY_S,
-            "turns_per_command": 2,
-            "note": "model time is simulated by the fake Ollama server; everything else is real",
+            "first_token_delay_s_per_round": FIRST_TOKEN_DELAY_S,
+            "rounds_per_command": 1,
+            "note": "model time is simulated by the scripted server; everything else is real",
         },
         "latency": latency,
         "prompt": prompt,
@@ -211,8 +216,8 @@ def _chart(result: dict[str, Any], path: Path) -> None:
     labels = ["local intent", "model\n(agent only)", "model\n(simulated delay)"]
     keys = [
         "local_intent",
-        "model_two_turns_zero_delay_agent_overhead",
-        "model_two_turns_simulated_delay",
+        "model_one_round_zero_delay_agent_overhead",
+        "model_one_round_simulated_delay",
     ]
     med = [lat[k]["median_ms"] for k in keys]
     p95 = [lat[k]["p95_ms"] for k in keys]

@@ -1,4 +1,4 @@
-"""LLM benchmark: the bundled models under ``local-voice-llm`` on this machine.
+"""LLM benchmark: the bundled models under ``local-voice-llm`` on the machine it runs on.
 
 For each model, ``local-voice-llm`` runs as its own process (as deployed) and
 gets, over HTTP, at temperature 0:
@@ -12,7 +12,7 @@ gets, over HTTP, at temperature 0:
 - ``generation``: a plain request for about 128 tokens of text.
 
 Prompt and generation rates come from llama.cpp's own ``timings``; wall time
-is measured here. Load time is the server's own "loaded ... in" figure, RSS
+is measured by the benchmark. Load time is the server's own "loaded ... in" figure, RSS
 and peak RSS are read from ``/proc`` after the requests. Each run starts a
 fresh server (so ``cold`` is cold); the JSON has every run, each with the
 load average around it (the server's own threads included), and the median

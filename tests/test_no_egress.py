@@ -10,10 +10,10 @@ fetched at run time.
 
 Succeeding offline is not enough (a failed lookup is often swallowed), so
 every process is also traced with ``strace -f`` for ``connect``/``sendto``/
-``sendmsg``: each address used must be loopback or a Unix socket. This is
-how onnxruntime's telemetry (a DNS lookup of
-``mobile.events.data.microsoft.com`` from the TTS server) was found and
-turned off. One exception is named and justified: HA's ``network``
+``sendmsg``: each address used must be loopback or a Unix socket. The trace
+catches onnxruntime's telemetry (a DNS lookup of
+``mobile.events.data.microsoft.com`` from the TTS server), which
+``wyoming_servers`` turns off. One exception is named and justified: HA's ``network``
 integration ``connect()``s a UDP socket to 8.8.8.8:1 and 224.0.0.251:1 to
 learn its source address; a UDP connect sends no packet.
 """

@@ -6,8 +6,8 @@ load, so they are set here, before any submodule imports those libraries:
 - Nothing may leave the house: onnxruntime (piper's engine, and
   faster-whisper's VAD) sends usage telemetry to Microsoft by default on
   Linux (1.32 looks up ``mobile.events.data.microsoft.com`` on the first
-  synthesis; found by the no-egress test). ``ORT_DISABLE_TELEMETRY=1``
-  turns it off.
+  synthesis, which the no-egress test's trace catches).
+  ``ORT_DISABLE_TELEMETRY=1`` turns it off.
 - numpy's OpenBLAS starts a thread per core and, after each matrix product
   (faster-whisper's mel filter bank, once per decode), those threads spin
   for a while waiting for more work, on the cores the decodes need. On 2

@@ -56,7 +56,7 @@ DECODES: Final = Counter(
     ["server", "settings"],
     registry=REGISTRY,
 )
-# The name predates the word "connection" here; dashboards use it, so it stays.
+# The metric says "sessions" where the code says "connections": dashboards use the name.
 ACTIVE_CONNECTIONS: Final = Gauge(
     "local_voice_active_sessions",
     "Client connections being served now.",

@@ -16,8 +16,9 @@ Local Voice matches sentences with HA's own intents in two ways:
 HA 2026.2's recogniser narrows the shared ``slot_lists["name"]`` to the names
 of the sentence being matched and then matches in an executor thread that
 reads the same dict: two recognitions at once can take each other's names,
-the live sentence fails and HA caches the miss (seen: "unlock the front door"
-repaired to "lock the front door" while the repair warmed up). HA 2026.3+
+the live sentence fails and HA caches the miss (a correctly heard "unlock the
+front door" then goes to the repair, whose nearest sentence is "lock the front
+door"). HA 2026.3+
 no longer shares that dict. So every recognition Local Voice starts holds
 one lock; a call nested in the same call chain does not wait for itself.
 

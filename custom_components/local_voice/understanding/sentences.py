@@ -8,9 +8,10 @@ open/close, lock/unlock, is ... on/open/locked, what is ...) filled with the
 home's exposed names and areas, one set per domain. Numbers are a ``#``
 placeholder, filled back from the heard sentence.
 
-Why not expand HA's templates with hassil's sampler: on this machine that
-took 357 s and 88,000 sentences for a 12-entity home (every optional word
-and range value multiplies), far too slow to rebuild when a name changes.
+Why not expand HA's templates with hassil's sampler: for the 12-entity
+demo home that gives 88,000 sentences and took 357 s on a 2-core machine
+(measured 2026-11-23; every optional word and range value multiplies), far
+too slow to rebuild when a name changes.
 Every candidate found here is parsed again by HA's real matcher before
 anything runs, so a phrasing listed here that HA did not support would
 simply never match; a test checks that each one does.

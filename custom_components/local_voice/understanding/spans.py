@@ -1,8 +1,9 @@
 """The name stage without HA's non-strict matcher: find the unknown span ourselves.
 
 HA's non-strict matcher names the unmatched span ("not aware of any device
-called mess lamp"), but it tries every template with wildcards and took 30
-to 170 ms per sentence on this machine: most of the repair's time. The
+called mess lamp"), but it tries every template with wildcards: 30 to
+170 ms per sentence on a 2-core machine (measured 2026-11-23), more than
+the rest of the repair together. The
 unknown span is almost always where the heard words leave the home's
 vocabulary (the words of the supported sentences): "turn on the *mess*
 lamp". So each run of unknown words, widened by up to two known words on

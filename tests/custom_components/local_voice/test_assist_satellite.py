@@ -162,7 +162,7 @@ async def _synthesize_16k(home: Home, tts_server: Any, text: str) -> bytes:
     """Speech for ``text`` from our piper server as 16 kHz mono PCM, the same every run.
 
     Piper samples its noise afresh for each synthesis unless both noise scales are
-    0; with them, one CI run in several heard "Turn on the light." as "... the white".
+    0; with its noise, "Turn on the light." is now and then heard as "... the white".
     """
     reply = await home.run(
         lambda: synthesize(

@@ -40,4 +40,4 @@ def test_threads_per_decode_share_the_cores_among_the_workers() -> None:
     assert decode_threads(2, cores=8) == 4
     assert decode_threads(4, cores=2) == 1  # never zero
     assert decode_threads(1, cores=4) == 4
-    assert decode_threads(2) >= 1  # this machine's count
+    assert decode_threads(2) >= 1  # the host's own core count

@@ -286,7 +286,7 @@ def test_a_repair_to_the_opposite_action_is_a_flip(
 async def test_a_command_hass_cache_missed_is_not_reversed(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry
 ) -> None:
-    """HA's cached miss (a CI run under load) sent "unlock ..." to the repair.
+    """HA's cached miss (``understanding/recognizer.py``) sends "unlock ..." to the repair.
 
     Its nearest sentence is "lock the front door": it must be asked, not run.
     """
