@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Build CPython 3.13.5 from Debian trixie's source package, once per machine.
 #
-# Home Assistant 2025.5+ needs Python >= 3.13.2; pyenv here has 3.13.0 only.
-# The result is cached outside the repository (default
+# Home Assistant 2025.5+ needs Python >= 3.13.2; a machine whose pyenv has only 3.13.0
+# builds it here. The result is cached outside the repository (default
 # ~/.cache/local-voice/python-3.13.5) and reused by every clone. Prints the
 # interpreter's path on its last line. Takes about 3 minutes on 2 cores.
 set -euo pipefail
