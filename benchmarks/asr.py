@@ -4,10 +4,11 @@ Same machine, same run, same bundled tiny.en model (int8, CPU) and the same
 audio. Runs alternate between the two servers so both see the same load.
 Reports (median of >= 5 runs): latency from audio-stop to transcript for a
 ~3 s command sent at real-time pace and all at once, real-time factor,
-p95 latency with 4 concurrent clients, WER on the dev sets (and on our three
-84-command sets when generated: `--own-set`, `--heldout-set`, `--fresh-set`)
-with and without vocabulary, the totals over all of them, and peak RSS of each
-server process.
+p95 latency with 4 concurrent clients, word errors on the dev sets and our
+three 84-command sets (`--own-set`, `--heldout-set`, `--fresh-set`; generated
+when missing) without and with the home's names, each recording sent all at
+once and streamed at real-time pace (``asr_wer.py``), the totals over all of
+them, and peak RSS of each server process.
 
 Usage: benchmarks/setup_peers.sh && .venv/bin/python benchmarks/asr.py [--runs 7]
 """
@@ -32,9 +33,21 @@ import matplotlib.pyplot as plt
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from asr_wer import (  # noqa: E402 - a script beside this one
+    VOCABULARY,
+    Listener,
+    differing,
+    make_missing_sets,
+    spoken_items,
+    wer_both_ways,
+    wer_run,
+    wer_totals,
+)
+
 from local_voice_harness import paths  # noqa: E402
-from local_voice_harness.commands import load_commands, load_transcripts  # noqa: E402
+from local_voice_harness.commands import load_commands  # noqa: E402
 from local_voice_harness.peer_servers import peer_asr  # noqa: E402
+from local_voice_harness.ports import free_port  # noqa: E402
 from local_voice_harness.processes import install_stop_handlers  # noqa: E402
 from local_voice_harness.servers import (  # noqa: E402
     TranscribeResult,
@@ -50,26 +63,6 @@ OWN_SET = Path("/tmp/lv-accuracy-set")
 HELDOUT_SET = Path("/tmp/lv-accuracy-heldout")
 FRESH_SET = Path("/tmp/lv-accuracy-fresh")
 COMMAND = "cmd05.wav"  # "what is the living room temperature", 3.15 s
-VOCABULARY = [
-    "Kitchen",
-    "Living Room",
-    "Bedroom",
-    "Office",
-    "Garage",
-    "Hallway",
-    "Kitchen Light",
-    "Living Room Lamp",
-    "Bedroom Light",
-    "Desk Lamp",
-    "Coffee Maker",
-    "Office Fan",
-    "Thermostat",
-    "Living Room Temperature",
-    "Bedroom Humidity",
-    "Garage Door",
-    "Front Door",
-    "Back Door",
-]
 
 
 SERIES = ((-0.27, "ours"), (0.0, "ours_greedy"), (0.27, "peer"))
@@ -133,15 +126,6 @@ async def concurrent_runs(
     return out, pairs
 
 
-async def wer_runs(port: int, items: list, context: dict | None) -> dict:
-    pairs = []
-    for item in items:
-        result = await one(port, WavAudio.load(item.audio), realtime=False, context=context)
-        pairs.append((item.text, result.transcript.text))
-    rate, errors, words = word_error_rate(pairs)
-    return {"wer": rate, "errors": errors, "words": words, "hypotheses": [h for _, h in pairs]}
-
-
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[18]
 
@@ -158,7 +142,6 @@ def summary(values: list[float]) -> dict:
 async def measure(ports: dict[str, int], args: argparse.Namespace) -> dict:
     command = WavAudio.load(paths.dev_commands_dir() / COMMAND)
     commands = load_commands(paths.dev_commands_dir())
-    real = load_transcripts(paths.dev_real_speech_dir())
     four = commands[:4]
     result: dict = {"command": COMMAND, "command_seconds": command.seconds}
     for realtime in (True, False):
@@ -172,75 +155,24 @@ async def measure(ports: dict[str, int], args: argparse.Namespace) -> dict:
     for name in ports:
         at_once = result["latency_all_at_once"][name]["median_s"]
         result.setdefault("rtf_all_at_once", {})[name] = at_once / command.seconds
-    vocab = {"vocabulary": VOCABULARY}
-    result["wer"] = {}
-    for name in ("ours", "ours_greedy"):
-        result["wer"][name] = {
-            "commands": await wer_runs(ports[name], commands, None),
-            "commands_vocabulary": await wer_runs(ports[name], commands, vocab),
-            "real": await wer_runs(ports[name], real, None),
-            "real_vocabulary": await wer_runs(ports[name], real, vocab),
-        }
-    result["wer"]["peer"] = {
-        "commands": await wer_runs(ports["peer"], commands, None),
-        "real": await wer_runs(ports["peer"], real, None),
-    }
-    # 84 commands each, other voices and noise: ~500 words a set, where the dev sets have 112
-    for key, directory in spoken_sets(args).items():
-        items = load_commands(directory)
-        print(f"  word errors on {key} ({directory})", flush=True)
-        result["wer"]["ours"][key] = await wer_runs(ports["ours"], items, None)
-        result["wer"]["ours"][f"{key}_vocabulary"] = await wer_runs(ports["ours"], items, vocab)
-        result["wer"]["peer"][key] = await wer_runs(ports["peer"], items, None)
     return result
 
 
-def spoken_sets(args: argparse.Namespace) -> dict[str, Path]:
-    """The generated command sets that exist, by result key."""
-    named = {"own_set": args.own_set, "heldout_set": args.heldout_set, "fresh_set": args.fresh_set}
-    return {k: v for k, v in named.items() if v is not None and (v / "commands.jsonl").exists()}
-
-
-def wer_totals(wer: dict) -> dict:
-    """Errors over every set both servers were measured on, without and with the names.
-
-    One set of 47 or 65 words moves by a word either way; the totals are what
-    "equal or better word error rate" is judged on.
-    """
-    plain = [k for k in wer["peer"] if not k.endswith("_vocabulary")]
-    out = {}
-    for name in ("ours", "peer"):
-        for suffix in ("", "_vocabulary"):
-            keys = [k + suffix for k in plain if k + suffix in wer[name]]
-            errors = sum(wer[name][k]["errors"] for k in keys)
-            words = sum(wer[name][k]["words"] for k in keys)
-            out[f"{name}{suffix}"] = {"errors": errors, "words": words, "wer": errors / words,
-                                      "sets": keys}  # fmt: skip
-    return out
-
-
-async def peer_prompt_wer(model_dir: Path, sets: dict[str, Path]) -> dict:
-    """The peer's own biasing (--initial-prompt with the same names), for fairness."""
-    server = peer_asr(model_dir)
-    server.argv += ["--initial-prompt", ", ".join(VOCABULARY) + "."]
-    await asyncio.to_thread(server.start)
-    try:
-        commands = load_commands(paths.dev_commands_dir())
-        real = load_transcripts(paths.dev_real_speech_dir())
-        result = {
-            "commands_vocabulary": await wer_runs(server.port, commands, None),
-            "real_vocabulary": await wer_runs(server.port, real, None),
-        }
-        for key, directory in sets.items():
-            items = load_commands(directory)
-            result[f"{key}_vocabulary"] = await wer_runs(server.port, items, None)
-        return result
-    finally:
-        server.stop()
+async def measure_wer(listeners: dict[str, Listener], greedy_port: int, sets: dict) -> dict:
+    """Word errors both ways on every set (``asr_wer``), and greedy on the dev sets at once."""
+    items = spoken_items(sets)
+    both = await wer_both_ways(listeners, items)
+    greedy, greedy_names = Listener(greedy_port), Listener(greedy_port, vocabulary=True)
+    both["all_at_once"]["ours_greedy"] = {
+        key + suffix: await wer_run(listener, items[key], realtime=False)
+        for key in ("commands", "real")
+        for suffix, listener in (("", greedy), ("_vocabulary", greedy_names))
+    }
+    return both
 
 
 def chart(result: dict, path: Path) -> None:
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4))
     groups = [
         ("real-time pace", "latency_realtime", "median_s"),
         ("all at once", "latency_all_at_once", "median_s"),
@@ -261,13 +193,16 @@ def chart(result: dict, path: Path) -> None:
     ax1.legend()
     wer = result["wer"]
     totals = result["wer_totals"]
-    labels = ["dev\ncommands", "+names", "dev real\nspeech", "+names", "all sets", "+names"]
+    realtime = result["wer_totals_realtime"]
+    labels = ["dev\ncommands", "+names", "dev real\nspeech", "+names", "all sets\nat once",
+              "+names", "all sets\nreal-time", "+names"]  # fmt: skip
     for offset, name in ((-0.2, "ours"), (0.2, "peer")):
         values = [wer[name][k]["wer"] for k in ("commands", "commands_vocabulary")]
         values += [wer[name][k]["wer"] for k in ("real", "real_vocabulary")]
         values += [totals[name]["wer"], totals[f"{name}_vocabulary"]["wer"]]
+        values += [realtime[name]["wer"], realtime[f"{name}_vocabulary"]["wer"]]
         ax2.bar([x + offset for x in range(len(labels))], [100 * v for v in values], 0.4)
-    ax2.set_xticks(range(len(labels)), labels)
+    ax2.set_xticks(range(len(labels)), labels, fontsize=8)
     ax2.set_ylabel("WER %")
     words = totals["ours"]["words"]
     ax2.set_title(f"Word error rate (all sets: {words} words)")
@@ -279,39 +214,45 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument(
-        "--own-set",
-        type=Path,
-        default=OWN_SET if (OWN_SET / "commands.jsonl").exists() else None,
-        help="also measure WER on this commands.jsonl set (default: our 84-command set in"
-        f" {OWN_SET} when generated: python -m local_voice_harness.command_set --out DIR)",
-    )
-    parser.add_argument(
-        "--heldout-set",
-        type=Path,
-        default=HELDOUT_SET,
-        help=f"and on this one (default {HELDOUT_SET}, made by benchmarks/accuracy.py)",
-    )
-    parser.add_argument(
-        "--fresh-set",
-        type=Path,
-        default=FRESH_SET,
-        help=f"and on this one (default {FRESH_SET}, made by benchmarks/accuracy.py)",
-    )
+    for flag, default in (("--own-set", OWN_SET), ("--heldout-set", HELDOUT_SET),
+                          ("--fresh-set", FRESH_SET)):  # fmt: skip
+        parser.add_argument(
+            flag,
+            type=Path,
+            default=default,
+            help=f"84-command set directory (default {default}; generated when missing with"
+            " python -m local_voice_harness.command_set and benchmarks/accuracy.py's seeds)",
+        )
     args = parser.parse_args()
+    sets = {"own_set": args.own_set, "heldout_set": args.heldout_set, "fresh_set": args.fresh_set}
+    make_missing_sets(sets)
     model_dir = resolve_whisper_model("tiny.en").path
     peer = peer_asr(model_dir)
+    peer_names = peer_asr(model_dir)  # the peer's own biasing: --initial-prompt with the names
+    peer_names.argv += ["--initial-prompt", ", ".join(VOCABULARY) + "."]
     load_at_start = os.getloadavg()
     print(f"starting the servers (load average {load_at_start})", flush=True)
     log = Path(tempfile.gettempdir()) / "lv-bench-asr.log"
     print(f"our server logs to {log}; the peer's to {peer.log_file}", flush=True)
+    metrics_port = free_port()
+    ours_server = WyomingProcess.asr(
+        "--max-clients", "8", "--metrics-port", str(metrics_port), log_path=log
+    )
     greedy = WyomingProcess.asr("--max-clients", "8", "--beam-size", "1")
-    with WyomingProcess.asr("--max-clients", "8", log_path=log) as ours, greedy:
+    with ours_server as ours, greedy:
         peer.start()
+        peer_names.start()
         try:
             started = time.perf_counter()
             ports = {"ours": ours.port, "ours_greedy": greedy.port, "peer": peer.port}
             result = asyncio.run(measure(ports, args))
+            listeners = {
+                "ours": Listener(ours.port, metrics_port=metrics_port),
+                "ours_vocabulary": Listener(ours.port, vocabulary=True, metrics_port=metrics_port),
+                "peer": Listener(peer.port),
+                "peer_vocabulary": Listener(peer_names.port),
+            }
+            both = asyncio.run(measure_wer(listeners, greedy.port, sets))
             result["peak_rss_bytes"] = {
                 "ours": peak_rss(ours.pid),
                 "ours_greedy": peak_rss(greedy.pid),
@@ -319,33 +260,56 @@ def main() -> None:
             }
         finally:
             peer.stop()
-    result["wer"]["peer"].update(asyncio.run(peer_prompt_wer(model_dir, spoken_sets(args))))
+            peer_names.stop()
+    result["wer"] = both["all_at_once"]
+    result["wer_realtime"] = both["realtime"]
     result["wer_totals"] = wer_totals(result["wer"])
+    result["wer_totals_realtime"] = wer_totals(result["wer_realtime"])
+    result["wer_realtime_differs"] = {
+        name: differing(result["wer"], result["wer_realtime"], name) for name in ("ours", "peer")
+    }
     result["setup"] = {
         "model": "tiny.en (bundled, int8, cpu; ours 1 thread per decode by default, the peer 4)",
         "ours": "local-voice-asr (defaults: beam 5, 15 s encoder window, early decode at pauses;"
         " a decode that starts while another is in flight: beam 1, 10 s window)",
         "ours_greedy": "local-voice-asr --beam-size 1",
-        "peer": "wyoming-faster-whisper==3.8.1 --beam-size 5 --local-files-only",
+        "peer": "wyoming-faster-whisper==3.8.1 --beam-size 5 --local-files-only"
+        " (+ names: a second one with --initial-prompt)",
+        "wer": "each set once per server and way, one client at a time; real-time pace:"
+        " 20 ms chunks as spoken",
         "cpus": os.cpu_count(),
         "seconds": time.perf_counter() - started,
         "load_average_at_start": load_at_start,
+        "load_average_at_wer_start": both["load_average_at_start"],
         "load_average_at_end": os.getloadavg(),
         "note": "shared machine: a load average above the CPU count means other work competed",
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "asr.json").write_text(json.dumps(result, indent=2) + "\n")
     chart(result, RESULTS / "asr.png")
+    report(result)
+
+
+def report(result: dict) -> None:
+    """Print the measured numbers."""
     for key in ("latency_realtime", "latency_all_at_once"):
         print(key, {n: round(v["median_s"], 3) for n, v in result[key].items()})
     for key in ("concurrent4_realtime", "concurrent4_all_at_once"):
         print(key, "p95", {n: round(v["p95_s"], 3) for n, v in result[key].items()})
         print(key, "word errors", {n: v["word_errors"] for n, v in result[key].items()})
     print("rtf", {n: round(v, 3) for n, v in result["rtf_all_at_once"].items()})
-    for name, sets in result["wer"].items():
-        print("wer", name, {k: f"{v['errors']}/{v['words']}" for k, v in sets.items()})
-    for name, total in result["wer_totals"].items():
-        print("wer total", name, f"{total['errors']}/{total['words']}")
+    for way in ("wer", "wer_realtime"):
+        for name, sets in result[way].items():
+            print(way, name, {k: f"{v['errors']}/{v['words']}" for k, v in sets.items()})
+    for key, sets in result["wer_realtime"]["ours"].items():
+        latency, early = sets["latency"], sets.get("early_decodes")
+        print(f"ours real-time {key}: audio-stop -> transcript median"
+              f" {1000 * latency['median_s']:.0f} ms, p90 {1000 * latency['p90_s']:.0f} ms;"
+              f" early decode answered {early}")  # fmt: skip
+    for way in ("wer_totals", "wer_totals_realtime"):
+        for name, total in result[way].items():
+            print(way, name, f"{total['errors']}/{total['words']}")
+    print("real-time transcript differs from all at once", result["wer_realtime_differs"])
     print("peak rss MB", {n: round(v / 1e6) for n, v in result["peak_rss_bytes"].items()})
 
 

@@ -21,13 +21,12 @@ from wyoming.asr import Transcribe, Transcript, TranscriptChunk, TranscriptStart
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.info import Describe
 
-from wyoming_servers.core.audio import TARGET_RATE, AudioFormat
+from wyoming_servers.core.audio import AudioFormat
 from wyoming_servers.core.connection import Connection, ConnectionContext
 from wyoming_servers.core.errors import BadEventDataError, UnexpectedEventError
 
 from .debug_recordings import save_utterance
-from .speech_level import tail_is_silent
-from .utterance import EarlyDecode, Utterance
+from .utterance import PAUSE_SECONDS, EarlyDecode, Utterance
 from .vocabulary import merge, validate_names
 
 if TYPE_CHECKING:
@@ -43,10 +42,6 @@ _LOGGER = logging.getLogger(__name__)
 MAX_LANGUAGE_CHARS: Final = 16
 _REALTIME_SLACK: Final = 1.5
 _MAX_EARLY_RTF: Final = 1.0
-# A pause this long after speech starts an early decode. The satellite ends the
-# stream after 300 ms of silence, so a decode started here has a head start of
-# ~150 ms, usually enough to finish soon after audio-stop (docs/asr.md).
-PAUSE_SECONDS: Final = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +55,6 @@ class AsrOptions:
     early_interval: float = 0.5  # between partial decodes for clients that stream
     pause_seconds: float = PAUSE_SECONDS
     recordings: RecordingStore | None = None  # opt-in encrypted debug recordings
-
-
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
-def _key(words: list[str]) -> list[str]:
-    return [w.strip(".,!?;:").casefold() for w in words]
 
 
 def _retrieve_error(task: asyncio.Task[EarlyDecode | None]) -> None:
@@ -156,6 +143,7 @@ class AsrConnection(Connection):
             language=request.language,
             vocabulary=vocabulary,
             streaming=context.get("streaming") is True or context.get("stream") is True,
+            pause_seconds=self.options.pause_seconds,
         )
         self.transcriber.receiving += 1
         self.utterance.counted = True
@@ -173,11 +161,13 @@ class AsrConnection(Connection):
     def _maybe_decode_early(self, utterance: Utterance) -> None:
         """Decode what has arrived when it can only help.
 
-        When the speaker pauses after new speech: that decode is usually the
-        answer, so it costs no extra work, only starts the work earlier, and
-        runs even while other clients speak or decode (it waits for a worker
-        like any decode). For clients that asked for partial transcripts, also
-        every ``early_interval`` seconds of audio, but only for one speaker at a
+        When the speaker pauses after new speech: the audio up to that pause
+        is what the transcript decodes if only quiet follows
+        (``Utterance.decode_frames``), so that decode is usually the answer,
+        costs no extra work, only starts the work earlier, and runs even
+        while other clients speak or decode (it waits for a worker like any
+        decode). For clients that asked for partial transcripts, also every
+        ``early_interval`` seconds of audio, but only for one speaker at a
         time with the model idle: periodic decodes are extra work, and one
         under way when the speaker stops would delay the decode that matters.
         None at all while decoding runs slower than real time (a saturated CPU).
@@ -186,11 +176,8 @@ class AsrConnection(Connection):
         if not self.options.early_decode or transcriber.recent_rtf > _MAX_EARLY_RTF:
             return
         if utterance.early_task is not None and not utterance.early_task.done():
-            return
-        paused = (
-            utterance.speech_end > utterance.early_frames
-            and utterance.trailing_silence() >= self.options.pause_seconds
-        )
+            return  # one at a time; a pause reached meanwhile is decoded when it is done
+        paused = utterance.pause_at > utterance.early_frames
         new_seconds = (utterance.frames - utterance.early_frames) / utterance.fmt.rate
         periodic = (
             utterance.streaming
@@ -205,16 +192,22 @@ class AsrConnection(Connection):
         elapsed = time.monotonic() - utterance.started_at
         if utterance.seconds > elapsed * _REALTIME_SLACK + self.options.early_interval:
             return
-        utterance.early_frames = utterance.frames
-        utterance.early_task = asyncio.create_task(self._decode_early(utterance))
+        frames = utterance.pause_at if paused else utterance.frames
+        utterance.early_frames = frames
+        utterance.early_task = asyncio.create_task(
+            self._decode_early(utterance, frames, at_pause=paused)
+        )
         utterance.early_task.add_done_callback(_retrieve_error)
 
-    async def _decode_early(self, utterance: Utterance) -> EarlyDecode | None:
-        audio = utterance.audio_16k()
-        result = await self._transcribe(utterance, audio)
-        early = EarlyDecode(samples=audio.size, result=result)
+    async def _decode_early(
+        self, utterance: Utterance, frames: int, *, at_pause: bool
+    ) -> EarlyDecode | None:
+        """Decode the first ``frames`` frames; one at a pause may become the answer."""
+        result = await self._transcribe(utterance, utterance.audio_16k(frames))
+        early = EarlyDecode(frames=frames, result=result)
         if self.utterance is utterance:
-            utterance.early = early
+            if at_pause:
+                utterance.early = early
             if utterance.streaming:
                 await self._stream_words(utterance, result, final=False)
         return early
@@ -226,15 +219,8 @@ class AsrConnection(Connection):
         if not utterance.started_stream:
             utterance.started_stream = True
             await self.write_event(TranscriptStart(language=result.language).event())
-        words = _words(result.text)
-        stable = words if final else words[:-1]
-        sent = utterance.sent_words
-        if len(stable) <= len(sent) or _key(stable[: len(sent)]) != _key(sent):
-            return
-        new = stable[len(sent) :]
-        text = " ".join(new) if not sent else " " + " ".join(new)
-        utterance.sent_words = stable
-        await self.write_event(TranscriptChunk(text=text).event())
+        if (text := utterance.next_chunk(result.text, final=final)) is not None:
+            await self.write_event(TranscriptChunk(text=text).event())
 
     async def _stop(self) -> None:
         utterance = self.utterance
@@ -242,15 +228,15 @@ class AsrConnection(Connection):
             raise UnexpectedEventError("audio-stop before audio-start")
         stopped = time.perf_counter()
         self.metrics.request("transcribe")
-        audio = utterance.audio_16k()
         self._release(utterance)  # no longer receiving; decoding now
-        result = await self._final_result(utterance, audio)
+        result = await self._final_result(utterance)
         latency = time.perf_counter() - stopped
         self.metrics.latency("audio_stop_to_transcript", latency)
         _LOGGER.debug(
-            "transcript in %.3f s for %.2f s of audio: %r (%s)",
+            "transcript in %.3f s for %.2f s of audio (%.2f s decoded): %r (%s)",
             latency,
-            audio.size / TARGET_RATE,
+            utterance.seconds,
+            utterance.decode_frames() / utterance.fmt.rate,
             result.text,
             result.language,
         )
@@ -261,29 +247,38 @@ class AsrConnection(Connection):
             await self.write_event(TranscriptStop().event())
         self._cancel_early()
         if self.options.recordings is not None:
+            audio = utterance.audio_16k()
             await save_utterance(self.options.recordings, audio, result.text, result.language)
         self.request = None
 
-    async def _final_result(
-        self, utterance: Utterance, audio: npt.NDArray[np.float32]
-    ) -> TranscriptResult:
-        """The early decode when only silence followed it, else a decode of everything."""
+    async def _final_result(self, utterance: Utterance) -> TranscriptResult:
+        """The early decode of exactly the audio to decode, else a decode of that audio.
+
+        The audio to decode ends at the pause after the last speech
+        (``Utterance.decode_frames``). When the early decode at that pause is
+        done or under way, it is the answer; otherwise (speech came after
+        it, or no pause was reached) a decode of the same audio runs now.
+        """
+        frames = utterance.decode_frames()
         task = utterance.early_task
+        running = task is not None and not task.done()
         early: EarlyDecode | None = None
-        if task is not None and not task.done():
-            covered = round(utterance.early_frames * TARGET_RATE / utterance.fmt.rate)
-            if tail_is_silent(audio, covered):
-                early = await task
-        elif utterance.early is not None and tail_is_silent(audio, utterance.early.samples):
+        if utterance.early is not None and utterance.early.frames == frames:
             early = utterance.early
+        elif task is not None and running and utterance.early_frames == frames:
+            early = await task
         if early is not None:
-            _LOGGER.debug("using the early decode (only silence after it)")
+            _LOGGER.debug("using the early decode (only quiet after its pause)")
             self.metrics.early_decode("used")
             return early.result
         self.metrics.early_decode("final")
-        if task is not None and not task.done():
-            task.cancel()  # speech came after it: a queued early decode would only add work
-        return await self._transcribe(utterance, audio)
+        if task is not None and running:
+            # Speech came after it: a queued early decode would only add work.
+            # Wait until it has let go of its count in the transcriber, so that
+            # this decode does not take it for another client's (load).
+            task.cancel()
+            await asyncio.wait({task})
+        return await self._transcribe(utterance, utterance.audio_16k(frames))
 
     async def _transcribe(
         self, utterance: Utterance, audio: npt.NDArray[np.float32]

@@ -1,12 +1,11 @@
 """Where the speech is in a stream of audio: loudness against the speech level.
 
-One rule for "speech" serves three questions: whether a chunk that just
-arrived is speech (``chunk_is_speech``, per chunk, on the event loop),
-whether everything after an early decode is the trailing silence a voice
-detector sends (``tail_is_silent``), and where the speech starts after a
-wake word's lead-in (``without_leading_silence``). A 20 ms frame is speech
-when it is louder than a fraction of the speech level (its 90th percentile
-frame) and louder than an absolute floor.
+One rule for "speech" serves two questions: whether a chunk that just
+arrived is speech (``chunk_is_speech``, per chunk, on the event loop: where
+the speech ends and a pause begins, ``utterance.py``), and where the speech
+starts after a wake word's lead-in (``without_leading_silence``). A chunk or
+20 ms frame is speech when it is louder than a fraction of the speech level
+(the 90th percentile chunk or frame) and louder than an absolute floor.
 """
 
 from __future__ import annotations
@@ -21,8 +20,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 _FRAME: Final = 320  # 20 ms at 16 kHz
-# The tail counts as silence when its loudest 20 ms frame is below this
-# fraction of the speech level (90th percentile frame) and below _ABS_SILENCE.
+# Quiet: below this fraction of the speech level (90th percentile) and below _ABS_SILENCE.
 _REL_SILENCE: Final = 0.12
 _ABS_SILENCE: Final = 0.03
 _DIGITAL_SILENCE: Final = 1e-4  # quieter than this is no signal at all
@@ -39,19 +37,6 @@ def chunk_is_speech(rms: float, levels: list[float]) -> bool:
     return rms > _speech_floor(percentile_90(levels)) and rms >= _DIGITAL_SILENCE
 
 
-def tail_is_silent(audio: npt.NDArray[np.float32], covered: int) -> bool:
-    """Whether everything after sample ``covered`` is quiet compared with the speech."""
-    if covered >= audio.size:
-        return True
-    if covered < _FRAME * 5:
-        return False
-    level = float(np.percentile(_frame_rms(audio[:covered]), 90))
-    tail = audio[covered:]
-    pad = (-tail.size) % _FRAME
-    loudest = float(_frame_rms(np.concatenate([tail, np.zeros(pad, dtype=np.float32)])).max())
-    return loudest <= _speech_floor(level) or loudest < _DIGITAL_SILENCE
-
-
 def without_leading_silence(
     audio: npt.NDArray[np.float32], keep: float = LEAD_KEEP_SECONDS
 ) -> npt.NDArray[np.float32]:
@@ -62,8 +47,8 @@ def without_leading_silence(
     what tiny.en heard: through the whole satellite pipeline "turn on the
     office fan" came back as "Turn on the Office" in 3 of 3 runs after 1.1 s
     of lead-in, and as "Turn on the Office Fan." in every trial with the
-    lead-in cut to 0.1-0.5 s. Same rule for "speech" as ``tail_is_silent``;
-    audio with no quiet start (noise) is left as it is.
+    lead-in cut to 0.1-0.5 s. Same rule for "speech" as ``chunk_is_speech``,
+    per 20 ms frame; audio with no quiet start (noise) is left as it is.
     """
     if audio.size // _FRAME < 5:  # noqa: PLR2004 - too short to judge
         return audio

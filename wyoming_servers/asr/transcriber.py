@@ -164,14 +164,12 @@ class Transcriber:
         loop = asyncio.get_running_loop()
         with self._lock:
             self._busy += 1
+            # Counted here on the event loop, not when a worker picks the decode up:
+            # the count then depends on what the loop has done, not on thread timing.
+            in_flight = self._busy + max(others_receiving, 0)
         try:
             return await loop.run_in_executor(
-                self._executor,
-                self._transcribe_sync,
-                audio,
-                language,
-                vocabulary,
-                others_receiving,
+                self._executor, self._transcribe_sync, audio, language, vocabulary, in_flight
             )
         finally:
             with self._lock:
@@ -182,13 +180,12 @@ class Transcriber:
         audio: npt.NDArray[np.float32],
         language: str | None,
         vocabulary: tuple[str, ...],
-        others_receiving: int,
+        in_flight: int,
     ) -> TranscriptResult:
         started = time.perf_counter()
         audio = without_leading_silence(audio)
         language = "en" if self.english_only else language or self.config.language
         prompt = initial_prompt(vocabulary or self.config.vocabulary)
-        in_flight = self._busy + max(others_receiving, 0)
         settings = decode_settings(self._idle, self._busy_settings, audio.size, in_flight=in_flight)
         if settings.under_load:
             _LOGGER.debug("%d decodes in flight: beam %d", in_flight, settings.beam_size)

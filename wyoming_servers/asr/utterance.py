@@ -1,13 +1,20 @@
-"""One utterance being received: validated audio, and what was decoded early.
+"""One utterance being received: validated audio, its pauses, and what was decoded early.
 
 Audio is kept as mono float32 at the client's rate (bounded by
-``--max-seconds``) and resampled to 16 kHz when decoded. While audio
-arrives, the connection's handler decodes what it has so far as soon as the
-speaker pauses (``trailing_silence`` after new speech, judged by
-``speech_level``); when ``audio-stop`` comes and everything after that early
-decode is silence (the trailing silence a voice detector always sends
-before it ends the stream), the early result is the answer and the client
-waits for no inference at all.
+``--max-seconds``) and resampled to 16 kHz when decoded. Each chunk is judged
+speech or quiet as it arrives (``speech_level``); ``pause_seconds`` of quiet
+after new speech is a pause, and the frame where it was reached is noted.
+
+What the transcript decodes is the audio up to the pause after the last
+speech (``decode_frames``), however the audio arrived. At real-time pace the
+connection's handler decodes exactly that audio while the client still sends
+the trailing silence a voice detector sends before it ends the stream, so
+when ``audio-stop`` comes that early decode is the answer and the client
+waits for no inference at all; sent all at once, the same audio is decoded
+after ``audio-stop``. Both decode the same samples, so both give the same
+text. (When the final decode took the whole stream instead, its longer
+silent tail and the lead-in cut judged on it changed what tiny.en heard on
+some utterances, in either direction: issue #25, docs/asr.md.)
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from __future__ import annotations
 import bisect
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
@@ -31,12 +38,22 @@ if TYPE_CHECKING:
 
     from .transcriber import TranscriptResult
 
+# Quiet this long after speech is a pause. The satellite ends the stream after
+# 300 ms of silence, so a decode started here has a head start of ~150 ms,
+# usually enough to finish soon after audio-stop (docs/asr.md).
+PAUSE_SECONDS: Final = 0.15
+
+
+def _key(words: list[str]) -> list[str]:
+    """Words compared without their punctuation and case."""
+    return [w.strip(".,!?;:").casefold() for w in words]
+
 
 @dataclass(slots=True)
 class EarlyDecode:
-    """A decode of the first ``samples`` samples (16 kHz) of the utterance."""
+    """A decode of the first ``frames`` frames (client rate) of the utterance."""
 
-    samples: int
+    frames: int
     result: TranscriptResult
 
 
@@ -49,28 +66,56 @@ class Utterance:
     language: str | None = None
     vocabulary: tuple[str, ...] = ()
     streaming: bool = False
+    pause_seconds: float = PAUSE_SECONDS
     chunks: list[npt.NDArray[np.float32]] = field(default_factory=list)
     frames: int = 0
-    early: EarlyDecode | None = None
+    early: EarlyDecode | None = None  # the decode of the latest pause, once done
     early_task: asyncio.Task[EarlyDecode | None] | None = None
-    early_frames: int = 0
+    early_frames: int = 0  # where the latest early decode (at a pause or periodic) ends
     sent_words: list[str] = field(default_factory=list)
     started_stream: bool = False
     counted: bool = False
     started_at: float = field(default_factory=time.monotonic)
     levels: list[float] = field(default_factory=list)  # RMS of every chunk so far, sorted
     speech_end: int = 0  # frame after the last chunk loud enough to be speech
+    pause_at: int = 0  # frame where the latest pause after speech was reached (0: none yet)
 
     def trailing_silence(self) -> float:
         """Seconds since the last chunk that sounded like speech."""
         return (self.frames - self.speech_end) / self.fmt.rate
 
     def _track_level(self, samples: npt.NDArray[np.float32]) -> None:
-        """Note where the speech ends so far (``speech_level.chunk_is_speech``)."""
+        """Note where the speech ends so far, and where a pause after it was reached."""
         rms = chunk_rms(samples)
         bisect.insort(self.levels, rms)
         if chunk_is_speech(rms, self.levels):
             self.speech_end = self.frames
+        elif self.speech_end > self.pause_at and self.trailing_silence() >= self.pause_seconds:
+            self.pause_at = self.frames
+
+    def decode_frames(self) -> int:
+        """Frames the transcript decodes: up to the pause after the last speech, else all.
+
+        The speech so far when no pause followed it (speech to the end, or
+        less than ``pause_seconds`` of quiet after it).
+        """
+        return self.pause_at if self.pause_at > self.speech_end else self.frames
+
+    def next_chunk(self, text: str, *, final: bool) -> str | None:
+        """The ``transcript-chunk`` text that extends the words sent so far, if any.
+
+        A partial hypothesis's last word may still change, so it is held back
+        unless ``final``; a hypothesis that revises a word already sent adds
+        nothing (the final ``transcript`` is the one to trust).
+        """
+        words = text.split()
+        stable = words if final else words[:-1]
+        sent = self.sent_words
+        if len(stable) <= len(sent) or _key(stable[: len(sent)]) != _key(sent):
+            return None
+        self.sent_words = stable
+        new = " ".join(stable[len(sent) :])
+        return f" {new}" if sent else new
 
     @property
     def seconds(self) -> float:
@@ -93,10 +138,14 @@ class Utterance:
         self._track_level(samples)
         return float(samples.size) / self.fmt.rate
 
-    def audio_16k(self) -> npt.NDArray[np.float32]:
-        """Everything so far, 16 kHz mono float32."""
+    def audio_16k(self, frames: int | None = None) -> npt.NDArray[np.float32]:
+        """The first ``frames`` frames (default: everything so far), 16 kHz mono float32.
+
+        Cut at the client's rate before resampling, so the same ``frames``
+        give the same samples whether more audio came after them or not.
+        """
         if not self.chunks:
             return np.zeros(0, dtype=np.float32)
         if len(self.chunks) > 1:
             self.chunks = [np.concatenate(self.chunks)]
-        return resample(self.chunks[0], self.fmt.rate, TARGET_RATE)
+        return resample(self.chunks[0][:frames], self.fmt.rate, TARGET_RATE)

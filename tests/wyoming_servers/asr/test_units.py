@@ -1,4 +1,4 @@
-"""Small pure parts: vocabulary validation, the prompt, silence and pause detection, WER."""
+"""Small pure parts: vocabulary validation, the prompt, pauses and decoded audio, WER."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from wyoming_servers.asr.scoring import normalize, word_error_rate
-from wyoming_servers.asr.speech_level import tail_is_silent
 from wyoming_servers.asr.utterance import Utterance
 from wyoming_servers.asr.vocabulary import (
     MAX_PROMPT_CHARS,
@@ -34,17 +33,6 @@ def test_vocabulary_is_validated_merged_and_capped(tmp_path) -> None:
     path = tmp_path / "v.txt"
     path.write_text("Kitchen # an area\n\n# comment\nDesk Lamp\n")
     assert load_vocabulary_file(path) == ["Kitchen", "Desk Lamp"]
-
-
-def test_tail_silence_is_relative_to_the_speech() -> None:
-    rng = np.random.default_rng(0)
-    speech = (0.3 * rng.standard_normal(16000)).astype(np.float32)
-    quiet = (0.001 * rng.standard_normal(8000)).astype(np.float32)
-    loud = (0.3 * rng.standard_normal(8000)).astype(np.float32)
-    assert tail_is_silent(np.concatenate([speech, quiet]), 16000)
-    assert not tail_is_silent(np.concatenate([speech, loud]), 16000)
-    assert tail_is_silent(speech, 16000)
-    assert not tail_is_silent(np.concatenate([speech[:100], quiet]), 100)  # too little decoded
 
 
 def test_normalised_word_error_rate() -> None:
@@ -75,10 +63,33 @@ def test_a_pause_after_speech_is_measured_per_chunk() -> None:
     add(0.002, 0.2)  # room noise before speech: no level to compare with yet
     add(0.3, 1.0)
     assert utterance.trailing_silence() == 0.0
+    assert utterance.decode_frames() == utterance.frames  # no pause yet: everything
     add(0.002, 0.16)
     assert utterance.trailing_silence() == pytest.approx(0.16)
-    add(0.3, 0.04)  # speech again: the pause is over
+    pause = utterance.pause_at
+    assert pause == round(1.36 * 16000)  # where 150 ms of quiet was reached (a whole chunk)
+    add(0.002, 0.5)  # more quiet: the decoded audio still ends at that pause
+    assert (utterance.pause_at, utterance.decode_frames()) == (pause, pause)
+    add(0.3, 0.04)  # speech again: the pause is over, and the audio to decode grows
     assert utterance.trailing_silence() == 0.0
+    assert utterance.decode_frames() == utterance.frames
+    add(0.002, 0.1)  # quiet, but shorter than a pause: everything is decoded
+    assert utterance.decode_frames() == utterance.frames
+    add(0.002, 0.1)
+    assert utterance.decode_frames() == utterance.pause_at == round(2.06 * 16000)
+
+
+def test_a_prefix_resamples_the_same_with_or_without_what_came_after() -> None:
+    """The early decode and the final one get the same samples for the same frames."""
+    fmt = AudioFormat(rate=22050, width=2, channels=1)
+    rng = np.random.default_rng(2)
+    pcm = (0.1 * rng.standard_normal(22050) * 32767).astype("<i2").tobytes()
+    utterance = Utterance(fmt=fmt, max_seconds=30.0)
+    utterance.add(pcm[: 2 * 11025], fmt)
+    early = utterance.audio_16k(11025)
+    utterance.add(pcm[2 * 11025 :], fmt)
+    assert np.array_equal(early, utterance.audio_16k(11025))
+    assert utterance.audio_16k().size == 16000
 
 
 def test_repetition_loops_are_caught_and_commands_are_not() -> None:
@@ -169,3 +180,13 @@ def test_the_running_speech_level_is_numpys_90th_percentile() -> None:
     for size in (1, 2, 3, 10, 151):
         values = sorted(rng.random(size).tolist())
         assert percentile_90(values) == pytest.approx(float(np.percentile(values, 90)))
+
+
+def test_transcript_chunks_carry_only_newly_stable_words() -> None:
+    utterance = Utterance(fmt=AudioFormat(rate=16000, width=2, channels=1), max_seconds=30.0)
+    assert utterance.next_chunk("Turn", final=False) is None  # the last word may still change
+    assert utterance.next_chunk("Turn on the", final=False) == "Turn on"
+    assert utterance.next_chunk("turn on, the kitchen", final=False) == " the"
+    assert utterance.next_chunk("Turn off the kitchen", final=False) is None  # a revision
+    assert utterance.next_chunk("Turn on the kitchen light.", final=True) == " kitchen light."
+    assert utterance.sent_words == ["Turn", "on", "the", "kitchen", "light."]
