@@ -35,7 +35,7 @@ MAX_OUT_CHUNK_BYTES: Final = 48000 * 2 * 2 * MAX_CHUNK_MS // 1000  # 19200
 
 # Version 2: follow-up listening, wake-up signal, timers.
 MIN_WINDOW_S: Final = 1.0  # start_listening window_s: how long to wait for speech to begin
-MAX_WINDOW_S: Final = 60.0
+MAX_WINDOW_S: Final = 20.0  # the wait is part of the session: 20 s + 10 s of speech fit 30 s
 MIN_LEVEL_DB: Final = -120.0  # dBFS of 16-bit PCM
 MAX_SNR_DB: Final = 120.0
 MAX_TIMERS: Final = 10  # per satellite, in one retained message

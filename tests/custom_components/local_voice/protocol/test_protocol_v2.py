@@ -109,7 +109,7 @@ def test_new_commands_round_trip(command: p.Command) -> None:
     "obj",
     [
         {"command": "start_listening", "window_s": 0.5},
-        {"command": "start_listening", "window_s": 61},
+        {"command": "start_listening", "window_s": 21},
         {"command": "start_listening", "window_s": "5"},
         {"command": "start_listening", "window_s": True},
         {"command": "dismiss"},
