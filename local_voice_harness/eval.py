@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                 commands,
                 stack_options(args),
                 satellites=args.satellites,
+                overhear=args.overhear,
                 satellite=args.satellite,
                 realtime=not args.fast,
                 warmup=not args.no_warmup,
@@ -82,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         error = f"{type(err).__name__}: {err}"
         traceback.print_exc()
     succeeded = sum(o.success for o in outcomes)
-    sys.stdout.write(f"commands: {succeeded}/{len(commands)} succeeded\n")
+    lost = sum(o.lost for o in outcomes) + len(commands) - len(outcomes)
+    sys.stdout.write(f"commands: {succeeded}/{len(commands)} succeeded, {lost} lost\n")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         doc = report.results_json(outcomes, config_of(args), error)
