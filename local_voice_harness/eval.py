@@ -52,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_HARNESS_BROKEN
     if args.limit:
         commands = commands[: args.limit]
+    if args.overhear > 1 and (args.fast or args.satellite != "mqtt" or args.satellites > 1):
+        sys.stderr.write(
+            "local-voice-eval: --overhear needs MQTT satellites hearing in real time "
+            "(no --fast, no --satellites)\n"
+        )
+        return EXIT_HARNESS_BROKEN
 
     def show(outcome: report.CommandOutcome, _turn: object) -> None:
         sys.stdout.write(report.line(outcome) + "\n")

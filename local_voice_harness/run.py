@@ -174,8 +174,11 @@ async def run_commands(
             if warmup and commands:
                 await _warm_up(stack, speak, commands[0], count)
             if overhear > 1:
-                if not drivers:
-                    raise ValueError("--overhear needs MQTT satellites")
+                if not drivers or not realtime:
+                    raise ValueError(
+                        "--overhear needs MQTT satellites hearing in real time (no --fast): "
+                        "satellites that process one sound at different speeds are not a room"
+                    )
                 await _overheard(stack, commands, _mqtt_hearing(drivers), overhear, report)
             else:
                 for first in range(0, len(commands), satellites):
