@@ -33,9 +33,9 @@ def test_one_source_for_the_integration_and_the_satellite() -> None:
     assert SATELLITE_SIDE.is_symlink()
     assert SATELLITE_SIDE.resolve() == PROTOCOL.resolve()
     assert not list((REPO_ROOT / "satellites/pi/local_voice_satellite").glob("protocol*.py"))
-    import local_voice_protocol
-
     import pathlib
+
+    import local_voice_protocol
 
     theirs = pathlib.Path(local_voice_protocol.encode.__code__.co_filename).resolve()
     assert theirs == pathlib.Path(p.encode.__code__.co_filename).resolve()
