@@ -161,6 +161,7 @@ class MqttSatelliteDriver:
         # still being fed (a fast answer can arrive before the WAV ends).
         self._speech_started_at: float | None = None
         self._recent: list[Heard] = []  # the last turn's messages
+        self._argv: list[str] = []
         self._timers_before: set[str] = set()
 
     @property
@@ -174,22 +175,44 @@ class MqttSatelliteDriver:
 
         self._wake = await asyncio.to_thread(wake_word_pcm, self.workdir, self.wake_word[1])
         self._listener = _Listener(self.port, self.satellite_id)
-        argv = [
+        self._argv = [
             sys.executable, "-m", "local_voice_satellite",
             "--satellite-id", self.satellite_id, "--name", f"{self.area} satellite",
             "--area", self.area, "--host", "127.0.0.1", "--port", str(self.port),
             "--input", "-", "--exit-on-eof", "--wake-word", self.wake_word[0],
             "--output", f"dir:{self.workdir / 'speaker'}",
         ]  # fmt: skip
-        self._proc = await asyncio.to_thread(self._start_process, argv)
+        self._proc = await asyncio.to_thread(self._start_process, self._argv)
         self._feeder = asyncio.create_task(self._feed())
         area_id = self.area.lower().replace(" ", "_")
         entry = await ha_setup.confirm_discovered(self.client, "local_voice", {"area_id": area_id})
         await ha_setup.entities_of_entry(self.client, entry, "assist_satellite")
 
     def _start_process(self, argv: list[str]) -> subprocess.Popen[bytes]:
-        with (self.workdir / "satellite.log").open("wb") as log:
+        with (self.workdir / "satellite.log").open("ab") as log:
             return spawn(argv, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT)
+
+    async def reboot(self, down_s: float = 0.5) -> None:
+        """Pull the plug (SIGKILL: no goodbye, the broker sends the last will), start again.
+
+        The new process keeps nothing but what the broker gives it back
+        (retained messages); its speaker writes to the same folder.
+        """
+        assert self._proc is not None
+        if self._feeder is not None:
+            self._feeder.cancel()
+            await asyncio.gather(self._feeder, return_exceptions=True)
+        self._proc.kill()
+        await asyncio.to_thread(self._proc.wait)
+        await asyncio.sleep(down_s)
+        self._proc = await asyncio.to_thread(self._start_process, self._argv)
+        self._feeder = asyncio.create_task(self._feed())
+
+    def heard(self) -> list[Heard]:
+        """What the listener heard since the last turn (and keeps it for the next check)."""
+        assert self._listener is not None
+        self._recent = self._recent + [Heard(*m) for m in self._listener.take()]
+        return list(self._recent)
 
     async def _feed(self) -> None:
         """The microphone: 20 ms frames in real time, speech when queued, else silence."""
