@@ -147,7 +147,9 @@ async def test_timers_survive_reboots_and_restarts_and_ring_once(kitchen: Kitche
     # HA goes down: the satellite rings on its own clock; HA, back, does not ring it again.
     third, ends = await kitchen.new_timer(15)
     await kitchen.ha_down()
-    assert await kitchen.wait_rings(3, within=ends - time.time() + 10) == sorted([first, second, third])
+    assert await kitchen.wait_rings(3, within=ends - time.time() + 10) == sorted(
+        [first, second, third]
+    )
     await kitchen.ha_up()
     await asyncio.sleep(8)  # HA reads the retained messages back and restores
     assert kitchen.rings() == sorted([first, second, third])
