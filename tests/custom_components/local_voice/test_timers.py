@@ -19,6 +19,8 @@ from custom_components.local_voice import protocol as p
 from custom_components.local_voice.const import EVENT_TIMER
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from conftest import SatelliteHome
     from homeassistant.core import Event
 
@@ -198,3 +200,56 @@ async def test_timers_ha_lost_come_back_from_the_broker(satellite_home: Satellit
     assert set(finished) == {"01jdue", "01jrang"}
     assert finished["01jrang"]["late"] is True
     assert sum(e["type"] == "restored" for e in events) == 2
+
+
+async def test_the_blueprint_runs_when_a_named_timer_finishes(
+    satellite_home: SatelliteHome, tmp_path: Path
+) -> None:
+    """The shipped blueprint, loaded by HA's own automation integration, sees the timer end."""
+    import shutil
+
+    from homeassistant.setup import async_setup_component
+
+    from local_voice_harness.paths import REPO_ROOT
+
+    home = satellite_home
+    hass = home.hass
+    hass.config.config_dir = str(tmp_path)
+    target = tmp_path / "blueprints" / "automation" / "local_voice"
+    target.mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "blueprints/automation/local_voice/when_timer_finishes.yaml", target)
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": [
+                {
+                    "id": "pasta_done",
+                    "use_blueprint": {
+                        "path": "local_voice/when_timer_finishes.yaml",
+                        "input": {
+                            "satellite": home.device_id,
+                            "name_contains": "pasta",
+                            "actions": [
+                                {
+                                    "action": "light.turn_on",
+                                    "target": {"entity_id": "light.kitchen"},
+                                }
+                            ],
+                        },
+                    },
+                }
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+    await _timer(home, intent.INTENT_START_TIMER, seconds=1, name="tea")
+    await _retained(home, lambda t: not t.timers and len(home.sim.timers) > 1)
+    await asyncio.sleep(0.5)
+    assert hass.states.get("light.kitchen").state == "off"  # not the pasta timer
+    await _timer(home, intent.INTENT_START_TIMER, seconds=1, name="pasta")
+    for _ in range(50):
+        if hass.states.get("light.kitchen").state == "on":
+            break
+        await asyncio.sleep(0.1)
+    assert hass.states.get("light.kitchen").state == "on"
