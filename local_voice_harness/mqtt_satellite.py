@@ -18,15 +18,15 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from .mqtt_turn import Heard, SessionTurn, wake_session
+from .mqtt_turn import Heard, SessionTurn, rung, timer_ids, wake_session
+from .pipeline_record import add_pipeline_times
 from .processes import spawn, stop_process
 from .turn import TurnResult, read_pcm, trailing_silence_s
 
@@ -35,12 +35,10 @@ if TYPE_CHECKING:
 
 SAMPLE_RATE: Final = 16000
 _TURN_LIMIT_S: Final = 60.0
-_RUNS_TO_SEARCH: Final = 12
 # A command whose wake word started no session within this long after it was
 # spoken is lost (the wake word was missed, or the satellite was busy).
 _NO_SESSION_S: Final = 8.0
 _NO_STATE_S: Final = 10.0  # HA says `listening` within ms of a session it takes
-_CLOCK_SLACK_S: Final = 0.05
 
 
 class SatelliteError(RuntimeError):
@@ -252,7 +250,7 @@ class MqttSatelliteDriver:
             raise SatelliteError("setup() first")
         if self._proc.poll() is not None:
             raise SatelliteError(f"the satellite exited ({self._proc.returncode})")
-        self._timers_before = _timer_ids(self._recent + [Heard(*m) for m in self._listener.take()])
+        self._timers_before = timer_ids(self._recent + [Heard(*m) for m in self._listener.take()])
         self._speech_started_at = None
         utterance = self._wake + silence(0.5) + pcm
         await self._speech.put(gain(utterance, gain_db) if gain_db else utterance)
@@ -271,7 +269,7 @@ class MqttSatelliteDriver:
         self._recent = messages
         result = self._result(turn, utterance, pcm)
         if turn is not None and not result.dismissed:
-            await self._add_pipeline_times(result)
+            await add_pipeline_times(self.client, self.pipeline_id, result)
         return result
 
     def _result(self, turn: SessionTurn | None, utterance: bytes, pcm: bytes) -> TurnResult:
@@ -312,49 +310,6 @@ class MqttSatelliteDriver:
                 result.user_first_audio_ms = result.endpoint_ms + result.first_audio_ms
         return result
 
-    async def _add_pipeline_times(self, result: TurnResult) -> None:
-        """Transcript/intent times and the answer from HA's pipeline debug record.
-
-        HA's run events name no device, and several satellites share the
-        pipeline: this session's run is the one whose transcript is the one
-        HA sent this session (``state`` ``processing``), the first such run
-        after the session ended.
-        """
-        if not result.events:
-            return
-        session_end = float(result.events[0]["wall"])
-        listing = await self.client.ws(
-            "assist_pipeline/pipeline_debug/list", pipeline_id=self.pipeline_id
-        )
-        best: tuple[tuple[bool, float], list[dict[str, Any]]] | None = None
-        for run in listing["pipeline_runs"][-_RUNS_TO_SEARCH:]:
-            debug = await self.client.ws(
-                "assist_pipeline/pipeline_debug/get",
-                pipeline_id=self.pipeline_id,
-                pipeline_run_id=run["pipeline_run_id"],
-            )
-            events = debug["events"]
-            stt = next((e for e in events if e["type"] == "stt-end"), None)
-            if stt is None or _when(stt) < session_end - _CLOCK_SLACK_S:
-                continue
-            text = str(((stt.get("data") or {}).get("stt_output") or {}).get("text", "")).strip()
-            key = (bool(result.transcript) and text != result.transcript, _when(stt) - session_end)
-            if best is None or key < best[0]:
-                best = (key, events)
-        if best is None or best[0][0]:
-            return  # no run with this session's transcript: no stage times
-        for event in best[1]:
-            ms = (_when(event) - session_end) * 1000
-            data = event.get("data") or {}
-            if event["type"] == "stt-end":
-                result.transcript = str((data.get("stt_output") or {}).get("text", "")).strip()
-                result.stt_ms = ms
-            elif event["type"] == "intent-end":
-                result.answer = _speech(event)
-                result.intent_ms = ms
-            elif event["type"] == "error" and not result.error:
-                result.error = f"{data.get('code')}: {data.get('message')}"
-
     async def wait_timer(self, within_s: float) -> str | None:
         """None once a timer the last command started has rung within ``within_s``; else why."""
         assert self._listener is not None
@@ -362,8 +317,8 @@ class MqttSatelliteDriver:
         deadline = time.monotonic() + within_s
         while True:
             seen += [Heard(*m) for m in self._listener.take()]
-            started = sorted(_timer_ids(seen) - self._timers_before)
-            if started and started[0] in _rung(seen):
+            started = sorted(timer_ids(seen) - self._timers_before)
+            if started and started[0] in rung(seen):
                 self._recent = seen
                 return None
             if time.monotonic() > deadline:
@@ -397,32 +352,3 @@ def _not_taken(turn: SessionTurn | None) -> bool:
     if turn is None or turn.ended is None or turn.states or turn.dismissed:
         return False
     return time.monotonic() - turn.ended.mono > _NO_STATE_S
-
-
-def _timer_ids(messages: list[Heard]) -> set[str]:
-    """Every timer id HA's retained ``timers`` messages named."""
-    ids: set[str] = set()
-    for msg in messages:
-        if msg.parts[2:] == ["timers"] and msg.payload:
-            ids |= {str(t.get("id")) for t in msg.json().get("timers") or [] if isinstance(t, dict)}
-    return ids
-
-
-def _rung(messages: list[Heard]) -> set[str]:
-    """Timers HA said finished (``timer_finished``) or the satellite says it rang."""
-    ids: set[str] = set()
-    for msg in messages:
-        if (command := msg.command()) and command.get("command") == "timer_finished":
-            ids.add(str(command.get("timer_id")))
-        elif msg.parts[2:] == ["timers", "rang"] and msg.payload:
-            ids |= {str(i) for i in msg.json().get("rang") or []}
-    return ids
-
-
-def _when(event: dict[str, Any]) -> float:
-    return datetime.fromisoformat(event["timestamp"]).timestamp()
-
-
-def _speech(event: dict[str, Any]) -> str:
-    response = ((event.get("data") or {}).get("intent_output") or {}).get("response") or {}
-    return str(((response.get("speech") or {}).get("plain") or {}).get("speech", ""))

@@ -147,3 +147,23 @@ def _answer_audio(turn: SessionTurn, msg: Heard) -> None:
         turn.answer_start = msg.json()
     elif parts[5] == "end":
         turn.answer_end = msg
+
+
+def timer_ids(messages: list[Heard]) -> set[str]:
+    """Every timer id HA's retained ``timers`` messages named."""
+    ids: set[str] = set()
+    for msg in messages:
+        if msg.parts[2:] == ["timers"] and msg.payload:
+            ids |= {str(t.get("id")) for t in msg.json().get("timers") or [] if isinstance(t, dict)}
+    return ids
+
+
+def rung(messages: list[Heard]) -> set[str]:
+    """Timers HA said finished (``timer_finished``) or the satellite says it rang."""
+    ids: set[str] = set()
+    for msg in messages:
+        if (command := msg.command()) and command.get("command") == "timer_finished":
+            ids.add(str(command.get("timer_id")))
+        elif msg.parts[2:] == ["timers", "rang"] and msg.payload:
+            ids |= {str(i) for i in msg.json().get("rang") or []}
+    return ids

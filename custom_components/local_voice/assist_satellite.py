@@ -59,7 +59,6 @@ _STATE_OF_EVENT: Final = {
     PipelineEventType.TTS_START: "responding",
 }
 _IDLE: Final = "idle"  # AssistSatelliteState.IDLE, a StrEnum
-_SAY_WAIT_S: Final = 60.0  # a finished timer's sentence waits this long for a turn to end
 
 
 async def async_setup_entry(
@@ -279,11 +278,6 @@ class MqttAssistSatellite(MqttSatelliteBase):
                 else:
                     self._media_task(self._media.restore())
 
-    def _listen(self, window_s: int) -> p.StartListening:
-        """Listen for an answer without a wake word, for the follow-up window (version 2)."""
-        v2 = self._announce.protocol >= 2  # noqa: PLR2004
-        return p.StartListening(conversation=True, window_s=float(window_s) if v2 else None)
-
     # ---- announcements, conversations, timers ----
 
     async def _announce_audio(
@@ -323,16 +317,3 @@ class MqttAssistSatellite(MqttSatelliteBase):
         await self._announce_audio(start_announcement, conversation=True)
         window = int(self._entry.options.get(CONF_FOLLOW_UP_S, DEFAULT_FOLLOW_UP_S))
         await self._link.command(self._listen(max(window, 1)))
-
-    async def _say(self, text: str) -> None:
-        """Say ``text`` (a finished timer) once the satellite is idle."""
-        if not self._can_answer:
-            return
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + _SAY_WAIT_S
-        while self.state != _IDLE and loop.time() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(0.2)
-        try:
-            await self.async_internal_announce(message=text, preannounce=False)
-        except HomeAssistantError as err:
-            LOGGER.warning("Satellite %s could not say %r: %s", self._sat, text, err)

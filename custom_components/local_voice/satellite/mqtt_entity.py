@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.components.assist_satellite import (
     AssistSatelliteConfiguration,
@@ -42,6 +42,9 @@ from .playback import Playback
 from .session import SessionTracker
 from .timer_restore import read_back
 from .timers import SatelliteTimers
+
+_IDLE: Final = "idle"  # AssistSatelliteState.IDLE, a StrEnum
+_SAY_WAIT_S: Final = 60.0  # a finished timer's sentence waits this long for a turn to end
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -246,7 +249,22 @@ class MqttSatelliteBase(AssistSatelliteEntity):
         self._link.send_state(p.State("idle", session_id, code, message[: p.MAX_TEXT_CHARS]))
 
     async def _say(self, text: str) -> None:
-        raise NotImplementedError
+        """Say ``text`` (a finished timer) once the satellite is idle."""
+        if not self._can_answer:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _SAY_WAIT_S
+        while self.state != _IDLE and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+        try:
+            await self.async_internal_announce(message=text, preannounce=False)
+        except HomeAssistantError as err:
+            LOGGER.warning("Satellite %s could not say %r: %s", self._sat, text, err)
+
+    def _listen(self, window_s: int) -> p.StartListening:
+        """Listen for an answer without a wake word, for the follow-up window (version 2)."""
+        v2 = self._announce.protocol >= 2  # noqa: PLR2004
+        return p.StartListening(conversation=True, window_s=float(window_s) if v2 else None)
 
     def session_started(self, session: Session) -> None:
         """A session's audio is ready (the entity claims the turn or runs the pipeline)."""
