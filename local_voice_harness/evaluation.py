@@ -128,8 +128,8 @@ async def run_batch(  # noqa: PLR0917
             expect = {k: v for k, v in expect.items() if k != "response_contains"}
         failures = check(_house_part(expect), before, after, answers[i])
         failures += timer_failures.get(i, [])
-        if turn.error:
-            failures.insert(0, turn.error if turn.lost else f"pipeline error {turn.error}")
+        if turn.error or turn.lost:
+            failures.insert(0, _turn_failure(turn))
         outcome = CommandOutcome(
             audio=command.audio.name,
             text=command.text,
@@ -168,8 +168,8 @@ async def run_overheard(
     answered_by = [t.satellite for t in answered]
     if answered_by != [loudest.satellite]:
         failures.insert(0, f"answered by {answered_by or 'no satellite'}, not {loudest.satellite}")
-    if turn.error:
-        failures.insert(0, turn.error if turn.lost else f"pipeline error {turn.error}")
+    if turn.error or turn.lost:
+        failures.insert(0, _turn_failure(turn))
     starts = [t.started_mono for t in turns if t.started_mono is not None]
     dismissals = [t.dismissed_mono for t in turns if t.dismissed_mono is not None]
     outcome = CommandOutcome(
@@ -193,6 +193,13 @@ async def run_overheard(
         else None,
     )
     return outcome, turn
+
+
+def _turn_failure(turn: TurnResult) -> str:
+    """Why the turn itself failed: lost (nothing came of it), or HA's error."""
+    if turn.lost:
+        return turn.error or "lost: the command's session never finished"
+    return f"pipeline error {turn.error}"
 
 
 def _house_part(expect: dict[str, Any]) -> dict[str, Any]:
