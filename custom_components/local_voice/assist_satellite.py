@@ -58,7 +58,6 @@ _STATE_OF_EVENT: Final = {
     PipelineEventType.INTENT_START: "processing",
     PipelineEventType.TTS_START: "responding",
 }
-_IDLE: Final = "idle"  # AssistSatelliteState.IDLE, a StrEnum
 
 
 async def async_setup_entry(
@@ -103,14 +102,9 @@ class MqttAssistSatellite(MqttSatelliteBase):
     # ---- sessions (SessionListener) ----
 
     def session_started(self, session: Session) -> None:
-        """Claim the turn (a wake word), or run the pipeline at once (HA opened it)."""
-        previous = self._session_task
-        self._cancel_answer()
-        self._session_id = session.session_id
-        self._tts, self._follow_up, self._transcript = {}, False, None
-        self._run_current = False  # until this session's pipeline starts
+        """Claim the turn (a wake word), or take it at once (HA opened the session)."""
         if session.reason != "wake_word":
-            self._run(session, previous)
+            self._take_over(session)
             return
         window = self._entry.options.get(CONF_ARBITRATION_MS, DEFAULT_ARBITRATION_MS) / 1000
         self._arbiter.claim(
@@ -119,33 +113,34 @@ class MqttAssistSatellite(MqttSatelliteBase):
                 session.session_id,
                 session.wake_word_id or "",
                 session.signal,
-                on_won=lambda: self._run(session, previous),
-                on_lost=lambda why: self._dismissed(session, previous, why),
+                on_won=lambda: self._take_over(session),
+                on_lost=lambda why: self._dismissed(session, why),
                 window_s=window,
             )
         )
 
-    def _run(self, session: Session, previous: asyncio.Task[None] | None) -> None:
-        if session.session_id != self._session_id or session.aborted:
+    def _take_over(self, session: Session) -> None:
+        """The session is this satellite's turn: end the previous one, run the pipeline."""
+        if session.aborted or self._tracker.current is not session:
             return  # superseded or aborted while the arbiter decided
+        previous = self._session_task
+        self._cancel_answer()
+        self._session_id = session.session_id
+        self._tts, self._follow_up, self._transcript = {}, False, None
+        self._run_current = False  # until this session's pipeline starts
         self._media_task(self._media.duck())
         self._session_task = self._entry.async_create_background_task(
             self.hass, self._run_commands(session, previous), f"{DOMAIN}_{self._sat}_session"
         )
 
-    def _dismissed(self, session: Session, previous: asyncio.Task[None] | None, why: str) -> None:
+    def _dismissed(self, session: Session, why: str) -> None:
+        """Another satellite won: drop this session quietly; a turn still running goes on."""
         LOGGER.debug("Satellite %s: session %s dismissed (%s)", self._sat, session.session_id, why)
         self._tracker.dismiss(session)
         if self._announce.protocol >= 2:  # noqa: PLR2004 - version 2 knows `dismiss`
             self._link.send_command(p.Dismiss(session.session_id))
         else:  # a version-1 satellite stops streaming on any state but listening
             self._link.send_state(p.State("idle", session.session_id))
-        if previous is not None and not previous.done():
-            previous.cancel()
-        if session.session_id == self._session_id:
-            self._session_id = None
-            if self.state != _IDLE:
-                self.tts_response_finished()
 
     def session_aborted(self, session: Session) -> None:
         """Stop the pipeline of an aborted session."""

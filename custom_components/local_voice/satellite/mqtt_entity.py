@@ -211,8 +211,8 @@ class MqttSatelliteBase(AssistSatelliteEntity):
     def _on_timers(self, retained: asyncio.Future[p.Timers]) -> Any:
         @callback
         def handle(msg: ReceiveMessage) -> None:
-            if retained.done() or not msg.payload:
-                return  # our own publishes after the read-back
+            if retained.done() or not msg.payload or not msg.retain:
+                return  # our own publishes: only the broker's retained copy is read back
             try:
                 retained.set_result(p.parse_timers(_as_bytes(msg.payload)))
             except p.ProtocolError as err:

@@ -68,10 +68,11 @@ async def restore(timers: SatelliteTimers, retained: p.Timers) -> None:
         return
     alive = await alive_in_ha(hass, device_id)
     now = time.time()
+    kept: set[str] = set()
     for status in alive.values():
-        _adopt(timers, status, now)
+        kept.add(_adopt(timers, status, now, retained, kept))
     for entry in retained.timers:
-        if entry.timer_id in alive:
+        if entry.timer_id in kept:
             continue
         if entry.state == p.RUNNING and entry.left_at(now) <= 0:
             _finished_while_down(timers, entry)
@@ -85,8 +86,19 @@ async def restore(timers: SatelliteTimers, retained: p.Timers) -> None:
     timers.publish()
 
 
-def _adopt(timers: SatelliteTimers, status: dict[str, Any], now: float) -> None:
-    """A timer HA still runs (this entry was reloaded, HA was not restarted)."""
+def _adopt(
+    timers: SatelliteTimers,
+    status: dict[str, Any],
+    now: float,
+    retained: p.Timers,
+    taken: set[str],
+) -> str:
+    """A timer HA still runs (this entry was reloaded, HA was not restarted); its protocol id.
+
+    A timer restored after an earlier HA restart runs under a new HA id but
+    keeps its protocol id: the retained entry with the same name, state and
+    time left (within 3 s) is that timer.
+    """
     left = int(status.get("total_seconds_left") or 0)
     total = (
         int(status.get("start_hours") or 0) * 3600
@@ -94,15 +106,25 @@ def _adopt(timers: SatelliteTimers, status: dict[str, Any], now: float) -> None:
         + int(status.get("start_seconds") or 0)
     )
     running = bool(status.get("is_active"))
+    name = str(status.get("name") or "")[: p.MAX_TIMER_NAME_CHARS] or None
+    timer_id = str(status["id"]).lower()
+    if timer_id not in {e.timer_id for e in retained.timers}:
+        state = p.RUNNING if running else p.PAUSED
+        for old in retained.timers:
+            same = old.name == name and old.state == state and abs(old.left_at(now) - left) <= 3  # noqa: PLR2004
+            if same and old.timer_id not in taken:
+                timer_id = old.timer_id
+                break
     entry = p.TimerEntry(
-        timer_id=str(status["id"]).lower(),
+        timer_id=timer_id,
         seconds=min(max(total, left), p.MAX_TIMER_SECONDS),
         state=p.RUNNING if running else p.PAUSED,
         ends_at=now + left if running else None,
         left_s=None if running else min(left, p.MAX_TIMER_SECONDS),
-        name=str(status.get("name") or "")[: p.MAX_TIMER_NAME_CHARS] or None,
+        name=name,
     )
     timers.state.by_ha_id[str(status["id"])] = entry
+    return timer_id
 
 
 def _finished_while_down(timers: SatelliteTimers, entry: p.TimerEntry) -> None:

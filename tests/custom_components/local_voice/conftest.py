@@ -65,7 +65,11 @@ class SatelliteHome:
 
 @pytest.fixture
 async def satellite_home(
-    demo_home: HomeAssistant, private_broker: Any, asr_server: Any, tts_server: Any
+    demo_home: HomeAssistant,
+    private_broker: Any,
+    asr_server: Any,
+    tts_server: Any,
+    caplog: pytest.LogCaptureFixture,
 ) -> AsyncIterator[SatelliteHome]:
     """The kitchen satellite (a protocol-v2 simulator on a real broker), confirmed in HA."""
     import asyncio
@@ -95,6 +99,9 @@ async def satellite_home(
     entity_id = satellite_entity_id(hass, "kitchen")
     await wait_until(lambda: hass.states.get(entity_id).state == "idle")
     await wait_until(lambda: mqtt.is_connected(hass))
+    # HA publishes its birth message a little after connecting; a broker stopped
+    # before that (this fixture's teardown) makes HA's own birth task raise.
+    await wait_until(lambda: "birth message sent" in caplog.text, within=15)
     await hass.async_block_till_done()
     await asyncio.sleep(0.7)  # HA batches SUBSCRIBE packets (FACTS.md)
     yield SatelliteHome(hass, sim, entity_id, entry)

@@ -123,7 +123,8 @@ async def test_cancel_pause_resume_add_and_status(satellite_home: SatelliteHome)
     await _timer(home, intent.INTENT_CANCEL_TIMER, name="bread")
     rest = await _retained(home, lambda t: [e.name for e in t.timers] == [None])
     assert rest.timers[0].seconds == 300
-    assert [e["type"] for e in events] == [
+    kinds = [e["type"] for e in events]
+    assert kinds == [
         "started",
         "started",
         "updated",
@@ -131,7 +132,7 @@ async def test_cancel_pause_resume_add_and_status(satellite_home: SatelliteHome)
         "updated",
         "updated",
         "cancelled",
-    ]
+    ], events
     assert not any(isinstance(c, p.TimerFinished) for c in home.sim.commands)
 
 
