@@ -105,18 +105,7 @@ async def run_batch(  # noqa: PLR0917
     answers = [turn.answer for turn in turns]
     asked_first: set[int] = set()
     if reply is not None:
-        yes = []
-        for i, (command, turn) in enumerate(zip(commands, turns, strict=True)):
-            suggestion = suggestion_of(turn.answer)
-            if suggestion is None or not means(suggestion, command.text):
-                continue
-            if command.expect.get("response_contains"):
-                asked_first.add(i)  # it asked before acting: that is what was expected
-            else:
-                yes.append(i)
-        seconds = await asyncio.gather(*(speak(i, reply) for i in yes))
-        for i, second in zip(yes, seconds, strict=True):
-            answers[i] = with_yes(turns[i].answer, second.answer)
+        asked_first = await _reply_yes(commands, turns, answers, speak, reply)
     timer_failures = await _timers(commands, turns, timer)
     await asyncio.sleep(_SETTLE_S)
     after = await client.states()
@@ -193,6 +182,32 @@ async def run_overheard(
         else None,
     )
     return outcome, turn
+
+
+async def _reply_yes(
+    commands: list[SpokenCommand],
+    turns: list[TurnResult],
+    answers: list[str],
+    speak: SpeakFn,
+    reply: bytes,
+) -> set[int]:
+    """Say "yes" to each meant "Did you mean"; returns the commands that asked first."""
+    yes, asked_first = [], set()
+    for i, (command, turn) in enumerate(zip(commands, turns, strict=True)):
+        suggestion = suggestion_of(turn.answer)
+        if suggestion is None or not means(suggestion, command.text):
+            continue
+        if command.expect.get("response_contains"):
+            asked_first.add(i)  # it asked before acting: that is what was expected
+        else:
+            yes.append(i)
+    seconds = await asyncio.gather(*(speak(i, reply) for i in yes))
+    for i, second in zip(yes, seconds, strict=True):
+        answers[i] = with_yes(turns[i].answer, second.answer)
+        if second.lost or second.error:  # the spoken "yes" got nothing: say so
+            turns[i].lost = turns[i].lost or second.lost
+            turns[i].error = turns[i].error or f"the reply: {second.error or 'lost'}"
+    return asked_first
 
 
 def _turn_failure(turn: TurnResult) -> str:

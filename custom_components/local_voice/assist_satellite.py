@@ -106,6 +106,9 @@ class MqttAssistSatellite(MqttSatelliteBase):
         if session.reason != "wake_word":
             self._take_over(session)
             return
+        # A new wake word: the user moved on. The answer still playing must not open
+        # the microphone for its question afterwards (that session would end this one).
+        self._follow_up = False
         window = self._entry.options.get(CONF_ARBITRATION_MS, DEFAULT_ARBITRATION_MS) / 1000
         self._arbiter.claim(
             Claim(

@@ -144,3 +144,23 @@ def test_a_timer_expectation_waits_for_the_ring(tmp_path: Path) -> None:
     lost, waited = _run_timer(tmp_path, None, lost=True)  # nothing to wait for: lost already
     assert waited == []
     assert not lost.success
+
+
+def test_a_lost_yes_is_reported_with_its_command(tmp_path: Path) -> None:
+    """The spoken "yes" got nothing: the command is lost, not just unchanged."""
+    house = House()
+    client = type("Client", (), {"call_service": house.call_service, "states": house.states_})()
+    stack = Stack(client, type("Options", (), {"home_file": demo_home_file()})())
+    command = SpokenCommand(
+        _wav(tmp_path / "c.wav"), "turn on the desk lamp", {"state": {"light.desk_lamp": "on"}}
+    )
+
+    async def speak(_index: int, pcm: bytes) -> TurnResult:
+        if pcm == YES:
+            return TurnResult(lost=True, error="lost: session s2 never finished")
+        return TurnResult(transcript="heard", answer="Did you mean: turn on the desk lamp?")
+
+    results = asyncio.run(run_batch(stack, [command], speak, "mqtt", YES))  # type: ignore[arg-type]
+    outcome = results[0][0]
+    assert outcome.lost
+    assert outcome.failures[0] == "the reply: lost: session s2 never finished"

@@ -14,6 +14,7 @@ satellite does.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -115,8 +116,6 @@ async def room(
 
 async def _settle() -> None:
     """HA batches SUBSCRIBE packets (FACTS.md): let the batch go out before streaming."""
-    import asyncio
-
     await asyncio.sleep(0.7)
 
 
@@ -192,4 +191,35 @@ async def test_a_new_command_inside_the_follow_up_window_and_the_next_one_both_w
     assert stream.end is not None
     await wait_until(lambda: room.state("light.desk_lamp") == "on", within=10)
     assert room.errors() == []
+    assert room.state("lock.front_door") == "locked"
+
+
+async def test_a_new_command_while_the_question_still_plays_gets_no_follow_up(
+    room: Room, dev_commands: list[SpokenCommand]
+) -> None:
+    """The user says the wake word and a command before the question has finished playing.
+
+    The question's follow-up (listen for the answer) must not come after that:
+    the satellite would open an answer session that ends the new command's turn.
+    """
+    room.sim.auto_played = False
+    since = len(room.sim.commands)
+    unlock = await room.say("Unlock the front door.")
+    asked = await room.run(lambda: room.sim.speak(unlock))
+    await room.run(lambda: room.sim.wait_stream(asked, 45))  # sent, not yet played
+
+    def wake_then_played() -> str:
+        # The wake word's session starts; while the arbiter still waits for other
+        # satellites (100 ms), the question finishes playing.
+        room.sim.event(p.SessionStart("next", wake_word_id="okay_nabu"))
+        room.sim.event(p.Played(asked))
+        return room.sim.speak(_pcm(dev_commands, "cmd01.wav"), session_id="next")
+
+    command = await room.run(wake_then_played)
+    room.sim.auto_played = True
+    stream = await room.run(lambda: room.sim.wait_stream(command, 45))
+    assert stream.end is not None
+    await wait_until(lambda: room.state("light.kitchen") == "on", within=10)
+    await asyncio.sleep(0.5)
+    assert not room.listens_since(since), room.sim.commands[since:]
     assert room.state("lock.front_door") == "locked"
