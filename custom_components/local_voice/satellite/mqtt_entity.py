@@ -141,6 +141,8 @@ class MqttSatelliteBase(AssistSatelliteEntity):
             self._entry.async_create_background_task(
                 self.hass, read_back(self._timers, retained, rang), f"{DOMAIN}_{self._sat}_timers"
             )
+        else:
+            self._timers.ready = True
         for unsub in unsubs:
             self.async_on_remove(unsub)
         self.async_on_remove(self._shutdown)
@@ -194,7 +196,7 @@ class MqttSatelliteBase(AssistSatelliteEntity):
     def _on_connection(self, connected: bool) -> None:
         if not connected:
             self._tracker.abort_current("broker_disconnected", "lost the MQTT broker mid-session")
-        elif self._timers.device_id is not None:
+        elif self._timers.ready:
             self._timers.publish()  # a broker without persistence lost the retained timers
 
     @callback

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .timers import SatelliteTimers
 
 _LOGGER: Final = logging.getLogger(__name__)
-READ_BACK_S: Final = 5.0  # HA's MQTT client batches SUBSCRIBEs: retained messages come late
+READ_BACK_S: Final = 3.0  # HA batches SUBSCRIBEs (0.5 s): retained messages come after that
 RANG_READ_BACK_S: Final = 1.0
 
 
@@ -65,6 +65,7 @@ async def restore(timers: SatelliteTimers, retained: p.Timers) -> None:
     """Bring HA's timers of this device back in line with the retained message."""
     hass, device_id = timers.hass, timers.device_id
     if device_id is None:
+        timers.ready = True
         return
     alive = await alive_in_ha(hass, device_id)
     now = time.time()
@@ -83,6 +84,7 @@ async def restore(timers: SatelliteTimers, retained: p.Timers) -> None:
             _LOGGER.warning("Could not restore timer %s: %s", entry.timer_id, err)
         finally:
             timers.state.restoring = None
+    timers.ready = True
     timers.publish()
 
 

@@ -105,6 +105,9 @@ class SatelliteTimers:
         self._say = say
         self.state = TimerState()
         self.device_id: str | None = None
+        # Until the retained message has been read back (``timer_restore``), nothing
+        # is published: an early publish would replace the timers HA lost.
+        self.ready = False
 
     # ---- HA's timer handler ----
 
@@ -132,9 +135,10 @@ class SatelliteTimers:
     # ---- out ----
 
     def publish(self) -> None:
-        """The retained ``timers`` message, and the sensor."""
+        """The retained ``timers`` message (once read back), and the sensor."""
         timers = p.Timers(self.state.entries(), time.time())
-        self.link.send(p.timers_topic(self.satellite_id), p.encode(timers), retain=True)
+        if self.ready:
+            self.link.send(p.timers_topic(self.satellite_id), p.encode(timers), retain=True)
         async_dispatcher_send(self.hass, SIGNAL_TIMERS.format(self.satellite_id), timers)
 
     def fire(self, kind: str, entry: p.TimerEntry, **extra: object) -> None:

@@ -104,5 +104,7 @@ async def satellite_home(
     await wait_until(lambda: "birth message sent" in caplog.text, within=15)
     await hass.async_block_till_done()
     await asyncio.sleep(0.7)  # HA batches SUBSCRIBE packets (FACTS.md)
+    # The satellite's timers were read back from the broker and published again.
+    await hass.async_add_executor_job(lambda: sim.wait_for(lambda: sim.timers, 10))
     yield SatelliteHome(hass, sim, entity_id, entry)
     sim.close()
