@@ -59,13 +59,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_HARNESS_BROKEN
 
+    outcomes: list[report.CommandOutcome] = []  # kept if the harness breaks midway
+
     def show(outcome: report.CommandOutcome, _turn: object) -> None:
+        outcomes.append(outcome)
         sys.stdout.write(report.line(outcome) + "\n")
         sys.stdout.flush()
 
     reply = _spoken_yes() if args.answer_did_you_mean else None
     error = ""
-    outcomes: list[report.CommandOutcome] = []
     info = None
     try:
         result = asyncio.run(
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                 reply=reply,
             )
         )
-        outcomes, info = result.outcomes, result.info
+        info = result.info
     except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C or SIGTERM (processes.py)
         sys.stderr.write("local-voice-eval: interrupted; everything was stopped\n")
         return 130
@@ -89,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         error = f"{type(err).__name__}: {err}"
         traceback.print_exc()
     succeeded = sum(o.success for o in outcomes)
-    lost = sum(o.lost for o in outcomes) + len(commands) - len(outcomes)
-    sys.stdout.write(f"commands: {succeeded}/{len(commands)} succeeded, {lost} lost\n")
+    lost = sum(o.lost for o in outcomes)
+    unrun = f", {len(commands) - len(outcomes)} not run (the harness broke)" if error else ""
+    sys.stdout.write(f"commands: {succeeded}/{len(commands)} succeeded, {lost} lost{unrun}\n")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         doc = report.results_json(outcomes, config_of(args), error)

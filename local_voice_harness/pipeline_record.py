@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from .ha_client import HAClientError
+
 if TYPE_CHECKING:
     from .ha_client import HAClient
     from .turn import TurnResult
@@ -32,15 +34,8 @@ async def add_pipeline_times(client: HAClient, pipeline_id: str, result: TurnRes
     if not result.events:
         return
     session_end = float(result.events[0]["wall"])
-    listing = await client.ws("assist_pipeline/pipeline_debug/list", pipeline_id=pipeline_id)
     best: tuple[tuple[bool, float], list[dict[str, Any]]] | None = None
-    for run in listing["pipeline_runs"][-_RUNS_TO_SEARCH:]:
-        debug = await client.ws(
-            "assist_pipeline/pipeline_debug/get",
-            pipeline_id=pipeline_id,
-            pipeline_run_id=run["pipeline_run_id"],
-        )
-        events = debug["events"]
+    for events in await _recent_runs(client, pipeline_id):
         stt = next((e for e in events if e["type"] == "stt-end"), None)
         if stt is None or _when(stt) < session_end - _CLOCK_SLACK_S:
             continue
@@ -61,6 +56,23 @@ async def add_pipeline_times(client: HAClient, pipeline_id: str, result: TurnRes
             result.intent_ms = ms
         elif event["type"] == "error" and not result.error:
             result.error = f"{data.get('code')}: {data.get('message')}"
+
+
+async def _recent_runs(client: HAClient, pipeline_id: str) -> list[list[dict[str, Any]]]:
+    """The events of the pipeline's last runs (a run HA dropped meanwhile is skipped)."""
+    listing = await client.ws("assist_pipeline/pipeline_debug/list", pipeline_id=pipeline_id)
+    runs = []
+    for run in listing["pipeline_runs"][-_RUNS_TO_SEARCH:]:
+        try:
+            debug = await client.ws(
+                "assist_pipeline/pipeline_debug/get",
+                pipeline_id=pipeline_id,
+                pipeline_run_id=run["pipeline_run_id"],
+            )
+        except HAClientError:  # HA keeps the last few runs: this one is gone already
+            continue
+        runs.append(debug["events"])
+    return runs
 
 
 def _when(event: dict[str, Any]) -> float:
