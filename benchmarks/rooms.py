@@ -94,6 +94,7 @@ def summarize(runs: Path) -> dict[str, Any]:
             "p95": round(ordered[max(0, int(0.95 * len(ordered) + 0.999) - 1)], 1),
             "max": round(ordered[-1], 1),
             "n": len(ordered),
+            "over_150": sum(ms > 150 for ms in ordered),
         }
     return out
 
@@ -104,12 +105,16 @@ def main() -> None:
     parser.add_argument("--sets", type=Path, nargs=3, metavar=("MAIN", "HELDOUT", "FRESH"))
     parser.add_argument("--runs", type=Path, required=True)
     parser.add_argument("--summarize-only", action="store_true")
+    parser.add_argument(
+        "--context", action="append", default=[], metavar="KEY=VALUE", help="kept in the JSON"
+    )
     args = parser.parse_args()
     if not args.summarize_only:
         if not args.sets:
             parser.error("--sets is needed unless --summarize-only")
         run(args.sets, args.runs)
     summary = summarize(args.runs)
+    summary["context"] = dict(item.split("=", 1) for item in args.context)
     print(json.dumps(summary, indent=2))
     RESULT.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {RESULT}")
