@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-_EXPECT_KEYS = frozenset({"state", "attributes", "unchanged", "response_contains"})
+_EXPECT_KEYS = frozenset({"state", "attributes", "unchanged", "response_contains", "timer"})
+_MAX_TIMER_WAIT_S = 600
 _RANGE_KEYS = frozenset({"min", "max"})
 # What a request in a text-only set tests (local_voice_harness/data/README.md).
 TEXT_KINDS = frozenset(
@@ -68,6 +69,8 @@ def _expect_problem(expect: Any) -> str | None:
     """Why an ``expect`` block is malformed, or None."""
     if not isinstance(expect, dict) or not set(expect) <= _EXPECT_KEYS:
         return f"'expect' keys must be in {sorted(_EXPECT_KEYS)}"
+    if "timer" in expect and (problem := _timer_problem(expect["timer"])):
+        return problem
     allowed = list((expect.get("state") or {}).values())
     for attributes in (expect.get("attributes") or {}).values():
         allowed += attributes.values() if isinstance(attributes, dict) else []
@@ -75,6 +78,20 @@ def _expect_problem(expect: Any) -> str | None:
         for one in value if isinstance(value, list) else [value]:
             if isinstance(one, dict) and not _is_range(one):
                 return f"a range must be {{'min': number, 'max': number}}, not {one!r}"
+    return None
+
+
+def _timer_problem(timer: Any) -> str | None:
+    """A timer expectation is ``{"finishes_within_s": S}`` with 0 < S <= 600."""
+    within = timer.get("finishes_within_s") if isinstance(timer, dict) else None
+    if (
+        not isinstance(timer, dict)
+        or set(timer) != {"finishes_within_s"}
+        or isinstance(within, bool)
+        or not isinstance(within, int | float)
+        or not 0 < within <= _MAX_TIMER_WAIT_S
+    ):
+        return f"'timer' must be {{'finishes_within_s': seconds in (0, {_MAX_TIMER_WAIT_S}]}}"
     return None
 
 

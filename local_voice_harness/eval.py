@@ -52,14 +52,22 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_HARNESS_BROKEN
     if args.limit:
         commands = commands[: args.limit]
+    if args.overhear > 1 and (args.fast or args.satellite != "mqtt" or args.satellites > 1):
+        sys.stderr.write(
+            "local-voice-eval: --overhear needs MQTT satellites hearing in real time "
+            "(no --fast, no --satellites)\n"
+        )
+        return EXIT_HARNESS_BROKEN
+
+    outcomes: list[report.CommandOutcome] = []  # kept if the harness breaks midway
 
     def show(outcome: report.CommandOutcome, _turn: object) -> None:
+        outcomes.append(outcome)
         sys.stdout.write(report.line(outcome) + "\n")
         sys.stdout.flush()
 
     reply = _spoken_yes() if args.answer_did_you_mean else None
     error = ""
-    outcomes: list[report.CommandOutcome] = []
     info = None
     try:
         result = asyncio.run(
@@ -67,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                 commands,
                 stack_options(args),
                 satellites=args.satellites,
+                overhear=args.overhear,
                 satellite=args.satellite,
                 realtime=not args.fast,
                 warmup=not args.no_warmup,
@@ -74,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                 reply=reply,
             )
         )
-        outcomes, info = result.outcomes, result.info
+        info = result.info
     except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C or SIGTERM (processes.py)
         sys.stderr.write("local-voice-eval: interrupted; everything was stopped\n")
         return 130
@@ -82,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         error = f"{type(err).__name__}: {err}"
         traceback.print_exc()
     succeeded = sum(o.success for o in outcomes)
-    sys.stdout.write(f"commands: {succeeded}/{len(commands)} succeeded\n")
+    lost = sum(o.lost for o in outcomes)
+    unrun = f", {len(commands) - len(outcomes)} not run (the harness broke)" if error else ""
+    sys.stdout.write(f"commands: {succeeded}/{len(commands)} succeeded, {lost} lost{unrun}\n")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         doc = report.results_json(outcomes, config_of(args), error)

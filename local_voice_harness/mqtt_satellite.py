@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
+import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from .mqtt_turn import Heard, SessionTurn, rung, timer_ids, wake_session
+from .pipeline_record import add_pipeline_times
 from .processes import spawn, stop_process
 from .turn import TurnResult, read_pcm, trailing_silence_s
 
@@ -34,23 +35,17 @@ if TYPE_CHECKING:
 
 SAMPLE_RATE: Final = 16000
 _TURN_LIMIT_S: Final = 60.0
-# HA ignores a wake-up with the same phrase within 2 s of the last one (its own
-# cooldown). Answers now stream straight from the TTS, so back-to-back turns
-# (``--fast``) can come sooner than that: space one satellite's wake-ups.
-WAKE_COOLDOWN_S: Final = 2.1
-_RUNS_TO_SEARCH: Final = 12
-_CLOCK_SLACK_S: Final = 0.05
-_CHUNK_PARTS: Final = 5  # local_voice/<id>/audio/out/<stream>
-_CONTROL_PARTS: Final = 6  # local_voice/<id>/audio/out/<stream>/start|end
+# A command whose wake word started no session within this long after it was
+# spoken is lost (the wake word was missed, or the satellite was busy).
+_NO_SESSION_S: Final = 8.0
+_NO_STATE_S: Final = 10.0  # HA says `listening` within ms of a session it takes
 
 
 class SatelliteError(RuntimeError):
     """The satellite could not be set up or did not finish a turn."""
 
 
-# HA drops a second wake-up with the same phrase within 2 s (it assumes two
-# satellites heard one person), so satellites speaking at once use different
-# bundled wake words.
+# The bundled wake words (espeak speaks "okay nabu" most reliably for them).
 WAKE_WORDS: Final = (
     ("okay_nabu", "okay nabu"),
     ("hey_jarvis", "hey jarvis"),
@@ -85,6 +80,12 @@ def wake_word_pcm(workdir: Path, phrase: str = "okay nabu") -> bytes:
 def silence(seconds: float) -> bytes:
     """PCM silence."""
     return bytes(int(seconds * SAMPLE_RATE) * 2)
+
+
+def gain(pcm: bytes, db: float) -> bytes:
+    """``pcm`` ``db`` louder (negative: quieter), as a satellite further away hears it."""
+    samples = np.frombuffer(pcm, "<i2").astype(np.float32) * 10 ** (db / 20)
+    return np.clip(samples, -32768, 32767).astype("<i2").tobytes()
 
 
 class _Listener:
@@ -157,7 +158,9 @@ class MqttSatelliteDriver:
         # its last speech sound is known even while its trailing silence is
         # still being fed (a fast answer can arrive before the WAV ends).
         self._speech_started_at: float | None = None
-        self._last_wake_at = -WAKE_COOLDOWN_S
+        self._recent: list[Heard] = []  # the last turn's messages
+        self._argv: list[str] = []
+        self._timers_before: set[str] = set()
 
     @property
     def pid(self) -> int | None:
@@ -170,22 +173,44 @@ class MqttSatelliteDriver:
 
         self._wake = await asyncio.to_thread(wake_word_pcm, self.workdir, self.wake_word[1])
         self._listener = _Listener(self.port, self.satellite_id)
-        argv = [
+        self._argv = [
             sys.executable, "-m", "local_voice_satellite",
             "--satellite-id", self.satellite_id, "--name", f"{self.area} satellite",
             "--area", self.area, "--host", "127.0.0.1", "--port", str(self.port),
             "--input", "-", "--exit-on-eof", "--wake-word", self.wake_word[0],
             "--output", f"dir:{self.workdir / 'speaker'}",
         ]  # fmt: skip
-        self._proc = await asyncio.to_thread(self._start_process, argv)
+        self._proc = await asyncio.to_thread(self._start_process, self._argv)
         self._feeder = asyncio.create_task(self._feed())
         area_id = self.area.lower().replace(" ", "_")
         entry = await ha_setup.confirm_discovered(self.client, "local_voice", {"area_id": area_id})
         await ha_setup.entities_of_entry(self.client, entry, "assist_satellite")
 
     def _start_process(self, argv: list[str]) -> subprocess.Popen[bytes]:
-        with (self.workdir / "satellite.log").open("wb") as log:
+        with (self.workdir / "satellite.log").open("ab") as log:
             return spawn(argv, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT)
+
+    async def reboot(self, down_s: float = 0.5) -> None:
+        """Pull the plug (SIGKILL: no goodbye, the broker sends the last will), start again.
+
+        The new process keeps nothing but what the broker gives it back
+        (retained messages); its speaker writes to the same folder.
+        """
+        assert self._proc is not None
+        if self._feeder is not None:
+            self._feeder.cancel()
+            await asyncio.gather(self._feeder, return_exceptions=True)
+        self._proc.kill()
+        await asyncio.to_thread(self._proc.wait)
+        await asyncio.sleep(down_s)
+        self._proc = await asyncio.to_thread(self._start_process, self._argv)
+        self._feeder = asyncio.create_task(self._feed())
+
+    def heard(self) -> list[Heard]:
+        """What the listener heard since the last turn (and keeps it for the next check)."""
+        assert self._listener is not None
+        self._recent = self._recent + [Heard(*m) for m in self._listener.take()]
+        return list(self._recent)
 
     async def _feed(self) -> None:
         """The microphone: 20 ms frames in real time, speech when queued, else silence."""
@@ -215,78 +240,93 @@ class MqttSatelliteDriver:
     def _utterance_started_at(self) -> float | None:
         return self._speech_started_at
 
-    async def speak(self, _index: int, pcm: bytes) -> TurnResult:
-        """Say the wake word and the command; wait for the answer; collect the outcome."""
+    async def speak(self, _index: int, pcm: bytes, gain_db: float = 0.0) -> TurnResult:
+        """Say the wake word and the command; follow the session it starts to its end.
+
+        ``gain_db`` makes the whole utterance quieter, as a satellite further
+        from the speaker hears it (``--overhear``).
+        """
         if self._listener is None or self._proc is None:
             raise SatelliteError("setup() first")
         if self._proc.poll() is not None:
             raise SatelliteError(f"the satellite exited ({self._proc.returncode})")
-        await asyncio.sleep(max(0.0, self._last_wake_at + WAKE_COOLDOWN_S - time.monotonic()))
-        self._last_wake_at = time.monotonic()
-        self._listener.take()
+        self._timers_before = timer_ids(self._recent + [Heard(*m) for m in self._listener.take()])
         self._speech_started_at = None
         utterance = self._wake + silence(0.5) + pcm
-        await self._speech.put(utterance)
-        messages: list[tuple[float, float, str, bytes]] = []
-        deadline = time.monotonic() + _TURN_LIMIT_S
-        while time.monotonic() < deadline and not _turn_over(messages):
+        await self._speech.put(gain(utterance, gain_db) if gain_db else utterance)
+        began = time.monotonic()
+        no_session_by = began + len(utterance) / (SAMPLE_RATE * 2) + _NO_SESSION_S
+        messages: list[Heard] = []
+        turn: SessionTurn | None = None
+        while time.monotonic() < began + _TURN_LIMIT_S:
             await asyncio.sleep(0.05)
-            messages += self._listener.take()
-        result = _from_messages(messages)
-        started = self._utterance_started_at()  # set by the feeder meanwhile
-        if self.realtime and started is not None and result.events:
-            spoken_s = len(utterance) / (SAMPLE_RATE * 2) - trailing_silence_s(pcm)
-            last_speech = started + spoken_s
-            result.endpoint_ms = (result.events[0]["mono"] - last_speech) * 1000
-            if result.first_audio_ms is not None:
-                result.user_first_audio_ms = result.endpoint_ms + result.first_audio_ms
-        await self._add_pipeline_times(result)
+            messages += [Heard(*m) for m in self._listener.take()]
+            turn = wake_session(messages)
+            if (turn is None and time.monotonic() > no_session_by) or (turn and turn.over()):
+                break
+            if _not_taken(turn):
+                break  # HA never took the session (e.g. not subscribed yet): lost
+        self._recent = messages
+        result = self._result(turn, utterance, pcm)
+        if turn is not None and not result.dismissed:
+            await add_pipeline_times(self.client, self.pipeline_id, result)
         return result
 
-    async def _add_pipeline_times(self, result: TurnResult) -> None:
-        """Transcript/intent times and texts from HA's pipeline debug record of this turn.
-
-        HA's run events name no device, and several satellites share the
-        pipeline: this turn's run is the one whose ``stt-end`` comes first after
-        this satellite's ``session_end``, preferring runs whose answer text
-        matches the one HA streamed to this satellite.
-        """
-        if not result.events:
-            result.error = result.error or "no session, no pipeline run"
-            return
-        session_end = float(result.events[0]["wall"])
-        listing = await self.client.ws(
-            "assist_pipeline/pipeline_debug/list", pipeline_id=self.pipeline_id
+    def _result(self, turn: SessionTurn | None, utterance: bytes, pcm: bytes) -> TurnResult:
+        """The command's outcome from its session's messages."""
+        result = TurnResult(answer_audio_format="pcm", satellite=self.satellite_id)
+        if turn is None:
+            result.lost = True
+            result.error = "lost: the satellite started no session (wake word missed?)"
+            return result
+        result.session_id, result.signal = turn.session_id, turn.signal
+        result.started_mono = turn.started.mono
+        result.transcript = turn.transcript
+        result.answered = turn.answered
+        if turn.dismissed is not None or turn.end_reason == "dismissed":
+            result.dismissed = True
+            result.dismissed_mono = (turn.dismissed or turn.ended or turn.started).mono
+            return result
+        result.error = turn.error
+        if not turn.over():
+            result.lost = True
+            result.error = result.error or f"lost: session {turn.session_id} never finished"
+        if turn.answer_start is not None:
+            result.answer_rate = int((turn.answer_start.get("audio") or {}).get("rate", 0))
+            result.answer_text = str(turn.answer_start.get("text") or "")
+        result.answer_audio = bytes(turn.pcm)
+        if turn.ended is None:
+            return result
+        result.events.insert(
+            0, {"type": "session_end", "wall": turn.ended.wall, "mono": turn.ended.mono}
         )
-        best: tuple[tuple[bool, float], list[dict[str, Any]]] | None = None
-        for run in listing["pipeline_runs"][-_RUNS_TO_SEARCH:]:
-            debug = await self.client.ws(
-                "assist_pipeline/pipeline_debug/get",
-                pipeline_id=self.pipeline_id,
-                pipeline_run_id=run["pipeline_run_id"],
-            )
-            events = debug["events"]
-            stt_end = next((_when(e) for e in events if e["type"] == "stt-end"), None)
-            if stt_end is None or stt_end < session_end - _CLOCK_SLACK_S:
-                continue
-            answer = next((_speech(e) for e in events if e["type"] == "intent-end"), "")
-            key = (bool(result.answer_text) and answer != result.answer_text, stt_end - session_end)
-            if best is None or key < best[0]:
-                best = (key, events)
-        if best is None:
-            result.error = result.error or "no pipeline run recorded for this session"
-            return
-        for event in best[1]:
-            ms = (_when(event) - session_end) * 1000
-            data = event.get("data") or {}
-            if event["type"] == "stt-end":
-                result.transcript = str((data.get("stt_output") or {}).get("text", "")).strip()
-                result.stt_ms = ms
-            elif event["type"] == "intent-end":
-                result.answer = _speech(event)
-                result.intent_ms = ms
-            elif event["type"] == "error":
-                result.error = f"{data.get('code')}: {data.get('message')}"
+        if turn.first_audio is not None:
+            result.first_audio_ms = (turn.first_audio.mono - turn.ended.mono) * 1000
+        started = self._utterance_started_at()  # set by the feeder
+        if self.realtime and started is not None:
+            spoken_s = len(utterance) / (SAMPLE_RATE * 2) - trailing_silence_s(pcm)
+            result.endpoint_ms = (turn.ended.mono - (started + spoken_s)) * 1000
+            if result.first_audio_ms is not None:
+                result.user_first_audio_ms = result.endpoint_ms + result.first_audio_ms
+        return result
+
+    async def wait_timer(self, within_s: float) -> str | None:
+        """None once a timer the last command started has rung within ``within_s``; else why."""
+        assert self._listener is not None
+        seen = list(self._recent)
+        deadline = time.monotonic() + within_s
+        while True:
+            seen += [Heard(*m) for m in self._listener.take()]
+            started = sorted(timer_ids(seen) - self._timers_before)
+            if started and started[0] in rung(seen):
+                self._recent = seen
+                return None
+            if time.monotonic() > deadline:
+                self._recent = seen
+                if not started:
+                    return "no timer was started"
+                return f"timer {started[0]} did not ring within {within_s:g} s"
+            await asyncio.sleep(0.1)
 
     async def close(self) -> None:
         """End the microphone (EOF), let the satellite say offline, stop it by PID."""
@@ -307,74 +347,8 @@ class MqttSatelliteDriver:
             self._tmp.cleanup()
 
 
-def _turn_over(messages: list[tuple[float, float, str, bytes]]) -> bool:
-    """The answer stream ended, or HA went idle with an error after the session."""
-    ended = False
-    for _mono, _wall, topic, payload in messages:
-        parts = topic.split("/")
-        if parts[2:3] == ["event"] and _ends_speech(_json(payload)):
-            ended = True
-        elif ended and topic.endswith("/end") and parts[2:4] == ["audio", "out"]:
-            return True
-        elif ended and parts[2:3] == ["state"]:
-            state = _json(payload)
-            if state.get("state") == "idle" and state.get("error_code"):
-                return True
-    return False
-
-
-def _ends_speech(event: dict[str, Any]) -> bool:
-    """A ``session_end`` that closed the user's utterance.
-
-    A cancelled one is not: after a question HA opens an answer session, and
-    the wake word that starts the next command cancels it first.
-    """
-    return event.get("type") == "session_end" and event.get("reason") != "cancel"
-
-
-def _from_messages(messages: list[tuple[float, float, str, bytes]]) -> TurnResult:
-    """End of speech, answer audio and its timing from the satellite's MQTT traffic."""
-    result = TurnResult(answer_audio_format="pcm")
-    speech_end: float | None = None
-    first_audio: float | None = None
-    pcm = bytearray()
-    for mono, wall, topic, payload in messages:
-        parts = topic.split("/")
-        if parts[2:3] == ["event"]:
-            event = _json(payload)
-            if _ends_speech(event) and speech_end is None:
-                speech_end = mono
-                result.events.insert(0, {"type": "session_end", "wall": wall, "mono": mono})
-        elif (
-            parts[2:4] == ["audio", "out"] and len(parts) == _CONTROL_PARTS and parts[-1] == "start"
-        ):
-            start = _json(payload)
-            result.answer_rate = int((start.get("audio") or {}).get("rate", 0))
-            result.answer_text = str(start.get("text", ""))
-        elif parts[2:4] == ["audio", "out"] and len(parts) == _CHUNK_PARTS:
-            if first_audio is None:
-                first_audio = mono
-            pcm += payload
-    result.answer_audio = bytes(pcm)
-    if speech_end is None:
-        result.error = "the satellite never ended a session (wake word missed?)"
-    elif first_audio is not None:
-        result.first_audio_ms = (first_audio - speech_end) * 1000
-    return result
-
-
-def _when(event: dict[str, Any]) -> float:
-    return datetime.fromisoformat(event["timestamp"]).timestamp()
-
-
-def _speech(event: dict[str, Any]) -> str:
-    response = ((event.get("data") or {}).get("intent_output") or {}).get("response") or {}
-    return str(((response.get("speech") or {}).get("plain") or {}).get("speech", ""))
-
-
-def _json(payload: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+def _not_taken(turn: SessionTurn | None) -> bool:
+    """The session ended long ago and HA has said nothing about it."""
+    if turn is None or turn.ended is None or turn.states or turn.dismissed:
+        return False
+    return time.monotonic() - turn.ended.mono > _NO_STATE_S

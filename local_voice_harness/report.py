@@ -13,7 +13,14 @@ import subprocess
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Final
 
-__all__ = ["CommandOutcome", "latency_chart", "latency_summary", "line", "results_json"]
+__all__ = [
+    "CommandOutcome",
+    "latency_chart",
+    "latency_summary",
+    "line",
+    "overhear_summary",
+    "results_json",
+]
 
 from .evaluation import CommandOutcome
 from .turn import write_wav
@@ -67,10 +74,15 @@ def line(outcome: CommandOutcome) -> str:
     stages = " ".join(
         f"{label.split()[0]}={_ms(outcome.timings_ms.get(key))}" for key, label in STAGES
     )
+    mark = "LOST" if outcome.lost else mark
     why = "" if outcome.success else "  <- " + "; ".join(outcome.failures)
+    who = ""
+    if outcome.loudest:
+        who = f" | loudest {outcome.loudest}, answered by {','.join(outcome.answered_by) or '-'}"
+        who += f", decided in {_ms(outcome.arbitration_ms)}"
     return (
         f"[{mark}] {outcome.audio}: heard {outcome.transcript!r} -> "
-        f"answer {outcome.answer!r} | {stages}{why}"
+        f"answer {outcome.answer!r} | {stages}{who}{why}"
     )
 
 
@@ -163,18 +175,40 @@ def stack_json(info: StackInfo | None) -> dict[str, Any]:
     }
 
 
+def overhear_summary(outcomes: list[CommandOutcome]) -> dict[str, Any]:
+    """How often only the loudest satellite answered, and how fast the arbiter decided."""
+    decided = [o.arbitration_ms for o in outcomes if o.arbitration_ms is not None]
+    out: dict[str, Any] = {
+        "loudest_won": sum(o.answered_by == [o.loudest] for o in outcomes),
+        "total": len(outcomes),
+        "several_answered": sum(len(o.answered_by) > 1 for o in outcomes),
+    }
+    if decided:
+        out["decision_ms"] = {
+            "median": round(statistics.median(decided), 1),
+            "p95": round(percentile(decided, 0.95), 1),
+            "max": round(max(decided), 1),
+            "n": len(decided),
+        }
+    return out
+
+
 def results_json(
     outcomes: list[CommandOutcome], config: dict[str, Any], harness_error: str = ""
 ) -> dict[str, Any]:
     """The evaluation's JSON document."""
     succeeded = sum(o.success for o in outcomes)
+    summary: dict[str, Any] = {
+        "succeeded": succeeded,
+        "total": len(outcomes),
+        "lost": sum(o.lost for o in outcomes),
+        "latency_ms": latency_summary(outcomes),
+    }
+    if any(o.loudest for o in outcomes):
+        summary["overhear"] = overhear_summary(outcomes)
     return {
         "config": config,
-        "summary": {
-            "succeeded": succeeded,
-            "total": len(outcomes),
-            "latency_ms": latency_summary(outcomes),
-        },
+        "summary": summary,
         "harness_error": harness_error,
         "commands": [o.to_json() for o in outcomes],
     }

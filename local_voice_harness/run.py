@@ -17,8 +17,16 @@ from typing import TYPE_CHECKING, Any, Final
 
 from wyoming_servers.llm.bundled import DEFAULT_MODEL, MODELS
 
-from .evaluation import CommandOutcome, SpeakFn, run_batch, websocket_speaker
-from .mqtt_satellite import WAKE_COOLDOWN_S, MqttSatelliteDriver
+from .evaluation import (
+    CommandOutcome,
+    HearFn,
+    SpeakFn,
+    TimerFn,
+    run_batch,
+    run_overheard,
+    websocket_speaker,
+)
+from .mqtt_satellite import MqttSatelliteDriver
 from .stack import Stack, StackInfo, StackOptions
 from .turn import read_pcm
 
@@ -28,8 +36,13 @@ if TYPE_CHECKING:
     from .commands import SpokenCommand
     from .turn import TurnResult
 
-STAGGER_S: Final = WAKE_COOLDOWN_S  # HA's same-phrase wake-word cooldown, across satellites
-
+# Satellites speaking different commands at once (--satellites) are different
+# people: their wake-ups must be further apart than what the arbiter takes for
+# one voice heard late (custom_components/local_voice/satellite/arbiter.LATE_S).
+STAGGER_S: Final = 1.2
+# --overhear: the nearest satellite hears the command as recorded, the second
+# 12 dB and every other 20 dB quieter.
+OVERHEAR_GAINS_DB: Final = (0.0, -12.0, -20.0)
 type ResultFn = Callable[[CommandOutcome, TurnResult], None]
 
 
@@ -92,6 +105,12 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
         "--llm-threads", type=int, help="local-voice-llm --threads (default: every core)"
     )
     parser.add_argument(
+        "--overhear",
+        type=_positive,
+        default=1,
+        help="satellites (1-8) that hear each command at once, all but one quieter",
+    )
+    parser.add_argument(
         "--satellite",
         choices=["mqtt", "websocket"],
         default="mqtt",
@@ -141,6 +160,7 @@ def config_of(args: argparse.Namespace) -> dict[str, Any]:
     keys = (
         "model",
         "satellites",
+        "overhear",
         "satellite",
         "servers",
         "no_vocabulary",
@@ -159,6 +179,7 @@ async def run_commands(
     options: StackOptions,
     *,
     satellites: int = 1,
+    overhear: int = 1,
     satellite: str = "mqtt",
     realtime: bool = True,
     warmup: bool = True,
@@ -169,34 +190,61 @@ async def run_commands(
 
     ``reply``: PCM of a spoken "yes" for the second turn after "Did you mean"
     (see ``evaluation.run_batch``); None for one turn per command.
+    ``overhear``: each command is heard by this many satellites at once
+    (``evaluation.run_overheard``); the loudest is a different one each time.
     """
     result = RunResult()
     began = time.monotonic()
+
+    def report(outcome: CommandOutcome, turn: TurnResult) -> None:
+        result.outcomes.append(outcome)
+        if on_result is not None:
+            on_result(outcome, turn)
+
     stack = Stack(options)
     drivers: list[MqttSatelliteDriver] = []
     try:
         with _stop_on_signals():
             await stack.start()
             result.info = stack.info
+            timer: TimerFn | None = None
+            count = max(satellites, overhear)
             if satellite == "mqtt":
-                drivers = await _mqtt_drivers(stack, satellites, realtime=realtime)
-                speak = _mqtt_speaker(drivers)
+                drivers = await _mqtt_drivers(stack, count, realtime=realtime)
+                speak, timer = _mqtt_speaker(drivers), _mqtt_timer(drivers)
             else:
                 speak = websocket_speaker(stack, realtime=realtime)
             if warmup and commands:
-                await _warm_up(stack, speak, commands[0], satellites)
-            for first in range(0, len(commands), satellites):
-                batch = commands[first : first + satellites]
-                for outcome, turn in await run_batch(stack, batch, speak, satellite, reply):
-                    result.outcomes.append(outcome)
-                    if on_result is not None:
-                        on_result(outcome, turn)
+                await _warm_up(stack, speak, commands[0], count)
+            if overhear > 1:
+                if not drivers or not realtime:
+                    raise ValueError(
+                        "--overhear needs MQTT satellites hearing in real time (no --fast): "
+                        "satellites that process one sound at different speeds are not a room"
+                    )
+                await _overheard(stack, commands, _mqtt_hearing(drivers), overhear, report)
+            else:
+                for first in range(0, len(commands), satellites):
+                    batch = commands[first : first + satellites]
+                    for outcome, turn in await run_batch(
+                        stack, batch, speak, satellite, reply, timer
+                    ):
+                        report(outcome, turn)
     finally:
         for driver in drivers:
             await driver.close()
         await stack.stop()
         result.wall_s = time.monotonic() - began
     return result
+
+
+async def _overheard(
+    stack: Stack, commands: list[SpokenCommand], hear: HearFn, count: int, report: ResultFn
+) -> None:
+    """Each command heard by ``count`` satellites; the nearest is a different one each time."""
+    for k, command in enumerate(commands):
+        outcome, turn = await run_overheard(stack, command, hear, gains_for(count, k % count))
+        report(outcome, turn)
 
 
 async def _warm_up(stack: Stack, speak: SpeakFn, command: SpokenCommand, count: int) -> None:
@@ -238,14 +286,35 @@ async def _mqtt_drivers(stack: Stack, count: int, *, realtime: bool) -> list[Mqt
 
 def _mqtt_speaker(drivers: list[MqttSatelliteDriver]) -> SpeakFn:
     async def speak(index: int, pcm: bytes) -> TurnResult:
-        # HA drops a second wake-up with the same phrase within 2 s (it assumes
-        # two satellites heard one person), and espeak's other bundled wake
-        # words are not detected reliably: satellite i starts 2.1 s after i-1,
-        # so their utterances and pipelines still overlap.
+        # Satellite i starts STAGGER_S after i-1 (different people, not one voice
+        # heard twice), so their utterances and pipelines still overlap.
         await asyncio.sleep(STAGGER_S * index)
         return await drivers[index].speak(index, pcm)
 
     return speak
+
+
+def _mqtt_hearing(drivers: list[MqttSatelliteDriver]) -> HearFn:
+    async def hear(pcm: bytes, gains: list[float]) -> list[TurnResult]:
+        turns = (drivers[i].speak(i, pcm, gain_db=g) for i, g in enumerate(gains))
+        return list(await asyncio.gather(*turns))
+
+    return hear
+
+
+def _mqtt_timer(drivers: list[MqttSatelliteDriver]) -> TimerFn:
+    async def timer(index: int, within_s: float) -> str | None:
+        return await drivers[index].wait_timer(within_s)
+
+    return timer
+
+
+def gains_for(count: int, nearest: int) -> list[float]:
+    """Each satellite's gain: the nearest one 0 dB, the next -12, every other -20."""
+    gains = [0.0] * count
+    for rank in range(count):
+        gains[(nearest + rank) % count] = OVERHEAR_GAINS_DB[min(rank, len(OVERHEAR_GAINS_DB) - 1)]
+    return gains
 
 
 @contextlib.contextmanager

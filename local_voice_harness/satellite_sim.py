@@ -71,6 +71,7 @@ class SatelliteSim:
         self.states: list[p.State] = []
         self.commands: list[p.Command] = []
         self.streams: dict[str, OutStream] = {}
+        self.timers: list[p.Timers] = []  # HA's retained timers messages, as received
         self._cond = threading.Condition()
         self._connected = threading.Event()
         self._announced = False
@@ -104,7 +105,7 @@ class SatelliteSim:
 
     def _on_connect(self, client: mqtt.Client, *_args: Any) -> None:
         base = f"{p.TOPIC_ROOT}/{self.sid}"
-        for topic in (f"{base}/state", f"{base}/command", f"{base}/audio/out/#"):
+        for topic in (f"{base}/state", f"{base}/command", f"{base}/audio/out/#", f"{base}/timers"):
             client.subscribe(topic, qos=1)
         if self._announced:  # a reconnect: the broker may have lost the retained messages
             client.publish(p.announce_topic(self.sid), p.encode(self.announce), qos=1, retain=True)
@@ -189,6 +190,8 @@ class SatelliteSim:
                 self.states.append(p.parse_state(msg.payload))
             elif topic.kind == "command":
                 self.commands.append(p.parse_command(msg.payload))
+            elif topic.kind == "timers" and msg.payload:
+                self.timers.append(p.parse_timers(msg.payload))
             elif topic.stream_id is not None:
                 stream = self.streams.setdefault(topic.stream_id, OutStream(topic.stream_id))
                 if topic.kind == "audio_out_start":
@@ -228,6 +231,14 @@ class SatelliteSim:
             return None
 
         return self.wait_for(check, timeout)
+
+    def publish_retained(self, topic: str, payload: bytes) -> None:
+        """Any retained message (a test standing in for HA or the broker)."""
+        self._pub(topic, payload, retain=True)
+
+    def publish_rang(self, timer_ids: tuple[str, ...]) -> None:
+        """The satellite's retained list of the timers it has rung."""
+        self._pub(p.rang_topic(self.sid), p.encode(p.Rang(timer_ids)), retain=True)
 
     def wait_stream(self, stream_id: str | None = None, timeout: float = 30.0) -> OutStream:
         """A finished answer stream (the given one, or any)."""

@@ -386,6 +386,26 @@ class Stack:
             await asyncio.sleep(0.5)
         self.say(f"the prompt cache was not warm after {limit_s:.0f} s; going on")
 
+    async def stop_ha(self) -> None:
+        """Stop Home Assistant only (everything else keeps running), as a crash or update does."""
+        assert self.ha is not None
+        if self.client is not None:
+            await self.client.close()
+            self.client = None
+        self.say("stopping Home Assistant (the rest keeps running)")
+        await self._in_thread(self.ha.stop)
+
+    async def start_ha(self) -> None:
+        """Start the same Home Assistant again (its config dir kept) and log in."""
+        assert self.ha is not None
+        self.say("starting Home Assistant again")
+        await self._in_thread(self.ha.start)
+        self.info.pids["home_assistant"] = self.ha.pid or 0
+        client = self.client = HAClient(self.ha.base_url)
+        await client.login("demo", self._password)
+        await client.connect_ws()
+        await self._wait_running(client)
+
     async def _wait_running(self, client: HAClient, limit_s: float = 120.0) -> None:
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:

@@ -36,6 +36,15 @@ class TurnResult:
     answer_text: str = ""  # the text HA sent with the answer audio (MQTT path)
     events: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
+    # MQTT path: the session this command started, and what became of it.
+    satellite: str = ""
+    session_id: str = ""
+    lost: bool = False  # no session, or a session HA never finished: the command got nothing
+    dismissed: bool = False  # another satellite heard the wake word better
+    answered: bool = False  # HA answered this session
+    signal: dict[str, Any] = field(default_factory=dict)  # the wake-up's level, SNR, score
+    started_mono: float | None = None  # when the session_start was heard
+    dismissed_mono: float | None = None  # when HA's dismiss was heard
 
     def timings(self) -> dict[str, float | None]:
         """Per-stage latency in ms (``None`` where the stage did not happen)."""

@@ -5,55 +5,54 @@ As in HA's ESPHome satellite: a session's audio goes into a queue
 ``async_accept_pipeline_from_satellite`` (HA passes this entity as the
 satellite, so "turn on the light" means its area), the pipeline runs as a
 config-entry background task, and pipeline events become ``state`` messages.
-The answer is HA's own text to speech, read as it is made: playback starts
-when the pipeline starts streaming the agent's answer into TTS (or at
-``tts-start``), so the first sentence plays while the model writes the rest,
-and goes to the satellite as PCM (``satellite.tts``, ``satellite.answer``).
-Only public hooks of HA's satellite entity are used: ``tts_response_finished``,
-``_attr_tts_options``, and the pipeline and voice-detector selects.
+A wake-word session first claims the turn from the arbiter that all
+satellites share (``satellite.arbiter``): when several satellites heard the
+wake word, only the one that heard it best runs a pipeline, the others are
+dismissed without a sound. The answer is HA's own text to speech, played
+as it is made (``satellite.playback``: on the satellite, or on a media
+player of its area while the area's music is ducked, ``satellite.media``);
+an answer that asks something opens the microphone again for the follow-up
+window. Timers are HA's, kept on the broker (``satellite.timers``).
+Only public hooks of HA's satellite entity are used.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
-import uuid
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.components import tts
 from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
 from homeassistant.components.assist_pipeline.pipeline import PipelineStage
 from homeassistant.components.assist_satellite import (
     AssistSatelliteAnnouncement,
-    AssistSatelliteConfiguration,
-    AssistSatelliteEntity,
     AssistSatelliteEntityFeature,
-    AssistSatelliteWakeWord,
 )
-from homeassistant.const import Platform
-from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from . import protocol as p
-from .const import CONF_SILENCE_MS, DOMAIN, LOGGER, SIGNAL_PIPELINE_EVENT
+from .const import (
+    CONF_ARBITRATION_MS,
+    CONF_FOLLOW_UP_S,
+    DEFAULT_ARBITRATION_MS,
+    DEFAULT_FOLLOW_UP_S,
+    DOMAIN,
+    LOGGER,
+    SIGNAL_PIPELINE_EVENT,
+)
 from .entity import satellite_device_info
-from .satellite.answer import publish_pcm
-from .satellite.link import SatelliteLink
-from .satellite.session import Session, SessionTracker
-from .satellite.tts import SpeechError, pcm_from_wav
-from .select import select_unique_ids
+from .runtime import async_acquire_arbiter
+from .satellite.arbiter import Claim
+from .satellite.mqtt_entity import MqttSatelliteBase
+from .satellite.playback import SpeechError
 
 if TYPE_CHECKING:
-    from homeassistant.components.mqtt import ReceiveMessage
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .models import SatelliteEntry
+    from .satellite.session import Session
 
-PLAYED_GRACE_SECONDS: Final = 3.0  # the satellite's `played` may come this long after the audio
 _STATE_OF_EVENT: Final = {
     PipelineEventType.STT_START: "listening",
     PipelineEventType.INTENT_START: "processing",
@@ -70,172 +69,122 @@ async def async_setup_entry(
     async_add_entities([MqttAssistSatellite(entry)])
 
 
-class MqttAssistSatellite(AssistSatelliteEntity):
+class MqttAssistSatellite(MqttSatelliteBase):
     """An MQTT satellite speaking the Local Voice protocol."""
 
-    _attr_has_entity_name = True
-    _attr_name = None
-    _attr_available = False  # until the satellite says `online`
-    # WAV in the voice's own rate: HA converts nothing (no ffmpeg); the rate goes
-    # to the satellite in audio/out/start.
-    _attr_tts_options = {tts.ATTR_PREFERRED_FORMAT: "wav"}  # noqa: RUF012 - HA's attribute
-    _link: SatelliteLink  # set when added to HA
-
     def __init__(self, entry: SatelliteEntry) -> None:
-        self._entry = entry
-        self._announce = entry.runtime_data.announce
-        sat = self._sat = self._announce.satellite_id
-        self._attr_unique_id = f"{sat}-assist_satellite"
+        super().__init__(entry)
+        self._attr_unique_id = f"{self._sat}-assist_satellite"
         self._attr_device_info = satellite_device_info(self._announce)
         if self._announce.speaker:
             self._attr_supported_features = (
                 AssistSatelliteEntityFeature.ANNOUNCE
                 | AssistSatelliteEntityFeature.START_CONVERSATION
             )
-        self._tracker = SessionTracker(sat, self)
         self._session_task: asyncio.Task[None] | None = None
         self._session_id: str | None = None
-        self._tts_token: str | None = None
+        self._tts: dict[str, Any] = {}  # the run's tts_output (token, url)
         self._answer_task: asyncio.Task[None] | None = None
-        self._played: dict[str, asyncio.Future[None]] = {}
         # The agent asked something ("Did you mean ...?", "Are you sure?"): once the
         # question is heard, the satellite listens for the answer without a wake word.
         self._follow_up = False
         # Events of a pipeline whose session was cancelled or superseded still come
         # (its run-end) after the next session started; they must not reach it.
         self._run_current = False
-
-    # ---- HA's hooks ----
-
-    @property
-    def pipeline_entity_id(self) -> str | None:
-        """The satellite's pipeline select."""
-        return self._select_entity_id(0)
-
-    @property
-    def vad_sensitivity_entity_id(self) -> str | None:
-        """The satellite's voice-detector select."""
-        return self._select_entity_id(1)
-
-    def _select_entity_id(self, index: int) -> str | None:
-        unique_id = select_unique_ids(self._sat)[index]
-        return er.async_get(self.hass).async_get_entity_id(Platform.SELECT, DOMAIN, unique_id)
-
-    # ---- MQTT wiring ----
+        self._transcript: str | None = None
+        self._intercepting = False
 
     async def async_added_to_hass(self) -> None:
-        """Subscribe to the satellite's topics."""
+        """Subscribe, share the arbiter, start the timers."""
         await super().async_added_to_hass()
-        self._link = SatelliteLink(self.hass, self._entry, self._sat)
-        unsubs = await self._link.async_subscribe(
-            availability=self._on_availability,
-            event=self._on_event,
-            audio=self._on_audio,
-            announce=self._on_announce,
-            connection=self._on_connection,
-        )
-        for unsub in unsubs:
-            self.async_on_remove(unsub)
-        self.async_on_remove(self._shutdown)
-
-    @callback
-    def _shutdown(self) -> None:
-        self._tracker.shutdown()
-        for task in (self._session_task, self._answer_task):
-            if task is not None:
-                task.cancel()
-        for fut in self._played.values():
-            fut.cancel()
-
-    def _send_state(self, state: str, code: str | None = None, message: str | None = None) -> None:
-        msg = p.State(
-            state, self._session_id, code, message[: p.MAX_TEXT_CHARS] if message else None
-        )
-        self._link.send_state(msg)
-
-    def _send_endpointing(self) -> None:
-        if self._announce.vad and (silence := self._entry.options.get(CONF_SILENCE_MS)):
-            self._link.send_command(p.SetEndpointing(int(silence)))
-
-    @callback
-    def _on_availability(self, msg: ReceiveMessage) -> None:
-        online = msg.payload in {p.ONLINE, p.ONLINE.encode()}
-        if not online:
-            self._tracker.abort_current("satellite_offline", "the satellite went offline")
-        elif not self._attr_available:
-            self._send_endpointing()
-        self._attr_available = online
-        self.async_write_ha_state()
-
-    @callback
-    def _on_connection(self, connected: bool) -> None:
-        if not connected:
-            self._tracker.abort_current("broker_disconnected", "lost the MQTT broker mid-session")
-
-    @callback
-    def _on_announce(self, msg: ReceiveMessage) -> None:
-        if not msg.payload:
-            return
-        try:
-            self._announce = p.parse_announce(_as_bytes(msg.payload), self._sat)
-        except p.ProtocolError as err:
-            LOGGER.warning("Satellite %s sent an invalid announce: %s", self._sat, err)
-
-    @callback
-    def _on_event(self, msg: ReceiveMessage) -> None:
-        event = self._tracker.handle_event_payload(_as_bytes(msg.payload))
-        fut = self._played.get(event.stream_id) if isinstance(event, p.Played) else None
-        if fut is not None and not fut.done():
-            fut.set_result(None)
-
-    @callback
-    def _on_audio(self, msg: ReceiveMessage) -> None:
-        session_id = msg.topic.rsplit("/", 1)[-1]
-        if not p.ID_PATTERN.fullmatch(session_id):
-            LOGGER.warning("Audio on %s dropped: bad session id", msg.topic[:120])
-            return
-        self._tracker.handle_audio(session_id, _as_bytes(msg.payload))
+        self._arbiter = async_acquire_arbiter(self.hass, self._entry)
 
     # ---- sessions (SessionListener) ----
 
     def session_started(self, session: Session) -> None:
-        """Run the pipeline on the new session's audio."""
+        """Claim the turn (a wake word), or take it at once (HA opened the session)."""
+        if session.reason != "wake_word":
+            self._take_over(session)
+            return
+        # A new wake word: the user moved on. The answer still playing must not open
+        # the microphone for its question afterwards (that session would end this one).
+        self._follow_up = False
+        window = self._entry.options.get(CONF_ARBITRATION_MS, DEFAULT_ARBITRATION_MS) / 1000
+        self._arbiter.claim(
+            Claim(
+                self._sat,
+                session.session_id,
+                session.wake_word_id or "",
+                session.signal,
+                on_won=lambda: self._take_over(session),
+                on_lost=lambda why: self._dismissed(session, why),
+                window_s=window,
+            )
+        )
+
+    def _take_over(self, session: Session) -> None:
+        """The session is this satellite's turn: end the previous one, run the pipeline."""
+        if session.aborted or self._tracker.current is not session:
+            return  # superseded or aborted while the arbiter decided
         previous = self._session_task
         self._cancel_answer()
         self._session_id = session.session_id
-        self._tts_token = None
-        self._follow_up = False
+        self._tts, self._follow_up, self._transcript = {}, False, None
         self._run_current = False  # until this session's pipeline starts
+        self._media_task(self._media.duck())
         self._session_task = self._entry.async_create_background_task(
             self.hass, self._run_commands(session, previous), f"{DOMAIN}_{self._sat}_session"
         )
 
+    def _dismissed(self, session: Session, why: str) -> None:
+        """Another satellite won: drop this session quietly; a turn still running goes on."""
+        LOGGER.debug("Satellite %s: session %s dismissed (%s)", self._sat, session.session_id, why)
+        self._tracker.dismiss(session)
+        if self._announce.protocol >= 2:  # noqa: PLR2004 - version 2 knows `dismiss`
+            self._link.send_command(p.Dismiss(session.session_id))
+        else:  # a version-1 satellite stops streaming on any state but listening
+            self._link.send_state(p.State("idle", session.session_id))
+
     def session_aborted(self, session: Session) -> None:
         """Stop the pipeline of an aborted session."""
+        self._arbiter.withdraw(session.session_id)
         if session.session_id == self._session_id and self._session_task is not None:
             self._run_current = False
             self._session_task.cancel()
             self.tts_response_finished()  # back to idle
-
-    def session_failed(self, session_id: str | None, code: str, message: str) -> None:
-        """Tell the satellite (the protocol's error event rides on `state`)."""
-        self._link.send_state(p.State("idle", session_id, code, message[: p.MAX_TEXT_CHARS]))
+            self._media_task(self._media.restore())
 
     async def _run_commands(self, session: Session, previous: asyncio.Task[None] | None) -> None:
         if previous is not None and not previous.done():
             previous.cancel()
             await asyncio.wait([previous])
-        names = {w.id: w.name for w in self._announce.wake_words}
+        phrase = None
+        if session.reason == "wake_word":
+            names = {w.id: w.name for w in self._announce.wake_words}
+            phrase = names.get(session.wake_word_id or "")
+            if not self._intercepting:
+                phrase = self._arbiter.ha_phrase(session.wake_word_id or "", phrase)
         try:
             await self.async_accept_pipeline_from_satellite(
                 session.stream(),
                 start_stage=PipelineStage.STT,
-                end_stage=PipelineStage.TTS if self._announce.speaker else PipelineStage.INTENT,
-                wake_word_phrase=names.get(session.wake_word_id or ""),
+                end_stage=PipelineStage.TTS if self._can_answer else PipelineStage.INTENT,
+                wake_word_phrase=phrase,
             )
         except HomeAssistantError as err:  # e.g. no pipeline or engine: tell the satellite
             LOGGER.warning("Pipeline for %s failed: %s", self._sat, err)
             self._send_state("idle", "pipeline_failed", str(err))
+            self._media_task(self._media.restore())
+
+    async def async_intercept_wake_word(self) -> str | None:
+        """HA's wake word test: the next wake-up's phrase goes to HA unchanged."""
+        self._intercepting = True
+        try:
+            return await super().async_intercept_wake_word()
+        finally:
+            self._intercepting = False
+
+    # ---- pipeline events ----
 
     def on_pipeline_event(self, event: PipelineEvent) -> None:
         """Map pipeline events to `state`, and play the answer as soon as it streams."""
@@ -251,20 +200,26 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         if not self._of_current_run(event):
             return
         if event.type is PipelineEventType.RUN_START:
-            self._tts_token = (data.get("tts_output") or {}).get("token")
+            self._tts = dict(data.get("tts_output") or {})
+        elif event.type is PipelineEventType.STT_END:
+            text = (data.get("stt_output") or {}).get("text")
+            self._transcript = str(text).strip()[: p.MAX_TEXT_CHARS] if text else None
         elif event.type is PipelineEventType.INTENT_PROGRESS and data.get("tts_start_streaming"):
             self._start_answer(None)  # the agent's answer streams into TTS: play it now
         elif state := _STATE_OF_EVENT.get(event.type):
             if event.type is PipelineEventType.TTS_START:
                 self._start_answer(data.get("tts_input"))
             else:
-                self._send_state(state)
+                text = self._transcript if state == "processing" else None
+                self._send_state(state, text=text)
         elif event.type is PipelineEventType.INTENT_END:
             self._follow_up = bool((data.get("intent_output") or {}).get("continue_conversation"))
         elif event.type is PipelineEventType.ERROR:
             self._send_state("idle", data.get("code"), data.get("message"))
+            self._media_task(self._media.restore())
         elif event.type is PipelineEventType.RUN_END and self._answer_task is None:
             self._send_state("idle")
+            self._media_task(self._media.restore())
 
     def _of_current_run(self, event: PipelineEvent) -> bool:
         """False for the events of a cancelled run (its run-end comes after the next start)."""
@@ -276,7 +231,8 @@ class MqttAssistSatellite(AssistSatelliteEntity):
 
     def _start_answer(self, text: str | None) -> None:
         """Play the run's TTS stream once (the first of streaming start and tts-start)."""
-        if self._answer_task is not None or not self._tts_token or not self._session_id:
+        token = self._tts.get("token")
+        if self._answer_task is not None or not token or not self._session_id:
             return
         self._send_state("responding")
         LOGGER.debug("Satellite %s plays the answer of session %s", self._sat, self._session_id)
@@ -284,107 +240,78 @@ class MqttAssistSatellite(AssistSatelliteEntity):
         # after this event; reading the stream before that would wait forever.
         self._answer_task = self._entry.async_create_background_task(
             self.hass,
-            self._play(self._session_id, self._tts_token, "answer", text),
+            self._answer(self._session_id, token, text),
             f"{DOMAIN}_{self._sat}_answer",
             eager_start=False,
         )
-
-    # ---- answer audio and announcements ----
 
     def _cancel_answer(self) -> None:
         if self._answer_task is not None:
             self._answer_task.cancel()
             self._answer_task = None
 
-    async def _play(self, stream_id: str, token: str, kind: str, text: str | None) -> None:
-        """Stream TTS audio to the satellite and wait until it says it has played it."""
+    async def _answer(self, session_id: str, token: str, text: str | None) -> None:
+        """Play the answer; then idle, or listen again when it asked something."""
         heard = False
         try:
-            fut = self._played[stream_id] = self.hass.loop.create_future()
-            fmt, pcm = await pcm_from_wav(_tts_stream(self.hass, token).async_stream_result())
-            LOGGER.debug("Satellite %s: %s audio is %s", self._sat, kind, fmt)
-            seconds = await publish_pcm(
-                self._link.publish, self._sat, stream_id, fmt, pcm, kind=kind, text=text
-            )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(fut, seconds + PLAYED_GRACE_SECONDS)
+            await self._playback.play(session_id, token, "answer", text, url=self._tts.get("url"))
             heard = True
         except (SpeechError, HomeAssistantError, OSError) as err:
             # OSError: HA's TTS stream passes its engine's errors on (a TTS server
             # that is down raises ConnectionRefusedError while the audio is read).
-            LOGGER.warning("Could not play %s on %s: %s", kind, self._sat, err)
-            if kind == "answer" and stream_id == self._session_id:
-                # Tell the satellite at once (it may sound an error); idle follows below.
+            LOGGER.warning("Could not play the answer on %s: %s", self._sat, err)
+            if session_id == self._session_id:  # the satellite may sound an error
                 self._send_state("idle", "answer_failed", str(err))
-            if kind != "answer":
-                raise HomeAssistantError(f"Could not play on {self._sat}: {err}") from err
         finally:
-            self._played.pop(stream_id, None)
             # A newer session (barge-in) owns the state now; only the current answer resets it.
-            if kind == "answer" and stream_id == self._session_id:
+            if session_id == self._session_id:
                 self._answer_task = None
                 self.tts_response_finished()
                 self._send_state("idle")
-                if heard and self._follow_up:
+                window = int(self._entry.options.get(CONF_FOLLOW_UP_S, DEFAULT_FOLLOW_UP_S))
+                if heard and self._follow_up and window > 0:
                     self._follow_up = False
                     LOGGER.debug("Satellite %s listens for the answer to its question", self._sat)
-                    self._link.send_command(p.StartListening(conversation=True))
+                    self._link.send_command(self._listen(window))
+                else:
+                    self._media_task(self._media.restore())
+
+    # ---- announcements, conversations, timers ----
 
     async def _announce_audio(
-        self, announcement: AssistSatelliteAnnouncement, *, conversation: bool
+        self, announcement: AssistSatelliteAnnouncement, *, conversation: bool = False
     ) -> None:
-        if not self._announce.speaker:
+        if not self._can_answer:
             raise HomeAssistantError(f"Satellite {self._sat} has no speaker")
         if announcement.tts_token is None:
             raise HomeAssistantError("MQTT satellites play announcements made by TTS only")
-        stream_id = f"announce-{uuid.uuid4().hex[:12]}"
-        if announcement.message:
-            cmd = p.AnnounceText(announcement.message[: p.MAX_TEXT_CHARS], stream_id, conversation)
+        stream_id = self._new_stream_id()
+        if announcement.message and self._media.answer_player is None:
+            text = announcement.message[: p.MAX_TEXT_CHARS]
+            cmd = p.AnnounceText(text, stream_id, start_conversation=conversation)
             await self._link.command(cmd)
-        await self._play(stream_id, announcement.tts_token, "announcement", announcement.message)
+        await self._media.duck()
+        try:
+            await self._playback.play(
+                stream_id,
+                announcement.tts_token,
+                "announcement",
+                announcement.message,
+                url=announcement.media_id,
+            )
+        except (SpeechError, HomeAssistantError, OSError) as err:
+            raise HomeAssistantError(f"Could not play on {self._sat}: {err}") from err
+        finally:
+            await self._media.restore()
 
     async def async_announce(self, announcement: AssistSatelliteAnnouncement) -> None:
-        """Play an announcement; returns once the satellite has played it."""
-        await self._announce_audio(announcement, conversation=False)
+        """Play an announcement; returns once it has been heard."""
+        await self._announce_audio(announcement)
 
     async def async_start_conversation(
         self, start_announcement: AssistSatelliteAnnouncement
     ) -> None:
-        """Announce, then ask the satellite to listen for the answer (HA's ask_question too)."""
+        """Announce, then listen for the answer (HA's ask_question is built on this)."""
         await self._announce_audio(start_announcement, conversation=True)
-        await self._link.command(p.StartListening(conversation=True))
-
-    # ---- wake words ----
-
-    @callback
-    def async_get_configuration(self) -> AssistSatelliteConfiguration:
-        """Wake words as the satellite announced them."""
-        return AssistSatelliteConfiguration(
-            available_wake_words=[
-                AssistSatelliteWakeWord(w.id, w.name, []) for w in self._announce.wake_words
-            ],
-            active_wake_words=list(self._announce.active_wake_words),
-            max_active_wake_words=self._announce.max_active_wake_words,
-        )
-
-    async def async_set_configuration(self, config: AssistSatelliteConfiguration) -> None:
-        """Send the active wake words to the satellite."""
-        available = {w.id for w in self._announce.wake_words}
-        active = tuple(config.active_wake_words)
-        if unknown := set(active) - available:
-            raise HomeAssistantError(f"Unknown wake words: {sorted(unknown)}")
-        limit = self._announce.max_active_wake_words
-        if limit and len(active) > limit:
-            raise HomeAssistantError(f"At most {limit} wake words can be active")
-        await self._link.command(p.SetWakeWords(active))
-        self._announce = dataclasses.replace(self._announce, active_wake_words=active)
-
-
-def _as_bytes(payload: str | bytes | bytearray) -> bytes:
-    return payload.encode() if isinstance(payload, str) else bytes(payload)
-
-
-def _tts_stream(hass: HomeAssistant, token: str) -> tts.ResultStream:
-    if (stream := tts.async_get_stream(hass, token)) is None:
-        raise HomeAssistantError(f"TTS stream {token} is gone")
-    return stream
+        window = int(self._entry.options.get(CONF_FOLLOW_UP_S, DEFAULT_FOLLOW_UP_S))
+        await self._link.command(self._listen(max(window, 1)))

@@ -83,3 +83,17 @@ CONF_SILENCE_MS: Final = "endpointing_silence_ms"  # satellite VAD: silence that
 # The Pi client's default: no cut-offs on 104 recordings with Silero (docs/satellite.md).
 DEFAULT_SILENCE_MS: Final = 300
 SIGNAL_PIPELINE_EVENT: Final = "local_voice_pipeline_event_{}"  # .format(satellite_id)
+# Satellite options (flows/satellite.py): arbitration, follow-up, the room's media players.
+CONF_ARBITRATION_MS: Final = "arbitration_window_ms"  # wait this long for other satellites
+DEFAULT_ARBITRATION_MS: Final = 100
+MAX_ARBITRATION_MS: Final = 500
+CONF_FOLLOW_UP_S: Final = "follow_up_seconds"  # listen again after a question; 0 = off
+DEFAULT_FOLLOW_UP_S: Final = 5
+MAX_FOLLOW_UP_S: Final = 20  # protocol.MAX_WINDOW_S
+CONF_ANSWER_PLAYER: Final = "answer_media_player"  # a media_player in the satellite's area
+CONF_DUCK: Final = "duck_media_players"
+DEFAULT_DUCK: Final = True
+CONF_DUCK_PERCENT: Final = "duck_percent"  # ducked volume, in % of the player's own
+DEFAULT_DUCK_PERCENT: Final = 20
+SIGNAL_TIMERS: Final = "local_voice_timers_{}"  # .format(satellite_id)
+EVENT_TIMER: Final = "local_voice_timer"  # a satellite's timer started, changed, finished...

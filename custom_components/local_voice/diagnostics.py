@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.components.diagnostics import async_redact_data
 
 from .const import CONF_API_KEY, CONF_KIND, CONF_PROMPT, CONF_URL, KIND_SATELLITE, KIND_SERVER
-from .runtime import async_get_home
+from .runtime import async_get_arbiter, async_get_home
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -58,6 +58,8 @@ async def async_get_config_entry_diagnostics(
         }
     elif kind == KIND_SATELLITE and runtime is not None:
         result["announce"] = runtime.announce.to_dict()
+        if (arbiter := async_get_arbiter(hass)) is not None:
+            result["arbitration"] = [asdict(d) for d in arbiter.decisions]
     if (home := async_get_home(hass)) is not None:
         snapshot = home.vocabulary.snapshot
         result["vocabulary"] = {

@@ -1,6 +1,9 @@
-"""Per-satellite diagnostic sensors: last command latency and last transcript.
+"""Per-satellite sensors: the next timer, and diagnostics (last command latency and transcript).
 
-Both are fed by the satellite entity's pipeline events (a dispatcher signal
+The next-timer sensor is a timestamp (when the soonest running timer ends;
+unknown when none runs) with every timer of the satellite as an attribute,
+fed by the satellite's timers (``satellite.timers``). The two diagnostic
+sensors are fed by the satellite entity's pipeline events (a dispatcher signal
 per satellite, ``const.SIGNAL_PIPELINE_EVENT``) and are disabled by default: they are for users who
 want to see what the system is doing, not for every dashboard.
 
@@ -13,6 +16,7 @@ published when the pipeline run ends.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.assist_pipeline import PipelineEventType
@@ -26,7 +30,8 @@ from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
-from .const import DOMAIN, SIGNAL_PIPELINE_EVENT
+from . import protocol as p
+from .const import DOMAIN, SIGNAL_PIPELINE_EVENT, SIGNAL_TIMERS
 
 if TYPE_CHECKING:
     from homeassistant.components.assist_pipeline import PipelineEvent
@@ -43,9 +48,60 @@ async def async_setup_entry(
     entry: SatelliteEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the satellite's two sensors."""
+    """Add the satellite's sensors."""
     satellite_id = entry.runtime_data.announce.satellite_id
-    async_add_entities([LastCommandLatencySensor(satellite_id), LastTranscriptSensor(satellite_id)])
+    async_add_entities(
+        [
+            NextTimerSensor(satellite_id),
+            LastCommandLatencySensor(satellite_id),
+            LastTranscriptSensor(satellite_id),
+        ]
+    )
+
+
+class NextTimerSensor(SensorEntity):
+    """When the satellite's soonest running timer ends; all its timers as attributes."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
+    _attr_translation_key = "next_timer"
+
+    def __init__(self, satellite_id: str) -> None:
+        self._satellite_id = satellite_id
+        self._attr_unique_id = f"{satellite_id}-next_timer"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, satellite_id)})
+        self._attr_extra_state_attributes = {"timers": []}
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to this satellite's timers."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, SIGNAL_TIMERS.format(self._satellite_id), self._on_timers
+            )
+        )
+
+    @callback
+    def _on_timers(self, timers: p.Timers) -> None:
+        running = [t.ends_at for t in timers.timers if t.state == p.RUNNING and t.ends_at]
+        self._attr_native_value = datetime.fromtimestamp(min(running), UTC) if running else None
+        self._attr_extra_state_attributes = {
+            "timers": [
+                {
+                    "id": t.timer_id,
+                    "name": t.name,
+                    "seconds": t.seconds,
+                    "state": t.state,
+                    "ends_at": datetime.fromtimestamp(t.ends_at, UTC).isoformat()
+                    if t.ends_at
+                    else None,
+                    "seconds_left": t.left_at(timers.at),
+                }
+                for t in timers.timers
+            ]
+        }
+        self.async_write_ha_state()
 
 
 class _SatelliteSensor(SensorEntity):

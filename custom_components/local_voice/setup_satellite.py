@@ -18,6 +18,7 @@ from . import protocol as p
 from .const import CONF_ANNOUNCE, CONF_AREA_ID, DOMAIN
 from .entity import satellite_device_info
 from .models import SatelliteData
+from .runtime import async_acquire_arbiter, async_release
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -48,13 +49,17 @@ async def async_setup_satellite(hass: HomeAssistant, entry: SatelliteEntry) -> b
     if device.area_id is None and (area_id := entry.data.get(CONF_AREA_ID)):
         registry.async_update_device(device.id, area_id=area_id)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
+    async_acquire_arbiter(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
 async def async_unload_satellite(hass: HomeAssistant, entry: SatelliteEntry) -> bool:
     """Unload the satellite entry."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        async_release(hass, entry)
+    return unloaded
 
 
 async def _async_reload(hass: HomeAssistant, entry: ConfigEntry) -> None:

@@ -64,3 +64,19 @@ def test_texts_load_with_their_kind(tmp_path: Path) -> None:
     line = {"text": "order a pizza", "kind": "impossible", "expect": {"unchanged": ["light.x"]}}
     [text] = load_texts(_write(tmp_path / "texts.jsonl", line))
     assert (text.text, text.kind, text.expect) == (line["text"], line["kind"], line["expect"])
+
+
+@pytest.mark.parametrize(
+    "timer",
+    [{}, {"finishes_within_s": 0}, {"finishes_within_s": 601}, {"finishes_within_s": "5"},
+     {"finishes_within_s": True}, {"finishes_within_s": 5, "name": "x"}, 5],
+)  # fmt: skip
+def test_a_malformed_timer_expectation_names_its_line(tmp_path: Path, timer: object) -> None:
+    (tmp_path / "a.wav").write_bytes(b"")
+    line = {"audio": "a.wav", "text": "set a timer", "expect": {"timer": timer}}
+    (tmp_path / "commands.jsonl").write_text(json.dumps(line) + "\n")
+    with pytest.raises(CommandSetError, match="commands.jsonl:1: 'timer' must be"):
+        load_commands(tmp_path)
+    line["expect"] = {"timer": {"finishes_within_s": 12.5}}
+    (tmp_path / "commands.jsonl").write_text(json.dumps(line) + "\n")
+    assert load_commands(tmp_path)[0].expect == {"timer": {"finishes_within_s": 12.5}}

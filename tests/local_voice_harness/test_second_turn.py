@@ -110,3 +110,57 @@ def test_asking_first_is_what_a_risky_command_expects(tmp_path: Path) -> None:
     outcome, sent = _run(tmp_path, answers, command, YES)
     assert YES not in sent  # never confirmed by the simulated user
     assert outcome.success
+
+
+def _run_timer(tmp_path: Path, rang: str | None, lost: bool = False) -> Any:
+    house = House()
+    client = type("Client", (), {"call_service": house.call_service, "states": house.states_})()
+    stack = Stack(client, type("Options", (), {"home_file": demo_home_file()})())
+    command = SpokenCommand(
+        _wav(tmp_path / "t.wav"),
+        "set a timer for five seconds",
+        {"timer": {"finishes_within_s": 15}, "response_contains": ["timer"]},
+    )
+    waited: list[tuple[int, float]] = []
+
+    async def speak(_index: int, _pcm: bytes) -> TurnResult:
+        return TurnResult(transcript="heard", answer="Timer set for 5 seconds", lost=lost)
+
+    async def timer(index: int, within_s: float) -> str | None:
+        waited.append((index, within_s))
+        return rang
+
+    results = asyncio.run(run_batch(stack, [command], speak, "mqtt", None, timer))  # type: ignore[arg-type]
+    return results[0][0], waited
+
+
+def test_a_timer_expectation_waits_for_the_ring(tmp_path: Path) -> None:
+    outcome, waited = _run_timer(tmp_path, None)
+    assert waited == [(0, 15.0)]
+    assert outcome.success, outcome.failures
+    missed, _ = _run_timer(tmp_path, "timer 01j did not ring within 15 s")
+    assert not missed.success
+    assert missed.failures == ["timer 01j did not ring within 15 s"]
+    lost, waited = _run_timer(tmp_path, None, lost=True)  # nothing to wait for: lost already
+    assert waited == []
+    assert not lost.success
+
+
+def test_a_lost_yes_is_reported_with_its_command(tmp_path: Path) -> None:
+    """The spoken "yes" got nothing: the command is lost, not just unchanged."""
+    house = House()
+    client = type("Client", (), {"call_service": house.call_service, "states": house.states_})()
+    stack = Stack(client, type("Options", (), {"home_file": demo_home_file()})())
+    command = SpokenCommand(
+        _wav(tmp_path / "c.wav"), "turn on the desk lamp", {"state": {"light.desk_lamp": "on"}}
+    )
+
+    async def speak(_index: int, pcm: bytes) -> TurnResult:
+        if pcm == YES:
+            return TurnResult(lost=True, error="lost: session s2 never finished")
+        return TurnResult(transcript="heard", answer="Did you mean: turn on the desk lamp?")
+
+    results = asyncio.run(run_batch(stack, [command], speak, "mqtt", YES))  # type: ignore[arg-type]
+    outcome = results[0][0]
+    assert outcome.lost
+    assert outcome.failures[0] == "the reply: lost: session s2 never finished"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -16,7 +16,7 @@ if str(PI_DIR) not in sys.path:
 from satellite_helpers import SecureBroker, make_tls_material, synthesize_wake_word  # noqa: E402
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import AsyncIterator, Iterator
     from pathlib import Path
 
 
@@ -43,3 +43,21 @@ def secure_broker(
         yield broker
     finally:
         broker.close()
+
+
+@pytest.fixture
+async def agent_entry(demo_home: object, socket_enabled: None) -> AsyncIterator[object]:
+    """Our agent (a server entry on the scripted model server) in the demo home."""
+    from agent_helpers import server_entry
+
+    from local_voice_harness.fake_ollama import FakeOllama
+
+    hass: Any = demo_home
+    async with FakeOllama(models=["llama3.2:latest"]) as server:
+        entry = server_entry(server.url, {"request_timeout": 3.0})
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        yield entry
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()

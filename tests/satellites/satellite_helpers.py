@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -255,3 +256,72 @@ def satellite_cmd(*args: str) -> list[str]:
 
 def satellite_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(PI_DIR)}
+
+
+def gain(pcm: bytes, db: float) -> bytes:
+    """``pcm`` made ``db`` louder (negative: quieter), clipped to 16 bits."""
+    import numpy as np
+
+    samples = np.frombuffer(pcm, "<i2").astype(np.float32) * 10 ** (db / 20)
+    return np.clip(samples, -32768, 32767).astype("<i2").tobytes()
+
+
+class RealTimeMicrophone:
+    """A satellite process whose microphone (stdin) hears a quiet room in real time.
+
+    ``say`` queues speech; between utterances the room is silent, so the
+    satellite always has frames (it applies HA's commands between frames).
+    """
+
+    def __init__(self, argv: list[str], log_path: Path) -> None:
+        import threading
+
+        self.proc = subprocess.Popen(
+            argv,
+            env=satellite_env(),
+            stdin=subprocess.PIPE,
+            stdout=log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        self._queue: queue.Queue[bytes] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._feed, daemon=True)
+        self._thread.start()
+
+    def say(self, pcm: bytes) -> None:
+        """Speak ``pcm`` into this microphone (after what is queued)."""
+        self._queue.put(pcm)
+
+    def _feed(self) -> None:
+        frame = 320
+        quiet = bytes(frame)
+        pending = b""
+        start, sent = time.monotonic(), 0
+        assert self.proc.stdin is not None
+        while not self._stop.is_set() and self.proc.poll() is None:
+            if not pending:
+                try:
+                    pending = self._queue.get_nowait()
+                except queue.Empty:
+                    pending = b""
+            chunk, pending = (pending[:frame], pending[frame:]) if pending else (quiet, b"")
+            try:
+                self.proc.stdin.write(chunk.ljust(frame, b"\0"))
+                self.proc.stdin.flush()
+            except (BrokenPipeError, ValueError):
+                return
+            sent += 1
+            time.sleep(max(0.0, start + sent * 0.01 - time.monotonic()))
+
+    def close(self) -> int:
+        """End the microphone (EOF): the satellite says offline and exits."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        if self.proc.stdin is not None:
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                self.proc.stdin.close()
+        try:
+            return self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(timeout=5)

@@ -104,6 +104,38 @@ def test_satellites_are_confined_to_their_own_topics(secure_broker: SecureBroker
             peer.close()
 
 
+def test_timers_are_written_by_ha_and_rung_by_their_own_satellite(
+    secure_broker: SecureBroker,
+) -> None:
+    """HA writes a satellite's retained timers; only that satellite writes what it rang."""
+    ha, sat_a, sat_b = (_peer(secure_broker, u) for u in ("homeassistant", "sat_a", "sat_b"))
+    try:
+        for peer in (ha, sat_a, sat_b):
+            assert not peer.connect().is_failure
+        ha.subscribe("local_voice/#")
+        sat_a.subscribe("local_voice/sat_a/timers", wait=0)
+        sat_a.subscribe("local_voice/sat_a/timers/rang")
+        timers = json.dumps({"timers": [], "at": 1.0})
+        ha.publish("local_voice/sat_a/timers", timers, qos=1, retain=True)
+        sat_b.publish("local_voice/sat_a/timers", json.dumps({"forged": 1}), qos=1, retain=True)
+        sat_b.publish("local_voice/sat_a/timers/rang", json.dumps({"rang": ["x"]}), qos=1)
+        sat_a.publish("local_voice/sat_a/timers", json.dumps({"self": 1}), qos=1)
+        sat_a.publish("local_voice/sat_a/timers/rang", json.dumps({"rang": ["t1"]}), qos=1)
+        got = sat_a.wait_for(lambda m: m.topic == "local_voice/sat_a/timers", 5)
+        assert got.payload == timers.encode()
+        rang = ha.wait_for(lambda m: m.topic == "local_voice/sat_a/timers/rang", 5)
+        assert json.loads(rang.payload) == {"rang": ["t1"]}
+        time.sleep(0.5)
+        seen = [(m.topic, m.payload) for m in ha.log if "/timers" in m.topic]
+        assert seen == [
+            ("local_voice/sat_a/timers", timers.encode()),
+            ("local_voice/sat_a/timers/rang", b'{"rang": ["t1"]}'),
+        ]
+    finally:
+        for peer in (ha, sat_a, sat_b):
+            peer.close()
+
+
 def test_oversized_message_is_dropped(secure_broker: SecureBroker) -> None:
     ha, sat_a = _peer(secure_broker, "homeassistant"), _peer(secure_broker, "sat_a")
     try:

@@ -127,6 +127,7 @@ def test_announce_matches_the_protocol() -> None:
         payload = re.sub(r"\$\{(\w+)\}", lambda m: subs[m.group(1)], payload)
     assert subs["topic"] == "local_voice/${satellite_id}"
     announce = protocol.parse_announce(payload, subs["satellite_id"])
+    assert announce.protocol == 2  # reports its wake-up signal, obeys dismiss
     assert announce.vad is False  # no endpointing VAD on the device: HA's detector ends sessions
     assert announce.wake_word is True
     assert publish["retain"] is True

@@ -90,3 +90,120 @@ def test_an_answer_in_a_conversation_session_is_streamed(
 ) -> None:
     heard = silence(0.5) + read_wav(dev_commands[0].audio) + silence(1.0)
     assert _answer_session(heard) == [("start", "conversation"), ("end", "vad")]
+
+
+class _Tones:
+    """Records the tones the microphone asks for."""
+
+    def __init__(self) -> None:
+        self.tones: list[str] = []
+
+    def stop(self) -> None:
+        """Nothing plays."""
+
+    def play_tone(self, name: str, _pcm: bytes) -> None:
+        self.tones.append(name)
+
+
+def _sounding_microphone(events: list[Any], tones: _Tones) -> Microphone:
+    return Microphone(
+        "hall",
+        WakeWordDetector(["okay_nabu"]),
+        Endpointer(make_vad("silero")),
+        tones,  # type: ignore[arg-type]
+        send_event=lambda e: events.append(e) or True,
+        send_audio=lambda _sid, _chunk: True,
+        sounds=True,
+    )
+
+
+def _gain(pcm: bytes, db: float) -> bytes:
+    import numpy as np
+
+    samples = np.frombuffer(pcm, "<i2").astype(np.float32) * 10 ** (db / 20)
+    return np.clip(samples, -32768, 32767).astype("<i2").tobytes()
+
+
+def _wake_signal(pcm: bytes) -> protocol.WakeSignal:
+    events: list[Any] = []
+    mic = _microphone(events)
+    _feed(mic, pcm)
+    start = next(e for e in events if isinstance(e, protocol.SessionStart))
+    assert start.signal is not None
+    return start.signal
+
+
+def test_the_wake_up_reports_how_well_it_was_heard() -> None:
+    """Level and SNR follow the speaker's distance (here: 12 dB quieter, same room noise)."""
+    rng = __import__("numpy").random.default_rng(7)
+    noise = (rng.normal(0, 60, 16000 * 3)).astype("<i2").tobytes()  # about -55 dBFS
+    wake = synthesize_wake_word()
+
+    def heard(db: float) -> bytes:
+        speech = silence(1.0) + _gain(wake, db) + silence(1.0)
+        mixed = __import__("numpy").frombuffer(speech, "<i2").astype("int32")
+        mixed[: len(noise) // 2] += __import__("numpy").frombuffer(noise, "<i2")[: len(mixed)]
+        return mixed.clip(-32768, 32767).astype("<i2").tobytes()
+
+    near, far = _wake_signal(heard(0.0)), _wake_signal(heard(-12.0))
+    assert near.level_db is not None
+    assert far.level_db is not None
+    assert near.snr_db is not None
+    assert far.snr_db is not None
+    assert 10 < near.level_db - far.level_db < 14
+    assert 10 < near.snr_db - far.snr_db < 14
+    assert near.rank() > far.rank()
+    assert near.score is not None
+    assert 0.5 < near.score <= 1
+
+
+def test_a_dismissed_wake_up_stops_at_once_and_makes_no_sound(
+    dev_commands: list[SpokenCommand],
+) -> None:
+    events: list[Any] = []
+    tones = _Tones()
+    mic = _sounding_microphone(events, tones)
+    _feed(mic, silence(0.5) + synthesize_wake_word() + silence(0.2))
+    start = next(e for e in events if isinstance(e, protocol.SessionStart))
+    assert tones.tones == []  # no awake tone before HA says this satellite listens
+    mic.actions.put(Action("dismiss", session_id=start.session_id))
+    _feed(mic, read_wav(dev_commands[0].audio) + silence(1.0))
+    assert _kinds(events) == [("wake", "okay_nabu"), ("start", "wake_word"), ("end", "dismissed")]
+    assert tones.tones == []
+    assert mic.session is None
+
+
+def test_the_winner_sounds_its_awake_tone_when_ha_listens(
+    dev_commands: list[SpokenCommand],
+) -> None:
+    events: list[Any] = []
+    tones = _Tones()
+    mic = _sounding_microphone(events, tones)
+    _feed(mic, silence(0.5) + synthesize_wake_word() + silence(0.2))
+    start = next(e for e in events if isinstance(e, protocol.SessionStart))
+    mic.actions.put(Action("listening", session_id="someone-else"))
+    mic.actions.put(Action("dismiss", session_id="someone-else"))
+    _feed(mic, silence(0.05))
+    assert tones.tones == []
+    mic.actions.put(Action("listening", session_id=start.session_id))
+    _feed(mic, read_wav(dev_commands[0].audio) + silence(1.0))
+    assert tones.tones == ["awake", "done"]
+    assert _kinds(events)[-1] == ("end", "vad")
+
+
+def test_the_follow_up_window_is_what_ha_asks_for() -> None:
+    """After a question HA asks for a 2 s window: silence ends the session then, not at 5 s."""
+    events: list[Any] = []
+    mic = _microphone(events)
+    mic.actions.put(Action("start", "conversation", window_s=2.0))
+    _feed(mic, silence(1.9))
+    assert mic.session is not None
+    _feed(mic, silence(0.2))
+    assert _kinds(events) == [("start", "conversation"), ("end", "cancel")]
+    # A 20 s window outlasts the 15 s speech cap: the wait is not speech.
+    events.clear()
+    mic.actions.put(Action("start", "conversation", window_s=20.0))
+    _feed(mic, silence(16.0))
+    assert mic.session is not None
+    _feed(mic, silence(4.1))
+    assert _kinds(events) == [("start", "conversation"), ("end", "cancel")]

@@ -12,20 +12,34 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import selector
 
 from .. import protocol as p
 from ..compat import vol
 from ..const import (
     CONF_ANNOUNCE,
+    CONF_ANSWER_PLAYER,
+    CONF_ARBITRATION_MS,
     CONF_AREA_ID,
+    CONF_DUCK,
+    CONF_DUCK_PERCENT,
+    CONF_FOLLOW_UP_S,
     CONF_KIND,
     CONF_SATELLITE_ID,
     CONF_SILENCE_MS,
+    DEFAULT_ARBITRATION_MS,
+    DEFAULT_DUCK,
+    DEFAULT_DUCK_PERCENT,
+    DEFAULT_FOLLOW_UP_S,
     DEFAULT_SILENCE_MS,
+    DOMAIN,
     KIND_SATELLITE,
     LOGGER,
+    MAX_ARBITRATION_MS,
+    MAX_FOLLOW_UP_S,
 )
+from ..satellite.media import area_media_players
 
 if TYPE_CHECKING:
     from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
@@ -97,7 +111,7 @@ class SatelliteSteps(ConfigFlow):
 
 
 class SatelliteOptionsFlow(OptionsFlow):
-    """Per-satellite options: how long its VAD waits after speech."""
+    """Per-satellite options: endpointing, arbitration, follow-up, the room's media players."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Start at the satellite step (its own id keeps strings apart from the agent's)."""
@@ -106,21 +120,65 @@ class SatelliteOptionsFlow(OptionsFlow):
     async def async_step_satellite(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Endpointing silence in milliseconds."""
+        """Endpointing, arbitration window, follow-up window, answer player and ducking."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(data={CONF_SILENCE_MS: int(user_input[CONF_SILENCE_MS])})
-        current = self.config_entry.options.get(CONF_SILENCE_MS, DEFAULT_SILENCE_MS)
-        schema = vol.Schema(
+            player = user_input.get(CONF_ANSWER_PLAYER) or None
+            if player is not None and player not in area_media_players(self.hass, self._area_id()):
+                errors[CONF_ANSWER_PLAYER] = "player_not_in_area"
+            else:
+                return self.async_create_entry(
+                    data={
+                        CONF_SILENCE_MS: int(user_input[CONF_SILENCE_MS]),
+                        CONF_ARBITRATION_MS: int(user_input[CONF_ARBITRATION_MS]),
+                        CONF_FOLLOW_UP_S: int(user_input[CONF_FOLLOW_UP_S]),
+                        CONF_ANSWER_PLAYER: player,
+                        CONF_DUCK: bool(user_input[CONF_DUCK]),
+                        CONF_DUCK_PERCENT: int(user_input[CONF_DUCK_PERCENT]),
+                    }
+                )
+        return self.async_show_form(
+            step_id="satellite", data_schema=self._schema(user_input), errors=errors
+        )
+
+    def _area_id(self) -> str | None:
+        satellite_id = self.config_entry.data[CONF_SATELLITE_ID]
+        device = dr.async_get(self.hass).async_get_device(identifiers={(DOMAIN, satellite_id)})
+        return device.area_id if device else None
+
+    def _schema(self, user_input: dict[str, Any] | None) -> vol.Schema:
+        values = {**self.config_entry.options, **(user_input or {})}
+        player = values.get(CONF_ANSWER_PLAYER)
+        return vol.Schema(
             {
-                vol.Required(CONF_SILENCE_MS, default=current): selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=p.MIN_SILENCE_MS,
-                        max=p.MAX_SILENCE_MS,
-                        step=50,
-                        unit_of_measurement="ms",
-                        mode=selector.NumberSelectorMode.BOX,
-                    )
-                ),
+                vol.Required(
+                    CONF_SILENCE_MS, default=values.get(CONF_SILENCE_MS, DEFAULT_SILENCE_MS)
+                ): _number(p.MIN_SILENCE_MS, p.MAX_SILENCE_MS, 50, "ms"),
+                vol.Required(
+                    CONF_ARBITRATION_MS,
+                    default=values.get(CONF_ARBITRATION_MS, DEFAULT_ARBITRATION_MS),
+                ): _number(0, MAX_ARBITRATION_MS, 10, "ms"),
+                vol.Required(
+                    CONF_FOLLOW_UP_S, default=values.get(CONF_FOLLOW_UP_S, DEFAULT_FOLLOW_UP_S)
+                ): _number(0, MAX_FOLLOW_UP_S, 1, "s"),
+                vol.Optional(
+                    CONF_ANSWER_PLAYER, description={"suggested_value": player}
+                ): selector.EntitySelector(selector.EntitySelectorConfig(domain="media_player")),
+                vol.Required(CONF_DUCK, default=values.get(CONF_DUCK, DEFAULT_DUCK)): bool,
+                vol.Required(
+                    CONF_DUCK_PERCENT, default=values.get(CONF_DUCK_PERCENT, DEFAULT_DUCK_PERCENT)
+                ): _number(0, 100, 5, "%"),
             }
         )
-        return self.async_show_form(step_id="satellite", data_schema=schema)
+
+
+def _number(lo: float, hi: float, step: float, unit: str) -> selector.NumberSelector:
+    return selector.NumberSelector(
+        selector.NumberSelectorConfig(
+            min=lo,
+            max=hi,
+            step=step,
+            unit_of_measurement=unit,
+            mode=selector.NumberSelectorMode.BOX,
+        )
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from .fields import (
     AudioFormat,
@@ -18,8 +18,12 @@ from .fields import (
     opt_string,
     string,
 )
-from .limits import MAX_TEXT_CHARS, STATES, ProtocolError
+from .limits import MAX_TEXT_CHARS, MAX_WINDOW_S, MIN_WINDOW_S, STATES, ProtocolError
 from .message import Message
+from .timers import TimerFinished, parse_timer_finished
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 # HA -> satellite (topics ``state``, ``command``, ``audio/out/<stream_id>/start|end``).
@@ -28,12 +32,14 @@ class State:
     """The pipeline state for the satellite's lights and sounds.
 
     ``error_code`` and ``error_message`` carry HA's error event for the session.
+    ``text`` (version 2) is what HA heard, with ``processing``, for a display.
     """
 
     state: str
     session_id: str | None = None
     error_code: str | None = None
     error_message: str | None = None
+    text: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Wire form."""
@@ -48,16 +54,35 @@ def parse_state(payload: bytes | str) -> State:
         opt_ident(obj, "session_id"),
         opt_string(obj, "error_code"),
         opt_string(obj, "error_message", max_len=MAX_TEXT_CHARS),
+        opt_string(obj, "text", max_len=MAX_TEXT_CHARS),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class StartListening(Message):
-    """Open a session without a wake word (``conversation``: after an announcement)."""
+    """Open a session without a wake word (``conversation``: after a question).
+
+    ``window_s`` (version 2): how long the satellite waits for speech to begin
+    before it ends the session (``cancel``); absent, its own default.
+    """
 
     TAG: ClassVar[str] = "command"
     NAME: ClassVar[str] = "start_listening"
     conversation: bool = False
+    window_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dismiss(Message):
+    """Another satellite heard the wake word better (version 2).
+
+    The satellite stops streaming ``session_id`` at once and stays silent:
+    no error, no sound. Its ``session_end`` follows with reason ``dismissed``.
+    """
+
+    TAG: ClassVar[str] = "command"
+    NAME: ClassVar[str] = "dismiss"
+    session_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +131,57 @@ class SetEndpointing(Message):
     silence_ms: int
 
 
-type Command = StartListening | Stop | SetVolume | AnnounceText | SetWakeWords | SetEndpointing
+type Command = (
+    StartListening
+    | Stop
+    | SetVolume
+    | AnnounceText
+    | SetWakeWords
+    | SetEndpointing
+    | Dismiss
+    | TimerFinished
+)
 
 MIN_SILENCE_MS: Final = 100
 MAX_SILENCE_MS: Final = 5000
+
+
+def _volume(obj: dict[str, Any]) -> SetVolume:
+    vol = obj.get("volume")
+    if isinstance(vol, bool) or not isinstance(vol, int | float) or not 0 <= vol <= 1:
+        raise ProtocolError(f"'volume' must be a number in [0, 1], got {vol!r}")
+    return SetVolume(float(vol))
+
+
+def _window(obj: dict[str, Any]) -> float | None:
+    value = obj.get("window_s")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProtocolError(f"'window_s' must be a number, got {value!r}")
+    if not MIN_WINDOW_S <= value <= MAX_WINDOW_S:
+        raise ProtocolError(f"'window_s' must be in [{MIN_WINDOW_S}, {MAX_WINDOW_S}]")
+    return float(value)
+
+
+_PARSERS: Final[dict[str, Callable[[dict[str, Any]], Command]]] = {
+    "start_listening": lambda o: StartListening(
+        boolean(o, "conversation", default=False), _window(o)
+    ),
+    "stop": lambda _o: Stop(),
+    "volume": _volume,
+    "announce": lambda o: AnnounceText(
+        string(o, "text", max_len=MAX_TEXT_CHARS),
+        ident(o, "stream_id"),
+        boolean(o, "start_conversation", default=False),
+    ),
+    "set_wake_words": lambda o: SetWakeWords(id_list(o, "active")),
+    "set_endpointing": lambda o: SetEndpointing(
+        integer(o, "silence_ms", MIN_SILENCE_MS, MAX_SILENCE_MS)
+    ),
+    "dismiss": lambda o: Dismiss(ident(o, "session_id")),
+    "timer_finished": parse_timer_finished,
+}
 
 
 def parse_command(payload: bytes | str) -> Command:
@@ -118,26 +190,10 @@ def parse_command(payload: bytes | str) -> Command:
     kind = obj.get("command")
     if not isinstance(kind, str):
         raise ProtocolError("a command needs a string 'command'")
-    if kind == "start_listening":
-        return StartListening(boolean(obj, "conversation", default=False))
-    if kind == "stop":
-        return Stop()
-    if kind == "volume":
-        vol = obj.get("volume")
-        if isinstance(vol, bool) or not isinstance(vol, int | float) or not 0 <= vol <= 1:
-            raise ProtocolError(f"'volume' must be a number in [0, 1], got {vol!r}")
-        return SetVolume(float(vol))
-    if kind == "announce":
-        return AnnounceText(
-            string(obj, "text", max_len=MAX_TEXT_CHARS),
-            ident(obj, "stream_id"),
-            boolean(obj, "start_conversation", default=False),
-        )
-    if kind == "set_wake_words":
-        return SetWakeWords(id_list(obj, "active"))
-    if kind == "set_endpointing":
-        return SetEndpointing(integer(obj, "silence_ms", MIN_SILENCE_MS, MAX_SILENCE_MS))
-    raise ProtocolError(f"unknown command {kind[:40]!r}")
+    parser = _PARSERS.get(kind)
+    if parser is None:
+        raise ProtocolError(f"unknown command {kind[:40]!r}")
+    return parser(obj)
 
 
 @dataclass(frozen=True, slots=True)

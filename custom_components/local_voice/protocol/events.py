@@ -24,10 +24,12 @@ from .limits import (
     MAX_WAKE_WORDS,
     MIN_CHUNK_BYTES,
     PROTOCOL_VERSION,
+    SUPPORTED_VERSIONS,
     ProtocolError,
     check_id,
 )
 from .message import Message
+from .signal import WakeSignal, parse_signal
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +79,10 @@ def parse_announce(payload: bytes | str, satellite_id: str | None = None) -> Ann
     """Validate an announce; ``satellite_id`` (from the topic) must match its ``id``."""
     obj = load_json(payload)
     version = integer(obj, "protocol", 1, 1000)
-    if version != PROTOCOL_VERSION:
-        raise ProtocolError(f"protocol version {version} is not supported ({PROTOCOL_VERSION})")
+    if version not in SUPPORTED_VERSIONS:
+        raise ProtocolError(
+            f"protocol version {version} is not supported (versions {SUPPORTED_VERSIONS})"
+        )
     sat = ident(obj, "id")
     if satellite_id is not None and sat != satellite_id:
         raise ProtocolError(f"announce id {sat!r} does not match topic id {satellite_id!r}")
@@ -114,7 +118,10 @@ def parse_announce(payload: bytes | str, satellite_id: str | None = None) -> Ann
 # Satellite -> HA events (topic ``event``).
 @dataclass(frozen=True, slots=True)
 class SessionStart(Message):
-    """A session begins; its audio follows on ``audio/in/<session_id>``."""
+    """A session begins; its audio follows on ``audio/in/<session_id>``.
+
+    ``signal`` (version 2, wake-word sessions) says how well the wake word was heard.
+    """
 
     TAG: ClassVar[str] = "type"
     NAME: ClassVar[str] = "session_start"
@@ -122,6 +129,21 @@ class SessionStart(Message):
     audio: dict[str, int] = field(default_factory=lambda: asdict(AudioFormat()))
     wake_word_id: str | None = None
     reason: str = "wake_word"  # wake_word | button | command | conversation
+    signal: WakeSignal | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Wire form (the signal's unset fields left out)."""
+        body: dict[str, Any] = {
+            "type": self.NAME,
+            "session_id": self.session_id,
+            "audio": self.audio,
+            "reason": self.reason,
+        }
+        if self.wake_word_id is not None:
+            body["wake_word_id"] = self.wake_word_id
+        if self.signal is not None:
+            body["signal"] = self.signal.to_dict()
+        return body
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +154,7 @@ class SessionEnd(Message):
     NAME: ClassVar[str] = "session_end"
     session_id: str
     chunks: int
-    reason: str = "vad"  # vad | cap | button | cancel | error
+    reason: str = "vad"  # vad | cap | button | cancel | error | dismissed
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +209,7 @@ type Event = (
 )
 
 SESSION_REASONS: Final = ("wake_word", "button", "command", "conversation")
-END_REASONS: Final = ("vad", "cap", "button", "cancel", "error")
+END_REASONS: Final = ("vad", "cap", "button", "cancel", "error", "dismissed")
 
 
 def parse_event(payload: bytes | str) -> Event:
@@ -202,6 +224,7 @@ def parse_event(payload: bytes | str) -> Event:
             asdict(AudioFormat.from_dict(nested(obj, "audio"), microphone=True)),
             opt_ident(obj, "wake_word_id"),
             choice(obj, "reason", SESSION_REASONS, "wake_word"),
+            parse_signal(obj),
         )
     if kind == "session_end":
         return SessionEnd(

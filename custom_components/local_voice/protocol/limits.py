@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
-PROTOCOL_VERSION: Final = 1
+# Version 2 added the wake-up signal, `dismiss`, the follow-up window, the
+# transcript on `state` and timers; HA still serves version-1 satellites.
+PROTOCOL_VERSION: Final = 2
+SUPPORTED_VERSIONS: Final = (1, 2)
 TOPIC_ROOT: Final = "local_voice"
 ANNOUNCE_SUBSCRIPTION: Final = f"{TOPIC_ROOT}/+/announce"
 ID_PATTERN: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
@@ -29,6 +32,16 @@ MAX_WAKE_WORDS: Final = 16
 # Answer audio (HA -> satellite): PCM in the rate announced on .../start.
 OUT_RATES: Final = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000)
 MAX_OUT_CHUNK_BYTES: Final = 48000 * 2 * 2 * MAX_CHUNK_MS // 1000  # 19200
+
+# Version 2: follow-up listening, wake-up signal, timers.
+MIN_WINDOW_S: Final = 1.0  # start_listening window_s: how long to wait for speech to begin
+MAX_WINDOW_S: Final = 20.0  # the wait is part of the session: 20 s + 10 s of speech fit 30 s
+MIN_LEVEL_DB: Final = -120.0  # dBFS of 16-bit PCM
+MAX_SNR_DB: Final = 120.0
+MAX_TIMERS: Final = 10  # per satellite, in one retained message
+MAX_TIMER_SECONDS: Final = 359_999  # 99:59:59
+MAX_TIMER_NAME_CHARS: Final = 40
+MAX_RANG: Final = 20  # timer ids a satellite remembers having rung
 
 ONLINE: Final = "online"
 OFFLINE: Final = "offline"

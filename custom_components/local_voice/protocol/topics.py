@@ -37,6 +37,16 @@ def command_topic(satellite_id: str) -> str:
     return _topic(satellite_id, "command")
 
 
+def timers_topic(satellite_id: str) -> str:
+    """Retained JSON ``Timers`` from HA (version 2)."""
+    return _topic(satellite_id, "timers")
+
+
+def rang_topic(satellite_id: str) -> str:
+    """Retained JSON ``Rang`` from the satellite (version 2)."""
+    return _topic(satellite_id, "timers", "rang")
+
+
 def audio_in_topic(satellite_id: str, session_id: str) -> str:
     """Raw microphone PCM of one session."""
     return _topic(satellite_id, "audio", "in", check_id(session_id, "session id"))
@@ -54,8 +64,8 @@ def audio_out_topic(satellite_id: str, stream_id: str, suffix: str = "") -> str:
 class Topic:
     """A parsed topic.
 
-    ``kind`` is announce, availability, event, state, command, audio_in,
-    audio_out, audio_out_start or audio_out_end.
+    ``kind`` is announce, availability, event, state, command, timers,
+    timers_rang, audio_in, audio_out, audio_out_start or audio_out_end.
     """
 
     satellite_id: str
@@ -63,7 +73,9 @@ class Topic:
     stream_id: str | None = None
 
 
-_SIMPLE_KINDS: Final = frozenset({"announce", "availability", "event", "state", "command"})
+_SIMPLE_KINDS: Final = frozenset(
+    {"announce", "availability", "event", "state", "command", "timers"}
+)
 
 
 def parse_topic(topic: str) -> Topic:
@@ -75,6 +87,8 @@ def parse_topic(topic: str) -> Topic:
     rest = parts[2:]
     if len(rest) == 1 and rest[0] in _SIMPLE_KINDS:
         return Topic(sat, rest[0])
+    if rest == ["timers", "rang"]:
+        return Topic(sat, "timers_rang")
     if len(rest) >= 3 and rest[0] == "audio" and rest[1] in {"in", "out"}:  # noqa: PLR2004
         sid = check_id(rest[2], "session id")
         if len(rest) == 3:  # noqa: PLR2004

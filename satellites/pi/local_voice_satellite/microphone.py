@@ -1,6 +1,9 @@
 """The microphone side of a satellite: wake word → session → endpoint.
 
-Runs on the audio thread only, one 10 ms frame at a time, so the session
+A wake-up reports how well the wake word was heard (``level``), so that HA
+can give the session to the satellite nearest the speaker; a satellite HA
+dismisses stops streaming at once and stays silent (its awake tone waits for
+HA's ``listening``). Runs on the audio thread only, one 10 ms frame at a time, so the session
 state needs no locks; requests from the network thread (start listening,
 stop, new wake words, a lost connection) arrive through ``actions`` and are
 applied between frames. Publishing goes through a callback that returns
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING, Final
 import local_voice_protocol as protocol
 
 from .endpoint import Decision, Endpointer
+from .level import LevelMeter
 from .player import AWAKE_TONE, DONE_TONE
 from .wakeword import WakeWordError
 
@@ -44,19 +48,23 @@ class Session:
     reason: str
     chunks: int = 0
     pending: bytearray = field(default_factory=bytearray)
+    awake_tone: bool = False  # still to play once HA listens (a wake-up may be dismissed)
 
 
 @dataclass(frozen=True, slots=True)
 class Action:
     """A request for the audio thread.
 
-    ``kind``: start, stop, lost, connected, endpointing (``value``), wake_words (``words``).
+    ``kind``: start (``reason``, ``window_s``), stop, dismiss and listening
+    (``session_id``), lost, connected, endpointing (``value``), wake_words (``words``).
     """
 
     kind: str
     reason: str = "command"
     value: int = 0
     words: tuple[str, ...] = ()
+    session_id: str = ""
+    window_s: float | None = None
 
 
 class Microphone:
@@ -85,6 +93,7 @@ class Microphone:
         self._chunk_bytes = protocol.MIN_CHUNK_BYTES * chunk_ms // protocol.MIN_CHUNK_MS
         self._sounds = sounds
         self.actions: queue.SimpleQueue[Action] = queue.SimpleQueue()
+        self.level = LevelMeter()
         self.session: Session | None = None
         self._lost: Session | None = None
         self.sessions_started = 0
@@ -94,7 +103,10 @@ class Microphone:
     def process(self, frame: bytes) -> None:
         """Handle one 10 ms frame of 16 kHz mono s16le."""
         self.apply_actions()
-        wake_id = self.detector.process(frame) if self._listens_for_wake_word() else None
+        wake_id = None
+        if self._listens_for_wake_word():
+            self.level.add(frame)
+            wake_id = self.detector.process(frame)
         if wake_id is not None:
             self._wake(wake_id)
             return
@@ -128,7 +140,7 @@ class Microphone:
             )
             self.end("cancel")
         self._send_event(protocol.WakeWordDetected(wake_id))
-        self.begin("wake_word", wake_id)
+        self.begin("wake_word", wake_id, self.level.signal(self.detector.last_score))
 
     def apply_actions(self) -> None:
         """Apply requests from the network thread."""
@@ -137,28 +149,47 @@ class Microphone:
                 action = self.actions.get_nowait()
             except queue.Empty:
                 return
-            if action.kind == "start" and self.session is None:
-                self.begin(action.reason, None)
-            elif action.kind == "stop" and self.session is not None:
-                self.end("cancel")
-            elif action.kind == "lost" and self.session is not None:
-                _LOGGER.warning("broker connection lost: session %s ended", self.session.session_id)
-                self._lost, self.session = self.session, None
-                self.detector.reset()
-            elif action.kind == "connected" and self._lost is not None:
-                lost, self._lost = self._lost, None
-                self._send_event(
-                    protocol.ErrorEvent(
-                        "connection_lost", "broker connection lost", lost.session_id
-                    )
-                )
-                self._send_event(protocol.SessionEnd(lost.session_id, lost.chunks, "error"))
-            elif action.kind == "wake_words":
-                self._set_wake_words(action.words)
-            elif action.kind == "endpointing":
-                params = replace(self.endpointer.params, silence_ms=action.value)
-                self.endpointer.params = params
-                _LOGGER.info("endpointing: %d ms of silence ends a session", action.value)
+            handler = getattr(self, f"_do_{action.kind}", None)
+            if handler is not None:
+                handler(action)
+
+    def _do_start(self, action: Action) -> None:
+        if self.session is None:
+            self.begin(action.reason, None, window_s=action.window_s)
+
+    def _do_stop(self, _action: Action) -> None:
+        if self.session is not None:
+            self.end("cancel")
+
+    def _do_dismiss(self, action: Action) -> None:
+        if self._is_current(action.session_id):
+            _LOGGER.info("session %s dismissed: another satellite heard it", action.session_id)
+            self.end("dismissed")
+
+    def _do_listening(self, action: Action) -> None:
+        if self._is_current(action.session_id):
+            self._awake_tone()
+
+    def _do_lost(self, _action: Action) -> None:
+        if self.session is not None:
+            _LOGGER.warning("broker connection lost: session %s ended", self.session.session_id)
+            self._lost, self.session = self.session, None
+            self.detector.reset()
+
+    def _do_connected(self, _action: Action) -> None:
+        if self._lost is not None:
+            lost, self._lost = self._lost, None
+            self._send_event(
+                protocol.ErrorEvent("connection_lost", "broker connection lost", lost.session_id)
+            )
+            self._send_event(protocol.SessionEnd(lost.session_id, lost.chunks, "error"))
+
+    def _do_wake_words(self, action: Action) -> None:
+        self._set_wake_words(action.words)
+
+    def _do_endpointing(self, action: Action) -> None:
+        self.endpointer.params = replace(self.endpointer.params, silence_ms=action.value)
+        _LOGGER.info("endpointing: %d ms of silence ends a session", action.value)
 
     def _set_wake_words(self, words: tuple[str, ...]) -> None:
         """Swap the active models here, on the audio thread that runs them."""
@@ -171,19 +202,39 @@ class Microphone:
 
     # -- sessions -----------------------------------------------------------
 
-    def begin(self, reason: str, wake_word_id: str | None) -> bool:
-        """Open a session and announce it; False if the broker is unreachable."""
-        session = Session(uuid.uuid4().hex, reason)
-        start = protocol.SessionStart(session.session_id, wake_word_id=wake_word_id, reason=reason)
+    def _is_current(self, session_id: str) -> bool:
+        return self.session is not None and self.session.session_id == session_id
+
+    def _awake_tone(self) -> None:
+        if self.session is not None and self.session.awake_tone:
+            self.session.awake_tone = False
+            self.player.play_tone("awake", AWAKE_TONE)
+
+    def begin(
+        self,
+        reason: str,
+        wake_word_id: str | None,
+        signal: protocol.WakeSignal | None = None,
+        *,
+        window_s: float | None = None,
+    ) -> bool:
+        """Open a session and announce it; False if the broker is unreachable.
+
+        ``window_s``: how long to wait for speech (a follow-up after a question).
+        """
+        session = Session(uuid.uuid4().hex, reason, awake_tone=self._sounds)
+        start = protocol.SessionStart(
+            session.session_id, wake_word_id=wake_word_id, reason=reason, signal=signal
+        )
         if not self._send_event(start):
             _LOGGER.warning("not connected to the broker: ignoring %s", reason)
             self.detector.reset()
             return False
         self.player.stop()  # barge-in: the user speaks over an answer
-        if self._sounds:
-            self.player.play_tone("awake", AWAKE_TONE)
-        self.endpointer.reset()
+        self.endpointer.reset(no_speech_seconds=window_s)
         self.session = session
+        if reason != "wake_word":  # HA opened it: nothing to arbitrate
+            self._awake_tone()
         self.sessions_started += 1
         _LOGGER.info("session %s started (%s)", session.session_id, reason)
         return True
@@ -199,9 +250,10 @@ class Microphone:
         _LOGGER.info(
             "session %s ended (%s) after %d chunks", session.session_id, reason, session.chunks
         )
-        if self._sounds:
+        if self._sounds and reason != "dismissed":
             self.player.play_tone("done", DONE_TONE)
         self.detector.reset()
+        self.level.reset()
 
     def _stream(self, frame: bytes) -> None:
         assert self.session is not None

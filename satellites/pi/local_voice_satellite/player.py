@@ -40,6 +40,7 @@ def tone(freqs: tuple[float, ...], ms: int = 90, volume: float = 0.3) -> bytes:
 
 AWAKE_TONE: Final = tone((660.0, 880.0))
 DONE_TONE: Final = tone((880.0, 660.0))
+TIMER_TONE: Final = tone((988.0, 0.0, 988.0, 0.0, 988.0, 0.0, 1319.0), ms=150, volume=0.5)
 
 
 @dataclass(frozen=True, slots=True)

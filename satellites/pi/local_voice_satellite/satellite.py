@@ -21,7 +21,8 @@ from .audio_out import NullSink
 from .client import MqttLink
 from .endpoint import Endpointer, make_vad
 from .microphone import Action, Microphone
-from .player import Player
+from .player import TIMER_TONE, Player
+from .timers import TimerKeeper
 from .wakeword import WakeWordDetector
 
 if TYPE_CHECKING:
@@ -81,12 +82,15 @@ class Satellite:
                 protocol.state_topic(sid),
                 protocol.command_topic(sid),
                 f"{protocol.TOPIC_ROOT}/{sid}/audio/out/#",
+                protocol.timers_topic(sid),
+                protocol.rang_topic(sid),
             ),
             will=(protocol.availability_topic(sid), protocol.OFFLINE),
             on_connected=self._on_connected,
             on_message=self._on_message,
             on_disconnected=lambda: self.mic.actions.put(Action("lost")),
         )
+        self.timers = TimerKeeper(self._ring_timer, self._publish_rang)
         self._streams: dict[str, _OutStream] = {}
         self._converse_after: str | None = None
         self._stop = threading.Event()
@@ -132,6 +136,7 @@ class Satellite:
     def shutdown(self) -> None:
         """Say offline, disconnect, stop playback."""
         self.link.stop(final=(protocol.availability_topic(self.config.satellite_id), "offline"))
+        self.timers.close()
         self.player.close()
 
     # -- outgoing -----------------------------------------------------------
@@ -165,6 +170,7 @@ class Satellite:
         self.link.publish(protocol.availability_topic(sid), protocol.ONLINE, qos=1, retain=True)
         self._publish_announce()
         self.mic.actions.put(Action("connected"))
+        self.timers.connected()
 
     def _send_event(self, event: protocol.Message) -> bool:
         topic = protocol.event_topic(self.config.satellite_id)
@@ -173,6 +179,14 @@ class Satellite:
     def _send_audio(self, session_id: str, chunk: bytes) -> bool:
         topic = protocol.audio_in_topic(self.config.satellite_id, session_id)
         return self.link.publish(topic, chunk)
+
+    def _publish_rang(self, rang: protocol.Rang) -> None:
+        topic = protocol.rang_topic(self.config.satellite_id)
+        self.link.publish(topic, protocol.encode(rang), qos=1, retain=True)
+
+    def _ring_timer(self, timer_id: str, _name: str | None) -> None:
+        self._last_activity = time.monotonic()
+        self.player.play_tone(f"timer-{timer_id}", TIMER_TONE)
 
     def _on_played(self, stream_id: str) -> None:
         self._last_activity = time.monotonic()
@@ -193,6 +207,10 @@ class Satellite:
                 self._on_command(protocol.parse_command(payload))
             elif parsed.kind == "state":
                 self._on_state(protocol.parse_state(payload))
+            elif parsed.kind == "timers" and payload:
+                self.timers.set_timers(protocol.parse_timers(payload))
+            elif parsed.kind == "timers_rang" and payload:
+                self.timers.set_rang(protocol.parse_rang(payload))
             elif parsed.stream_id is not None and parsed.kind.startswith("audio_out"):
                 self._on_audio_out(parsed.kind, parsed.stream_id, payload)
         except protocol.ProtocolError as err:
@@ -202,7 +220,11 @@ class Satellite:
         _LOGGER.info("command %s", command)
         if isinstance(command, protocol.StartListening):
             reason = "conversation" if command.conversation else "command"
-            self.mic.actions.put(Action("start", reason))
+            self.mic.actions.put(Action("start", reason, window_s=command.window_s))
+        elif isinstance(command, protocol.Dismiss):
+            self.mic.actions.put(Action("dismiss", session_id=command.session_id))
+        elif isinstance(command, protocol.TimerFinished):
+            self.timers.finished(command.timer_id, command.name)
         elif isinstance(command, protocol.Stop):
             self.player.stop()
             self.mic.actions.put(Action("stop"))
@@ -222,6 +244,8 @@ class Satellite:
         ours = session is not None and state.session_id == session.session_id
         if ours and state.state != "listening":  # HA ended the stream (its own VAD, an error)
             self.mic.actions.put(Action("stop"))
+        elif ours and state.session_id is not None:  # HA listens: this satellite won the turn
+            self.mic.actions.put(Action("listening", session_id=state.session_id))
         if state.error_code:
             _LOGGER.warning("HA reports %s: %s", state.error_code, state.error_message)
 

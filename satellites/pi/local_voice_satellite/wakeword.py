@@ -71,6 +71,7 @@ class WakeWordDetector:
         self._features = MicroWakeWordFeatures()
         self._active: tuple[str, ...] = ()
         self._frames_since_fire = 10**9
+        self.last_score: float | None = None  # the model's probability when it last fired
         self.set_active(active)
 
     @property
@@ -98,13 +99,17 @@ class WakeWordDetector:
             return None
         self._frames_since_fire += 1
         fired: str | None = None
+        score = 0.0
         for features in self._features.process_streaming(frame):
             for wake_id in self._active:
-                if self._loaded[wake_id].process_streaming(features) and fired is None:
-                    fired = wake_id
+                model = self._loaded[wake_id]
+                prob = model.process_streaming_prob(features)
+                if prob is not None and prob > model.probability_cutoff and fired is None:
+                    fired, score = wake_id, float(prob)
         if fired is None or self._frames_since_fire * 0.01 < REFRACTORY_SECONDS:
             return None
         self._frames_since_fire = 0
+        self.last_score = score
         return fired
 
     def reset(self) -> None:

@@ -47,7 +47,8 @@ if TYPE_CHECKING:
     from local_voice_harness.mosquitto import Mosquitto
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("socket_enabled"), pytest.mark.timeout(90)]
-_LISTEN = p.StartListening(conversation=True)  # HA: "listen for the answer"
+# HA: "listen for the answer, for the follow-up window" (5 s unless the options say otherwise)
+_LISTEN = p.StartListening(conversation=True, window_s=5.0)
 
 
 class Home:
@@ -236,7 +237,7 @@ async def test_announcement_reaches_the_satellite_as_audio(home: Home) -> None:
     asked = [c for c in home.sim.commands if isinstance(c, p.AnnounceText)][-1]
     assert asked.start_conversation
     assert (await home.run(lambda: home.sim.wait_stream(asked.stream_id, 5))).pcm
-    assert home.sim.commands[-1] == p.StartListening(conversation=True)
+    assert home.sim.commands[-1] == _LISTEN
 
 
 async def _asked_before_unlocking(

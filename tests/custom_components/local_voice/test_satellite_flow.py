@@ -87,7 +87,7 @@ async def test_discovered_satellite_is_confirmed_into_its_area(
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [
-        (b'{"protocol": 2}', "protocol version 2"),
+        (b'{"protocol": 3}', "protocol version 3"),
         (b"not json", "malformed JSON"),
         (
             json.dumps(

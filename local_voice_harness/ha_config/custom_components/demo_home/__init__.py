@@ -61,7 +61,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         if areas.async_get_area_by_name(name) is None:
             areas.async_create(name)
 
-    for platform in PLATFORMS:
+    domains = {str(e["entity_id"]).split(".", 1)[0] for e in spec["entities"]}
+    extra = [Platform.MEDIA_PLAYER] if "media_player" in domains else []  # test houses only
+    for platform in [*PLATFORMS, *extra]:
         hass.async_create_task(
             async_load_platform(hass, platform, DOMAIN, {}, config), eager_start=True
         )
