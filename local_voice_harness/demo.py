@@ -33,11 +33,13 @@ if TYPE_CHECKING:
     from .turn import TurnResult
 
 EXIT_HARNESS_BROKEN = 2
-# Requests HA's own sentences do not cover, from the tuning set (data/llm_commands/).
+# Requests HA's own sentences do not cover, from the tuning set (data/llm_commands/): an
+# indirect command, a question and a risky command. They open the demo, while the living
+# room lamp is still on and the garage closed.
 MODEL_REQUESTS: Final = (
-    "the kitchen is too dark to cook in",
-    "did I leave the coffee machine on",
-    "it's stuffy in the office",
+    "I'm heading to bed, kill the lamp in the living room",
+    "have I locked up the front for the night",
+    "I'm pulling into the driveway, open up the garage",
 )
 
 
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     with_model = args.agent == "local_voice" and args.llm != "scripted"
     if with_model and args.commands is None and not args.limit:
-        commands += _model_requests(out / "model-requests")
+        commands = _model_requests(out / "model-requests") + commands
     _say(f"Local Voice demo: {len(commands)} spoken commands; output in {out}")
     if args.agent == "local_voice":
         _say(_agent_note(args.llm))
@@ -125,7 +127,7 @@ def _agent_note(llm: str) -> str:
     model = "the bundled Qwen2.5-Coder-1.5B" if llm == "bundled" else f"the model at {llm}"
     return (
         f"HA's local intents handle what their sentences cover; {model} answers the rest "
-        f"(the last {len(MODEL_REQUESTS)} commands need it)."
+        f"(the first {len(MODEL_REQUESTS)} commands need it)."
     )
 
 
