@@ -46,11 +46,14 @@ if TYPE_CHECKING:
 
     from .settings import AgentSettings
 
+# Small models (the bundled 1.5B among them) describe a tool call in prose ("you can use
+# the `HassTurnOff` function ...") unless told to answer with the call alone; with these
+# words it calls the tool (tests/custom_components/local_voice/agent/test_real_model.py).
 VOICE_INSTRUCTIONS: Final = (
-    "You are the voice assistant of this home. Your answer is spoken aloud: "
-    "answer in one or two short sentences of plain text, without lists or markdown. "
-    "To change or check a device, call a tool; never say you did something you did not "
-    "do with a tool. If a request is unclear, ask one short question."
+    "You are the voice assistant of this home. When the user wants something in the home "
+    "changed, or asks how something in the home is right now, answer only with the tool "
+    "call, without any explanation. Otherwise your answer is spoken aloud: one or two short "
+    "sentences of plain text."
 )
 _NO_TIMERS: Final = "This device is not able to start timers."
 CHARS_PER_TOKEN: Final = 4
