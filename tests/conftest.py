@@ -27,7 +27,7 @@ from local_voice_harness.mosquitto import Mosquitto
 from local_voice_harness.ports import free_port
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Callable, Iterator
     from pathlib import Path
 
     from homeassistant.core import HomeAssistant
@@ -158,10 +158,11 @@ def asr_server() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def llm_server() -> Iterator[Any]:
-    """The bundled LLM (Qwen2.5-Coder-1.5B) behind llama.cpp's server, loaded once per session.
+def llm_server_factory() -> Callable[[], Any]:
+    """Makes new, not yet started servers of the bundled LLM, each on a free loopback port.
 
-    Listens on a free loopback port; tests reach it with ``socket_enabled``.
+    For tests that need a server whose prompt cache no other test has touched.
+    Fails (never skips) when the llm extra is not installed.
     """
     import importlib.util
 
@@ -171,5 +172,14 @@ def llm_server() -> Iterator[Any]:
     if importlib.util.find_spec("xllamacpp") is None:
         pytest.fail("the llm extra is not installed: pip install -e '.[llm]'")
     model = bundled.resolve(bundled.DEFAULT_MODEL)
-    with LlmServer(ServerSettings(model=model, port=0)) as server:
+    return lambda: LlmServer(ServerSettings(model=model, port=0))
+
+
+@pytest.fixture(scope="session")
+def llm_server(llm_server_factory: Callable[[], Any]) -> Iterator[Any]:
+    """The bundled LLM (Qwen2.5-Coder-1.5B) behind llama.cpp's server, loaded once per session.
+
+    Listens on a free loopback port; tests reach it with ``socket_enabled``.
+    """
+    with llm_server_factory() as server:
         yield server

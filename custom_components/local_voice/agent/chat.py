@@ -33,7 +33,7 @@ from .backend import (
     ModelUnreachableError,
     Usage,
 )
-from .prompt import choose_num_ctx, estimate_tokens, format_tool, messages_for_model
+from .prompt import choose_num_ctx, estimate_tokens, messages_for_model, model_tools
 from .report import report
 from .tool_calls import may_be_call, recover_calls, repair_arguments
 
@@ -109,7 +109,7 @@ async def async_run_model(turn: ModelTurn) -> ModelOutcome:
 async def _rounds(turn: ModelTurn, stats: ModelStats) -> bool:
     """Stream rounds until the model stops calling tools; True when the cap stopped it."""
     api = turn.chat_log.llm_api
-    tools = [format_tool(t, api.custom_serializer) for t in api.tools] if api else None
+    tools = model_tools(api) if api else None
     schemas = {t["function"]["name"]: t["function"]["parameters"] for t in tools or ()}
     turn.guard.schemas = schemas
     began = time.monotonic()

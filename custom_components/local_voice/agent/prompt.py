@@ -8,7 +8,8 @@ re-reads the tools and the home. So the model gets:
 1. a stable system message: the instructions (the user's template or ours),
    then HA's Assist guidance and static home overview built for no
    particular device (identical for every satellite until the home changes);
-2. the tools (rendered by the server's template after the system message);
+2. the tools, sorted by name (rendered by the server's template after the
+   system message);
 3. the conversation so far;
 4. a short volatile system message: time, date, the speaker's area, whether
    it can run timers, and any extra prompt of this conversation;
@@ -45,11 +46,14 @@ if TYPE_CHECKING:
 
     from .settings import AgentSettings
 
+# Small models (the bundled 1.5B among them) describe a tool call in prose ("you can use
+# the `HassTurnOff` function ...") unless told to answer with the call alone; with these
+# words it calls the tool (tests/custom_components/local_voice/agent/test_real_model.py).
 VOICE_INSTRUCTIONS: Final = (
-    "You are the voice assistant of this home. Your answer is spoken aloud: "
-    "answer in one or two short sentences of plain text, without lists or markdown. "
-    "To change or check a device, call a tool; never say you did something you did not "
-    "do with a tool. If a request is unclear, ask one short question."
+    "You are the voice assistant of this home. When the user wants something in the home "
+    "changed, or asks how something in the home is right now, answer only with the tool "
+    "call, without any explanation. Otherwise your answer is spoken aloud: one or two short "
+    "sentences of plain text."
 )
 _NO_TIMERS: Final = "This device is not able to start timers."
 CHARS_PER_TOKEN: Final = 4
@@ -204,8 +208,19 @@ async def async_estimate_home_prompt(
             device_id=None,
         )
         api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, context)
-        tools = [format_tool(t, api.custom_serializer) for t in api.tools]
+        tools = model_tools(api)
     return estimate_tokens([{"role": "system", "content": stable}], tools)
+
+
+def model_tools(api: llm.APIInstance) -> list[dict[str, Any]]:
+    """The API's tools as the model gets them, sorted by name.
+
+    HA lists its intents in the order the integrations happened to register
+    them, which changes from one start to the next; in a fixed order the
+    tools read the same after every restart, and so do the server's cached
+    prompt and the model's answers.
+    """
+    return [format_tool(t, api.custom_serializer) for t in sorted(api.tools, key=lambda t: t.name)]
 
 
 def format_tool(tool: llm.Tool, serializer: Any) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from homeassistant.helpers import llm
 
 from ..const import BACKEND_OLLAMA, DOMAIN, LOGGER
 from .backend import ChatRequest, ModelError
-from .prompt import async_stable_prompt, auto_num_ctx, estimate_tokens, format_tool
+from .prompt import async_stable_prompt, auto_num_ctx, estimate_tokens, model_tools
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -52,7 +52,7 @@ async def async_warm_model(
                 device_id=None,
             )
             api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, context)
-            tools = [format_tool(t, api.custom_serializer) for t in api.tools]
+            tools = model_tools(api)
     except HomeAssistantError as err:
         LOGGER.warning("Could not build the prompt to warm %s: %s", settings.model, err)
         return None

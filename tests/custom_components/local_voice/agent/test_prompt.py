@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from agent_helpers import say, user_input
 from homeassistant.components import conversation
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import llm
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -15,6 +17,7 @@ from custom_components.local_voice.agent.prompt import (
     async_stable_prompt,
     auto_num_ctx,
     messages_for_model,
+    model_tools,
     volatile_context,
 )
 from custom_components.local_voice.agent.settings import AgentSettings
@@ -99,3 +102,25 @@ async def test_the_warm_up_caches_the_prefix_every_turn_starts_with(
         assert request["messages"][0] == warm["messages"][0]
         assert request["tools"] == warm["tools"]
         assert request["options"]["num_ctx"] == warm["options"]["num_ctx"]  # no reload
+
+
+async def test_the_tools_come_in_one_order_whatever_order_ha_lists_them_in(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """HA lists intents in the order integrations registered them, which varies between starts.
+
+    The model gets them sorted by name, so a restarted HA sends the prompt the
+    server has cached (and the model answers as before).
+    """
+    context = llm.LLMContext(
+        platform="local_voice", context=None, language="en", assistant="conversation",
+        device_id=None,
+    )  # fmt: skip
+    api = await llm.async_get_api(demo_home, llm.LLM_API_ASSIST, context)
+    names = [t.name for t in api.tools]
+    reordered = dataclasses.replace(api, tools=list(reversed(api.tools)))
+    assert model_tools(reordered) == model_tools(api)
+    assert [t["function"]["name"] for t in model_tools(api)] == sorted(names)
+    await demo_home.async_block_till_done(wait_background_tasks=True)
+    (warm,) = fake_ollama.warm_requests
+    assert [t["function"]["name"] for t in warm["tools"]] == sorted(names)
