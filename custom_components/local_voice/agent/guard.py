@@ -1,9 +1,10 @@
 """The model's tool calls pass through this guard before HA runs them.
 
 ``GuardedAPIInstance`` replaces the chat log's LLM API for one request. Each
-call is repaired (small models send JSON inside strings and empty values),
-then checked: unknown tools and unexposed entities are refused with a
-sentence the user will hear; a question may not change anything; risky
+call is repaired (small models send JSON inside strings, empty values, and
+a floor or area that keeps a named device from matching), then checked:
+unknown tools and unexposed entities are refused with a sentence the user
+will hear; a question may not change anything; risky
 actions are held for a spoken confirmation instead of running. What did run
 is remembered with the states before, so the answer can say what changed.
 """
@@ -16,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import llm
 
-from ..understanding.safety import Assessment, assess, is_read_only, speaker_area_id
+from ..understanding.safety import (
+    Assessment,
+    assess,
+    fit_place,
+    is_read_only,
+    speaker_area_id,
+)
 from .confirmations import PendingAction
 from .report import report, snapshot
 from .tool_calls import repair_arguments, schema_problem
@@ -77,6 +84,8 @@ class ToolGuard:
         if not any(tool.name == name for tool in api.tools):
             self.refusals.append(f"I don't have a way to do '{name}'.")
             raise HomeAssistantError(f"Unknown tool {name!r}; use only the listed tools")
+        area_id = speaker_area_id(self.hass, self.device_id, self.satellite_id)
+        tool_input.tool_args = fit_place(self.hass, name, tool_input.tool_args, area_id)
         verdict = assess(
             self.hass,
             name,
@@ -84,7 +93,7 @@ class ToolGuard:
             language=self.language,
             device_id=self.device_id,
             confirm=self.confirm,
-            preferred_area_id=speaker_area_id(self.hass, self.device_id, self.satellite_id),
+            preferred_area_id=area_id,
         )
         if verdict.unexposed:
             names = ", ".join(sorted(set(verdict.unexposed)))

@@ -35,6 +35,7 @@ _TYPES: Final[dict[str, tuple[type, ...]]] = {
     "object": (dict,),
 }
 MAX_CALL_CHARS: Final = 4000
+_NOTHING: Final = frozenset({"", "none", "null", "n/a"})
 
 
 def may_be_call(text: str) -> bool:
@@ -111,11 +112,18 @@ def repair_value(value: Any) -> Any:
 
 
 def repair_arguments(arguments: Any) -> dict[str, Any]:
-    """Arguments as a dict: decode JSON strings, drop empty values."""
+    """Arguments as a dict: decode JSON strings, drop empty values ("None" included)."""
     arguments = repair_value(arguments)
     if not isinstance(arguments, dict):
         return {}
-    return {str(k): repair_value(v) for k, v in arguments.items() if v not in (None, "", [], {})}
+    return {str(k): repair_value(v) for k, v in arguments.items() if not _empty(v)}
+
+
+def _empty(value: Any) -> bool:
+    """Nothing given: ``None``, empty, or the word a model writes for it ("None", "null")."""
+    if isinstance(value, str):
+        return value.strip().lower() in _NOTHING
+    return value is None or value in ([], {})
 
 
 def schema_problem(arguments: dict[str, Any], schema: Mapping[str, Any]) -> str | None:

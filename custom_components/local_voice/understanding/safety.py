@@ -191,6 +191,52 @@ def assess(
     return result
 
 
+def fit_place(
+    hass: HomeAssistant,
+    intent_type: str,
+    values: dict[str, Any],
+    preferred_area_id: str | None = None,
+) -> dict[str, Any]:
+    """``values`` without a floor or area that keeps a named device from matching.
+
+    Small models fill every optional slot: "kill the lamp in the living room"
+    comes as ``name: Living Room Lamp, area: Living Room, floor: Living Room``,
+    which matches nothing because there is no such floor. When the values match
+    no exposed entity, the floor is dropped; then, when a name is given, the
+    area too, but only if the name alone picks exactly one entity. Anything
+    else is returned unchanged (and fails, or runs, as it would have).
+    """
+    handler = find_handler(hass, intent_type)
+    if not isinstance(handler, intent.DynamicServiceIntentHandler) or not (
+        {"floor", "area"} & set(values)
+    ):
+        return values
+    preferences = intent.MatchTargetsPreferences(area_id=preferred_area_id)
+
+    def states(candidate: dict[str, Any]) -> list[State] | None:
+        try:
+            slots = handler.async_validate_slots({k: {"value": v} for k, v in candidate.items()})
+        except vol.Invalid:
+            return None
+        constraints = _constraints(handler, slots)
+        if not constraints.has_constraints:
+            return None
+        match = intent.async_match_targets(hass, constraints, preferences)
+        return match.states if match.is_match else None
+
+    if states(values) is not None:
+        return values
+    no_floor = {k: v for k, v in values.items() if k != "floor"}
+    if "floor" in values and states(no_floor) is not None:
+        return no_floor
+    if "name" in values and "area" in values:
+        name_only = {k: v for k, v in no_floor.items() if k != "area"}
+        found = states(name_only)
+        if found is not None and len(found) == 1:
+            return name_only
+    return values
+
+
 def _constraints(
     handler: intent.DynamicServiceIntentHandler, slots: dict[str, Any]
 ) -> intent.MatchTargetsConstraints:

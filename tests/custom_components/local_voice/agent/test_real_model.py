@@ -214,9 +214,7 @@ async def ask(
     return Heard(result, dict(event.data), before, _house(hass), _by_message(deltas), content)
 
 
-async def _agent(
-    hass: HomeAssistant, url: str, backend: str, model: str
-) -> MockConfigEntry:
+async def _agent(hass: HomeAssistant, url: str, backend: str, model: str) -> MockConfigEntry:
     """A loaded server entry with one agent on the model, the server's prompt cache warm."""
     options: dict[str, Any] = {CONF_TEMPERATURE: 0.0, CONF_TIMEOUT: ANSWER_TIMEOUT_S}
     entry = server_entry(url, options, backend=backend, model=model)

@@ -89,6 +89,15 @@ def test_arguments_are_repaired() -> None:
     assert repair_arguments('{"name": "Desk Lamp"}') == {"name": "Desk Lamp"}
     assert repair_arguments("not json") == {}
     assert repair_arguments(None) == {}
+    # The words small models write for "nothing" ("floor": "None") are nothing too.
+    assert repair_arguments({"name": "Desk Lamp", "floor": "None", "area": " null "}) == {
+        "name": "Desk Lamp"
+    }
+    assert repair_arguments({"name": "Nonesuch", "brightness": 0, "on": False}) == {
+        "name": "Nonesuch",
+        "brightness": 0,
+        "on": False,
+    }
 
 
 @pytest.mark.parametrize(

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pytest
+from homeassistant.setup import async_setup_component
 
 from custom_components.local_voice.const import DEFAULT_CONFIRM
 from custom_components.local_voice.understanding.safety import (
     Effect,
     base_name,
+    fit_place,
     is_read_only,
     needs_confirmation,
 )
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
 
 
 @pytest.mark.parametrize(
@@ -44,3 +51,46 @@ def test_tool_names_of_every_ha_release_map_to_intents() -> None:
     assert is_read_only("GetLiveContext")
     assert is_read_only("homeassistant__GetLiveContext")
     assert not is_read_only("intent__HassTurnOff")
+
+
+@pytest.fixture
+async def house(demo_home: HomeAssistant) -> HomeAssistant:
+    """The demo home with HA's intent handlers (HassTurnOn, ...) registered."""
+    assert await async_setup_component(demo_home, "intent", {})
+    return demo_home
+
+
+@pytest.mark.parametrize(
+    ("values", "fitted"),
+    [
+        # A floor the home does not have (the model's guess) is dropped.
+        (
+            {"name": "Living Room Lamp", "area": "Living Room", "floor": "Living Room"},
+            {"name": "Living Room Lamp", "area": "Living Room"},
+        ),
+        ({"area": "Kitchen", "floor": "Ground", "domain": ["light"]},
+         {"area": "Kitchen", "domain": ["light"]}),
+        ({"name": "Garage Door", "area": "Garage", "floor": "Ground"},
+         {"name": "Garage Door", "area": "Garage"}),
+        # A wrong area beside a name that picks one entity is dropped too.
+        ({"name": "Living Room Lamp", "area": "Kitchen"}, {"name": "Living Room Lamp"}),
+        # Values that match, or that match nothing even loosened, stay as they are.
+        ({"name": "Kitchen Light", "area": "Kitchen"}, {"name": "Kitchen Light", "area": "Kitchen"}),
+        ({"name": "Hot Tub", "area": "Garden"}, {"name": "Hot Tub", "area": "Garden"}),
+        ({"area": "Attic", "floor": "Top"}, {"area": "Attic", "floor": "Top"}),
+        ({"name": "Kitchen Light"}, {"name": "Kitchen Light"}),
+    ],
+)  # fmt: skip
+async def test_fit_place_drops_a_floor_or_area_that_keeps_a_name_from_matching(
+    house: HomeAssistant, values: dict[str, Any], fitted: dict[str, Any]
+) -> None:
+    assert fit_place(house, "HassTurnOn", values) == fitted
+    assert fit_place(house, "intent__HassTurnOff", values) == fitted
+
+
+async def test_fit_place_leaves_unknown_tools_and_read_only_context_alone(
+    house: HomeAssistant,
+) -> None:
+    values = {"area": "Living Room", "floor": "Ground"}
+    assert fit_place(house, "GetLiveContext", values) == values
+    assert fit_place(house, "NoSuchTool", values) == values
