@@ -92,7 +92,9 @@ class PendingAction:
     targets: list[str]  # entity ids
     execute: Callable[[ChatLog], Awaitable[str]]  # carries it out, returns the spoken report
     used_model: bool
-    created: float = field(default_factory=time.monotonic)
+    # Looked up on every call (not bound at import), so it is the same clock ``pop`` reads
+    # even when a test freezes time.
+    created: float = field(default_factory=lambda: time.monotonic())  # noqa: PLW0108
 
 
 class PendingStore:
