@@ -13,7 +13,9 @@ with instructions that only say "call a tool" the 1.5B describes the call
 ("you can use the `HassTurnOff` function with ...") instead of making it.
 The requests here are ones the 1.5B gets right at temperature 0; the ones it
 gets wrong (it still describes some calls, or picks the thermostat for "the
-kitchen is too dark to cook in") are counted by ``benchmarks/llm.py``.
+kitchen is too dark to cook in") are counted by ``benchmarks/llm.py``, and so
+are requests it got right in one run and wrong in another ("get a pot of
+coffee brewing" on the OpenAI path: the thermostat once in three runs).
 
 At temperature 0 the answer depends on the prompt and, through llama.cpp's
 batching, on how the prompt's cached prefix was first evaluated. So HA's
@@ -358,7 +360,6 @@ async def test_openai_the_unexposed_basement_stays_dark(
     ("text", "tools", "target"),
     [
         ("I can't see a thing in the kitchen", {"HassTurnOn", "HassLightSet"}, "light.kitchen"),
-        ("get a pot of coffee brewing", {"HassTurnOn"}, "switch.coffee_maker"),
         ("nobody is in the living room any more, the lamp can go off", {"HassTurnOff"},
          "light.living_room_lamp"),
     ],
