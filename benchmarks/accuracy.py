@@ -44,6 +44,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from common import header  # noqa: E402
 
 from local_voice_harness import paths  # noqa: E402
 from local_voice_harness.commands import SpokenCommand, load_commands  # noqa: E402
@@ -152,6 +155,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lv-accuracy-loop-") as work:
         loop = full_loop(set_dirs, args.loop_models, Path(work))
     doc = {
+        **header("accuracy"),
         "harness": "TEXT-LEVEL ('results'): real local-voice-asr on each WAV once per setting, "
         "then the transcript as text into the real agent + real HA core (demo home), every "
         "stage setting; a simulated user answers 'Did you mean'. FULL LOOP ('full_loop'): "

@@ -36,7 +36,8 @@ def run_eval(set_dir: Path, model: str, out: Path, limit_s: int = 1500) -> dict[
     """Run ``local-voice-eval`` on one set; return its JSON plus the wall seconds."""
     tool = Path(sys.executable).with_name("local-voice-eval")
     argv = ["nice", "-n", "5", str(tool), "--commands", str(set_dir), "--fast",
-            "--model", model, "--json", str(out), "--answer-did-you-mean"]  # fmt: skip
+            "--model", model, "--json", str(out), "--answer-did-you-mean",
+            "--llm", "scripted"]  # fmt: skip  # intents and repair only, as the text level
     start = time.perf_counter()
     subprocess.run(argv, check=True, timeout=limit_s)
     doc: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))

@@ -51,6 +51,9 @@ import matplotlib.pyplot as plt
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from common import commit  # noqa: E402
 
 from local_voice_harness import paths  # noqa: E402
 from local_voice_harness.commands import CommandSetError, load_commands  # noqa: E402
@@ -246,6 +249,7 @@ def main() -> None:
     out = args.out or RESULTS / ("latency_set.json" if args.set else "latency.json")
     doc: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": commit(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
         "load_average_start": [round(v, 2) for v in os.getloadavg()],
         "mode": "quick" if args.quick else "full",
