@@ -2,9 +2,11 @@
 
 Text goes into the chat log as it arrives, so HA's pipeline (and our
 satellites) can speak the first sentence while the model writes the rest.
-Text that may be a tool call written as JSON is held back until it is clear
-(``tool_calls``): a recovered call runs like a native one, anything else
-that looks like JSON is an unreadable answer and is never spoken. Tool calls
+Text that may be a tool call written as JSON, or a call described in prose,
+is held back (``answer_gate``): a recovered call runs like a native one; a
+described call without its arguments makes the model be asked once more for
+the call itself; anything else that looks like JSON is an unreadable answer.
+None of it is spoken. Tool calls
 pass the ``ToolGuard``. When every state-changing call of a round succeeded,
 the loop stops without asking the model again: the answer is then the
 states the tools really left behind (``report``), not the model's words.
@@ -24,6 +26,7 @@ from homeassistant.helpers import llm
 
 from .. import compat
 from ..const import BACKEND_OLLAMA, LOGGER, MAX_ANSWER_TOKENS, MAX_TOOL_ITERATIONS
+from .answer_gate import ASK_FOR_THE_CALL, TextGate, described_call
 from .backend import (
     SPOKEN_TIMEOUT,
     ChatRequest,
@@ -35,7 +38,7 @@ from .backend import (
 )
 from .prompt import choose_num_ctx, estimate_tokens, messages_for_model, model_tools
 from .report import report
-from .tool_calls import may_be_call, recover_calls, repair_arguments
+from .tool_calls import recover_calls, repair_arguments
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -47,8 +50,8 @@ if TYPE_CHECKING:
     from .settings import AgentSettings
 
 MAX_ANSWER_CHARS: Final = 4000  # beyond this the answer is runaway output
-_HOLD_MARKS: Final = ("{", "```", "<tool_call>")
 SPOKEN_CAP: Final = "Sorry, I could not finish that."
+SPOKEN_DESCRIBED: Final = "Sorry, I could not work out how to do that."
 
 
 @dataclass(slots=True)
@@ -59,6 +62,7 @@ class ModelStats:
     prompt_tokens_estimate: int = 0
     usage: list[Usage] = field(default_factory=list)
     first_token_s: float | None = None  # from the first request to the first chunk
+    described: int = 0  # rounds whose answer described a tool call instead of making it
     seconds: float | None = None  # from the first request to the last chunk of the last round
 
 
@@ -103,6 +107,8 @@ async def async_run_model(turn: ModelTurn) -> ModelOutcome:
     last = turn.chat_log.content[-1]
     model_text = last.content if isinstance(last, conversation.AssistantContent) else None
     speech = _compose(turn.guard, model_text, cap_hit)
+    if not speech and stats.described:
+        speech = SPOKEN_DESCRIBED
     return ModelOutcome(speech=speech, cap_hit=cap_hit, stats=stats)
 
 
@@ -113,11 +119,14 @@ async def _rounds(turn: ModelTurn, stats: ModelStats) -> bool:
     schemas = {t["function"]["name"]: t["function"]["parameters"] for t in tools or ()}
     turn.guard.schemas = schemas
     began = time.monotonic()
+    unmade: str | None = None  # a call the last round described instead of making it
     for _ in range(MAX_TOOL_ITERATIONS):
         stats.rounds += 1
         messages = messages_for_model(
             turn.chat_log, turn.stable_prompt, turn.volatile_prompt, turn.settings.max_history
         )
+        if unmade is not None:
+            messages = _ask_for_the_call(messages, unmade)
         stats.prompt_tokens_estimate = estimate_tokens(messages, tools)
         request = ChatRequest(
             model=turn.settings.model,
@@ -137,12 +146,31 @@ async def _rounds(turn: ModelTurn, stats: ModelStats) -> bool:
             pass
         stats.seconds = time.monotonic() - began
         _log_round(stats, time.monotonic() - round_began)
+        if reader.unmade is not None:
+            stats.described += 1
+            if unmade is None:  # once: ask for the call itself
+                LOGGER.debug("The model described a tool call instead of making it; asking again")
+                unmade = reader.unmade
+                continue
+            return False
         if turn.guard.held is not None or not turn.chat_log.unresponded_tool_results:
             return False
         if _all_actions_done(turn.chat_log.content[results_before:], turn.guard):
             return False  # the states say what happened: no second model round
     LOGGER.warning("Model kept calling tools; stopped after %s rounds", MAX_TOOL_ITERATIONS)
     return True
+
+
+def _ask_for_the_call(messages: list[dict[str, Any]], described: str) -> list[dict[str, Any]]:
+    """The messages again, with the described call and the request to make it instead."""
+    last = messages[-1] if messages else {}
+    if last.get("role") == "assistant" and not last.get("content") and not last.get("tool_calls"):
+        messages = messages[:-1]  # the described round left an empty answer in the chat log
+    return [
+        *messages,
+        {"role": "assistant", "content": described},
+        {"role": "user", "content": ASK_FOR_THE_CALL},
+    ]
 
 
 def _num_ctx(turn: ModelTurn, tokens: int) -> int | None:
@@ -162,35 +190,6 @@ def _all_actions_done(added: list[conversation.Content], guard: ToolGuard) -> bo
     )
 
 
-class TextGate:
-    """Passes answer text on as it comes, holding back what may be a tool call.
-
-    Before any text is spoken, text that could still become a call written as
-    JSON (``{``, a code fence, ``<tool_call>``) waits; once clearly prose it
-    flows. After prose, text from a call mark on waits too (a model may write
-    "Sure!" and then the call).
-    """
-
-    def __init__(self) -> None:
-        self.held = ""
-        self.streaming = False
-
-    def feed(self, text: str) -> str:
-        """Add ``text``; return what may be spoken now."""
-        if self.streaming and not self.held:
-            marks = [i for m in _HOLD_MARKS if (i := text.find(m)) >= 0]
-            if not marks:
-                return text
-            self.held = text[min(marks) :]
-            return text[: min(marks)]
-        self.held += text
-        if not self.streaming and not may_be_call(self.held):
-            self.streaming = True
-            out, self.held = self.held, ""
-            return out
-        return ""
-
-
 class _AnswerReader:
     """Turns backend chunks into chat-log deltas; recovers calls written as text."""
 
@@ -199,25 +198,32 @@ class _AnswerReader:
         self.began = began
         self.stats = stats
         self.chars = 0
+        self.unmade: str | None = None  # the answer described a call it did not make
 
     async def deltas(
         self, stream: AsyncIterator[ChatChunk]
     ) -> AsyncIterator[conversation.AssistantContentDeltaDict]:
         yield {"role": "assistant"}
-        gate = TextGate()
+        gate = TextGate(self.schemas)
         calls: list[ToolCall] = []
         async for chunk in stream:
             self._measure(chunk)
             calls.extend(chunk.tool_calls)
             if chunk.content and (text := gate.feed(chunk.content)):
                 yield {"content": text}
-        if gate.held.strip():
-            if (recovered := recover_calls(gate.held, self.schemas)) is not None:
+        held = gate.held.strip()
+        if held and not gate.described:
+            if (recovered := recover_calls(held, self.schemas)) is not None:
                 calls.extend(recovered)
-            elif not gate.streaming:
-                raise ModelAnswerError(f"unreadable answer: {gate.held.strip()[:120]!r}")
+            elif rest := gate.rest():
+                yield {"content": rest}
+            elif not gate.described:
+                raise ModelAnswerError(f"unreadable answer: {held[:120]!r}")
+        if gate.described and not calls:
+            if (call := described_call(held, self.schemas)) is not None:
+                calls.append(call)
             else:
-                yield {"content": gate.held}
+                self.unmade = held[:MAX_ANSWER_CHARS]
         if calls:
             yield {
                 "tool_calls": [

@@ -207,3 +207,76 @@ async def test_model_reply_streams_into_the_chat_log(
     pieces = [d["content"] for d in deltas if d.get("content")]
     assert len(pieces) >= 5  # word by word, as the server streamed it
     assert "".join(pieces) == speech(result) == "Tea is best brewed at eighty degrees."
+
+
+async def test_a_described_call_with_its_arguments_runs_and_is_never_spoken(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The 1.5B's commonest slip: it explains the call instead of making it."""
+    fake_ollama.add_turns(
+        ScriptedTurn(
+            text="To turn on the kitchen light, you can use the `HassTurnOn` function with the "
+            'arguments `{"name": "Kitchen Light", "area": "Kitchen", "floor": "Living Room"}`.'
+        )
+    )
+    from homeassistant.components import conversation
+    from homeassistant.helpers import chat_session
+
+    deltas: list[dict] = []
+    with (
+        chat_session.async_get_chat_session(demo_home) as session,
+        conversation.async_get_chat_log(
+            demo_home, session, chat_log_delta_listener=lambda _log, delta: deltas.append(delta)
+        ),
+    ):
+        result = await say(
+            demo_home, agent_entry, "the kitchen is too dark to cook in", session.conversation_id
+        )
+    assert demo_home.states.get("light.kitchen").state == "on"
+    assert len(fake_ollama.chat_requests) == 1
+    assert speech(result) == "Kitchen Light is now on."
+    assert not any("HassTurnOn" in (d.get("content") or "") for d in deltas)
+
+
+async def test_a_described_call_without_arguments_asks_the_model_once_more(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.add_turns(
+        ScriptedTurn(
+            text="To turn off the bedroom light, you can use the `HassTurnOff` function with "
+            'the name "Bedroom Light".'
+        ),
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOff", name="Bedroom Light")]),
+    )
+    result = await say(demo_home, agent_entry, "I can't sleep with the bedroom so bright")
+    assert demo_home.states.get("light.bedroom").state == "off"
+    assert speech(result) == "Bedroom Light is now off."
+    retry = fake_ollama.chat_requests[1]["messages"]
+    assert retry[-2]["role"] == "assistant"
+    assert "`HassTurnOff`" in retry[-2]["content"]
+    assert retry[-1]["role"] == "user"
+    assert "only with the tool call" in retry[-1]["content"]
+
+
+async def test_a_call_described_twice_changes_nothing_and_says_so(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    described = "To answer that, you can use the `GetLiveContext` tool."
+    fake_ollama.add_turns(ScriptedTurn(text=described), ScriptedTurn(text=described))
+    before = {s.entity_id: s.state for s in demo_home.states.async_all()}
+    result = await say(demo_home, agent_entry, "did I leave the coffee machine on")
+    assert len(fake_ollama.chat_requests) == 2
+    assert speech(result) == "Sorry, I could not work out how to do that."
+    after = {s.entity_id: s.state for s in demo_home.states.async_all()}
+    assert {k: v for k, v in after.items() if not k.startswith("conversation.")} == {
+        k: v for k, v in before.items() if not k.startswith("conversation.")
+    }
+
+
+async def test_an_answer_that_starts_like_a_description_is_spoken(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.add_turns(ScriptedTurn(text="To be honest, I have no idea. Ask me later."))
+    result = await say(demo_home, agent_entry, "what is the meaning of life")
+    assert speech(result) == "To be honest, I have no idea. Ask me later."
+    assert len(fake_ollama.chat_requests) == 1

@@ -1,0 +1,114 @@
+"""What of a model's streamed answer may be spoken, and when.
+
+Answer text goes into HA's chat log as it arrives, so speech starts on the
+first words. Two kinds of answer must not be spoken, and both are visible at
+the start:
+- a tool call written as JSON (``{``, a code fence, ``<tool_call>``): held
+  until it is clear, then run as a call (``tool_calls.recover_calls``);
+- a call *described* instead of made, the commonest slip of small models:
+  "To turn off the bedroom light, you can use the `HassTurnOff` function with
+  the arguments {...}". An answer that begins like that ("To ...", "You can
+  ...") is held until its first sentence ends; if that sentence names a tool
+  (or quotes code), the whole answer is held and never spoken. The agent then
+  runs the described call when the text gives it with JSON arguments
+  (``described_call``), or asks the model once more for the call itself.
+Every other answer streams word by word.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any, Final
+
+from .backend import ToolCall
+from .tool_calls import may_be_call, repair_arguments
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+HOLD_MARKS: Final = ("{", "```", "<tool_call>")
+# How answers that describe a call begin (lower case).
+DESCRIBING_STARTS: Final = ("to ", "you can ", "you could ", "use ", "call ", "i can use ")
+_SENTENCE_END: Final = re.compile(r"[.!?:](\s|$)|\n")
+_OBJECT: Final = re.compile(r"\{.*\}", re.DOTALL)
+ASK_FOR_THE_CALL: Final = (
+    "Do not describe the tool call and do not explain: answer only with the tool call itself."
+)
+
+
+def may_describe(text: str) -> bool:
+    """True while ``text`` could still be the start of an answer that describes a call."""
+    lower = text.lstrip().lower()
+    return any(lower.startswith(s) or s.startswith(lower) for s in DESCRIBING_STARTS)
+
+
+def names_a_tool(text: str, tools: Collection[str]) -> bool:
+    """True when ``text`` names one of ``tools`` or quotes code (a backtick)."""
+    return "`" in text or any(name in text for name in tools)
+
+
+class TextGate:
+    """Passes answer text on as it comes, holding back calls written or described as text.
+
+    After prose has started, text from a call mark on waits too (a model may
+    write "Sure!" and then the call).
+    """
+
+    def __init__(self, tools: Collection[str] = ()) -> None:
+        self.tools = tools
+        self.held = ""
+        self.streaming = False
+        self.described = False  # the answer describes a tool call: none of it is spoken
+
+    def feed(self, text: str) -> str:
+        """Add ``text``; return what may be spoken now."""
+        if self.streaming and not self.held:
+            marks = [i for m in HOLD_MARKS if (i := text.find(m)) >= 0]
+            if not marks:
+                return text
+            self.held = text[min(marks) :]
+            return text[: min(marks)]
+        self.held += text
+        if self.streaming or self.described or may_be_call(self.held):
+            return ""
+        if may_describe(self.held):
+            if not _SENTENCE_END.search(self.held):
+                return ""  # wait for the first sentence
+            if names_a_tool(self.held, self.tools):
+                self.described = True
+                return ""
+        self.streaming = True
+        out, self.held = self.held, ""
+        return out
+
+    def rest(self) -> str:
+        """At the end of the answer: held text that is plain prose after all ("" if none)."""
+        if self.described or not self.held.strip():
+            return ""
+        if self.streaming:
+            return self.held
+        if may_describe(self.held) and names_a_tool(self.held, self.tools):
+            self.described = True
+            return ""
+        return "" if may_be_call(self.held) else self.held
+
+
+def described_call(text: str, schemas: dict[str, Any]) -> ToolCall | None:
+    """The one call a described answer spells out: one tool named, JSON arguments given.
+
+    None when the text names no tool or several, or gives no JSON object of
+    arguments; the guard still checks what is returned, like any other call.
+    """
+    named = [name for name in schemas if re.search(rf"\b{re.escape(name)}\b", text)]
+    if len(named) != 1 or not (found := _OBJECT.search(text)):
+        return None
+    try:
+        arguments = json.loads(found.group(0))
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(arguments, dict):
+        return None
+    if isinstance(arguments.get("arguments"), dict):  # {"name": ..., "arguments": {...}}
+        arguments = arguments["arguments"]
+    return ToolCall(named[0], repair_arguments(arguments))

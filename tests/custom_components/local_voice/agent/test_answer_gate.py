@@ -1,0 +1,102 @@
+"""What of a streamed answer is spoken: prose flows, calls written or described wait."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.local_voice.agent.answer_gate import (
+    TextGate,
+    described_call,
+    may_describe,
+)
+
+TOOLS = {"HassTurnOn": {}, "HassTurnOff": {}, "GetLiveContext": {}}
+
+
+def _stream(gate: TextGate, text: str, size: int = 3) -> str:
+    """Feed ``text`` in small pieces, as a server streams; what was let through."""
+    out = "".join(gate.feed(text[i : i + size]) for i in range(0, len(text), size))
+    return out + gate.rest()
+
+
+def test_prose_flows_word_by_word() -> None:
+    gate = TextGate(TOOLS)
+    assert gate.feed("The ") == "The "  # not a call, not a description: no wait
+    assert gate.feed("lock is locked.") == "lock is locked."
+    assert not gate.described
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        (
+            "To turn off the bedroom light, you can use the `HassTurnOff` function with the "
+            'name "Bedroom Light".'
+        ),
+        "To answer the user's question, you can use the GetLiveContext tool.",
+        "You can use HassTurnOn with the name Kitchen Light",  # no sentence end at all
+        "Use `HassTurnOn`: it turns things on.",
+    ],
+)
+def test_a_described_call_is_never_let_through(text: str) -> None:
+    gate = TextGate(TOOLS)
+    assert _stream(gate, text) == ""
+    assert gate.described
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "To be honest, I have no idea. Ask me later.",
+        "Today is Sunday.",
+        "You can't run a timer on this device. Sorry.",
+        "Tomorrow looks sunny",
+    ],
+)
+def test_answers_that_only_start_like_a_description_are_spoken(text: str) -> None:
+    gate = TextGate(TOOLS)
+    assert _stream(gate, text) == text
+    assert not gate.described
+
+
+def test_a_description_waits_only_for_its_first_sentence() -> None:
+    gate = TextGate(TOOLS)
+    assert gate.feed("To be fair") == ""
+    assert gate.feed(", it is late. ") == "To be fair, it is late. "
+    assert gate.feed("Good night.") == "Good night."
+
+
+def test_may_describe() -> None:
+    for start in ("T", "To", "you can ", "To turn"):
+        assert may_describe(start), start
+    for start in ("The", "Today", "I turned"):
+        assert not may_describe(start), start
+
+
+def test_described_call_takes_the_one_named_tool_and_its_json() -> None:
+    text = (
+        "To turn on the kitchen light, you can use the `HassTurnOn` function with the "
+        'arguments `{"name": "Kitchen Light", "area": "Kitchen", "floor": "None"}`.'
+    )
+    call = described_call(text, TOOLS)
+    assert call is not None
+    assert call.name == "HassTurnOn"
+    assert call.arguments == {"name": "Kitchen Light", "area": "Kitchen"}
+    wrapped = 'Call `HassTurnOff` like this: {"name": "HassTurnOff", "arguments": {"name": "X"}}'
+    call = described_call(wrapped, TOOLS)
+    assert call is not None
+    assert call.arguments == {"name": "X"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You can use the `HassTurnOff` function with the name Bedroom Light.",  # no JSON
+        'Use HassTurnOn or HassTurnOff with {"name": "Kitchen Light"}',  # two tools
+        'Use `HassTurnOnAll` with {"name": "Kitchen Light"}',  # no listed tool
+        "Use `HassTurnOn` with {not json}",
+        'Use `HassTurnOn` with ["Kitchen Light"]',
+    ],
+)
+def test_described_call_needs_one_tool_and_json_arguments(text: str) -> None:
+    assert described_call(text, TOOLS) is None
