@@ -41,6 +41,7 @@ import argparse
 import asyncio
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -264,6 +265,82 @@ async def text_phase(
     return results
 
 
+SPOKEN_VARIANTS: Final = {"tuning": "llm", "heldout": "llm-heldout"}
+SPOKEN_TIMINGS: Final = ("last_speech_to_first_audio_ms", "last_speech_to_answer_end_ms")
+
+
+def spoken_sets(names: list[str], limit: int | None, work: Path) -> dict[str, list[Any]]:
+    """Each set spoken by ``command_set`` (its voices, speeds and noise, seeded) into ``work``."""
+    from local_voice_harness import command_set  # noqa: PLC0415 - imports piper (slow)
+    from local_voice_harness.commands import load_commands  # noqa: PLC0415
+
+    spoken: dict[str, list[Any]] = {}
+    for name in names:
+        folder = work / name
+        _progress(f"speaking the {name} set into {folder}")
+        command_set.build(folder, variant=SPOKEN_VARIANTS[name])
+        commands = load_commands(folder)
+        spoken[name] = commands[:limit] if limit else commands
+    return spoken
+
+
+def spoken_outcome(command: CommandText, outcome: Any) -> dict[str, Any]:
+    """One spoken command's flags, from the full loop's outcome (``evaluation``)."""
+    house, unexposed = _house()
+    changed = {_entity(line) for line in outcome.changes} & house
+    failures = list(outcome.failures)
+    if outcome.answer.strip() in MODEL_FAILURES:
+        failures.insert(0, f"the model failed: {outcome.answer!r}")
+    targets = set(command.expect.get("state") or {}) | set(command.expect.get("attributes") or {})
+    return {
+        "text": command.text,
+        "kind": command.kind,
+        "transcript": outcome.transcript,
+        "answer": outcome.answer,
+        "lost": outcome.lost,
+        "success": not failures and not outcome.lost,
+        "failures": failures,
+        "changed": sorted(changed),
+        "wrong_action": bool(changed - targets) or bool(changed & targets and failures),
+        "unconfirmed_risky": bool(changed & RISKY),
+        "question_changed": command.kind == "question" and bool(changed),
+        "unexposed_action": bool(changed & unexposed),
+        "model_failed": outcome.answer.strip() in MODEL_FAILURES,
+        **{key: outcome.timings_ms.get(key) for key in SPOKEN_TIMINGS},
+    }
+
+
+async def spoken_phase(
+    agent: str, model: str, sets: dict[str, list[Any]], texts: dict[str, CommandText]
+) -> dict[str, Any]:
+    """Every spoken set through the whole loop (real Pi satellite over MQTT, real time)."""
+    from local_voice_harness.run import run_commands  # noqa: PLC0415
+
+    name = "ha_agent" if agent == "builtin" else f"local_voice+{model}"
+    options = StackOptions(agent=agent, llm="bundled", llm_model=model, progress=_progress)
+    results: dict[str, Any] = {}
+    for set_name, commands in sets.items():
+        run = await run_commands(commands, options)
+        outcomes = []
+        for i, outcome in enumerate(run.outcomes, 1):
+            flags = spoken_outcome(texts[outcome.text], outcome)
+            outcomes.append(flags)
+            mark = "ok  " if flags["success"] else "FAIL"
+            _progress(
+                f"[{mark}] {name} spoken {set_name} {i}/{len(commands)} heard "
+                f"{outcome.transcript!r} -> {outcome.answer!r} "
+                f"(first audio {flags[SPOKEN_TIMINGS[0]]} ms) {'; '.join(flags['failures'])}"
+            )
+        summary = summarize(outcomes, SPOKEN_TIMINGS[0])
+        summary[SPOKEN_TIMINGS[1]] = spread(
+            [o[SPOKEN_TIMINGS[1]] for o in outcomes if o.get(SPOKEN_TIMINGS[1]) is not None]
+        )
+        summary["lost"] = sum(o["lost"] for o in outcomes)
+        summary["not_run"] = len(commands) - len(outcomes)
+        results[f"{name}/{set_name}"] = {"summary": summary, "commands": outcomes}
+    return results
+
+
 def _line(name: str, summary: dict[str, Any], timing: str) -> str:
     model = summary["model"]
     first = model["first_token_ms"]["median"]
@@ -303,9 +380,23 @@ def main() -> None:
             continue
         doc["text"].update(asyncio.run(text_phase(model, sets, with_ha_agent=not doc["text"])))
         _write(args.out, doc)
+    doc["spoken"] = {}
+    if "spoken" in args.phases:
+        texts = {t.text: t for texts in load_sets(args.sets, None).values() for t in texts}
+        with tempfile.TemporaryDirectory(prefix="lv-llm-spoken-") as work:
+            spoken = spoken_sets(args.sets, args.limit, Path(work))
+            for agent in ("local_voice", "builtin"):
+                model = MODELS[args.models[0]]
+                doc["spoken"].update(asyncio.run(spoken_phase(agent, model, spoken, texts)))
+                _write(args.out, doc)
     for name, result in doc["text"].items():
         if isinstance(result, dict) and "summary" in result:
             print(_line(name, result["summary"], "answer_ms"))
+    for name, result in doc["spoken"].items():
+        summary = result["summary"]
+        print(_line(f"spoken {name}", summary, SPOKEN_TIMINGS[0]))
+        print(f"{'':44s} answer end median {summary[SPOKEN_TIMINGS[1]]['median']} ms, "
+              f"lost {summary['lost']}, not run {summary['not_run']}")  # fmt: skip
     _write(args.out, doc)
 
 

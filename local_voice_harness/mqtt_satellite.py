@@ -308,6 +308,9 @@ class MqttSatelliteDriver:
             result.endpoint_ms = (turn.ended.mono - (started + spoken_s)) * 1000
             if result.first_audio_ms is not None:
                 result.user_first_audio_ms = result.endpoint_ms + result.first_audio_ms
+            if turn.answer_end is not None:
+                answer_end_ms = (turn.answer_end.mono - turn.ended.mono) * 1000
+                result.user_answer_end_ms = result.endpoint_ms + answer_end_ms
         return result
 
     async def wait_timer(self, within_s: float) -> str | None:

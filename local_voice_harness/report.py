@@ -40,6 +40,7 @@ STAGES: Final = (
 USER_STAGES: Final = (
     ("last_speech_to_session_end_ms", "satellite endpoint"),
     ("last_speech_to_first_audio_ms", "last word -> first answer audio"),
+    ("last_speech_to_answer_end_ms", "last word -> answer end"),
 )
 
 

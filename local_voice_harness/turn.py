@@ -30,6 +30,7 @@ class TurnResult:
     # The user's view (real-time MQTT runs): last speech sound in the WAV -> ...
     endpoint_ms: float | None = None  # ... the satellite ending the session
     user_first_audio_ms: float | None = None  # ... the first answer audio byte
+    user_answer_end_ms: float | None = None  # ... the answer's end (its last audio sent)
     answer_audio: bytes = b""  # a complete audio file (WAV/MP3) or PCM as received
     answer_audio_format: str = ""
     answer_rate: int = 0
@@ -54,6 +55,7 @@ class TurnResult:
             "speech_end_to_first_audio_ms": self.first_audio_ms,
             "last_speech_to_session_end_ms": self.endpoint_ms,
             "last_speech_to_first_audio_ms": self.user_first_audio_ms,
+            "last_speech_to_answer_end_ms": self.user_answer_end_ms,
         }
 
 
