@@ -12,7 +12,7 @@ is remembered with the states before, so the answer can say what changed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import llm
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
     from homeassistant.components.conversation import ChatLog
     from homeassistant.core import HomeAssistant
+
+
+NOT_EXPOSED: Final = "not exposed to the voice assistant, so I can't control it."
 
 
 def confirmation_question(assessment: Assessment) -> str:
@@ -97,9 +100,7 @@ class ToolGuard:
         )
         if verdict.unexposed:
             names = ", ".join(sorted(set(verdict.unexposed)))
-            self.refusals.append(
-                f"{names} is not exposed to the voice assistant, so I can't control it."
-            )
+            self.refusals.append(f"{names} is {NOT_EXPOSED}")
             raise HomeAssistantError(f"{names} is not exposed; do not try again")
         if (
             problem := schema_problem(tool_input.tool_args, self.schemas.get(name, {}))

@@ -18,13 +18,19 @@ from homeassistant.helpers import intent, llm
 
 from ..const import DOMAIN
 from ..repairs import async_note_server
-from ..understanding.local import LocalKind, LocalOutcome, async_run_confirmed, async_try_local
+from ..understanding.local import (
+    LocalKind,
+    LocalOutcome,
+    async_run_confirmed,
+    async_try_local,
+    unexposed_named,
+)
 from ..understanding.repair import RepairAction, async_repair
 from ..understanding.text import hear
 from .chat import ModelStats, ModelTurn, async_run_model
 from .confirmations import PendingAction, Reply, classify_reply
 from .events import CommandRecord, Outcome, fire_command_event
-from .guard import GuardedAPIInstance, ToolGuard, confirmation_question
+from .guard import NOT_EXPOSED, GuardedAPIInstance, ToolGuard, confirmation_question
 from .prompt import async_stable_prompt, volatile_context
 from .report import describe_current, report, snapshot
 
@@ -87,6 +93,10 @@ async def async_handle(turn: Turn) -> conversation.ConversationResult:
         if repaired is not None:
             turn.agent.stats.repaired += 1
             return await _finish_repair(turn, repaired)
+        if (name := unexposed_named(turn.home, heard)) is not None:
+            speech = f"The {name} is {NOT_EXPOSED}"
+            record = CommandRecord("local_intent", "refused", speech)
+            return await _finish(turn, record)
     return await _with_model(turn, heard)
 
 

@@ -4,7 +4,8 @@ HA's strict matcher runs the sentence on exposed entities; before a match
 runs, ``safety.assess`` says what it would do, and two kinds of match are
 held back instead of run: a risky action (it waits for a spoken "yes"), and
 a question that parsed as an action ("is the garage open" must never open
-it). The caller decides what to say for a held match.
+it). The caller decides what to say for a held match. A sentence about an
+entity that is not exposed is recognised too (``unexposed_named``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers import intent
 
+    from .home import HomeUnderstanding
     from .recognizer import Parse, Recognizer
+    from .text import Heard
 
 
 class LocalKind(Enum):
@@ -97,3 +100,19 @@ async def async_run_confirmed(
     return await recognizer.async_handle(
         user_input, chat_log, lambda parse: parse.intent != intent_name
     )
+
+
+def unexposed_named(home: HomeUnderstanding, heard: Heard) -> str | None:
+    """The unexposed entity a sentence names, when it names no exposed one.
+
+    "Turn on the basement light" with the basement light not exposed: HA's
+    intents (exposed entities only) and the repair leave it alone, and a model
+    could only be refused by the guard after a round trip of seconds. The
+    answer is known here. A sentence that also names an exposed entity, or an
+    unexposed name inside a longer exposed one, goes on to the model.
+    """
+    snapshot = home.lexicon().snapshot
+    named = [name for name in snapshot.unexposed if heard.contains(name)]
+    if not named or any(heard.contains(term.text) for term in snapshot.names):
+        return None
+    return max(named, key=len)

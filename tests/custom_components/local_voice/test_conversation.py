@@ -125,18 +125,37 @@ async def test_model_unlock_needs_confirmation_too(
 async def test_unexposed_basement_light_never_changes(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
+    """The model's calls on it are refused, by name or by entity id."""
     fake_ollama.add_turns(
         ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Basement Light")]),
         ScriptedTurn(text="Done, the basement light is on."),
         ScriptedTurn(tool_calls=[tool_call("HassTurnOn", entity_id="light.basement")]),
         ScriptedTurn(text="Done."),
     )
-    result = await say(demo_home, agent_entry, "turn on the basement light")
+    result = await say(demo_home, agent_entry, "I need to see the stairs down below")
     assert demo_home.states.get("light.basement").state == "off"
     assert "not exposed" in speech(result)
     result = await say(demo_home, agent_entry, "switch light.basement on")
     assert demo_home.states.get("light.basement").state == "off"
     assert "not exposed" in speech(result)
+
+
+async def test_a_sentence_naming_only_an_unexposed_entity_is_refused_without_the_model(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    events = async_capture_events(demo_home, EVENT_COMMAND)
+    result = await say(demo_home, agent_entry, "Turn on the basement light.")
+    assert speech(result) == (
+        "The basement light is not exposed to the voice assistant, so I can't control it."
+    )
+    assert fake_ollama.chat_requests == []
+    assert demo_home.states.get("light.basement").state == "off"
+    assert events[-1].data["path"] == "local_intent"
+    assert events[-1].data["outcome"] == "refused"
+    # Naming an exposed entity too: the model decides (and the guard still refuses).
+    fake_ollama.add_turns(ScriptedTurn(text="I can only switch on the kitchen light."))
+    await say(demo_home, agent_entry, "turn on the basement light and the kitchen light")
+    assert len(fake_ollama.chat_requests) == 1
 
 
 async def test_unknown_tool_is_refused_with_explanation(
