@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 
 DEFAULT_VOICE: Final = "en_US-joe-medium"
 _WARMED: Final = re.compile(r"Prompt cache of .* warmed in ([0-9.]+) s")
+_WARMING: Final = "Warming the prompt cache of"
+_NOT_WARMED: Final = ("was not warmed", "Could not build the prompt to warm")
 
 
 class WyomingServer(Protocol):
@@ -356,29 +358,34 @@ class Stack:
             "local_voice agent: HA's local intents first, then "
             f"{model.description} for everything they do not handle"
         )
-        if self.options.llm != "scripted":
-            await self._wait_for_warm_prompt()
+        await self.wait_for_warm_prompt()
         return (await ha_setup.entities_of_entry(client, entry, "conversation"))[0]
 
-    async def _wait_for_warm_prompt(self, limit_s: float = 600.0) -> None:
-        """Wait until the agent has had the model read its stable prompt (HA logs it).
+    async def wait_for_warm_prompt(self, limit_s: float = 600.0) -> None:
+        """Wait until every warm-up the agent started has ended (HA logs both).
 
         The agent warms the model's prompt cache in the background once it is
-        set up (``agent/warmup.py``); turns before that would pay for the cold
+        set up, and again when the first satellite that runs timers appears
+        (``agent/warmup.py``); turns before that would pay for the cold
         prompt, so the stack waits, showing progress.
         """
         assert self.ha is not None
+        if not self.info.agent_entry_id or self.options.llm == "scripted":
+            return  # HA's own agent, or the scripted stand-in: no prompt to warm
         self.say("the agent is warming the model's prompt cache (a cold prompt takes a while)")
         began = time.monotonic()
         shown = began
         while (waited := time.monotonic() - began) < limit_s:
             log = self.ha.log_file.read_text(errors="replace")
-            if match := _WARMED.search(log):
-                self.info.llm_warm_s = float(match.group(1))
-                self.say(f"prompt cache warm ({self.info.llm_warm_s:.1f} s)")
-                return
-            if "was not warmed" in log or "Could not build the prompt to warm" in log:
-                self.say("the prompt cache was not warmed (see HA's log); the first turn is cold")
+            warmed = _WARMED.findall(log)
+            ended = len(warmed) + sum(log.count(m) for m in _NOT_WARMED)
+            started = log.count(_WARMING)
+            if started and ended >= started:
+                if warmed:
+                    self.info.llm_warm_s = self.info.llm_warm_s or float(warmed[0])
+                    self.say(f"prompt cache warm ({float(warmed[-1]):.1f} s)")
+                else:
+                    self.say("the prompt cache was not warmed (see HA's log): a cold first turn")
                 return
             if time.monotonic() - shown >= 10.0:  # noqa: PLR2004 - progress every 10 s
                 shown = time.monotonic()

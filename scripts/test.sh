@@ -16,4 +16,4 @@ if command -v shellcheck >/dev/null 2>&1; then
   git ls-files -z -- '*.sh' '.ci/run' | xargs -0 -r shellcheck
 fi
 echo "[test] pytest"
-exec python -m pytest -p no:sugar -q "$@"
+exec python -m pytest -p no:sugar -q --durations=25 "$@"

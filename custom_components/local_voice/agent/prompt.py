@@ -10,7 +10,7 @@ re-reads the tools and the home. So the model gets:
    particular device (identical for every satellite until the home changes);
 2. the tools, sorted by name (rendered by the server's template after the
    system message);
-3. the conversation so far;
+3. the conversation so far (without earlier turns HA's own intents handled);
 4. a short volatile system message: time, date, the speaker's area, whether
    it can run timers, and any extra prompt of this conversation;
 5. the user's sentence.
@@ -112,9 +112,8 @@ def messages_for_model(
     chat_log: conversation.ChatLog, stable: str, volatile: str, max_turns: int
 ) -> list[dict[str, Any]]:
     """The chat log as neutral messages in the cache-friendly order (see the module)."""
-    history = [
-        _message(c) for c in chat_log.content[1:] if not isinstance(c, conversation.SystemContent)
-    ]
+    contents = [c for c in chat_log.content[1:] if not isinstance(c, conversation.SystemContent)]
+    history = [_message(c) for c in _without_local_turns(contents)]
     history = _last_turns(history, max_turns)
     last_user = max((i for i, m in enumerate(history) if m["role"] == "user"), default=None)
     volatile_message = {"role": "system", "content": volatile}
@@ -145,6 +144,33 @@ def _message(content: conversation.Content) -> dict[str, Any]:
             ]
         return message
     return {"role": content.role, "content": content.content or ""}
+
+
+def _without_local_turns(contents: Sequence[conversation.Content]) -> list[conversation.Content]:
+    """The conversation without its earlier turns that HA's own intents handled.
+
+    HA writes each matched intent into the chat log as a tool call with its
+    JSON result: about 150 prompt tokens a turn, seconds per turn for a small
+    CPU server, for turns the model had no part in. Left in as they were
+    spoken ("turn on the kitchen light", "Turned on the light") they teach a
+    small model to answer the next command in words, without the tool (the
+    1.5B did). The current turn is always kept.
+    """
+    turns: list[list[conversation.Content]] = []
+    for content in contents:
+        if isinstance(content, conversation.UserContent) or not turns:
+            turns.append([])
+        turns[-1].append(content)
+    kept = [t for t in turns[:-1] if not _handled_by_ha(t)]
+    return [c for turn in [*kept, *turns[-1:]] for c in turn]
+
+
+def _handled_by_ha(turn: Sequence[conversation.Content]) -> bool:
+    return any(
+        isinstance(c, conversation.AssistantContent)
+        and any(call.external for call in c.tool_calls or ())
+        for c in turn
+    )
 
 
 def _last_turns(messages: list[dict[str, Any]], max_turns: int) -> list[dict[str, Any]]:
@@ -213,14 +239,22 @@ async def async_estimate_home_prompt(
 
 
 def model_tools(api: llm.APIInstance) -> list[dict[str, Any]]:
-    """The API's tools as the model gets them, sorted by name.
+    """The API's tools as the model gets them: sorted by name, the timer tools last.
 
     HA lists its intents in the order the integrations happened to register
     them, which changes from one start to the next; in a fixed order the
     tools read the same after every restart, and so do the server's cached
-    prompt and the model's answers.
+    prompt and the model's answers. HA offers the timer tools only to a
+    device that can run timers (a satellite, not a chat in HA's UI), so they
+    come last: the tools before them are the same prefix either way.
     """
-    return [format_tool(t, api.custom_serializer) for t in sorted(api.tools, key=lambda t: t.name)]
+    ordered = sorted(api.tools, key=lambda t: (is_timer_tool(t.name), t.name))
+    return [format_tool(t, api.custom_serializer) for t in ordered]
+
+
+def is_timer_tool(name: str) -> bool:
+    """HA's timer intents (HassStartTimer, HassTimerStatus, ...), offered per device."""
+    return "Timer" in name.rsplit("__", 1)[-1]
 
 
 def format_tool(tool: llm.Tool, serializer: Any) -> dict[str, Any]:

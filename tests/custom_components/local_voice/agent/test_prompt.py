@@ -104,6 +104,33 @@ async def test_the_warm_up_caches_the_prefix_every_turn_starts_with(
         assert request["options"]["num_ctx"] == warm["options"]["num_ctx"]  # no reload
 
 
+async def test_the_first_device_with_timers_warms_the_prompt_again_with_its_tools(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """A satellite set up after the warm-up gets HA's timer tools too: warmed once more."""
+    from homeassistant.components.intent import async_register_timer_handler
+    from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+    from custom_components.local_voice.const import SIGNAL_TIMER_DEVICE
+
+    await demo_home.async_block_till_done(wait_background_tasks=True)
+    (first,) = fake_ollama.warm_requests
+    device = dr.async_get(demo_home).async_get_or_create(
+        config_entry_id=agent_entry.entry_id, identifiers={("local_voice", "sat1")}
+    )
+    async_register_timer_handler(demo_home, device.id, lambda *_: None)
+    async_dispatcher_send(demo_home, SIGNAL_TIMER_DEVICE)
+    await demo_home.async_block_till_done(wait_background_tasks=True)
+    assert len(fake_ollama.warm_requests) == 2
+    second = fake_ollama.warm_requests[1]
+    names = [t["function"]["name"] for t in second["tools"]]
+    assert len(names) > len(first["tools"])
+    assert names[: len(first["tools"])] == [t["function"]["name"] for t in first["tools"]]
+    async_dispatcher_send(demo_home, SIGNAL_TIMER_DEVICE)  # a second satellite: no new tools
+    await demo_home.async_block_till_done(wait_background_tasks=True)
+    assert len(fake_ollama.warm_requests) == 2
+
+
 async def test_the_tools_come_in_one_order_whatever_order_ha_lists_them_in(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
@@ -120,7 +147,75 @@ async def test_the_tools_come_in_one_order_whatever_order_ha_lists_them_in(
     names = [t.name for t in api.tools]
     reordered = dataclasses.replace(api, tools=list(reversed(api.tools)))
     assert model_tools(reordered) == model_tools(api)
-    assert [t["function"]["name"] for t in model_tools(api)] == sorted(names)
+    in_order = sorted(names, key=lambda n: ("Timer" in n, n))  # HA's timer tools last
+    assert [t["function"]["name"] for t in model_tools(api)] == in_order
     await demo_home.async_block_till_done(wait_background_tasks=True)
     (warm,) = fake_ollama.warm_requests
-    assert [t["function"]["name"] for t in warm["tools"]] == sorted(names)
+    assert [t["function"]["name"] for t in warm["tools"]] == in_order
+
+
+async def test_a_device_with_timers_gets_the_same_tools_first_and_its_timer_tools_after(
+    demo_home: HomeAssistant,
+) -> None:
+    """A satellite's prompt starts with the prompt of a chat in HA's UI (the server's cache)."""
+    from homeassistant.components.intent import async_register_timer_handler
+    from homeassistant.setup import async_setup_component
+
+    assert await async_setup_component(demo_home, "intent", {})
+    entry = MockConfigEntry(domain="local_voice")
+    entry.add_to_hass(demo_home)
+    device = dr.async_get(demo_home).async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={("local_voice", "sat1")}
+    )
+    unregister = async_register_timer_handler(demo_home, device.id, lambda *_: None)
+    tools = {}
+    for device_id in (None, device.id):
+        context = llm.LLMContext(
+            platform="local_voice", context=None, language="en", assistant="conversation",
+            device_id=device_id,
+        )  # fmt: skip
+        api = await llm.async_get_api(demo_home, llm.LLM_API_ASSIST, context)
+        tools[device_id] = [t["function"]["name"] for t in model_tools(api)]
+    unregister()
+    plain, satellite = tools[None], tools[device.id]
+    assert len(satellite) > len(plain)
+    common = [n for n in plain if n in satellite]
+    assert satellite[: len(common)] == common
+    assert all("Timer" in n for n in satellite[len(common) :])
+
+
+async def test_earlier_turns_that_ha_handled_are_left_out(hass: HomeAssistant) -> None:
+    """HA writes its matched intents as tool calls; the model only sees its own turns."""
+    log = conversation.ChatLog(hass, "c1")
+    log.async_add_user_content(conversation.UserContent("turn on the kitchen light"))
+    log.async_add_assistant_content_without_tools(
+        conversation.AssistantContent(
+            agent_id="a",
+            content=None,
+            tool_calls=[llm.ToolInput("HassTurnOn", {"name": "Kitchen Light"}, external=True)],
+        )
+    )
+    log.async_add_assistant_content_without_tools(
+        conversation.AssistantContent(agent_id="a", content="Turned on the light")
+    )
+    log.async_add_user_content(conversation.UserContent("what is the meaning of life"))
+    log.async_add_assistant_content_without_tools(
+        conversation.AssistantContent(agent_id="a", content="Forty-two.")
+    )
+    log.async_add_user_content(conversation.UserContent("turn off the bedroom light"))
+    log.async_add_assistant_content_without_tools(
+        conversation.AssistantContent(
+            agent_id="a",
+            content=None,
+            tool_calls=[llm.ToolInput("HassTurnOff", {"name": "Bedroom Light"}, external=True)],
+        )
+    )
+    messages = messages_for_model(log, "STABLE", "VOLATILE", max_turns=10)
+    assert [(m["role"], m["content"]) for m in messages[:5]] == [
+        ("system", "STABLE"),
+        ("user", "what is the meaning of life"),
+        ("assistant", "Forty-two."),
+        ("system", "VOLATILE"),
+        ("user", "turn off the bedroom light"),
+    ]
+    assert messages[5]["tool_calls"][0]["name"] == "HassTurnOff"  # this turn is kept whole
