@@ -9,7 +9,8 @@ the start:
   "To turn off the bedroom light, you can use the `HassTurnOff` function with
   the arguments {...}". An answer that begins like that ("To ...", "You can
   ...") is held until its first sentence ends; if that sentence names a tool
-  (or quotes code), the whole answer is held and never spoken. The agent then
+  (or quotes code), the whole answer is held and never spoken. So is an
+  answer that begins with a tool's name ("HassTurnOff kitchen"). The agent then
   runs the described call when the text gives it with JSON arguments
   (``described_call``), or asks the model once more for the call itself.
 Every other answer streams word by word.
@@ -72,7 +73,7 @@ class TextGate:
         self.held += text
         if self.streaming or self.described or may_be_call(self.held):
             return ""
-        if may_describe(self.held):
+        if may_describe(self.held) or self._may_start_with_a_tool(self.held):
             if not _SENTENCE_END.search(self.held):
                 return ""  # wait for the first sentence
             if names_a_tool(self.held, self.tools):
@@ -82,13 +83,19 @@ class TextGate:
         out, self.held = self.held, ""
         return out
 
+    def _may_start_with_a_tool(self, text: str) -> bool:
+        """The answer is, or may still become, a tool's name ("HassTurnOff kitchen")."""
+        start = text.lstrip()
+        return any(name.startswith(start) or start.startswith(name) for name in self.tools)
+
     def rest(self) -> str:
         """At the end of the answer: held text that is plain prose after all ("" if none)."""
         if self.described or not self.held.strip():
             return ""
         if self.streaming:
             return self.held
-        if may_describe(self.held) and names_a_tool(self.held, self.tools):
+        describes = may_describe(self.held) or self._may_start_with_a_tool(self.held)
+        if describes and names_a_tool(self.held, self.tools):
             self.described = True
             return ""
         return "" if may_be_call(self.held) else self.held

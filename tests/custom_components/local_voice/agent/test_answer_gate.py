@@ -36,6 +36,8 @@ def test_prose_flows_word_by_word() -> None:
         "To answer the user's question, you can use the GetLiveContext tool.",
         "You can use HassTurnOn with the name Kitchen Light",  # no sentence end at all
         "Use `HassTurnOn`: it turns things on.",
+        "HassTurnOff kitchen",
+        "GetLiveContext. The lock is locked.",
     ],
 )
 def test_a_described_call_is_never_let_through(text: str) -> None:
@@ -51,6 +53,8 @@ def test_a_described_call_is_never_let_through(text: str) -> None:
         "Today is Sunday.",
         "You can't run a timer on this device. Sorry.",
         "Tomorrow looks sunny",
+        "Happy to help. The lamp is off.",
+        "Hass is not a word I know.",
     ],
 )
 def test_answers_that_only_start_like_a_description_are_spoken(text: str) -> None:

@@ -372,7 +372,7 @@ async def test_openai_indirect_requests_act(
     assert_acted(heard, text, tools, target)
 
 
-# --- the Ollama backend, through the Ollama double --------------------------------------
+# --- the Ollama backend, through the Ollama double (the same model: two requests suffice) -
 
 
 async def test_ollama_an_indirect_request_switches_the_lamp_off(
@@ -389,35 +389,3 @@ async def test_ollama_a_question_changes_nothing_and_the_answer_streams(
     text = "have I locked up the front for the night"
     heard = await ask(demo_home, ollama_agent, text)
     assert_question_answered(heard, text)
-
-
-@pytest.mark.parametrize(
-    ("text", "tools", "target"),
-    [
-        ("I'm heading to bed, kill the lamp in the living room", {"HassTurnOff"},
-         "light.living_room_lamp"),
-        ("I need caffeine, get the coffee going", {"HassTurnOn"}, "switch.coffee_maker"),
-    ],
-)  # fmt: skip
-async def test_ollama_indirect_requests_act(
-    demo_home: HomeAssistant, ollama_agent: MockConfigEntry, text: str, tools: set[str],
-    target: str,
-) -> None:  # fmt: skip
-    heard = await ask(demo_home, ollama_agent, text)
-    assert_acted(heard, text, tools, target)
-
-
-async def test_ollama_a_risky_request_asks_first(
-    demo_home: HomeAssistant, ollama_agent: MockConfigEntry
-) -> None:
-    text = "I'm pulling into the driveway, open up the garage"
-    heard = await ask(demo_home, ollama_agent, text)
-    assert heard.event["outcome"] == "confirmation_required", heard
-
-
-async def test_ollama_the_unexposed_basement_stays_dark(
-    demo_home: HomeAssistant, ollama_agent: MockConfigEntry
-) -> None:
-    text = "the basement is pitch black, I can't find the stairs"
-    heard = await ask(demo_home, ollama_agent, text)
-    assert heard.changed == {}, heard
