@@ -103,7 +103,7 @@ def test_eval_runs_dev_commands_through_the_full_stack(
     by_audio = {c["audio"]: c for c in doc["commands"]}
     assert by_audio["cmd01.wav"]["changes"] == ["light.kitchen: off -> on"]
     assert by_audio["cmd02.wav"]["states_after"]["light.bedroom"]["state"] == "off"
-    assert by_audio["model00.wav"]["changes"] == ["fan.office_fan: off -> on"]
+    assert by_audio["model00.wav"]["changes"] == ["light.living_room_lamp: on -> off"]
     for command in doc["commands"]:
         assert command["transcript"].strip()
         assert command["answer"].strip()
