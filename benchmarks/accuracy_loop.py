@@ -23,8 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from custom_components.local_voice.action_guard import looks_like_question
-
+from custom_components.local_voice.understanding.text import looks_like_question
 from local_voice_harness.commands import load_commands
 from local_voice_harness.sentence_words import DID_YOU_MEAN, answered_yes
 

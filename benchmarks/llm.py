@@ -53,7 +53,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import yaml  # noqa: E402
 from common import RESULTS, header, spread  # noqa: E402
 
-from custom_components.local_voice.agent import backend  # noqa: E402
+from custom_components.local_voice.agent import backend, chat  # noqa: E402
 from local_voice_harness import paths  # noqa: E402
 from local_voice_harness.commands import CommandText, load_texts  # noqa: E402
 from local_voice_harness.expectations import changes, check  # noqa: E402
@@ -79,6 +79,8 @@ MODEL_FAILURES: Final = frozenset(
         backend.SPOKEN_FAILING,
         backend.SPOKEN_BROKEN,
         backend.SPOKEN_RUNAWAY,
+        chat.SPOKEN_DESCRIBED,
+        chat.SPOKEN_CAP,
     }
 )
 _SETTLE_S: Final = 0.3  # a service call's state reaches the API

@@ -39,10 +39,10 @@ import matplotlib as mpl  # noqa: E402
 mpl.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import paho.mqtt.client as mqtt  # noqa: E402
-from custom_components.local_voice.satellite_session import Session, SessionTracker  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from custom_components.local_voice import protocol as p  # noqa: E402
+from custom_components.local_voice.satellite.session import Session, SessionTracker  # noqa: E402
 from local_voice_harness.mosquitto import Mosquitto  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
