@@ -119,9 +119,17 @@ def judge(
     answer: str,
 ) -> dict[str, Any]:
     """The outcome flags of one command (see the module)."""
-    house, unexposed = _house()
+    house, _unexposed = _house()
     changed = {_entity(line) for line in changes(before, after, house)}
-    failures = check(command.expect, before, after, answer)
+    return _flags(command, changed, check(command.expect, before, after, answer), answer)
+
+
+def _flags(
+    command: CommandText, changed: set[str], failures: list[str], answer: str
+) -> dict[str, Any]:
+    """The outcome flags from what changed and what ``expect`` found wrong."""
+    _house_ids, unexposed = _house()
+    failures = list(failures)
     if answer.strip() in MODEL_FAILURES:
         failures.insert(0, f"the model failed: {answer!r}")
     targets = set(command.expect.get("state") or {}) | set(command.expect.get("attributes") or {})
@@ -288,26 +296,17 @@ def spoken_sets(names: list[str], limit: int | None, work: Path) -> dict[str, li
 
 def spoken_outcome(command: CommandText, outcome: Any) -> dict[str, Any]:
     """One spoken command's flags, from the full loop's outcome (``evaluation``)."""
-    house, unexposed = _house()
+    house, _unexposed = _house()
     changed = {_entity(line) for line in outcome.changes} & house
-    failures = list(outcome.failures)
-    if outcome.answer.strip() in MODEL_FAILURES:
-        failures.insert(0, f"the model failed: {outcome.answer!r}")
-    targets = set(command.expect.get("state") or {}) | set(command.expect.get("attributes") or {})
+    flags = _flags(command, changed, outcome.failures, outcome.answer)
     return {
         "text": command.text,
         "kind": command.kind,
         "transcript": outcome.transcript,
         "answer": outcome.answer,
         "lost": outcome.lost,
-        "success": not failures and not outcome.lost,
-        "failures": failures,
-        "changed": sorted(changed),
-        "wrong_action": bool(changed - targets) or bool(changed & targets and failures),
-        "unconfirmed_risky": bool(changed & RISKY),
-        "question_changed": command.kind == "question" and bool(changed),
-        "unexposed_action": bool(changed & unexposed),
-        "model_failed": outcome.answer.strip() in MODEL_FAILURES,
+        **flags,
+        "success": flags["success"] and not outcome.lost,
         **{key: outcome.timings_ms.get(key) for key in SPOKEN_TIMINGS},
     }
 
