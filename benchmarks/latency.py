@@ -8,8 +8,12 @@ intent -> first answer audio byte at the satellite. Median and p95 over all
 commands of all runs, for two systems assembled in the same harness on the
 same machine:
 
-- ``ours``: our ASR/TTS servers, our agent, the real Pi satellite over MQTT
-  (its VAD ends the session; the answer streams straight from our TTS).
+- ``ours``: our ASR/TTS servers, our agent, the real Pi satellite over MQTT,
+  as installed: HA ends the session at the first pause after a complete
+  command (``end_of_speech``, semantic endpointing), the satellite's VAD
+  after 300 ms of silence otherwise; the answer streams straight from our TTS.
+- ``ours-vad``: the same with semantic endpointing off in the satellite's
+  options: the satellite's VAD ends every session (the system before it).
 - ``peers``: wyoming-faster-whisper 3.8.1 + wyoming-piper 2.5.2, HA's
   default agent, HA's own voice detector ending the utterance (websocket
   Assist path, answer audio fetched from HA's TTS URL).
@@ -40,6 +44,7 @@ import re
 import statistics
 import sys
 import time
+from collections import Counter
 from difflib import SequenceMatcher
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -77,7 +82,12 @@ STAGES: Final = (
     ("intent", "intent handled"),
     ("first_audio", "first answer audio"),
 )
-SYSTEMS: Final = ("ours", "peers")
+SYSTEMS: Final = ("ours", "ours-vad", "peers")
+# The satellite's options in HA for each of our systems (flows/satellite.py).
+_SATELLITE_OPTIONS: Final[dict[str, dict[str, Any]]] = {
+    "ours": {},
+    "ours-vad": {"end_on_complete_command": False},
+}
 _WORD_RE: Final = re.compile(r"[a-z0-9]+")
 
 
@@ -131,14 +141,21 @@ def cut_off(reference: str, times: dict[str, float | None], transcript: str) -> 
     return {"cut_off": early or bool(lost), "ended_before_last_speech": early, "lost_words": lost}
 
 
-async def _run_ours(commands: list[SpokenCommand], model: str) -> list[dict[str, Any]]:
+async def _run_ours(
+    commands: list[SpokenCommand], model: str, name: str = "ours"
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     texts = _references(commands)
 
     def keep(outcome: CommandOutcome, turn: TurnResult) -> None:
         rows.append(_row(outcome, turn, texts.get(outcome.audio, "")))
 
-    options = StackOptions(model=model, agent="local_voice", progress=_progress)
+    options = StackOptions(
+        model=model,
+        agent="local_voice",
+        progress=_progress,
+        satellite_options=_SATELLITE_OPTIONS[name],
+    )
     await run_commands(commands, options, satellite="mqtt", on_result=keep)
     return rows
 
@@ -172,13 +189,18 @@ def _row(outcome: CommandOutcome, turn: TurnResult, reference: str) -> dict[str,
     lost = cut_off(reference, times, turn.transcript)
     shown = " ".join(f"{k}={v:.0f}" if v is not None else f"{k}=-" for k, v in times.items())
     mark = " CUT OFF" if lost["cut_off"] else ""
+    ended = f" ({turn.end_reason})" if turn.end_reason else ""
     print(
-        f"  {'ok  ' if outcome.success else 'FAIL'} {outcome.audio}: {shown} ms{mark}", flush=True
+        f"  {'ok  ' if outcome.success else 'FAIL'} {outcome.audio}: {shown} ms{ended}{mark}",
+        flush=True,
     )
     return {
         "audio": outcome.audio,
         "success": outcome.success,
         "transcript": turn.transcript,
+        # What ended the utterance: the satellite's reason (vad, end_of_speech),
+        # or "" on the peers' websocket path (HA's own voice detector).
+        "ended_by": turn.end_reason,
         "error": turn.error,
         "from_last_speech_ms": times,
         "reference": reference,
@@ -261,9 +283,11 @@ def main() -> None:
     }
     for name in args.systems:
         _progress(f"{name}: {len(commands)} turns")
-        runner = _run_ours if name == "ours" else _run_peers
         try:
-            rows = asyncio.run(runner(commands, args.model))
+            if name == "peers":
+                rows = asyncio.run(_run_peers(commands, args.model))
+            else:
+                rows = asyncio.run(_run_ours(commands, args.model, name))
         except Exception as err:
             print(f"{name}: harness error {type(err).__name__}: {err}", flush=True)
             doc["systems"].append({"name": name, "harness_error": f"{type(err).__name__}: {err}"})
@@ -272,13 +296,23 @@ def main() -> None:
         cut = sum(r["cut_off"] for r in rows)
         print(f"{name}: {sum(r['success'] for r in rows)}/{len(rows)} succeeded", flush=True)
         print(f"  cut off: {cut}/{len(rows)}", flush=True)
+        ended_by = dict(Counter(r["ended_by"] or "ha_vad" for r in rows))
+        print(f"  ended by: {ended_by}", flush=True)
         for key, label in STAGES:
             if key in summary:
                 stats = summary[key]
                 print(
                     f"  last speech -> {label}: median {stats['median']} ms, p95 {stats['p95']} ms"
                 )
-        doc["systems"].append({"name": name, "summary": summary, "cut_off": cut, "commands": rows})
+        doc["systems"].append(
+            {
+                "name": name,
+                "summary": summary,
+                "cut_off": cut,
+                "ended_by": ended_by,
+                "commands": rows,
+            }
+        )
     doc["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

@@ -130,6 +130,18 @@ async def add_integration(client: HAClient, handler: str, answers: dict[str, Any
     return str(result["result"]["entry_id"])
 
 
+async def set_options(client: HAClient, entry_id: str, answers: dict[str, Any]) -> dict[str, Any]:
+    """Answer an entry's options flow (defaults for what ``answers`` leaves out)."""
+    step = await client.post("/api/config/config_entries/options/flow", {"handler": entry_id})
+    if step.get("type") != "form":
+        raise HASetupError(f"options of {entry_id}: expected a form, got {step}")
+    path = f"/api/config/config_entries/options/flow/{step['flow_id']}"
+    result = await client.post(path, answer_form(step, answers))
+    if result.get("type") != "create_entry":
+        raise HASetupError(f"options of {entry_id} not saved: {result}")
+    return dict(result.get("data") or {})
+
+
 async def confirm_discovered(
     client: HAClient, handler: str, answers: dict[str, Any], limit_s: float = 30.0
 ) -> str:

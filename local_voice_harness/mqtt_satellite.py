@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import paho.mqtt.client as mqtt
@@ -137,8 +137,10 @@ class MqttSatelliteDriver:
         realtime: bool = True,
         workdir: Path | None = None,
         wake_word: tuple[str, str] = WAKE_WORDS[0],
+        options: dict[str, Any] | None = None,
     ) -> None:
         self.client = client
+        self.options = options or {}  # the satellite's options in HA (its options flow)
         self.port = mqtt_port
         self.pipeline_id = pipeline_id
         self.satellite_id = satellite_id
@@ -185,6 +187,8 @@ class MqttSatelliteDriver:
         area_id = self.area.lower().replace(" ", "_")
         entry = await ha_setup.confirm_discovered(self.client, "local_voice", {"area_id": area_id})
         await ha_setup.entities_of_entry(self.client, entry, "assist_satellite")
+        if self.options:
+            await ha_setup.set_options(self.client, entry, self.options)
 
     def _start_process(self, argv: list[str]) -> subprocess.Popen[bytes]:
         with (self.workdir / "satellite.log").open("ab") as log:
@@ -280,6 +284,7 @@ class MqttSatelliteDriver:
             result.error = "lost: the satellite started no session (wake word missed?)"
             return result
         result.session_id, result.signal = turn.session_id, turn.signal
+        result.end_reason = turn.end_reason
         result.started_mono = turn.started.mono
         result.transcript = turn.transcript
         result.answered = turn.answered

@@ -277,6 +277,7 @@ async def _mqtt_drivers(stack: Stack, count: int, *, realtime: bool) -> list[Mqt
             satellite_id=f"demo_sat{i}",
             realtime=realtime,
             workdir=stack.workdir / f"satellite{i}",
+            options=stack.options.satellite_options,
         )
         drivers.append(driver)
         await driver.setup()

@@ -170,6 +170,9 @@ class SatelliteSim:
         data = pcm + b"\0" * (p.RATE * 2 * tail_silence_ms // 1000)
         count, began = 0, time.monotonic()
         for offset in range(0, len(data) - size + 1, size):
+            if self._told_end_of_speech(sid):  # HA heard a complete command: stop now
+                self.event(p.SessionEnd(sid, count, "end_of_speech"))
+                return sid
             self.chunk(sid, data[offset : offset + size])
             count += 1
             if realtime:
@@ -179,6 +182,12 @@ class SatelliteSim:
         if end:
             self.event(p.SessionEnd(sid, count))
         return sid
+
+    def _told_end_of_speech(self, session_id: str) -> bool:
+        with self._cond:
+            return any(
+                isinstance(c, p.EndOfSpeech) and c.session_id == session_id for c in self.commands
+            )
 
     # ---- what HA sent ----
 

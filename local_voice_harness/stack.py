@@ -136,6 +136,7 @@ class StackOptions:
     llm_threads: int | None = None  # local-voice-llm --threads (None: every core)
     llm_model: str | None = None  # local-voice-llm --model (None: the bundled default)
     servers: str = "ours"  # ours | peers
+    satellite_options: dict[str, Any] = field(default_factory=dict)  # each satellite's, in HA
     keep_workdir: bool = False  # keep HA's config dir and the logs for troubleshooting
     debug: bool = False
     progress: Any = log_progress
@@ -317,9 +318,16 @@ class Stack:
         await ha_setup.add_integration(
             client, "mqtt", {"broker": "127.0.0.1", "port": self.info.mqtt_port}
         )
-        stt_entry = await ha_setup.add_integration(
-            client, "wyoming", {"host": "127.0.0.1", "port": self._asr.port}
-        )
+        if self.options.servers == "peers":  # HA's own Wyoming speech-to-text
+            stt_entry = await ha_setup.add_integration(
+                client, "wyoming", {"host": "127.0.0.1", "port": self._asr.port}
+            )
+        else:  # ours: the home's names in every request, and semantic endpointing
+            stt_entry = await ha_setup.add_integration(
+                client,
+                "local_voice",
+                {"menu:user": "speech", "asr_uri": f"tcp://127.0.0.1:{self._asr.port}"},
+            )
         tts_entry = await ha_setup.add_integration(
             client, "wyoming", {"host": "127.0.0.1", "port": self._tts.port}
         )

@@ -40,6 +40,7 @@ class TurnResult:
     # MQTT path: the session this command started, and what became of it.
     satellite: str = ""
     session_id: str = ""
+    end_reason: str = ""  # the satellite's session_end reason (vad, end_of_speech, ...)
     lost: bool = False  # no session, or a session HA never finished: the command got nothing
     dismissed: bool = False  # another satellite heard the wake word better
     answered: bool = False  # HA answered this session

@@ -33,8 +33,10 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from . import protocol as p
 from .const import (
     CONF_ARBITRATION_MS,
+    CONF_END_ON_COMMAND,
     CONF_FOLLOW_UP_S,
     DEFAULT_ARBITRATION_MS,
+    DEFAULT_END_ON_COMMAND,
     DEFAULT_FOLLOW_UP_S,
     DOMAIN,
     LOGGER,
@@ -43,6 +45,7 @@ from .const import (
 from .entity import satellite_device_info
 from .runtime import async_acquire_arbiter
 from .satellite.arbiter import Claim
+from .satellite.endpointing import LISTENING, Listening
 from .satellite.mqtt_entity import MqttSatelliteBase
 from .satellite.playback import SpeechError
 
@@ -164,6 +167,9 @@ class MqttAssistSatellite(MqttSatelliteBase):
             phrase = names.get(session.wake_word_id or "")
             if not self._intercepting:
                 phrase = self._arbiter.ha_phrase(session.wake_word_id or "", phrase)
+        if self._entry.options.get(CONF_END_ON_COMMAND, DEFAULT_END_ON_COMMAND):
+            # Read by our speech-to-text entity in the pipeline HA starts from this task.
+            LISTENING.set(self._listening(session))
         try:
             await self.async_accept_pipeline_from_satellite(
                 session.stream(),
@@ -175,6 +181,25 @@ class MqttAssistSatellite(MqttSatelliteBase):
             LOGGER.warning("Pipeline for %s failed: %s", self._sat, err)
             self._send_state("idle", "pipeline_failed", str(err))
             self._media_task(self._media.restore())
+
+    def _listening(self, session: Session) -> Listening:
+        device = self.device_entry
+        return Listening(
+            self.hass,
+            session,
+            device_id=device.id if device else None,
+            satellite_id=self.entity_id,
+            area_id=device.area_id if device else None,
+            on_complete=self._end_of_speech,
+        )
+
+    def _end_of_speech(self, session: Session, text: str) -> None:
+        """A complete command was heard before the satellite's silence ran out: end it now."""
+        if not self._tracker.end_of_speech(session):
+            return
+        LOGGER.debug("Satellite %s: %r is a complete command, listening ends", self._sat, text)
+        if self._announce.protocol >= 2:  # noqa: PLR2004 - a version-1 satellite stops on `processing`
+            self._link.send_command(p.EndOfSpeech(session.session_id))
 
     async def async_intercept_wake_word(self) -> str | None:
         """HA's wake word test: the next wake-up's phrase goes to HA unchanged."""

@@ -82,6 +82,9 @@ CONF_AREA_ID: Final = "area_id"
 CONF_SILENCE_MS: Final = "endpointing_silence_ms"  # satellite VAD: silence that ends a session
 # The Pi client's default: no cut-offs on 104 recordings with Silero (docs/satellite.md).
 DEFAULT_SILENCE_MS: Final = 300
+# End the session at the first pause after a complete command (satellite/endpointing.py).
+CONF_END_ON_COMMAND: Final = "end_on_complete_command"
+DEFAULT_END_ON_COMMAND: Final = True
 SIGNAL_PIPELINE_EVENT: Final = "local_voice_pipeline_event_{}"  # .format(satellite_id)
 # Satellite options (flows/satellite.py): arbitration, follow-up, the room's media players.
 CONF_ARBITRATION_MS: Final = "arbitration_window_ms"  # wait this long for other satellites

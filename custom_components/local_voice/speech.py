@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
-from wyoming.asr import Transcribe, Transcript
+from wyoming.asr import Transcribe, Transcript, TranscriptChunk
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.error import Error
@@ -24,7 +24,7 @@ from wyoming.info import Describe, Info
 from .const import LOGGER
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable
+    from collections.abc import AsyncIterable, Callable
 
 OUR_PROGRAM: Final = "local-voice-asr"
 DESCRIBE_TIMEOUT: Final = 5.0
@@ -84,23 +84,53 @@ async def async_describe(host: str, port: int) -> ServerInfo:
 
 
 async def async_transcribe(
-    host: str, port: int, request: Transcribe, audio: AsyncIterable[bytes]
+    host: str,
+    port: int,
+    request: Transcribe,
+    audio: AsyncIterable[bytes],
+    on_words: Callable[[str], None] | None = None,
 ) -> str:
-    """Stream 16 kHz 16-bit mono PCM, then wait (bounded) for the transcript."""
+    """Stream 16 kHz 16-bit mono PCM, then wait (bounded) for the transcript.
+
+    The server's events are read while the audio goes out: ``on_words`` gets
+    the text of each ``transcript-chunk`` (all the words heard up to a pause,
+    when the request asked for ``pause_transcripts``), and an error the
+    server sends mid-stream ends the stream at once.
+    """
     try:
         async with AsyncTcpClient(host, port) as client:
             await client.write_event(request.event())
             await client.write_event(AudioStart(**AUDIO).event())
-            async for chunk in audio:
-                await client.write_event(AudioChunk(audio=chunk, **AUDIO).event())
-            await client.write_event(AudioStop().event())
-            async with asyncio.timeout(ANSWER_TIMEOUT):
-                while (event := await client.read_event()) is not None:
-                    if Transcript.is_type(event.type):
-                        return Transcript.from_event(event).text
-                    if Error.is_type(event.type):
-                        raise SpeechServerError(f"server error: {Error.from_event(event).text}")
+            answer = asyncio.create_task(_read_answer(client, on_words))
+            try:
+                async for chunk in audio:
+                    if answer.done():
+                        break  # the server gave up (an error): no point sending more
+                    await client.write_event(AudioChunk(audio=chunk, **AUDIO).event())
+                if not answer.done():
+                    await client.write_event(AudioStop().event())
+                async with asyncio.timeout(ANSWER_TIMEOUT):
+                    text = await asyncio.shield(answer)
+            finally:
+                answer.cancel()
     except (OSError, TimeoutError) as err:
         raise SpeechServerError(f"{host}:{port} failed: {err}") from err
-    LOGGER.warning("Speech server %s:%s closed without a transcript", host, port)
-    raise SpeechServerError(f"{host}:{port} closed without a transcript")
+    if text is None:
+        LOGGER.warning("Speech server %s:%s closed without a transcript", host, port)
+        raise SpeechServerError(f"{host}:{port} closed without a transcript")
+    return text
+
+
+async def _read_answer(
+    client: AsyncTcpClient, on_words: Callable[[str], None] | None
+) -> str | None:
+    """The transcript (None: the connection closed first); chunks go to ``on_words``."""
+    while (event := await client.read_event()) is not None:
+        if Transcript.is_type(event.type):
+            return Transcript.from_event(event).text
+        if TranscriptChunk.is_type(event.type):
+            if on_words is not None:
+                on_words(TranscriptChunk.from_event(event).text)
+        elif Error.is_type(event.type):
+            raise SpeechServerError(f"server error: {Error.from_event(event).text}")
+    return None

@@ -13,6 +13,7 @@ from wyoming.asr import Transcribe
 
 from .const import LOGGER
 from .runtime import async_get_home
+from .satellite.endpointing import LISTENING
 from .speech import ServerInfo, SpeechServerError, async_describe, async_transcribe
 
 if TYPE_CHECKING:
@@ -115,13 +116,19 @@ class LocalVoiceSpeechToText(stt.SpeechToTextEntity):
             prefers_noise_reduction_enabled=info.prefers_noise_reduction if info else True,
         )
 
-    def transcribe_request(self, language: str) -> Transcribe:
-        """``transcribe`` with the vocabulary for our server, plain for any other."""
+    def transcribe_request(self, language: str, *, pauses: bool = False) -> Transcribe:
+        """``transcribe`` with the vocabulary for our server, plain for any other.
+
+        ``pauses``: also ask our server for the words heard up to each pause
+        (a satellite's semantic endpointing, ``satellite/endpointing.py``).
+        """
         home = async_get_home(self.hass)
         if not (self.info and self.info.ours) or home is None:
             return Transcribe(language=language)
-        phrases = home.vocabulary.snapshot.phrases()
-        return Transcribe(language=language, context={"vocabulary": phrases})
+        context: dict[str, Any] = {"vocabulary": home.vocabulary.snapshot.phrases()}
+        if pauses:
+            context["pause_transcripts"] = True
+        return Transcribe(language=language, context=context)
 
     async def async_process_audio_stream(
         self, metadata: stt.SpeechMetadata, stream: AsyncIterable[bytes]
@@ -129,9 +136,18 @@ class LocalVoiceSpeechToText(stt.SpeechToTextEntity):
         """Stream the audio, then wait (bounded) for the transcript."""
         if self.info is None:
             await self._async_describe()
+        listening = LISTENING.get()  # a satellite that ends its turn on a complete command
+        pauses = listening is not None and self.info is not None and self.info.ours
+        if listening is not None:
+            listening.language = metadata.language
+        request = self.transcribe_request(metadata.language, pauses=pauses)
         try:
             text = await async_transcribe(
-                self.host, self.port, self.transcribe_request(metadata.language), stream
+                self.host,
+                self.port,
+                request,
+                stream,
+                listening.heard if pauses and listening is not None else None,
             )
         except SpeechServerError as err:
             self._reachable(error=err)

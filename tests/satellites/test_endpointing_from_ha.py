@@ -60,21 +60,36 @@ class Mic:
             time.sleep(max(0.0, start + frames * 0.01 - time.monotonic()))
 
 
-def _lag_ms(ha: MqttPeer, mic: Mic, pcm: bytes, silence_ms: int) -> float:
-    """Set the silence, start a session, speak; ms from the last speech sound to its end."""
+def _lag_ms(
+    ha: MqttPeer, mic: Mic, pcm: bytes, silence_ms: int, *, end_of_speech: bool = False
+) -> float:
+    """Set the silence, start a session, speak; ms from the last speech sound to its end.
+
+    ``end_of_speech``: "HA" sends ``end_of_speech`` once the speech has been played.
+    """
     command = f"local_voice/{SAT}/command"
     ha.publish(command, json.dumps({"command": "set_endpointing", "silence_ms": silence_ms}))
     time.sleep(0.2)
     ha.publish(command, json.dumps({"command": "start_listening"}))
-    ha.wait_event("session_start")
+    start = ha.wait_event("session_start")
     mic.spoken_at = None
     # Up to the last speech sound (found offline): the room's silence follows.
     mic.speech.put(pcm[: len(pcm) - round(trailing_silence_s(pcm) * 100) * FRAME])
+    if end_of_speech:
+        while mic.spoken_at is None:
+            time.sleep(0.005)
+        other = {"command": "end_of_speech", "session_id": "not-this-one"}
+        ha.publish(command, json.dumps(other))  # another session's: changes nothing
+        ha.publish(command, json.dumps({"command": "end_of_speech", **_sid(start)}))
     end = ha.wait_event("session_end")
     ended = time.monotonic()
-    assert end["reason"] == "vad", end
+    assert end["reason"] == ("end_of_speech" if end_of_speech else "vad"), end
     assert mic.spoken_at is not None, "the session ended before the speech was played"
     return (ended - mic.spoken_at) * 1000
+
+
+def _sid(event: dict[str, Any]) -> dict[str, Any]:
+    return {"session_id": event["session_id"]}
 
 
 def test_silence_set_from_ha_decides_the_session_end(
@@ -103,6 +118,10 @@ def test_silence_set_from_ha_decides_the_session_end(
         assert long_ms >= 1200
         assert short_ms < 1000
         assert long_ms - short_ms > 600
+        # HA heard a complete command: the session ends at once, whatever the silence.
+        ended_ms = _lag_ms(ha, mic, pcm, 2000, end_of_speech=True)
+        print(f"last speech -> session end with end_of_speech at 2000: {ended_ms:.0f} ms")
+        assert ended_ms < 500
     finally:
         mic.stop.set()
         mic.thread.join(timeout=5)

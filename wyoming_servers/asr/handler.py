@@ -7,6 +7,15 @@ detected language. A client that asks for streaming
 and ``transcript-chunk`` events while audio arrives (each chunk carries
 only the newly stable words, so the chunks concatenate to the text), then
 the final ``transcript`` (authoritative) and ``transcript-stop``.
+
+A client that decides where the user stopped talking (Local Voice's
+integration, semantic endpointing) asks for the words at each pause
+(``context["pause_transcripts"] = true``): ``transcript-start``, then a
+``transcript-chunk`` each time a decode at a pause is done while the speaker
+is still quiet, carrying *all* the words heard up to that pause (a pause
+ends the last word; a later decode may revise earlier words, so each chunk
+replaces the one before rather than adding to it), then ``transcript`` and
+``transcript-stop``. No periodic decodes are added.
 """
 
 from __future__ import annotations
@@ -143,6 +152,7 @@ class AsrConnection(Connection):
             language=request.language,
             vocabulary=vocabulary,
             streaming=context.get("streaming") is True or context.get("stream") is True,
+            pause_transcripts=context.get("pause_transcripts") is True,
             pause_seconds=self.options.pause_seconds,
         )
         self.transcriber.receiving += 1
@@ -210,15 +220,22 @@ class AsrConnection(Connection):
                 utterance.early = early
             if utterance.streaming:
                 await self._stream_words(utterance, result, final=False)
+            # For endpointing: only while the pause goes on (no speech since it).
+            elif at_pause and utterance.pause_transcripts and utterance.speech_end < frames:
+                await self._start_stream(utterance, result)
+                await self.write_event(TranscriptChunk(text=result.text.strip()).event())
         return early
+
+    async def _start_stream(self, utterance: Utterance, result: TranscriptResult) -> None:
+        if not utterance.started_stream:
+            utterance.started_stream = True
+            await self.write_event(TranscriptStart(language=result.language).event())
 
     async def _stream_words(
         self, utterance: Utterance, result: TranscriptResult, *, final: bool
     ) -> None:
         """Send the words that extend what was already sent (the last one only when final)."""
-        if not utterance.started_stream:
-            utterance.started_stream = True
-            await self.write_event(TranscriptStart(language=result.language).event())
+        await self._start_stream(utterance, result)
         if (text := utterance.next_chunk(result.text, final=final)) is not None:
             await self.write_event(TranscriptChunk(text=text).event())
 
@@ -240,10 +257,13 @@ class AsrConnection(Connection):
             result.text,
             result.language,
         )
+        streams = utterance.streaming or utterance.pause_transcripts
         if utterance.streaming:
             await self._stream_words(utterance, result, final=True)
+        elif streams:
+            await self._start_stream(utterance, result)
         await self.write_event(Transcript(text=result.text, language=result.language).event())
-        if utterance.streaming:
+        if streams:
             await self.write_event(TranscriptStop().event())
         self._cancel_early()
         if self.options.recordings is not None:

@@ -66,6 +66,7 @@ class Utterance:
     language: str | None = None
     vocabulary: tuple[str, ...] = ()
     streaming: bool = False
+    pause_transcripts: bool = False  # send the words heard up to each pause (endpointing)
     pause_seconds: float = PAUSE_SECONDS
     chunks: list[npt.NDArray[np.float32]] = field(default_factory=list)
     frames: int = 0

@@ -24,6 +24,7 @@ from ..const import (
     CONF_AREA_ID,
     CONF_DUCK,
     CONF_DUCK_PERCENT,
+    CONF_END_ON_COMMAND,
     CONF_FOLLOW_UP_S,
     CONF_KIND,
     CONF_SATELLITE_ID,
@@ -31,6 +32,7 @@ from ..const import (
     DEFAULT_ARBITRATION_MS,
     DEFAULT_DUCK,
     DEFAULT_DUCK_PERCENT,
+    DEFAULT_END_ON_COMMAND,
     DEFAULT_FOLLOW_UP_S,
     DEFAULT_SILENCE_MS,
     DOMAIN,
@@ -130,6 +132,7 @@ class SatelliteOptionsFlow(OptionsFlow):
                 return self.async_create_entry(
                     data={
                         CONF_SILENCE_MS: int(user_input[CONF_SILENCE_MS]),
+                        CONF_END_ON_COMMAND: bool(user_input[CONF_END_ON_COMMAND]),
                         CONF_ARBITRATION_MS: int(user_input[CONF_ARBITRATION_MS]),
                         CONF_FOLLOW_UP_S: int(user_input[CONF_FOLLOW_UP_S]),
                         CONF_ANSWER_PLAYER: player,
@@ -154,6 +157,10 @@ class SatelliteOptionsFlow(OptionsFlow):
                 vol.Required(
                     CONF_SILENCE_MS, default=values.get(CONF_SILENCE_MS, DEFAULT_SILENCE_MS)
                 ): _number(p.MIN_SILENCE_MS, p.MAX_SILENCE_MS, 50, "ms"),
+                vol.Required(
+                    CONF_END_ON_COMMAND,
+                    default=values.get(CONF_END_ON_COMMAND, DEFAULT_END_ON_COMMAND),
+                ): bool,
                 vol.Required(
                     CONF_ARBITRATION_MS,
                     default=values.get(CONF_ARBITRATION_MS, DEFAULT_ARBITRATION_MS),

@@ -131,6 +131,21 @@ class SetEndpointing(Message):
     silence_ms: int
 
 
+@dataclass(frozen=True, slots=True)
+class EndOfSpeech(Message):
+    """HA heard a complete command in ``session_id``: stop streaming it now.
+
+    Sent at the first pause after the words of a command HA understands
+    (semantic endpointing), before the satellite's own silence runs out. The
+    satellite ends the session with reason ``end_of_speech``. A satellite that
+    does not know it ignores it; the ``processing`` state follows at once.
+    """
+
+    TAG: ClassVar[str] = "command"
+    NAME: ClassVar[str] = "end_of_speech"
+    session_id: str
+
+
 type Command = (
     StartListening
     | Stop
@@ -139,6 +154,7 @@ type Command = (
     | SetWakeWords
     | SetEndpointing
     | Dismiss
+    | EndOfSpeech
     | TimerFinished
 )
 
@@ -180,6 +196,7 @@ _PARSERS: Final[dict[str, Callable[[dict[str, Any]], Command]]] = {
         integer(o, "silence_ms", MIN_SILENCE_MS, MAX_SILENCE_MS)
     ),
     "dismiss": lambda o: Dismiss(ident(o, "session_id")),
+    "end_of_speech": lambda o: EndOfSpeech(ident(o, "session_id")),
     "timer_finished": parse_timer_finished,
 }
 

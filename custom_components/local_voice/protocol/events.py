@@ -154,7 +154,7 @@ class SessionEnd(Message):
     NAME: ClassVar[str] = "session_end"
     session_id: str
     chunks: int
-    reason: str = "vad"  # vad | cap | button | cancel | error | dismissed
+    reason: str = "vad"  # vad | cap | button | cancel | error | dismissed | end_of_speech
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +209,15 @@ type Event = (
 )
 
 SESSION_REASONS: Final = ("wake_word", "button", "command", "conversation")
-END_REASONS: Final = ("vad", "cap", "button", "cancel", "error", "dismissed")
+END_REASONS: Final = (
+    "vad",
+    "cap",
+    "button",
+    "cancel",
+    "error",
+    "dismissed",
+    "end_of_speech",
+)
 
 
 def parse_event(payload: bytes | str) -> Event:

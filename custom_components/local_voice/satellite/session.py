@@ -132,6 +132,17 @@ class SessionTracker:
             return
         session.put(payload)
 
+    def end_of_speech(self, session: Session) -> bool:
+        """HA heard a complete command: end the stream now (the satellite's end follows).
+
+        False when the session is no longer open (the satellite ended it first).
+        """
+        if session is not self.current or session.closed:
+            return False
+        _LOGGER.debug("Session %s on %s: end of speech", session.session_id, self.satellite_id)
+        self._finish(session)
+        return True
+
     def abort_current(self, code: str, message: str) -> None:
         """End the open session, e.g. the broker went away or the satellite went offline."""
         if self.current is not None and not self.current.closed:

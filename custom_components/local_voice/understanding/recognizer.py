@@ -142,6 +142,22 @@ class Recognizer:
             self._parses.popitem(last=False)
         return parse
 
+    async def async_parse_heard(
+        self,
+        text: str,
+        language: str,
+        *,
+        device_id: str | None,
+        satellite_id: str | None,
+        area_id: str | None,
+    ) -> Parse | None:
+        """HA's strict parse of ``text`` as heard by a satellite (its device and area)."""
+        agent = self.default_agent()
+        if agent is None:
+            return None
+        user_input = _input(text, language, agent, device_id=device_id, satellite_id=satellite_id)
+        return await self.async_parse(user_input, area_id)
+
     def forget_parses(self, version: int) -> bool:
         """Start the cache of vocabulary ``version``; False when it is already current."""
         if version == self.version:
@@ -190,13 +206,20 @@ class Recognizer:
         return seconds
 
 
-def _input(text: str, language: str, agent: DefaultAgent) -> conversation.ConversationInput:
+def _input(
+    text: str,
+    language: str,
+    agent: DefaultAgent,
+    *,
+    device_id: str | None = None,
+    satellite_id: str | None = None,
+) -> conversation.ConversationInput:
     return conversation.ConversationInput(
         text=text,
         context=Context(),
         conversation_id=None,
-        device_id=None,
-        satellite_id=None,
+        device_id=device_id,
+        satellite_id=satellite_id,
         language=language,
         agent_id=agent.entity_id or conversation.HOME_ASSISTANT_AGENT,
     )

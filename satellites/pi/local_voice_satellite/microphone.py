@@ -166,6 +166,11 @@ class Microphone:
             _LOGGER.info("session %s dismissed: another satellite heard it", action.session_id)
             self.end("dismissed")
 
+    def _do_end_of_speech(self, action: Action) -> None:
+        if self._is_current(action.session_id):
+            _LOGGER.info("session %s: HA heard a complete command", action.session_id)
+            self.end("end_of_speech")
+
     def _do_listening(self, action: Action) -> None:
         if self._is_current(action.session_id):
             self._awake_tone()

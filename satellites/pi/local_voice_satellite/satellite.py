@@ -223,6 +223,8 @@ class Satellite:
             self.mic.actions.put(Action("start", reason, window_s=command.window_s))
         elif isinstance(command, protocol.Dismiss):
             self.mic.actions.put(Action("dismiss", session_id=command.session_id))
+        elif isinstance(command, protocol.EndOfSpeech):
+            self.mic.actions.put(Action("end_of_speech", session_id=command.session_id))
         elif isinstance(command, protocol.TimerFinished):
             self.timers.finished(command.timer_id, command.name)
         elif isinstance(command, protocol.Stop):

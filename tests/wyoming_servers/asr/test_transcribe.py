@@ -129,3 +129,73 @@ async def test_48k_stereo_24_bit_audio_is_converted(
     pcm = ints.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
     result = await _transcribe(asr_server, WavAudio(pcm, 48000, 3, 2))
     assert normalize(result.transcript.text) == dev_commands[2].text.split()
+
+
+async def test_pause_transcripts_send_the_words_of_each_pause_while_it_lasts(
+    asr_server: Any, dev_commands: list[SpokenCommand], socket_enabled: None
+) -> None:
+    """``pause_transcripts``: every word heard up to a pause, while the speaker is quiet.
+
+    Two commands with 1.5 s between them, at real-time pace: the words of the
+    first arrive (all of them, its last word too) before the second begins;
+    the chunks add up to the transcript. This is what the integration's
+    semantic endpointing reads (``satellite/endpointing.py``).
+    """
+    first, second = (WavAudio.load(dev_commands[i].audio) for i in (0, 1))
+    gap = bytes(int(1.5 * 16000) * 2)
+    pcm = first.pcm + gap + second.pcm
+    second_starts = (len(first.pcm) + len(gap)) / (16000 * 2)
+    events = await _stream_with_times(asr_server, pcm, {"pause_transcripts": True})
+    chunks = [(at, e.data["text"]) for at, e in events if e.type == "transcript-chunk"]
+    types = [e.type for _, e in events]
+    assert types[0] == "transcript-start", types
+    assert types[-2:] == ["transcript", "transcript-stop"], types
+    assert chunks, types
+    before_second = [text for at, text in chunks if at < second_starts]
+    assert before_second, chunks
+    assert normalize(before_second[-1]) == dev_commands[0].text.split(), chunks
+    final = next(e for _, e in events if e.type == "transcript")
+    # Each chunk holds all the words so far: the last one is the transcript.
+    assert normalize(chunks[-1][1]) == normalize(final.data["text"])
+    assert normalize(final.data["text"]) == (
+        dev_commands[0].text.split() + dev_commands[1].text.split()
+    )
+
+
+async def _stream_with_times(
+    server: Any, pcm: bytes, context: dict[str, Any]
+) -> list[tuple[float, Any]]:
+    """Stream 16 kHz PCM at real-time pace; each event with its arrival, in audio seconds."""
+    import asyncio
+    import time
+
+    from wyoming.asr import Transcribe
+    from wyoming.audio import AudioChunk, AudioStart, AudioStop
+    from wyoming.event import async_read_event, async_write_event
+
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    events: list[tuple[float, Any]] = []
+    started = time.perf_counter()
+
+    async def read() -> None:
+        while (event := await async_read_event(reader)) is not None:
+            events.append((time.perf_counter() - started, event))
+            if event.type == "transcript-stop":
+                return
+
+    fmt = {"rate": 16000, "width": 2, "channels": 1}
+    try:
+        reading = asyncio.create_task(read())
+        await async_write_event(Transcribe(language="en", context=context).event(), writer)
+        await async_write_event(AudioStart(**fmt).event(), writer)
+        step = 640  # 20 ms
+        for index, offset in enumerate(range(0, len(pcm), step)):
+            await async_write_event(
+                AudioChunk(audio=pcm[offset : offset + step], **fmt).event(), writer
+            )
+            await asyncio.sleep(max(0.0, started + (index + 1) * 0.02 - time.perf_counter()))
+        await async_write_event(AudioStop().event(), writer)
+        await asyncio.wait_for(reading, 30)
+    finally:
+        writer.close()
+    return events

@@ -95,6 +95,7 @@ def test_non_finite_numbers_rejected() -> None:
 COMMANDS: list[p.Command] = [
     p.StartListening(conversation=True, window_s=8.0),
     p.Dismiss("s1"),
+    p.EndOfSpeech("s1"),
     p.TimerFinished("01jabcd", "pasta"),
     p.TimerFinished("01jabcd"),
 ]
@@ -114,6 +115,8 @@ def test_new_commands_round_trip(command: p.Command) -> None:
         {"command": "start_listening", "window_s": True},
         {"command": "dismiss"},
         {"command": "dismiss", "session_id": "S 1"},
+        {"command": "end_of_speech"},
+        {"command": "end_of_speech", "session_id": 7},
         {"command": "timer_finished", "timer_id": ""},
         {"command": "timer_finished", "timer_id": "t1", "name": "x" * 41},
     ],
@@ -125,6 +128,8 @@ def test_bad_new_commands_rejected(obj: dict[str, Any]) -> None:
 
 def test_session_end_dismissed_and_state_text() -> None:
     end = p.SessionEnd("s1", 3, "dismissed")
+    assert p.parse_event(p.encode(end)) == end
+    end = p.SessionEnd("s1", 3, "end_of_speech")
     assert p.parse_event(p.encode(end)) == end
     state = p.State("processing", "s1", text="turn on the light")
     assert p.parse_state(p.encode(state)) == state

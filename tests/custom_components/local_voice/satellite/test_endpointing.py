@@ -1,0 +1,187 @@
+"""Semantic endpointing end to end: HA ends the turn at the first pause after a complete command.
+
+Real HA core with the demo home, a real mosquitto, our real ASR (tiny.en) and
+TTS (piper) servers, our speech-to-text entity in the pipeline, and a paho
+client playing the satellite: it speaks at real-time pace and then sends
+silence for 3 s, far longer than any satellite's voice detector would, so
+only HA's ``end_of_speech`` can end the session early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pytest
+from homeassistant.components import mqtt
+from homeassistant.components.assist_pipeline.pipeline import (
+    async_get_pipeline,
+    async_update_pipeline,
+)
+from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.local_voice import protocol as p
+from custom_components.local_voice.const import (
+    CONF_ASR_URI,
+    CONF_END_ON_COMMAND,
+    CONF_KIND,
+    DOMAIN,
+    KIND_SPEECH,
+)
+from local_voice_harness.ha_satellite import (
+    confirm_satellite,
+    satellite_entity_id,
+    setup_mqtt,
+    setup_voice_pipeline,
+    wait_until,
+)
+from local_voice_harness.satellite_sim import SatelliteSim, read_pcm
+from local_voice_harness.tts_wire import synthesize
+from wyoming_servers.core.audio import resample
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+
+    from local_voice_harness.commands import SpokenCommand
+    from local_voice_harness.mosquitto import Mosquitto
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("socket_enabled"), pytest.mark.timeout(120)]
+TAIL_MS = 3000  # silence after the words: only end_of_speech ends the session before it
+
+
+class Home:
+    """HA with a confirmed kitchen satellite whose pipeline hears through our STT entity."""
+
+    def __init__(self, hass: HomeAssistant, sim: SatelliteSim, entry: ConfigEntry) -> None:
+        self.hass, self.sim, self.entry = hass, sim, entry
+
+    async def speak(self, pcm: bytes) -> tuple[str, float]:
+        """Speak at real-time pace; the session id and seconds from the words' end to its end."""
+        began = time.monotonic()
+        sid = await self.hass.async_add_executor_job(
+            lambda: self.sim.speak(pcm, chunk_ms=20, realtime=1.0, tail_silence_ms=TAIL_MS)
+        )
+        words_end = began + len(pcm) / (p.RATE * 2)
+        return sid, time.monotonic() - words_end
+
+    def told_end_of_speech(self, sid: str) -> bool:
+        return any(isinstance(c, p.EndOfSpeech) and c.session_id == sid for c in self.sim.commands)
+
+    def state(self, entity_id: str) -> str:
+        return self.hass.states.get(entity_id).state
+
+    async def idle(self) -> None:
+        entity_id = satellite_entity_id(self.hass, "kitchen")
+        await wait_until(lambda: self.hass.states.get(entity_id).state == "idle", 30)
+
+
+@pytest.fixture
+async def home(
+    demo_home: HomeAssistant, private_broker: Mosquitto, asr_server: Any, tts_server: Any
+) -> AsyncIterator[Home]:
+    hass = demo_home
+    await setup_voice_pipeline(
+        hass, (asr_server.host, asr_server.port), (tts_server.host, tts_server.port)
+    )
+    speech = MockConfigEntry(
+        domain=DOMAIN, version=2, data={CONF_KIND: KIND_SPEECH, CONF_ASR_URI: asr_server.uri}
+    )
+    speech.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(speech.entry_id)
+    await hass.async_block_till_done()
+    stt_id = er.async_get(hass).async_get_entity_id("stt", DOMAIN, f"{speech.entry_id}-stt")
+    assert stt_id is not None
+    await async_update_pipeline(hass, async_get_pipeline(hass), stt_engine=stt_id)
+    sim = SatelliteSim(private_broker.host, private_broker.port, "kitchen")
+    await hass.async_add_executor_job(sim.connect)
+    await setup_mqtt(hass, private_broker.host, private_broker.port)
+    kitchen = ar.async_get(hass).async_get_area_by_name("Kitchen")
+    assert kitchen is not None
+    entry = await confirm_satellite(hass, "kitchen", kitchen.id)
+    entity_id = satellite_entity_id(hass, "kitchen")
+    await wait_until(lambda: hass.states.get(entity_id).state == "idle")
+    await wait_until(lambda: mqtt.is_connected(hass))
+    await hass.async_block_till_done()
+    await asyncio.sleep(0.7)  # HA batches SUBSCRIBE packets (FACTS.md)
+    yield Home(hass, sim, entry)
+    sim.close()
+
+
+async def _piper_16k(hass: HomeAssistant, tts_server: Any, text: str) -> bytes:
+    """``text`` spoken by our piper server (no noise: the same every run), 16 kHz PCM."""
+    reply = await hass.async_add_executor_job(
+        lambda: synthesize(
+            tts_server.host, tts_server.port, text, noise_scale=0.0, noise_w_scale=0.0
+        )
+    )
+    assert reply.error is None
+    assert reply.rate is not None
+    samples = np.frombuffer(reply.pcm, np.int16).astype(np.float32) / 32768
+    pcm = np.clip(resample(samples, reply.rate, p.RATE) * 32767, -32768, 32767)
+    return pcm.astype(np.int16).tobytes()
+
+
+def _trimmed(pcm: bytes) -> bytes:
+    """Without the synthesized trailing quiet, so the pause is exactly the one we add."""
+    samples = np.abs(np.frombuffer(pcm, np.int16))
+    loud = np.flatnonzero(samples > 1000)
+    return pcm[: (int(loud[-1]) + 1) * 2] if loud.size else pcm
+
+
+async def test_a_complete_command_ends_at_its_first_pause(
+    home: Home, dev_commands: list[SpokenCommand]
+) -> None:
+    cmd = next(c for c in dev_commands if c.audio.name == "cmd01.wav")
+    assert cmd.text == "turn on the kitchen light"
+    assert home.state("light.kitchen") == "off"
+    sid, after_words = await home.speak(read_pcm(cmd.audio))
+    await wait_until(lambda: home.state("light.kitchen") == "on", 30)
+    assert home.told_end_of_speech(sid)
+    print(f"end of the WAV -> session end: {after_words * 1000:.0f} ms")
+    # The WAV's own trailing quiet is part of it; well before the 3 s of silence.
+    assert after_words < 1.0
+    await home.idle()
+
+
+async def test_a_pause_inside_a_command_does_not_end_it(home: Home, tts_server: Any) -> None:
+    """ "Turn on the ... kitchen light": the words before the pause are not a command."""
+    first = _trimmed(await _piper_16k(home.hass, tts_server, "Turn on the"))
+    second = await _piper_16k(home.hass, tts_server, "kitchen light.")
+    pause = bytes(int(0.8 * p.RATE) * 2)
+    sid, _ = await home.speak(first + pause + second)
+    await wait_until(lambda: home.state("light.kitchen") == "on", 30)
+    heard = [s.text for s in home.sim.states if s.session_id == sid and s.text]
+    assert heard, home.sim.states  # the transcript comes with `processing`
+    assert "kitchen light" in heard[-1].lower(), heard
+    assert home.told_end_of_speech(sid)  # at the pause after "light", not after "the"
+    await home.idle()
+
+
+async def test_a_request_for_the_model_waits_for_the_silence(home: Home, tts_server: Any) -> None:
+    """Not a sentence HA knows: the session runs until the satellite ends it."""
+    pcm = await _piper_16k(home.hass, tts_server, "The kitchen is too dark to cook in.")
+    sid, after_words = await home.speak(pcm)
+    assert not home.told_end_of_speech(sid)
+    assert after_words >= TAIL_MS / 1000 - 0.1
+    await home.idle()
+
+
+async def test_the_option_off_leaves_the_end_to_the_satellite(
+    home: Home, dev_commands: list[SpokenCommand]
+) -> None:
+    home.hass.config_entries.async_update_entry(
+        home.entry, options={**home.entry.options, CONF_END_ON_COMMAND: False}
+    )
+    await home.hass.async_block_till_done()
+    cmd = next(c for c in dev_commands if c.audio.name == "cmd01.wav")
+    sid, after_words = await home.speak(read_pcm(cmd.audio))
+    assert not home.told_end_of_speech(sid)
+    assert after_words >= TAIL_MS / 1000 - 0.1
+    await wait_until(lambda: home.state("light.kitchen") == "on", 30)
