@@ -29,6 +29,8 @@ Usage (after ``benchmarks/setup_peers.sh``):
   .venv/bin/python benchmarks/latency.py --set /tmp/lv-accuracy-set --runs 1
       # a larger set (``python -m local_voice_harness.command_set --out DIR``),
       # written to latency_set.json; --limit N takes its first N commands
+  .venv/bin/python benchmarks/latency.py --set local_voice_harness/data/audio/dev/real
+      # recorded human speech (transcripts.tsv): no expectations, only cut-offs
 The machine's load average is recorded at start and end: compare only runs
 made on a quiet machine.
 """
@@ -61,7 +63,12 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from common import commit  # noqa: E402
 
 from local_voice_harness import paths  # noqa: E402
-from local_voice_harness.commands import CommandSetError, load_commands  # noqa: E402
+from local_voice_harness.commands import (  # noqa: E402
+    CommandSetError,
+    SpokenCommand,
+    load_commands,
+    load_transcripts,
+)
 from local_voice_harness.evaluation import run_batch  # noqa: E402
 from local_voice_harness.ha_vad_turn import run_turn  # noqa: E402
 from local_voice_harness.processes import install_stop_handlers  # noqa: E402
@@ -71,7 +78,6 @@ from local_voice_harness.stack import Stack, StackOptions  # noqa: E402
 from local_voice_harness.turn import read_pcm  # noqa: E402
 
 if TYPE_CHECKING:
-    from local_voice_harness.commands import SpokenCommand
     from local_voice_harness.evaluation import CommandOutcome
     from local_voice_harness.turn import TurnResult
 
@@ -180,6 +186,20 @@ async def _run_peers(commands: list[SpokenCommand], model: str) -> list[dict[str
     return rows
 
 
+def _load_set(directory: Path) -> list[SpokenCommand]:
+    """A command set (``commands.jsonl``), or recorded speech (``transcripts.tsv``).
+
+    Recorded speech (the dev real speech: sentences, not commands) has no
+    expectations: what it measures is whether an utterance was cut off.
+    """
+    if not (directory / "commands.jsonl").is_file() and (directory / "transcripts.tsv").is_file():
+        return [
+            SpokenCommand(audio=item.audio, text=item.text, expect={})
+            for item in load_transcripts(directory)
+        ]
+    return load_commands(directory)
+
+
 def _references(commands: list[SpokenCommand]) -> dict[str, str]:
     return {command.audio.name: command.text for command in commands}
 
@@ -262,7 +282,7 @@ def main() -> None:
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
     try:
-        commands = load_commands(args.set or paths.dev_commands_dir())
+        commands = _load_set(args.set or paths.dev_commands_dir())
     except (CommandSetError, OSError) as err:
         parser.error(f"--set: {err}")
     limit = 3 if args.quick else args.limit

@@ -145,6 +145,39 @@ FRESH: list[Rendition] = [
 ]
 
 
+# Commands with a pause inside (" | "): a speaker who stops to think. The words
+# before each pause are not a complete command, so semantic endpointing must
+# wait; the pause (PAUSE_S, in the rendition's noise) is shorter than the
+# satellite's 300 ms of silence, so its voice detector must wait too.
+PAUSED: list[tuple[str, dict[str, Any]]] = [
+    ("turn on the | kitchen light", {"state": {"light.kitchen": "on"}}),
+    ("turn off the | bedroom light", {"state": {"light.bedroom": "off"}}),
+    ("switch on the | coffee maker", {"state": {"switch.coffee_maker": "on"}}),
+    ("turn on the | office fan", {"state": {"fan.office_fan": "on"}}),
+    ("turn on | the desk lamp", {"state": {"light.desk_lamp": "on"}}),
+    ("turn off the | living room lamp", {"state": {"light.living_room_lamp": "off"}}),
+    (
+        "set the temperature | to 22 degrees",
+        {"attributes": {"climate.thermostat": {"temperature": 22}}},
+    ),
+    (
+        "set the thermostat to | 23 degrees",
+        {"attributes": {"climate.thermostat": {"temperature": 23}}},
+    ),
+    (
+        "what is the | living room temperature",
+        {
+            "response_contains": ["21.5", "21 point 5", "twenty-one"],
+            "unchanged": ["climate.thermostat"],
+        },
+    ),
+    (
+        "is the | kitchen light on",
+        {"response_contains": ["no", "off", "not"], "unchanged": ["light.kitchen"]},
+    ),
+]
+
+
 @dataclass(frozen=True, slots=True)
 class Variant:
     """One set to build: which texts, in which renditions, under which file-name prefix."""
@@ -152,12 +185,14 @@ class Variant:
     renditions: list[Rendition]
     texts: str | None = None  # a bundled text-only set (paths.llm_commands_file); None: PHRASES
     prefix: str = "lv"
+    paused: bool = False  # PAUSED instead of PHRASES
 
 
 VARIANTS: dict[str, Variant] = {
     "main": Variant(RENDITIONS),
     "heldout": Variant(HELDOUT),
     "fresh": Variant(FRESH),
+    "pauses": Variant(RENDITIONS, prefix="pause", paused=True),
     # Requests for the model behind the agent. Both in the main renditions, so
     # the tuning and held-out sets differ in their texts only.
     "llm": Variant(RENDITIONS, texts="tuning", prefix="llm"),
@@ -168,6 +203,8 @@ VARIANTS: dict[str, Variant] = {
 def phrases(variant: str) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
     """What a variant says: (text, expect, extra ``commands.jsonl`` fields) per phrase."""
     texts = VARIANTS[variant].texts
+    if VARIANTS[variant].paused:
+        return [(text, expect, {}) for text, expect in PAUSED]
     if texts is None:
         return [(text, expect, {}) for text, expect in PHRASES]
     return [
@@ -191,7 +228,7 @@ def build(out: Path, seed: int = 7, variant: str = "main") -> int:
             lines.append(
                 {
                     "audio": name,
-                    "text": text,
+                    "text": " ".join(text.replace("|", " ").split()),
                     "expect": expect,
                     **extra,
                     "voice": f"{rendition.engine}:{rendition.voice}@{rendition.speed}",
@@ -235,7 +272,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--variant", choices=sorted(VARIANTS), default="main",
                         help="main, heldout, fresh: HA-style phrases (held-out: other voices and"
-                        " noise); llm, llm-heldout: requests for the model")  # fmt: skip
+                        " noise); pauses: commands with a pause inside; llm, llm-heldout:"
+                        " requests for the model")  # fmt: skip
     args = parser.parse_args(argv)
     count = build(args.out, args.seed, args.variant)
     sys.stdout.write(f"wrote {count} commands to {args.out}\n")

@@ -21,6 +21,9 @@ import numpy as np
 import numpy.typing as npt
 
 RATE = 16000
+# A pause inside a command ("turn on the | kitchen light"): a speaker who stops to
+# think, shorter than the satellite's 300 ms of silence that ends a session.
+PAUSE_S = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +135,29 @@ def require_tools() -> None:
 
 
 def speak(text: str, rendition: Rendition, out: Path, rng: np.random.Generator) -> None:
-    """Write ``text`` spoken as ``rendition`` to ``out``, padded, with its noise from ``rng``."""
-    if rendition.engine == "espeak":
-        _espeak(text, rendition.voice, rendition.speed, out)
-    else:
-        _piper(text, rendition.speed, out)
+    """Write ``text`` spoken as ``rendition`` to ``out``, padded, with its noise from ``rng``.
+
+    A ``|`` in the text is a pause of ``PAUSE_S`` between the parts (each
+    part spoken on its own, its own quiet ends trimmed).
+    """
+    parts = [part.strip() for part in text.split("|") if part.strip()]
+    pieces = []
+    for index, part in enumerate(parts):
+        if rendition.engine == "espeak":
+            _espeak(part, rendition.voice, rendition.speed, out)
+        else:
+            _piper(part, rendition.speed, out)
+        if len(parts) == 1:
+            break
+        if index:
+            pieces.append(np.zeros(int(PAUSE_S * RATE), np.float32))
+        pieces.append(_trim(_read_wav(out)))
+    if len(parts) > 1:
+        _write_wav(out, np.concatenate(pieces))
     _finish(out, rendition.snr_db, rng)
+
+
+def _trim(audio: npt.NDArray[np.float32], floor: float = 0.01) -> npt.NDArray[np.float32]:
+    """Without the quiet at both ends (samples under ``floor``)."""
+    loud = np.flatnonzero(np.abs(audio) > floor)
+    return audio[loud[0] : loud[-1] + 1] if loud.size else audio
