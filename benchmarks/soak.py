@@ -3,15 +3,21 @@
 One full stack (mosquitto, our ASR/TTS servers with tiny.en, the stand-in
 Ollama, a headless real HA with the demo home) and N simulated satellites
 (paho clients speaking the MQTT protocol, ``local_voice_harness.satellite_sim``;
-confirmed in HA like real ones, one per area). Each satellite loops: a dev
-command streamed at speaking pace, wait for the answer audio, a short pause,
-the next command. Recorded: every turn (success = answer audio received and
-no error state, within 30 s), latency from the end of the session to the
-first answer audio, errors, and every 5 s the resident memory (RSS) of each
+confirmed in HA like real ones, spread over the areas). Each satellite loops:
+a dev command streamed at speaking pace (ended by HA's ``end_of_speech`` or
+after 300 ms of silence), wait for the answer audio, a pause drawn from
+``--pause MIN MAX`` seconds, the next command. Latency is from the recording's last speech sound (found
+offline) to the first answer audio at the satellite. Each satellite has a wake word
+of its own, so that the arbiter does not take two people in two rooms for
+one person heard twice. Recorded: every turn (success = answer audio received and
+no error state, within 30 s), latency (from the last speech sound, and from
+the satellite's session end) to the first answer audio, errors, and every 5 s the resident memory (RSS) of each
 process. Memory must not grow without bound: a least-squares slope per
 process over the second half of the run (after warm-up) is reported.
 
-Usage: .venv/bin/python benchmarks/soak.py [--minutes 10] [--satellites 4] [--out DIR]
+Usage: .venv/bin/python benchmarks/soak.py [--minutes 10] [--satellites 4]
+       [--pause 0.3 1.0] [--out DIR]
+A household of 20 rooms: --satellites 20 --minutes 30 --pause 4 12
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from local_voice_harness.paths import dev_commands_dir  # noqa: E402
 from local_voice_harness.processes import install_stop_handlers  # noqa: E402
 from local_voice_harness.satellite_sim import SatelliteSim  # noqa: E402
 from local_voice_harness.stack import Stack, StackOptions  # noqa: E402
-from local_voice_harness.turn import read_pcm  # noqa: E402
+from local_voice_harness.turn import read_pcm, trailing_silence_s  # noqa: E402
 
 AREAS = ("kitchen", "living_room", "bedroom", "office", "garage", "hallway")
 COMMANDS = ("cmd01.wav", "cmd02.wav", "cmd03.wav", "cmd10.wav", "cmd05.wav", "cmd09.wav")
@@ -69,7 +75,19 @@ def percentile(values: list[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if values else None
 
 
-async def add_satellite(stack: Stack, area: str, wake: tuple[str, str]) -> SatelliteSim:
+MAX_SATELLITES = 32
+
+
+def wake_word(index: int) -> tuple[str, str]:
+    """The bundled wake words first, then made-up ones (the simulation sends only the id)."""
+    if index < len(WAKE_WORDS):
+        return WAKE_WORDS[index]
+    return f"soak_word_{index:02d}", f"soak word {index}"
+
+
+async def add_satellite(
+    stack: Stack, area: str, wake: tuple[str, str], index: int = 0
+) -> SatelliteSim:
     """Announce a simulated satellite, confirm it in HA with its area, wait for its entity.
 
     Each satellite has its own wake word: HA drops a wake-up with the same
@@ -77,7 +95,7 @@ async def add_satellite(stack: Stack, area: str, wake: tuple[str, str]) -> Satel
     is right for one person heard by two satellites but not for this test.
     """
     assert stack.client is not None
-    sat_id = f"soak_{area}"
+    sat_id = f"soak_{area}" if index < len(AREAS) else f"soak_{area}_{index}"
     announce = p.Announce(
         satellite_id=sat_id,
         name=f"{area} satellite",
@@ -101,6 +119,9 @@ def speak(sim: SatelliteSim, pcm: bytes, chunk_ms: int = 30) -> str:
     data = pcm + b"\0" * (p.RATE * 2 * 300 // 1000)
     count, began = 0, time.monotonic()
     for offset in range(0, len(data) - size + 1, size):
+        if sim.told_end_of_speech(sid):  # HA heard a complete command
+            sim.event(p.SessionEnd(sid, count, "end_of_speech"))
+            return sid
         sim.chunk(sid, data[offset : offset + size])
         count += 1
         time.sleep(max(0.0, began + count * chunk_ms / 1000 - time.monotonic()))
@@ -114,6 +135,8 @@ def one_turn(sim: SatelliteSim, pcm: bytes) -> dict[str, Any]:
     began = time.monotonic()
     sid = speak(sim, pcm)
     ended = time.monotonic()
+    # The user's view: from the last speech sound of the recording (found offline).
+    last_speech = began + len(pcm) / (p.RATE * 2) - trailing_silence_s(pcm)
 
     def done() -> tuple[str, Any] | None:
         stream = sim.streams.get(sid)
@@ -137,22 +160,44 @@ def one_turn(sim: SatelliteSim, pcm: bytes) -> dict[str, Any]:
         turn["error"] = "empty answer audio"
         return turn
     turn["ok"] = True
-    turn["latency_ms"] = (what.first_audio_at - ended) * 1000
+    turn["latency_ms"] = (what.first_audio_at - last_speech) * 1000
+    turn["after_session_end_ms"] = (what.first_audio_at - ended) * 1000
+    turn["end_of_speech"] = sim.told_end_of_speech(sid)
     sim.streams.pop(sid, None)
     return turn
 
 
 async def satellite_loop(
-    sim: SatelliteSim, pcms: list[bytes], until: float, turns: list[dict[str, Any]]
+    sim: SatelliteSim,
+    pcms: list[bytes],
+    until: float,
+    turns: list[dict[str, Any]],
+    *,
+    pause: tuple[float, float],
+    progress: dict[str, int],
 ) -> None:
     """Speak commands one after another until the deadline."""
     rng = random.Random(sim.sid)
     index = rng.randrange(len(pcms))
+    await asyncio.sleep(rng.uniform(0.0, pause[1]))  # the rooms do not start in step
     while time.monotonic() < until:
         turn = await asyncio.to_thread(one_turn, sim, pcms[index % len(pcms)])
         turns.append(turn)
+        progress["turns"] += 1
+        progress["failed"] += not turn["ok"]
         index += 1
-        await asyncio.sleep(rng.uniform(0.3, 1.0))
+        await asyncio.sleep(rng.uniform(*pause))
+
+
+async def report_progress(progress: dict[str, int], start: float, until: float) -> None:
+    """A line a minute: turns so far, failed, minutes left."""
+    while time.monotonic() < until:
+        await asyncio.sleep(min(60.0, max(0.0, until - time.monotonic())))
+        print(
+            f"[soak] {(time.monotonic() - start) / 60:.0f} min: {progress['turns']} turns,"
+            f" {progress['failed']} failed, {max(0.0, until - time.monotonic()) / 60:.0f} min left",
+            flush=True,
+        )
 
 
 async def sample_memory(pids: dict[str, int], until: float, samples: list[dict[str, Any]]) -> None:
@@ -209,6 +254,7 @@ def summarise(
         "config": {
             "minutes": args.minutes,
             "satellites": args.satellites,
+            "pause_s": list(args.pause),
             "model": "tiny.en",
             "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
             f"{__import__('os').cpu_count()} cores (shared with other work)",
@@ -217,6 +263,7 @@ def summarise(
         "turns": len(turns),
         "succeeded": len(ok),
         "success_rate": len(ok) / len(turns) if turns else 0.0,
+        "ended_by_end_of_speech": sum(bool(t.get("end_of_speech")) for t in ok),
         "latency_ms": {
             "p50": percentile(lat, 50),
             "p95": percentile(lat, 95),
@@ -237,7 +284,7 @@ def chart(result: dict[str, Any], path: Path) -> None:
     good = [(t["t"], t["latency_ms"]) for t in turns if t["ok"]]
     bad = [t["t"] for t in turns if not t["ok"]]
     if good:
-        top.scatter(*zip(*good, strict=True), s=8, label="session end -> first answer audio")
+        top.scatter(*zip(*good, strict=True), s=8, label="last speech sound -> first answer audio")
     for x in bad:
         top.axvline(x, color="red", alpha=0.3)
     top.set_ylabel("latency (ms)")
@@ -268,18 +315,25 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     samples: list[dict[str, Any]] = []
     try:
         await stack.start()
-        for i, area in enumerate(AREAS[: args.satellites]):
-            wake = WAKE_WORDS[i % len(WAKE_WORDS)]
-            sims.append(await add_satellite(stack, area, wake))
+        for i in range(args.satellites):
+            area = AREAS[i % len(AREAS)]
+            sims.append(await add_satellite(stack, area, wake_word(i), i))
+            print(f"[soak] satellite {i + 1}/{args.satellites} confirmed ({area})", flush=True)
         for sim in sims:  # warm-up, unmeasured: cold models, HA's MQTT subscriptions
             await asyncio.to_thread(one_turn, sim, pcms[0])
         pids = {n: p for n, p in stack.info.pids.items() if p}
         start = time.monotonic()
         until = start + args.minutes * 60
         print(f"soaking {args.minutes} min with {len(sims)} satellites; pids {pids}", flush=True)
+        progress = {"turns": 0, "failed": 0}
+        pause = (float(args.pause[0]), float(args.pause[1]))
         await asyncio.gather(
             sample_memory(pids, until, samples),
-            *(satellite_loop(sim, pcms, until, turns) for sim in sims),
+            report_progress(progress, start, until),
+            *(
+                satellite_loop(sim, pcms, until, turns, pause=pause, progress=progress)
+                for sim in sims
+            ),
         )
         samples.append({"t": time.monotonic(), **{n: rss_mb(p) for n, p in pids.items()}})
     finally:
@@ -293,7 +347,17 @@ def main() -> None:
     """CLI."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--satellites", type=int, choices=range(1, len(WAKE_WORDS) + 1), default=4)
+    parser.add_argument(
+        "--satellites", type=int, choices=range(1, MAX_SATELLITES + 1), default=4, metavar="N"
+    )
+    parser.add_argument(
+        "--pause",
+        type=float,
+        nargs=2,
+        default=(0.3, 1.0),
+        metavar=("MIN", "MAX"),
+        help="seconds each satellite waits between its commands (uniform)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     args = parser.parse_args()
     result = asyncio.run(soak(args))

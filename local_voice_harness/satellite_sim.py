@@ -170,7 +170,7 @@ class SatelliteSim:
         data = pcm + b"\0" * (p.RATE * 2 * tail_silence_ms // 1000)
         count, began = 0, time.monotonic()
         for offset in range(0, len(data) - size + 1, size):
-            if self._told_end_of_speech(sid):  # HA heard a complete command: stop now
+            if self.told_end_of_speech(sid):  # HA heard a complete command: stop now
                 self.event(p.SessionEnd(sid, count, "end_of_speech"))
                 return sid
             self.chunk(sid, data[offset : offset + size])
@@ -183,7 +183,8 @@ class SatelliteSim:
             self.event(p.SessionEnd(sid, count))
         return sid
 
-    def _told_end_of_speech(self, session_id: str) -> bool:
+    def told_end_of_speech(self, session_id: str) -> bool:
+        """HA sent ``end_of_speech`` for the session (a complete command was heard)."""
         with self._cond:
             return any(
                 isinstance(c, p.EndOfSpeech) and c.session_id == session_id for c in self.commands

@@ -205,3 +205,11 @@ async def test_options_set_the_satellite_endpointing(
         )
     )
     assert cmd == p.SetEndpointing(400)
+    # Semantic endpointing is on unless the user turns it off.
+    assert entry.options["end_on_complete_command"] is True
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"endpointing_silence_ms": 400, "end_on_complete_command": False}
+    )
+    assert result["type"] == "create_entry"
+    assert entry.options["end_on_complete_command"] is False
