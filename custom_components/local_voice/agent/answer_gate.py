@@ -13,7 +13,15 @@ the start:
   answer that begins with a tool's name ("HassTurnOff kitchen"). The agent then
   runs the described call when the text gives it with JSON arguments
   (``described_call``), or asks the model once more for the call itself.
-Every other answer streams word by word.
+A third kind shows only where its sentence ends: a change claimed in words
+("Garage Door is now open.", ``claims.claims_a_change``). With ``claims`` on
+(a command, before anything changed), prose passes a whole sentence at a
+time, and a claim is held with everything after it; the agent judges it
+against the calls that ran. Text to speech loses nothing by
+it: HA's pipeline starts speaking a streamed answer after its first 60
+characters, and streaming voices (ours included, ``docs/tts.md``) make a
+sentence's audio once the sentence's text is complete.
+Without ``claims``, every other answer streams word by word.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import re
 from typing import TYPE_CHECKING, Any, Final
 
 from .backend import ToolCall
+from .claims import claims_a_change
 from .tool_calls import may_be_call, repair_arguments
 
 if TYPE_CHECKING:
@@ -32,6 +41,7 @@ HOLD_MARKS: Final = ("{", "```", "<tool_call>")
 # How answers that describe a call begin (lower case).
 DESCRIBING_STARTS: Final = ("to ", "you can ", "you could ", "use ", "call ", "i can use ")
 _SENTENCE_END: Final = re.compile(r"[.!?:](\s|$)|\n")
+_SENTENCE_BREAK: Final = re.compile(r"[.!?]+\s+|\n+")  # a sentence of prose is over
 _OBJECT: Final = re.compile(r"\{.*\}", re.DOTALL)
 ASK_FOR_THE_CALL: Final = (
     "Do not describe the tool call and do not explain: answer only with the tool call itself."
@@ -53,12 +63,17 @@ class TextGate:
     """Passes answer text on as it comes, holding back calls written or described as text.
 
     After prose has started, text from a call mark on waits too (a model may
-    write "Sure!" and then the call).
+    write "Sure!" and then the call). With ``claims``, prose passes sentence
+    by sentence, and from the first sentence that claims a change on it is
+    kept in ``claim`` instead.
     """
 
-    def __init__(self, tools: Collection[str] = ()) -> None:
+    def __init__(self, tools: Collection[str] = (), *, claims: bool = False) -> None:
         self.tools = tools
+        self.claims = claims
         self.held = ""
+        self.sentence = ""  # prose of a sentence not judged yet (with ``claims``)
+        self.claim = ""  # from a sentence that claims a change on: never let through
         self.streaming = False
         self.described = False  # the answer describes a tool call: none of it is spoken
 
@@ -67,9 +82,9 @@ class TextGate:
         if self.streaming and not self.held:
             marks = [i for m in HOLD_MARKS if (i := text.find(m)) >= 0]
             if not marks:
-                return text
+                return self._judge(text)
             self.held = text[min(marks) :]
-            return text[: min(marks)]
+            return self._judge(text[: min(marks)])
         self.held += text
         if self.streaming or self.described or may_be_call(self.held):
             return ""
@@ -81,6 +96,23 @@ class TextGate:
                 return ""
         self.streaming = True
         out, self.held = self.held, ""
+        return self._judge(out)
+
+    def _judge(self, prose: str) -> str:
+        """What of ``prose`` may be spoken now: all of it, or with ``claims`` whole sentences."""
+        if not self.claims:
+            return prose
+        if self.claim:
+            self.claim += prose
+            return ""
+        self.sentence += prose
+        out = ""
+        while (end := _SENTENCE_BREAK.search(self.sentence)) is not None:
+            sentence, self.sentence = self.sentence[: end.end()], self.sentence[end.end() :]
+            if claims_a_change(sentence):
+                self.claim, self.sentence = sentence + self.sentence, ""
+                break
+            out += sentence
         return out
 
     def _may_start_with_a_tool(self, text: str) -> bool:
@@ -99,6 +131,15 @@ class TextGate:
             self.described = True
             return ""
         return "" if may_be_call(self.held) else self.held
+
+    def end(self, prose: str = "") -> str:
+        """At the end of the answer: what of the unjudged prose, and ``prose``, may be spoken."""
+        out = self._judge(prose)
+        last, self.sentence = self.sentence, ""
+        if self.claim or (last.strip() and claims_a_change(last)):
+            self.claim += last
+            return out
+        return out + last
 
 
 def described_call(text: str, schemas: dict[str, Any]) -> ToolCall | None:

@@ -6,12 +6,15 @@ Text that may be a tool call written as JSON, or a call described in prose,
 is held back (``answer_gate``): a recovered call runs like a native one; a
 described call without its arguments makes the model be asked once more for
 the call itself; anything else that looks like JSON is an unreadable answer.
-None of it is spoken. Tool calls
-pass the ``ToolGuard``. When every state-changing call of a round succeeded,
-the loop stops without asking the model again: the answer is then the
-states the tools really left behind (``report``), not the model's words.
-One deadline covers the whole answer; every failure becomes a short spoken
-sentence and changes nothing more.
+None of it is spoken. In a command, a sentence that claims a change
+("Garage Door is now open.") is held too: when no call of the turn changed
+anything, the model is asked once more for the call, like a described one.
+Tool calls pass the ``ToolGuard``. Once a call changed something, the answer
+is the states the tools really left behind (``report``), never the model's
+words. When every state-changing call of a round succeeded, the loop stops
+without asking the model again, unless the request has more parts than the
+turn has made calls (``compound``). One deadline covers the whole answer;
+every failure becomes a short spoken sentence and changes nothing more.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from enum import Enum, auto
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import conversation
@@ -36,6 +40,7 @@ from .backend import (
     ModelUnreachableError,
     Usage,
 )
+from .compound import request_parts
 from .prompt import choose_num_ctx, estimate_tokens, messages_for_model, model_tools
 from .report import report
 from .tool_calls import recover_calls, repair_arguments
@@ -51,6 +56,7 @@ if TYPE_CHECKING:
 
 MAX_ANSWER_CHARS: Final = 4000  # beyond this the answer is runaway output
 SPOKEN_CAP: Final = "Sorry, I could not finish that."
+# A call described or claimed, but not made, even when asked once more.
 SPOKEN_DESCRIBED: Final = "Sorry, I could not work out how to do that."
 
 
@@ -63,6 +69,7 @@ class ModelStats:
     usage: list[Usage] = field(default_factory=list)
     first_token_s: float | None = None  # from the first request to the first chunk
     described: int = 0  # rounds whose answer described a tool call instead of making it
+    claimed: int = 0  # rounds whose answer claimed a change that no call of the turn made
     seconds: float | None = None  # from the first request to the last chunk of the last round
 
 
@@ -92,34 +99,47 @@ class ModelTurn:
     issue_key: str  # names this agent's "prompt truncated" repair issue
 
 
+class _End(Enum):
+    """How the rounds of a turn ended."""
+
+    ANSWERED = auto()  # the model answered, or the calls' results are the answer
+    CAP = auto()  # MAX_TOOL_ITERATIONS rounds and the model still called tools
+    UNMADE = auto()  # a call described or claimed twice, never made
+
+
 async def async_run_model(turn: ModelTurn) -> ModelOutcome:
     """Ask the model (with tools when the chat log has an LLM API) and say what to speak."""
     stats = ModelStats()
     try:
         async with asyncio.timeout(turn.settings.timeout):
-            cap_hit = await _rounds(turn, stats)
+            end = await _rounds(turn, stats)
     except TimeoutError:
         return _failed(turn.guard, SPOKEN_TIMEOUT, "timeout", stats)
     except ModelError as err:
         outcome = _failed(turn.guard, err.spoken, f"{type(err).__name__}: {err}", stats)
         outcome.unreachable = isinstance(err, ModelUnreachableError)
         return outcome
+    cap_hit = end is _End.CAP
     last = turn.chat_log.content[-1]
     model_text = last.content if isinstance(last, conversation.AssistantContent) else None
+    if end is _End.UNMADE:
+        model_text = None  # what came before the claim, if anything, was spoken already
     speech = _compose(turn.guard, model_text, cap_hit)
-    if not speech and stats.described:
+    if not speech and (stats.described or stats.claimed):
         speech = SPOKEN_DESCRIBED
     return ModelOutcome(speech=speech, cap_hit=cap_hit, stats=stats)
 
 
-async def _rounds(turn: ModelTurn, stats: ModelStats) -> bool:
-    """Stream rounds until the model stops calling tools; True when the cap stopped it."""
+async def _rounds(turn: ModelTurn, stats: ModelStats) -> _End:
+    """Stream rounds until the model stops calling tools, or its calls are the answer."""
+    guard = turn.guard
     api = turn.chat_log.llm_api
     tools = model_tools(api) if api else None
     schemas = {t["function"]["name"]: t["function"]["parameters"] for t in tools or ()}
-    turn.guard.schemas = schemas
+    guard.schemas = schemas
     began = time.monotonic()
-    unmade: str | None = None  # a call the last round described instead of making it
+    asked = False  # the model was asked once more for a call it described or claimed
+    unmade: str | None = None  # the last round's answer, which described or claimed a call
     for _ in range(MAX_TOOL_ITERATIONS):
         stats.rounds += 1
         messages = messages_for_model(
@@ -137,8 +157,14 @@ async def _rounds(turn: ModelTurn, stats: ModelStats) -> bool:
             keep_alive=turn.settings.keep_alive,
             max_tokens=MAX_ANSWER_TOKENS,
         )
-        reader = _AnswerReader(schemas, began, stats)
+        # After a change the answer is the report of the new states: the model's words
+        # are not spoken. Before one, in a command, a claim of a change waits to be judged.
+        speak = not guard.acted
+        reader = _AnswerReader(
+            schemas, began, stats, speak=speak, claims=speak and not guard.question
+        )
         results_before = len(turn.chat_log.content)
+        done_before = len(guard.done)
         round_began = time.monotonic()
         async for _content in turn.chat_log.async_add_delta_content_stream(
             turn.user_input.agent_id, reader.deltas(turn.backend.chat(request))
@@ -146,29 +172,60 @@ async def _rounds(turn: ModelTurn, stats: ModelStats) -> bool:
             pass
         stats.seconds = time.monotonic() - began
         _log_round(stats, time.monotonic() - round_began)
-        if reader.unmade is not None:
-            stats.described += 1
-            if unmade is None:  # once: ask for the call itself
-                LOGGER.debug("The model described a tool call instead of making it; asking again")
-                unmade = reader.unmade
-                continue
-            return False
-        if turn.guard.held is not None or not turn.chat_log.unresponded_tool_results:
-            return False
-        if _all_actions_done(turn.chat_log.content[results_before:], turn.guard):
-            return False  # the states say what happened: no second model round
+        if (unmade := _unmade(reader, guard, stats)) is not None:
+            if asked:
+                return _End.UNMADE
+            LOGGER.debug("The model described or claimed a call instead of making it; asking")
+            asked = True  # once: ask for the call itself
+            continue
+        if guard.held is not None or not reader.called:
+            return _End.ANSWERED
+        if _all_actions_done(turn.chat_log.content[results_before:], guard) and not _more_to_do(
+            turn, done_before
+        ):
+            return _End.ANSWERED  # the states say what happened: no further model round
     LOGGER.warning("Model kept calling tools; stopped after %s rounds", MAX_TOOL_ITERATIONS)
-    return True
+    return _End.CAP
 
 
-def _ask_for_the_call(messages: list[dict[str, Any]], described: str) -> list[dict[str, Any]]:
-    """The messages again, with the described call and the request to make it instead."""
+def _unmade(reader: _AnswerReader, guard: ToolGuard, stats: ModelStats) -> str | None:
+    """The round's answer when it described a call, or claimed a change, without a call."""
+    if reader.unmade is not None:
+        stats.described += 1
+        return reader.unmade
+    # A claim is false when no call of the turn changed anything. After a refusal, the
+    # refusal is the answer (and the claim is not spoken): no need to ask again.
+    if reader.claim is not None and not guard.acted and not guard.refusals:
+        stats.claimed += 1
+        return reader.claim
+    return None
+
+
+def _more_to_do(turn: ModelTurn, done_before: int) -> bool:
+    """After a round whose calls all changed the home: whether to ask the model again.
+
+    A small model makes one call per round (the 1.5B does), so a request with
+    several parts ("switch off the bedroom light and the living room lamp")
+    needs a round per part, each with the results so far. A plain command, the
+    common case, has one part and keeps its single round. So: another round
+    only while the turn has made fewer successful calls than the request has
+    parts (``request_parts``: joining words and commas), and only after a round
+    that made a new call: a repeated call runs nothing (``ToolGuard``), so a
+    model that repeats itself ends the turn. Counting too many parts costs one
+    round whose answer is not spoken; too few leaves a part undone, as before.
+    """
+    done = len(turn.guard.done)
+    return done_before < done < request_parts(turn.user_input.text)
+
+
+def _ask_for_the_call(messages: list[dict[str, Any]], unmade: str) -> list[dict[str, Any]]:
+    """The messages again, with the unmade call's answer and the request to make it instead."""
     last = messages[-1] if messages else {}
-    if last.get("role") == "assistant" and not last.get("content") and not last.get("tool_calls"):
-        messages = messages[:-1]  # the described round left an empty answer in the chat log
+    if last.get("role") == "assistant" and not last.get("tool_calls"):
+        messages = messages[:-1]  # what the chat log kept of that answer (little or nothing)
     return [
         *messages,
-        {"role": "assistant", "content": described},
+        {"role": "assistant", "content": unmade},
         {"role": "user", "content": ASK_FOR_THE_CALL},
     ]
 
@@ -193,44 +250,68 @@ def _all_actions_done(added: list[conversation.Content], guard: ToolGuard) -> bo
 class _AnswerReader:
     """Turns backend chunks into chat-log deltas; recovers calls written as text."""
 
-    def __init__(self, schemas: dict[str, Any], began: float, stats: ModelStats) -> None:
+    def __init__(
+        self,
+        schemas: dict[str, Any],
+        began: float,
+        stats: ModelStats,
+        *,
+        speak: bool,
+        claims: bool,
+    ) -> None:
         self.schemas = schemas
         self.began = began
         self.stats = stats
+        self.speak = speak  # put the answer's prose into the chat log (and so into speech)
+        self.claims = claims  # hold a sentence that claims a change (``TextGate``)
         self.chars = 0
+        self.text = ""  # the whole answer as the model wrote it
         self.unmade: str | None = None  # the answer described a call it did not make
+        self.claim: str | None = None  # the answer claimed a change and made no call
+        self.called = False  # the answer made calls (HA ran them, or the guard stopped them)
 
     async def deltas(
         self, stream: AsyncIterator[ChatChunk]
     ) -> AsyncIterator[conversation.AssistantContentDeltaDict]:
         yield {"role": "assistant"}
-        gate = TextGate(self.schemas)
+        gate = TextGate(self.schemas, claims=self.claims)
         calls: list[ToolCall] = []
         async for chunk in stream:
             self._measure(chunk)
             calls.extend(chunk.tool_calls)
-            if chunk.content and (text := gate.feed(chunk.content)):
+            self.text += chunk.content
+            if chunk.content and (text := gate.feed(chunk.content)) and self.speak:
                 yield {"content": text}
-        held = gate.held.strip()
-        if held and not gate.described:
-            if (recovered := recover_calls(held, self.schemas)) is not None:
-                calls.extend(recovered)
-            elif rest := gate.rest():
-                yield {"content": rest}
-            elif not gate.described:
-                raise ModelAnswerError(f"unreadable answer: {held[:120]!r}")
-        if gate.described and not calls:
-            if (call := described_call(held, self.schemas)) is not None:
-                calls.append(call)
-            else:
-                self.unmade = held[:MAX_ANSWER_CHARS]
+        if (text := self._end(gate, calls)) and self.speak:
+            yield {"content": text}
         if calls:
+            self.called = True
             yield {
                 "tool_calls": [
                     llm.ToolInput(tool_name=c.name, tool_args=repair_arguments(c.arguments))
                     for c in calls
                 ]
             }
+
+    def _end(self, gate: TextGate, calls: list[ToolCall]) -> str:
+        """At the end of the answer: calls recovered from held text, and the prose to speak."""
+        held = gate.held.strip()
+        prose = ""
+        if held and not gate.described:
+            if (recovered := recover_calls(held, self.schemas)) is not None:
+                calls.extend(recovered)
+            elif not (prose := gate.rest()) and not gate.described and self.speak:
+                # (Unspoken, after a change, it is just an answer: the report is the answer.)
+                raise ModelAnswerError(f"unreadable answer: {held[:120]!r}")
+        text = gate.end(prose)
+        if gate.described and not calls:
+            if (call := described_call(held, self.schemas)) is not None:
+                calls.append(call)
+            else:
+                self.unmade = held[:MAX_ANSWER_CHARS]
+        if gate.claim and not calls:
+            self.claim = self.text.strip()[:MAX_ANSWER_CHARS]  # all of it, as it was written
+        return text
 
     def _measure(self, chunk: ChatChunk) -> None:
         if self.stats.first_token_s is None:

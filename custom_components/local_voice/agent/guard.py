@@ -7,10 +7,14 @@ unknown tools and unexposed entities are refused with a sentence the user
 will hear; a question may not change anything; risky
 actions are held for a spoken confirmation instead of running. What did run
 is remembered with the states before, so the answer can say what changed.
+A state-changing call that already ran in this turn, with the same
+arguments, is not run again (a model asked for more after a compound
+request's first part may repeat it).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
 
 
 NOT_EXPOSED: Final = "not exposed to the voice assistant, so I can't control it."
+REPEATED: Final = "This call already ran in this turn; it was not run again."
 
 
 def confirmation_question(assessment: Assessment) -> str:
@@ -66,6 +71,7 @@ class ToolGuard:
     names: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     before: dict[str, str | None] = field(default_factory=dict)
+    done: list[str] = field(default_factory=list)  # each state-changing call that ran (``_key``)
     held: PendingAction | None = None
     schemas: dict[str, Any] = field(default_factory=dict)  # tool name -> parameter schema
 
@@ -89,6 +95,9 @@ class ToolGuard:
             raise HomeAssistantError(f"Unknown tool {name!r}; use only the listed tools")
         area_id = speaker_area_id(self.hass, self.device_id, self.satellite_id)
         tool_input.tool_args = fit_place(self.hass, name, tool_input.tool_args, area_id)
+        key = _key(name, tool_input.tool_args)
+        if key in self.done:
+            return {"success": True, "result": REPEATED}
         verdict = assess(
             self.hass,
             name,
@@ -119,6 +128,9 @@ class ToolGuard:
         before = snapshot(self.hass, verdict.target_ids) if verdict.changes_state else {}
         result = await llm.APIInstance.async_call_tool(api, tool_input)
         self.before.update({k: v for k, v in before.items() if k not in self.before})
+        failed = isinstance(result, dict) and result.get("response_type") == "error"
+        if verdict.changes_state and not failed:
+            self.done.append(key)
         return result
 
     def _hold(
@@ -141,6 +153,11 @@ class ToolGuard:
             execute=execute,
             used_model=True,
         )
+
+
+def _key(name: str, arguments: dict[str, Any]) -> str:
+    """One call, its arguments in a fixed order: the same call gives the same key."""
+    return f"{name} {json.dumps(arguments, sort_keys=True, default=str)}"
 
 
 @dataclass

@@ -16,7 +16,7 @@ TOOLS = {"HassTurnOn": {}, "HassTurnOff": {}, "GetLiveContext": {}}
 def _stream(gate: TextGate, text: str, size: int = 3) -> str:
     """Feed ``text`` in small pieces, as a server streams; what was let through."""
     out = "".join(gate.feed(text[i : i + size]) for i in range(0, len(text), size))
-    return out + gate.rest()
+    return out + gate.end(gate.rest())
 
 
 def test_prose_flows_word_by_word() -> None:
@@ -104,3 +104,68 @@ def test_described_call_takes_the_one_named_tool_and_its_json() -> None:
 )
 def test_described_call_needs_one_tool_and_json_arguments(text: str) -> None:
     assert described_call(text, TOOLS) is None
+
+
+def test_with_claims_prose_passes_a_whole_sentence_at_a_time() -> None:
+    gate = TextGate(TOOLS, claims=True)
+    assert gate.feed("The ") == ""
+    assert gate.feed("lock is locked.") == ""  # the sentence may go on ("locked.5")
+    assert gate.feed(" It ") == "The lock is locked. "
+    assert gate.feed("is late.") == ""
+    assert gate.end() == "It is late."
+    assert not gate.claim
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken", "claim"),
+    [
+        ("Garage Door is now open.", "", "Garage Door is now open."),
+        (
+            "Sure, happy to help. The coffee maker is now on. Enjoy!",
+            "Sure, happy to help. ",
+            "The coffee maker is now on. Enjoy!",
+        ),
+        ("Done", "", "Done"),  # no sentence end: judged at the end of the answer
+        ("I've set the thermostat to 22 degrees", "", "I've set the thermostat to 22 degrees"),
+        ("OK.\nI turned on the kitchen light.", "OK.\n", "I turned on the kitchen light."),
+    ],
+)
+def test_a_claimed_change_is_held_with_everything_after_it(
+    text: str, spoken: str, claim: str
+) -> None:
+    gate = TextGate(TOOLS, claims=True)
+    assert _stream(gate, text) == spoken
+    assert gate.claim == claim
+    assert not gate.described
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The front door is locked.",
+        "The garage door is open. The kitchen light is off.",
+        "I can't control the basement light",
+    ],
+)
+def test_with_claims_the_current_state_is_spoken(text: str) -> None:
+    gate = TextGate(TOOLS, claims=True)
+    assert _stream(gate, text) == text
+    assert not gate.claim
+
+
+def test_a_claim_before_a_written_call_is_held_and_the_call_kept_apart() -> None:
+    gate = TextGate(TOOLS, claims=True)
+    text = 'Turning it on. Done! {"name": "HassTurnOn", "arguments": {"name": "Kitchen Light"}}'
+    out = "".join(gate.feed(text[i : i + 4]) for i in range(0, len(text), 4))
+    assert out == "Turning it on. "
+    assert gate.held.startswith('{"name": "HassTurnOn"')  # for the reader to recover
+    assert gate.end() == ""
+    assert gate.claim.strip() == "Done!"
+
+
+def test_without_claims_a_claim_streams_word_by_word() -> None:
+    gate = TextGate(TOOLS)
+    assert gate.feed("Garage ") == "Garage "
+    assert gate.feed("Door is now open.") == "Door is now open."
+    assert gate.end() == ""
+    assert not gate.claim

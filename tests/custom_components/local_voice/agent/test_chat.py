@@ -7,14 +7,18 @@ from typing import TYPE_CHECKING
 
 import pytest
 from agent_helpers import say, speech
-from homeassistant.helpers import intent
+from homeassistant.components import conversation
+from homeassistant.helpers import chat_session, intent
+from pytest_homeassistant_custom_component.common import async_capture_events
 
+from custom_components.local_voice.agent.answer_gate import ASK_FOR_THE_CALL
 from custom_components.local_voice.agent.backend import (
     SPOKEN_BROKEN,
     SPOKEN_FAILING,
     SPOKEN_TIMEOUT,
     SPOKEN_UNREACHABLE,
 )
+from custom_components.local_voice.agent.chat import SPOKEN_DESCRIBED
 from custom_components.local_voice.const import MAX_TOOL_ITERATIONS
 from local_voice_harness.fake_ollama import ScriptedTurn, tool_call
 
@@ -27,6 +31,21 @@ if TYPE_CHECKING:
 
 def is_error(result: object) -> bool:
     return result.response.response_type is intent.IntentResponseType.ERROR  # type: ignore[attr-defined]
+
+
+async def say_streamed(
+    hass: HomeAssistant, entry: MockConfigEntry, text: str
+) -> tuple[conversation.ConversationResult, list[str]]:
+    """Say ``text``; the result and every piece of text the chat log streamed (to TTS)."""
+    deltas: list[dict] = []
+    with (
+        chat_session.async_get_chat_session(hass) as session,
+        conversation.async_get_chat_log(
+            hass, session, chat_log_delta_listener=lambda _log, delta: deltas.append(delta)
+        ),
+    ):
+        result = await say(hass, entry, text, session.conversation_id)
+    return result, [d["content"] for d in deltas if d.get("content")]
 
 
 @pytest.mark.parametrize("agent_options", [{"request_timeout": 1.0}])
@@ -192,3 +211,144 @@ async def test_an_outage_is_logged_once_and_its_issue_clears_when_the_server_is_
     assert speech(result) == "Pasta."
     assert ir.async_get(demo_home).async_get_issue(DOMAIN, issue_id) is None
     assert caplog.text.count("answers again") == 1
+
+
+# --- a change claimed in words, without a call ----------------------------------------------
+
+
+async def test_a_claim_made_twice_is_never_spoken_and_changes_nothing(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The 1.5B's worded claim: "Garage Door is now open." with no call at all."""
+    fake_ollama.add_turns(
+        ScriptedTurn(text="Garage Door is now open."),
+        ScriptedTurn(text="Done, the garage door is open."),
+    )
+    result, streamed = await say_streamed(demo_home, agent_entry, "I need to get the car out")
+    assert demo_home.states.get("cover.garage_door").state == "closed"
+    assert len(fake_ollama.chat_requests) == 2  # asked once more for the call
+    assert speech(result) == SPOKEN_DESCRIBED
+    assert "".join(streamed) == SPOKEN_DESCRIBED
+    retry = fake_ollama.chat_requests[1]["messages"]
+    assert retry[-2] == {"role": "assistant", "content": "Garage Door is now open."}
+    assert retry[-1] == {"role": "user", "content": ASK_FOR_THE_CALL}
+
+
+async def test_a_claim_makes_the_model_be_asked_for_the_call(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.add_turns(
+        ScriptedTurn(
+            text="Sure, happy to help you with that tonight. I've switched on the coffee maker."
+        ),
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Coffee Maker")]),
+    )
+    result, streamed = await say_streamed(demo_home, agent_entry, "I need caffeine right now")
+    assert demo_home.states.get("switch.coffee_maker").state == "on"
+    assert speech(result) == "Coffee Maker is now on."
+    # The first sentence streamed as soon as it was complete; the claim never did.
+    assert streamed[0] == "Sure, happy to help you with that tonight. "
+    assert not any("switched" in piece for piece in streamed)
+    retry = fake_ollama.chat_requests[1]["messages"]
+    assert "I've switched on the coffee maker." in retry[-2]["content"]
+    assert retry[-1]["content"] == ASK_FOR_THE_CALL
+
+
+async def test_a_claim_after_a_failed_call_is_not_spoken(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name=5)]),  # wrong type: fails
+        ScriptedTurn(text="The kitchen light has been turned on."),
+        ScriptedTurn(text="The kitchen light has been turned on."),
+    )
+    result = await say(demo_home, agent_entry, "it is too dark to cook in here")
+    assert demo_home.states.get("light.kitchen").state == "off"
+    assert len(fake_ollama.chat_requests) == 3
+    assert speech(result) == SPOKEN_DESCRIBED
+
+
+async def test_a_state_read_by_a_tool_is_spoken_as_it_streams(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("GetLiveContext")]),
+        ScriptedTurn(text="The garage door is closed. The front door is locked."),
+    )
+    result, streamed = await say_streamed(demo_home, agent_entry, "check the doors before I go")
+    assert len(fake_ollama.chat_requests) == 2
+    assert speech(result) == "The garage door is closed. The front door is locked."
+    assert streamed == ["The garage door is closed. ", "The front door is locked."]
+
+
+async def test_a_question_is_not_judged_for_claims_and_streams_word_by_word(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("GetLiveContext")]),
+        ScriptedTurn(text="The coffee maker is now off."),  # "now": at this moment
+    )
+    result, streamed = await say_streamed(
+        demo_home, agent_entry, "did I leave the coffee machine on"
+    )
+    assert len(fake_ollama.chat_requests) == 2
+    assert speech(result) == "The coffee maker is now off."
+    assert len(streamed) >= 5
+
+
+# --- compound requests: a round per part ----------------------------------------------------
+
+
+async def test_a_compound_request_gets_a_round_per_part(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The 1.5B makes one call per round; both parts are done."""
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOff", name="Bedroom Light")]),
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOff", name="Living Room Lamp")]),
+        ScriptedTurn(text="This third round must never be asked for."),
+    )
+    text = "the bedroom light and the living room lamp can go off now"
+    result = await say(demo_home, agent_entry, text)
+    assert demo_home.states.get("light.bedroom").state == "off"
+    assert demo_home.states.get("light.living_room_lamp").state == "off"
+    assert len(fake_ollama.chat_requests) == 2  # two parts, two calls: no third round
+    second = fake_ollama.chat_requests[1]["messages"]
+    assert second[-1]["role"] == "tool"  # the model saw the first call's result
+    assert speech(result) == "Bedroom Light is now off. Living Room Lamp is now off."
+
+
+async def test_after_a_change_the_models_words_are_not_spoken(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOff", name="Bedroom Light")]),
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOff", name="Living Room Lamp")]),
+        ScriptedTurn(text="Both lights are now off, and I also made you a cup of tea. Sleep well!"),
+    )
+    text = "I'm off to bed, switch off the bedroom light and the living room lamp"
+    result, streamed = await say_streamed(demo_home, agent_entry, text)
+    assert len(fake_ollama.chat_requests) == 3  # three parts counted: one round to spare
+    assert speech(result) == "Bedroom Light is now off. Living Room Lamp is now off."
+    assert streamed == [speech(result)]
+
+
+async def test_a_repeated_call_runs_once_and_ends_the_turn(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    calls = async_capture_events(demo_home, "call_service")
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOff", name="Bedroom Light")]),
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOff", name="Bedroom Light")]),
+        ScriptedTurn(text="This third round must never be asked for."),
+    )
+    text = "the bedroom light and the living room lamp can go off now"
+    result = await say(demo_home, agent_entry, text)
+    await demo_home.async_block_till_done()
+    assert len(fake_ollama.chat_requests) == 2
+    turned_off = [
+        c for c in calls if (c.data["domain"], c.data["service"]) == ("light", "turn_off")
+    ]
+    assert len(turned_off) == 1
+    assert demo_home.states.get("light.living_room_lamp").state == "on"
+    assert speech(result) == "Bedroom Light is now off."

@@ -1,0 +1,28 @@
+"""How many parts a request has: when a successful call may not be all it asked for."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.local_voice.agent.compound import request_parts
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("it is too dark to cook in here", 1),
+        ("turn on everything in the office", 1),
+        ("set the thermostat to 21.5 degrees", 1),
+        ("switch off the bedroom light and the living room lamp", 2),
+        ("get the office ready for work, lamp and fan on", 3),
+        ("switch off the living room lamp, and the bedroom light while you're at it", 2),
+        ("I'm off to bed, switch off the bedroom light and the living room lamp", 3),
+        ("turn on the kitchen light and then start the coffee", 2),
+        ("open the blinds; also put some music on", 2),
+        ("Lights off AND fan on", 2),
+        ("the heating to 1,000 degrees", 1),
+        ("the brandy is handy", 1),  # "and" inside a word
+    ],
+)
+def test_request_parts(text: str, parts: int) -> None:
+    assert request_parts(text) == parts
