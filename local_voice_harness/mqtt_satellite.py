@@ -3,7 +3,8 @@
 For each utterance the harness writes a microphone recording (silence, the
 wake word "okay nabu" spoken by espeak-ng, the command), runs the satellite
 on it, and watches the satellite's MQTT topics like a second listener:
-``session_end`` is the end of speech (the satellite's VAD decided it), the
+the end of speech is HA's ``end_of_speech`` command when HA heard a complete
+command, else the satellite's ``session_end`` (its VAD decided it); the
 first ``audio/out`` chunk is the first answer audio at the satellite.
 Transcript and intent times come from HA's own pipeline debug record.
 """
@@ -300,21 +301,20 @@ class MqttSatelliteDriver:
             result.answer_rate = int((turn.answer_start.get("audio") or {}).get("rate", 0))
             result.answer_text = str(turn.answer_start.get("text") or "")
         result.answer_audio = bytes(turn.pcm)
-        if turn.ended is None:
+        ended = turn.utterance_end  # HA's end_of_speech, else the satellite's session_end
+        if ended is None:
             return result
-        result.events.insert(
-            0, {"type": "session_end", "wall": turn.ended.wall, "mono": turn.ended.mono}
-        )
+        result.events.insert(0, {"type": "session_end", "wall": ended.wall, "mono": ended.mono})
         if turn.first_audio is not None:
-            result.first_audio_ms = (turn.first_audio.mono - turn.ended.mono) * 1000
+            result.first_audio_ms = (turn.first_audio.mono - ended.mono) * 1000
         started = self._utterance_started_at()  # set by the feeder
         if self.realtime and started is not None:
             spoken_s = len(utterance) / (SAMPLE_RATE * 2) - trailing_silence_s(pcm)
-            result.endpoint_ms = (turn.ended.mono - (started + spoken_s)) * 1000
+            result.endpoint_ms = (ended.mono - (started + spoken_s)) * 1000
             if result.first_audio_ms is not None:
                 result.user_first_audio_ms = result.endpoint_ms + result.first_audio_ms
             if turn.answer_end is not None:
-                answer_end_ms = (turn.answer_end.mono - turn.ended.mono) * 1000
+                answer_end_ms = (turn.answer_end.mono - ended.mono) * 1000
                 result.user_answer_end_ms = result.endpoint_ms + answer_end_ms
         return result
 

@@ -66,6 +66,7 @@ class SessionTurn:
     ended: Heard | None = None
     end_reason: str = ""
     dismissed: Heard | None = None  # HA's `dismiss` command
+    end_of_speech: Heard | None = None  # HA's `end_of_speech`: HA ended the utterance here
     transcript: str = ""
     states: list[dict[str, Any]] = field(default_factory=list)
     answer_start: dict[str, Any] | None = None
@@ -85,6 +86,15 @@ class SessionTurn:
     def answered(self) -> bool:
         """HA ran a pipeline for this session and answered it."""
         return self.answer_start is not None
+
+    @property
+    def utterance_end(self) -> Heard | None:
+        """When the utterance ended: HA's ``end_of_speech``, else the satellite's ``session_end``.
+
+        With ``end_of_speech`` HA has already ended the audio stream; the
+        satellite's ``session_end`` follows a round trip later.
+        """
+        return self.end_of_speech or self.ended
 
     def over(self) -> bool:
         """Nothing more will come for this session."""
@@ -126,6 +136,8 @@ def _apply(turn: SessionTurn, msg: Heard, event: dict[str, Any] | None) -> None:
     elif (command := msg.command()) is not None:
         if command.get("command") == "dismiss" and command.get("session_id") == sid:
             turn.dismissed = msg
+        elif command.get("command") == "end_of_speech" and command.get("session_id") == sid:
+            turn.end_of_speech = msg
     elif (state := msg.state()) is not None:
         if state.get("session_id") == sid:
             turn.states.append(state)

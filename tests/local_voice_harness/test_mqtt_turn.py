@@ -102,3 +102,21 @@ def test_an_error_a_dismissal_or_no_session_at_all() -> None:
     assert cancelled is not None
     assert cancelled.over()
     assert not cancelled.answered
+
+
+def test_with_end_of_speech_the_utterance_ends_when_ha_says_so() -> None:
+    """HA's `end_of_speech` ends the utterance; the satellite's session_end comes later."""
+    messages = [
+        _start(1.0, "s1"),
+        _msg(2.0, "command", {"command": "end_of_speech", "session_id": "other"}),
+        _msg(2.1, "command", {"command": "end_of_speech", "session_id": "s1"}),
+        _end(2.15, "s1", "end_of_speech"),
+    ]
+    turn = wake_session(messages)
+    assert turn is not None
+    assert turn.end_reason == "end_of_speech"
+    assert turn.utterance_end is not None
+    assert turn.utterance_end.mono == 2.1
+    plain = wake_session([_start(1.0, "s1"), _end(2.3, "s1")])
+    assert plain is not None
+    assert plain.utterance_end is plain.ended
