@@ -10,7 +10,13 @@ sends them once its decode at a pause of 150 ms is done, while that pause
 still goes on. When those words are a command HA's intents match strictly in
 the satellite's area, every slot filled, the turn is over: the audio stream
 of the pipeline ends at once (the final transcript is the same decode), and
-the satellite hears ``end_of_speech``. Everything else waits for the
+the satellite hears ``end_of_speech``. Two more kinds of sentence are
+complete: one the repair of misheard commands would run (not ask about)
+as a sentence HA matches *using only words that were heard* ("what is the humidity in the
+bedroom" is HA's "what is the bedroom humidity"; a repair that adds a word,
+such as "turn the kitchen light" -> "turn *on* the kitchen light", could be
+a sentence still being spoken), and one that names only an entity not
+exposed to Assist (answered at once). Everything else waits for the
 satellite's silence as before: a question for the model, an open request, a
 sentence that trails off ("turn on the ..."), a name that was misheard.
 
@@ -28,8 +34,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from ..const import LOGGER
+from ..const import DEFAULT_CONFIRM, LOGGER
 from ..runtime import async_get_home
+from ..understanding.local import unexposed_named
+from ..understanding.repair import RepairAction, async_repair
+from ..understanding.text import hear, normalize
 
 if TYPE_CHECKING:
     import asyncio
@@ -37,6 +46,8 @@ if TYPE_CHECKING:
 
     from homeassistant.core import HomeAssistant
 
+    from ..understanding.home import HomeUnderstanding
+    from ..understanding.text import Heard
     from .session import Session
 
 _MAX_HEARD_CHARS: Final = 300  # longer is not a command to end early on
@@ -70,19 +81,50 @@ class Listening:
         home = async_get_home(self.hass)
         if home is None or not text or len(text) > _MAX_HEARD_CHARS:
             return
-        parse = await home.recognizer.async_parse_heard(
+        why = await self._complete(home, text)
+        if why is None or self.session.closed or self.ended_at is not None:
+            LOGGER.debug("Pause after %r: not a complete command, still listening", text)
+            return
+        self.ended_at = time.monotonic()
+        LOGGER.debug("Pause after %r: a complete command (%s), session ends", text, why)
+        self.on_complete(self.session, text)
+
+    async def _complete(self, home: HomeUnderstanding, text: str) -> str | None:
+        """Why ``text`` is a complete command (the intent, or how it is known), else None."""
+        recognizer = home.recognizer
+        parse = await recognizer.async_parse_heard(
             text,
             self.language,
             device_id=self.device_id,
             satellite_id=self.satellite_id,
             area_id=self.area_id,
         )
-        if parse is None or self.session.closed or self.ended_at is not None:
-            LOGGER.debug("Pause after %r: not a complete command, still listening", text)
-            return
-        self.ended_at = time.monotonic()
-        LOGGER.debug("Pause after %r: a complete command (%s), session ends", text, parse.intent)
-        self.on_complete(self.session, text)
+        if parse is not None:
+            return parse.intent
+        heard = hear(text)
+        if unexposed_named(home, heard) is not None:
+            return "names an unexposed entity"
+        user_input = recognizer.heard_input(
+            text, self.language, device_id=self.device_id, satellite_id=self.satellite_id
+        )
+        if user_input is None:
+            return None
+        repair = await async_repair(self.hass, home, user_input, heard, DEFAULT_CONFIRM)
+        if repair is None or repair.action is not RepairAction.RUN:
+            return None  # no repair, or one that must ask "Did you mean ...?" first
+        if added_words(heard, repair.candidate.text):
+            return None  # the repair adds a word: the speaker may be about to say it
+        return f"repaired to {repair.candidate.text!r}"
+
+
+def added_words(heard: Heard, repaired: str) -> frozenset[str]:
+    """Words of ``repaired`` that were not heard (plurals count as heard)."""
+    heard_stems = {word.removesuffix("s") for word in heard.words}
+    return frozenset(
+        word
+        for word in (w.removesuffix("s") for w in normalize(repaired)[0].split())
+        if word not in heard_stems
+    )
 
 
 LISTENING: ContextVar[Listening | None] = ContextVar("local_voice_listening", default=None)

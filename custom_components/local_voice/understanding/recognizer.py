@@ -152,11 +152,19 @@ class Recognizer:
         area_id: str | None,
     ) -> Parse | None:
         """HA's strict parse of ``text`` as heard by a satellite (its device and area)."""
+        user_input = self.heard_input(
+            text, language, device_id=device_id, satellite_id=satellite_id
+        )
+        return None if user_input is None else await self.async_parse(user_input, area_id)
+
+    def heard_input(
+        self, text: str, language: str, *, device_id: str | None, satellite_id: str | None
+    ) -> conversation.ConversationInput | None:
+        """``text`` as HA's default agent would get it from a satellite (None: no agent)."""
         agent = self.default_agent()
         if agent is None:
             return None
-        user_input = _input(text, language, agent, device_id=device_id, satellite_id=satellite_id)
-        return await self.async_parse(user_input, area_id)
+        return _input(text, language, agent, device_id=device_id, satellite_id=satellite_id)
 
     def forget_parses(self, version: int) -> bool:
         """Start the cache of vocabulary ``version``; False when it is already current."""
