@@ -85,6 +85,11 @@ DEFAULT_SILENCE_MS: Final = 300
 # End the session at the first pause after a complete command (satellite/endpointing.py).
 CONF_END_ON_COMMAND: Final = "end_on_complete_command"
 DEFAULT_END_ON_COMMAND: Final = True
+# With that on, the satellite's silence only ends what is not a complete command yet
+# (a pause mid-sentence, a question for the model): 300 ms cut off 11 of 30 commands
+# with a pause inside (benchmarks/results/latency_pauses.json), so it waits longer.
+DEFAULT_LONG_SILENCE_MS: Final = 700
+
 SIGNAL_PIPELINE_EVENT: Final = "local_voice_pipeline_event_{}"  # .format(satellite_id)
 # Satellite options (flows/satellite.py): arbitration, follow-up, the room's media players.
 CONF_ARBITRATION_MS: Final = "arbitration_window_ms"  # wait this long for other satellites

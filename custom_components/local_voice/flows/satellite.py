@@ -41,6 +41,7 @@ from ..const import (
     MAX_ARBITRATION_MS,
     MAX_FOLLOW_UP_S,
 )
+from ..satellite.endpointing import silence_ms
 from ..satellite.media import area_media_players
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ class SatelliteOptionsFlow(OptionsFlow):
         return vol.Schema(
             {
                 vol.Required(
-                    CONF_SILENCE_MS, default=values.get(CONF_SILENCE_MS, DEFAULT_SILENCE_MS)
+                    CONF_SILENCE_MS, default=silence_ms(values) or DEFAULT_SILENCE_MS
                 ): _number(p.MIN_SILENCE_MS, p.MAX_SILENCE_MS, 50, "ms"),
                 vol.Required(
                     CONF_END_ON_COMMAND,

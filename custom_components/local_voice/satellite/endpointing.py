@@ -34,7 +34,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from ..const import DEFAULT_CONFIRM, LOGGER
+from ..const import (
+    CONF_END_ON_COMMAND,
+    CONF_SILENCE_MS,
+    DEFAULT_CONFIRM,
+    DEFAULT_END_ON_COMMAND,
+    DEFAULT_LONG_SILENCE_MS,
+    LOGGER,
+)
 from ..runtime import async_get_home
 from ..understanding.local import unexposed_named
 from ..understanding.repair import RepairAction, async_repair
@@ -42,7 +49,8 @@ from ..understanding.text import hear, normalize
 
 if TYPE_CHECKING:
     import asyncio
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
     from homeassistant.core import HomeAssistant
 
@@ -51,6 +59,20 @@ if TYPE_CHECKING:
     from .session import Session
 
 _MAX_HEARD_CHARS: Final = 300  # longer is not a command to end early on
+
+
+def silence_ms(options: Mapping[str, Any]) -> int | None:
+    """The silence the satellite's VAD waits for (None: the satellite's own default).
+
+    The user's choice when made; else, while complete commands end at once,
+    the long silence (everything the satellite's VAD still ends is not a
+    complete command yet: a pause mid-sentence, a question for the model).
+    """
+    if (chosen := options.get(CONF_SILENCE_MS)) is not None:
+        return int(chosen)
+    if options.get(CONF_END_ON_COMMAND, DEFAULT_END_ON_COMMAND):
+        return DEFAULT_LONG_SILENCE_MS
+    return None
 
 
 @dataclass

@@ -30,7 +30,6 @@ from ..const import (
     CONF_ANSWER_PLAYER,
     CONF_DUCK,
     CONF_DUCK_PERCENT,
-    CONF_SILENCE_MS,
     DEFAULT_DUCK,
     DEFAULT_DUCK_PERCENT,
     DOMAIN,
@@ -38,6 +37,7 @@ from ..const import (
     SIGNAL_TIMER_DEVICE,
 )
 from ..select import select_unique_ids
+from .endpointing import silence_ms
 from .link import SatelliteLink
 from .media import AreaMedia, MediaOptions
 from .playback import Playback
@@ -182,8 +182,8 @@ class MqttSatelliteBase(AssistSatelliteEntity):
         self._link.send_state(msg)
 
     def _send_endpointing(self) -> None:
-        if self._announce.vad and (silence := self._entry.options.get(CONF_SILENCE_MS)):
-            self._link.send_command(p.SetEndpointing(int(silence)))
+        if self._announce.vad and (silence := silence_ms(self._entry.options)) is not None:
+            self._link.send_command(p.SetEndpointing(silence))
 
     @callback
     def _on_availability(self, msg: ReceiveMessage) -> None:

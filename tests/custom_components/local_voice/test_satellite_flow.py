@@ -201,10 +201,14 @@ async def test_options_set_the_satellite_endpointing(
     await hass.async_block_till_done()
     cmd = await hass.async_add_executor_job(
         lambda: sim.wait_for(
-            lambda: next((c for c in sim.commands if isinstance(c, p.SetEndpointing)), None)
+            lambda: next((c for c in sim.commands if c == p.SetEndpointing(400)), None)
         )
     )
     assert cmd == p.SetEndpointing(400)
+    # Before the options were saved, HA sent its default: the long silence, since
+    # complete commands end at once (semantic endpointing is on by default).
+    sent = [c for c in sim.commands if isinstance(c, p.SetEndpointing)]
+    assert sent[0] == p.SetEndpointing(700)
     # Semantic endpointing is on unless the user turns it off.
     assert entry.options["end_on_complete_command"] is True
     result = await hass.config_entries.options.async_init(entry.entry_id)

@@ -32,7 +32,7 @@ from custom_components.local_voice.const import (
     DOMAIN,
     KIND_SPEECH,
 )
-from custom_components.local_voice.satellite.endpointing import added_words
+from custom_components.local_voice.satellite.endpointing import added_words, silence_ms
 from custom_components.local_voice.understanding.text import hear
 from local_voice_harness.ha_satellite import (
     confirm_satellite,
@@ -228,3 +228,16 @@ async def test_the_option_off_leaves_the_end_to_the_satellite(
 )
 def test_added_words(heard: str, repaired: str, added: set[str]) -> None:
     assert added_words(hear(heard), repaired) == added
+
+
+@pytest.mark.parametrize(
+    ("options", "silence"),
+    [
+        ({}, 700),  # complete commands end at once: the VAD waits long for the rest
+        ({CONF_END_ON_COMMAND: False}, None),  # the satellite's own default (300 ms)
+        ({CONF_END_ON_COMMAND: True, "endpointing_silence_ms": 450}, 450),
+        ({CONF_END_ON_COMMAND: False, "endpointing_silence_ms": 250}, 250),
+    ],
+)
+def test_the_satellites_silence(options: dict[str, Any], silence: int | None) -> None:
+    assert silence_ms(options) == silence
