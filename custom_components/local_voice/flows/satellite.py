@@ -34,7 +34,6 @@ from ..const import (
     DEFAULT_DUCK_PERCENT,
     DEFAULT_END_ON_COMMAND,
     DEFAULT_FOLLOW_UP_S,
-    DEFAULT_SILENCE_MS,
     DOMAIN,
     KIND_SATELLITE,
     LOGGER,
@@ -155,9 +154,9 @@ class SatelliteOptionsFlow(OptionsFlow):
         player = values.get(CONF_ANSWER_PLAYER)
         return vol.Schema(
             {
-                vol.Required(
-                    CONF_SILENCE_MS, default=silence_ms(values) or DEFAULT_SILENCE_MS
-                ): _number(p.MIN_SILENCE_MS, p.MAX_SILENCE_MS, 50, "ms"),
+                vol.Required(CONF_SILENCE_MS, default=silence_ms(values)): _number(
+                    p.MIN_SILENCE_MS, p.MAX_SILENCE_MS, 50, "ms"
+                ),
                 vol.Required(
                     CONF_END_ON_COMMAND,
                     default=values.get(CONF_END_ON_COMMAND, DEFAULT_END_ON_COMMAND),

@@ -40,6 +40,7 @@ from ..const import (
     DEFAULT_CONFIRM,
     DEFAULT_END_ON_COMMAND,
     DEFAULT_LONG_SILENCE_MS,
+    DEFAULT_SILENCE_MS,
     LOGGER,
 )
 from ..runtime import async_get_home
@@ -61,18 +62,20 @@ if TYPE_CHECKING:
 _MAX_HEARD_CHARS: Final = 300  # longer is not a command to end early on
 
 
-def silence_ms(options: Mapping[str, Any]) -> int | None:
-    """The silence the satellite's VAD waits for (None: the satellite's own default).
+def silence_ms(options: Mapping[str, Any]) -> int:
+    """The silence the satellite's VAD waits for.
 
     The user's choice when made; else, while complete commands end at once,
     the long silence (everything the satellite's VAD still ends is not a
-    complete command yet: a pause mid-sentence, a question for the model).
+    complete command yet: a pause mid-sentence, a question for the model);
+    else the 300 ms that suits a satellite that ends every command itself.
+    Always sent, so that turning the option off takes the long silence back.
     """
     if (chosen := options.get(CONF_SILENCE_MS)) is not None:
         return int(chosen)
     if options.get(CONF_END_ON_COMMAND, DEFAULT_END_ON_COMMAND):
         return DEFAULT_LONG_SILENCE_MS
-    return None
+    return DEFAULT_SILENCE_MS
 
 
 @dataclass

@@ -182,8 +182,8 @@ class MqttSatelliteBase(AssistSatelliteEntity):
         self._link.send_state(msg)
 
     def _send_endpointing(self) -> None:
-        if self._announce.vad and (silence := silence_ms(self._entry.options)) is not None:
-            self._link.send_command(p.SetEndpointing(silence))
+        if self._announce.vad:
+            self._link.send_command(p.SetEndpointing(silence_ms(self._entry.options)))
 
     @callback
     def _on_availability(self, msg: ReceiveMessage) -> None:

@@ -234,10 +234,10 @@ def test_added_words(heard: str, repaired: str, added: set[str]) -> None:
     ("options", "silence"),
     [
         ({}, 700),  # complete commands end at once: the VAD waits long for the rest
-        ({CONF_END_ON_COMMAND: False}, None),  # the satellite's own default (300 ms)
+        ({CONF_END_ON_COMMAND: False}, 300),  # the short silence ends every command
         ({CONF_END_ON_COMMAND: True, "endpointing_silence_ms": 450}, 450),
         ({CONF_END_ON_COMMAND: False, "endpointing_silence_ms": 250}, 250),
     ],
 )
-def test_the_satellites_silence(options: dict[str, Any], silence: int | None) -> None:
+def test_the_satellites_silence(options: dict[str, Any], silence: int) -> None:
     assert silence_ms(options) == silence
