@@ -129,17 +129,21 @@ class SatelliteOptionsFlow(OptionsFlow):
             if player is not None and player not in area_media_players(self.hass, self._area_id()):
                 errors[CONF_ANSWER_PLAYER] = "player_not_in_area"
             else:
-                return self.async_create_entry(
-                    data={
-                        CONF_SILENCE_MS: int(user_input[CONF_SILENCE_MS]),
-                        CONF_END_ON_COMMAND: bool(user_input[CONF_END_ON_COMMAND]),
-                        CONF_ARBITRATION_MS: int(user_input[CONF_ARBITRATION_MS]),
-                        CONF_FOLLOW_UP_S: int(user_input[CONF_FOLLOW_UP_S]),
-                        CONF_ANSWER_PLAYER: player,
-                        CONF_DUCK: bool(user_input[CONF_DUCK]),
-                        CONF_DUCK_PERCENT: int(user_input[CONF_DUCK_PERCENT]),
-                    }
-                )
+                data: dict[str, Any] = {
+                    CONF_END_ON_COMMAND: bool(user_input[CONF_END_ON_COMMAND]),
+                    CONF_ARBITRATION_MS: int(user_input[CONF_ARBITRATION_MS]),
+                    CONF_FOLLOW_UP_S: int(user_input[CONF_FOLLOW_UP_S]),
+                    CONF_ANSWER_PLAYER: player,
+                    CONF_DUCK: bool(user_input[CONF_DUCK]),
+                    CONF_DUCK_PERCENT: int(user_input[CONF_DUCK_PERCENT]),
+                }
+                old = self.config_entry.options
+                silence = int(user_input[CONF_SILENCE_MS])
+                # The silence the form offered by default follows the option above (700 ms
+                # with semantic endpointing, else 300); kept only once the user chose one.
+                if CONF_SILENCE_MS in old or silence != silence_ms(old):
+                    data[CONF_SILENCE_MS] = silence
+                return self.async_create_entry(data=data)
         return self.async_show_form(
             step_id="satellite", data_schema=self._schema(user_input), errors=errors
         )

@@ -211,9 +211,34 @@ async def test_options_set_the_satellite_endpointing(
     assert sent[0] == p.SetEndpointing(700)
     # Semantic endpointing is on unless the user turns it off.
     assert entry.options["end_on_complete_command"] is True
+    assert entry.options["endpointing_silence_ms"] == 400  # chosen: kept
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"endpointing_silence_ms": 400, "end_on_complete_command": False}
     )
     assert result["type"] == "create_entry"
     assert entry.options["end_on_complete_command"] is False
+
+
+async def test_turning_semantic_endpointing_off_takes_the_short_silence(
+    demo_home: HomeAssistant, private_broker: Mosquitto, sim: SatelliteSim
+) -> None:
+    """The form offers 700 ms while it is on; saved unchanged, that is no choice of silence."""
+    hass = demo_home
+    await _confirmed(hass, private_broker)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    fields = {str(k): k for k in result["data_schema"].schema}
+    assert fields["endpointing_silence_ms"].default() == 700
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"endpointing_silence_ms": 700, "end_on_complete_command": False}
+    )
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+    assert "endpointing_silence_ms" not in entry.options
+    cmd = await hass.async_add_executor_job(
+        lambda: sim.wait_for(
+            lambda: next((c for c in sim.commands if c == p.SetEndpointing(300)), None)
+        )
+    )
+    assert cmd == p.SetEndpointing(300)
