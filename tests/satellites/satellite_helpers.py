@@ -314,9 +314,16 @@ class RealTimeMicrophone:
             time.sleep(max(0.0, start + sent * 0.01 - time.monotonic()))
 
     def close(self) -> int:
-        """End the microphone (EOF): the satellite says offline and exits."""
+        """Stop the satellite the way systemd does (SIGTERM); its exit code.
+
+        Without ``--exit-on-eof`` the end of stdin alone does not stop it (it
+        stays up to play announcements), so the microphone is silenced, the
+        process gets SIGTERM, says offline and exits; SIGKILL only after 15 s.
+        """
         self._stop.set()
         self._thread.join(timeout=5)
+        if self.proc.poll() is None:
+            self.proc.terminate()
         if self.proc.stdin is not None:
             with contextlib.suppress(BrokenPipeError, ValueError):
                 self.proc.stdin.close()

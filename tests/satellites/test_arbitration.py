@@ -180,12 +180,12 @@ async def test_the_nearest_of_three_satellites_answers_and_the_others_stay_silen
         assert decided_ms < DECISION_LIMIT_MS
         assert hass.states.get("light.kitchen").state == "off"
     finally:
-        for mic in mics.values():
-            await hass.async_add_executor_job(mic.close)
+        codes = {sat: await hass.async_add_executor_job(mic.close) for sat, mic in mics.items()}
         peer.close()
     for sat in ROOMS:
         log = (tmp_path / f"{sat}.log").read_text()
         assert "Traceback" not in log, log
+        assert codes[sat] == 0, log  # SIGTERM: a clean stop, not the 15 s SIGKILL
 
 
 def _entities(hass: HomeAssistant) -> list[Any]:

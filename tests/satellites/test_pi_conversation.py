@@ -127,10 +127,11 @@ async def room(  # noqa: PLR0917 - pytest fixtures
         await asyncio.sleep(1.0)  # HA batches SUBSCRIBE packets (FACTS.md)
         yield Room(hass, mic, peer, tts_server, entity_id)
     finally:
-        await asyncio.to_thread(mic.close)
+        code = await asyncio.to_thread(mic.close)
         peer.close()
     log = (tmp_path / "satellite.log").read_text()
     assert "Traceback" not in log, log
+    assert code == 0, log  # SIGTERM: a clean stop, not the 15 s SIGKILL
 
 
 async def test_ask_question_matches_the_spoken_answer(room: Room) -> None:
