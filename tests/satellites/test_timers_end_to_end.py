@@ -87,6 +87,25 @@ class Kitchen:
         assert self.stack.client is not None
         self.satellite.client = self.stack.client  # the new login
 
+    async def published(self, since: int, *topics: str, within: float = 30.0) -> None:
+        """Until each of ``topics`` (below the satellite's) was heard after message ``since``."""
+        deadline = time.monotonic() + within
+        while missing := set(topics) - {
+            "/".join(m.parts[2:]) for m in self.satellite.heard()[since:] if m.payload
+        }:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nothing on {sorted(missing)} within {within} s")
+            await asyncio.sleep(0.1)
+
+    async def ha_restored(self, since: int) -> None:
+        """Until HA, started again, has restored the timers (HA's first publish after ``since``).
+
+        HA publishes nothing on ``timers`` before it has read the retained
+        message back and restored (``timer_restore``); its restore publishes them.
+        """
+        await self.published(since, "timers")
+        await asyncio.sleep(1.0)  # what HA sends with the restore (a ring) has arrived too
+
     async def wait_rings(self, count: int, within: float) -> list[str]:
         deadline = time.monotonic() + within
         while len(self.rings()) < count and time.monotonic() < deadline:  # noqa: ASYNC110
@@ -150,17 +169,21 @@ async def test_timers_survive_reboots_and_restarts_and_ring_once(kitchen: Kitche
     assert await kitchen.wait_rings(3, within=ends - time.time() + 10) == sorted(
         [first, second, third]
     )
+    since = len(kitchen.satellite.heard())
     await kitchen.ha_up()
-    await asyncio.sleep(8)  # HA reads the retained messages back and restores
+    await kitchen.ha_restored(since)  # HA read the retained messages back and restored
     assert kitchen.rings() == sorted([first, second, third])
     assert third not in [
         c["timer_id"] for c in _commands(kitchen.satellite.heard(), "timer_finished")
     ]
 
     # HA restarts while a timer runs: HA starts it again and it still finishes on time.
-    fourth, ends = await kitchen.new_timer(30)
+    fourth, ends = await kitchen.new_timer(20)
     await kitchen.ha_down()
+    since = len(kitchen.satellite.heard())
     await kitchen.ha_up()
+    await kitchen.ha_restored(since)
+    assert time.time() < ends - 2, "HA came back too late: the timer ended while it was down"
     rung = await kitchen.wait_rings(4, within=ends - time.time() + 10)
     assert rung == sorted([first, second, third, fourth])
     finished = [c["timer_id"] for c in _commands(kitchen.satellite.heard(), "timer_finished")]
@@ -171,8 +194,10 @@ async def test_timers_survive_reboots_and_restarts_and_ring_once(kitchen: Kitche
     fifth, ends = await kitchen.new_timer(25)
     broker = kitchen.stack.broker
     assert broker is not None
+    since = len(kitchen.satellite.heard())
     await asyncio.to_thread(broker.restart, 1.0)
-    await asyncio.sleep(6)  # both reconnect and publish their retained messages again
+    # Both reconnect and publish their retained messages again (HA retries every 10 s).
+    await kitchen.published(since, "timers", "timers/rang")
     await kitchen.satellite.reboot()
     every = sorted([first, second, third, fourth, fifth])
     assert await kitchen.wait_rings(5, within=ends - time.time() + 10) == every
