@@ -17,6 +17,7 @@ from homeassistant.helpers import intent
 
 from custom_components.local_voice import protocol as p
 from custom_components.local_voice.const import EVENT_TIMER
+from local_voice_harness.ha_satellite import wait_until
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -254,3 +255,21 @@ async def test_the_blueprint_runs_when_a_named_timer_finishes(
             break
         await asyncio.sleep(0.1)
     assert hass.states.get("light.kitchen").state == "on"
+    # HA says which timer finished; heard to its end (a broker stopped while HA
+    # still plays it costs the teardown HA's 10 s wait for an ACK).
+    said = await home.run(
+        lambda: home.sim.wait_for(
+            lambda: next(
+                (
+                    c
+                    for c in home.sim.commands
+                    if isinstance(c, p.AnnounceText) and c.text == "The pasta timer is done."
+                ),
+                None,
+            ),
+            15,
+        )
+    )
+    await home.run(lambda: home.sim.wait_stream(said.stream_id, 15))
+    await wait_until(lambda: hass.states.get(home.entity_id).state == "idle")
+    await hass.async_block_till_done()
