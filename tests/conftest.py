@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
     from pathlib import Path
 
+    from full_loop import FullLoop
     from homeassistant.core import HomeAssistant
 
 # The demo_home test integration lives under local_voice_harness/ha_config;
@@ -103,6 +104,20 @@ def dev_commands() -> list[SpokenCommand]:
 def dev_real_speech() -> list[Transcribed]:
     """The recorded human speech with reference transcripts."""
     return load_transcripts(paths.dev_real_speech_dir())
+
+
+@pytest.fixture(scope="session")
+def full_loop(
+    tmp_path_factory: pytest.TempPathFactory, dev_commands: list[SpokenCommand]
+) -> FullLoop:
+    """One ``local-voice-eval`` run of the whole loop, offline where possible (``full_loop.py``).
+
+    The end-to-end and the no-egress tests check the same run: it starts every
+    part with the bundled LLM and takes more than a minute.
+    """
+    from full_loop import run_full_loop
+
+    return run_full_loop(tmp_path_factory.mktemp("full_loop"), dev_commands)
 
 
 @pytest.fixture(scope="session")

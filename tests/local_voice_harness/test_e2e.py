@@ -6,54 +6,21 @@ through its APIs, the local_voice agent (HA's local intents first, then the
 model), and the real Pi satellite program hearing "okay nabu" + the command
 over MQTT. Three dev commands are for HA's intents; one everyday request,
 spoken by the piper voice here, only the model can handle. Then every
-process the run started must be gone.
+process the run started must be gone. ``tests/test_no_egress.py`` checks the
+same run (``tests/full_loop.py``), which is offline where the kernel allows.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
 
-from local_voice_harness import paths
-from local_voice_harness.command_set import speak_texts
-from local_voice_harness.commands import load_texts
-
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    from local_voice_harness.commands import SpokenCommand
+    from full_loop import FullLoop
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
-
-PICKED = ("cmd01.wav", "cmd02.wav", "cmd03.wav")  # light on, light off, switch on
-# light.living_room_lamp off; HA's sentences miss it (the dev commands leave the lamp on)
-MODEL_REQUEST = "I'm heading to bed, kill the lamp in the living room"
-
-
-def _command_set(tmp_path: Path, dev_commands: list[SpokenCommand]) -> Path:
-    folder = tmp_path / "commands"
-    folder.mkdir()
-    lines = []
-    for command in dev_commands:
-        if command.audio.name in PICKED:
-            (folder / command.audio.name).symlink_to(command.audio)
-            lines.append(
-                json.dumps(
-                    {"audio": command.audio.name, "text": command.text, "expect": command.expect}
-                )
-            )
-    texts = [t for t in load_texts(paths.llm_commands_file("tuning")) if t.text == MODEL_REQUEST]
-    for spoken in speak_texts(texts, tmp_path / "spoken"):
-        (folder / "model00.wav").symlink_to(spoken.audio)
-        entry = {"audio": "model00.wav", "text": spoken.text, "expect": spoken.expect}
-        lines.append(json.dumps(entry))
-    (folder / "commands.jsonl").write_text("\n".join(lines) + "\n")
-    return folder
 
 
 def _alive(pid: int) -> bool:
@@ -65,35 +32,12 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.timeout(480)  # the model's cold prompt is read once at start
-def test_eval_runs_dev_commands_through_the_full_stack(
-    tmp_path: Path, dev_commands: list[SpokenCommand]
-) -> None:
-    folder = _command_set(tmp_path, dev_commands)
-    out = tmp_path / "eval.json"
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "local_voice_harness.eval",
-            "--commands",
-            str(folder),
-            "--json",
-            str(out),
-            "--fast",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=420,
-        cwd=paths.REPO_ROOT,
-        env=env,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr[-4000:]
-    assert "commands: 4/4 succeeded" in done.stdout, done.stdout + done.stderr[-4000:]
+def test_eval_runs_dev_commands_through_the_full_stack(full_loop: FullLoop) -> None:
+    done, doc = full_loop.done, full_loop.doc
+    assert done.returncode == 0, full_loop.output()
+    assert "commands: 4/4 succeeded" in done.stdout, full_loop.output()
     assert done.stdout.count("[ok  ]") == 4
-
-    doc = json.loads(out.read_text())
+    assert doc is not None
     assert doc["summary"] == {**doc["summary"], "succeeded": 4, "total": 4}
     assert doc["harness_error"] == ""
     assert doc["stack"]["engines"]["stt"].startswith("stt.local_voice")
