@@ -12,7 +12,8 @@ the satellite's area, every slot filled, the turn is over: the audio stream
 of the pipeline ends at once (the final transcript is the same decode), and
 the satellite hears ``end_of_speech``. Two more kinds of sentence are
 complete: one the repair of misheard commands would run (not ask about)
-as a sentence HA matches *using only words that were heard* ("what is the humidity in the
+as a sentence HA matches *using only words that were heard, or words in
+place of heard words that sound like them* ("is the mac door open") ("what is the humidity in the
 bedroom" is HA's "what is the bedroom humidity"; a repair that adds a word,
 such as "turn the kitchen light" -> "turn *on* the kitchen light", could be
 a sentence still being spoken), and one that names only an entity not
@@ -45,7 +46,8 @@ from ..const import (
 )
 from ..runtime import async_get_home
 from ..understanding.local import unexposed_named
-from ..understanding.repair import RepairAction, async_repair
+from ..understanding.names import similarity
+from ..understanding.repair import SOUNDS_ALIKE, RepairAction, async_repair
 from ..understanding.text import hear, normalize
 
 if TYPE_CHECKING:
@@ -143,13 +145,26 @@ class Listening:
 
 
 def added_words(heard: Heard, repaired: str) -> frozenset[str]:
-    """Words of ``repaired`` that were not heard (plurals count as heard)."""
-    heard_stems = {word.removesuffix("s") for word in heard.words}
-    return frozenset(
-        word
-        for word in (w.removesuffix("s") for w in normalize(repaired)[0].split())
-        if word not in heard_stems
-    )
+    """Words of ``repaired`` that were not heard, nor put in place of a heard word.
+
+    Plurals count as heard. A word in place of a heard word that sounds like
+    it ("back" for "mac") is a misheard word, not an added one: the speaker
+    said something there. A word with no such heard word ("on" in "turn on
+    the kitchen light" for "turn the kitchen light") may still be coming.
+    """
+    heard_stems = [word.removesuffix("s") for word in heard.words]
+    repaired_stems = [w.removesuffix("s") for w in normalize(repaired)[0].split()]
+    dropped = [word for word in heard_stems if word not in repaired_stems]
+    added = set()
+    for word in repaired_stems:
+        if word in heard_stems:
+            continue
+        alike = next((old for old in dropped if similarity(old, word) >= SOUNDS_ALIKE), None)
+        if alike is None:
+            added.add(word)
+        else:
+            dropped.remove(alike)  # each heard word stands for one repaired word
+    return frozenset(added)
 
 
 LISTENING: ContextVar[Listening | None] = ContextVar("local_voice_listening", default=None)

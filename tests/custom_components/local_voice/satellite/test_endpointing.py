@@ -224,6 +224,9 @@ async def test_the_option_off_leaves_the_end_to_the_satellite(
         ("turn the kitchen light", "turn on the kitchen light", {"on"}),
         ("is the back door", "is the back door open", {"open"}),
         ("turn on the kitchen lights", "turn on the kitchen light", set()),
+        ("is the mac door open", "is the back door open", set()),  # misheard, not added
+        ("is the mac door", "is the back door open", {"open"}),
+        ("turn on the mess lamp", "turn on the desk lamp", set()),
     ],
 )
 def test_added_words(heard: str, repaired: str, added: set[str]) -> None:
