@@ -54,6 +54,12 @@ def may_describe(text: str) -> bool:
     return any(lower.startswith(s) or s.startswith(lower) for s in DESCRIBING_STARTS)
 
 
+def _introduces(text: str) -> bool:
+    """A first sentence that ends in a colon: "To do that, use the following commands:"."""
+    end = _SENTENCE_END.search(text)
+    return end is not None and end.group(0).startswith(":")
+
+
 def names_a_tool(text: str, tools: Collection[str]) -> bool:
     """True when ``text`` names one of ``tools`` or quotes code (a backtick)."""
     return "`" in text or any(name in text for name in tools)
@@ -91,7 +97,7 @@ class TextGate:
         if may_describe(self.held) or self._may_start_with_a_tool(self.held):
             if not _SENTENCE_END.search(self.held):
                 return ""  # wait for the first sentence
-            if names_a_tool(self.held, self.tools):
+            if names_a_tool(self.held, self.tools) or _introduces(self.held):
                 self.described = True
                 return ""
         self.streaming = True

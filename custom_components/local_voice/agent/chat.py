@@ -43,7 +43,7 @@ from .backend import (
 from .compound import request_parts
 from .prompt import choose_num_ctx, estimate_tokens, messages_for_model, model_tools
 from .report import report
-from .tool_calls import recover_calls, repair_arguments
+from .tool_calls import embedded_calls, recover_calls, repair_arguments
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -305,7 +305,9 @@ class _AnswerReader:
                 raise ModelAnswerError(f"unreadable answer: {held[:120]!r}")
         text = gate.end(prose)
         if gate.described and not calls:
-            if (call := described_call(held, self.schemas)) is not None:
+            if found := embedded_calls(held, self.schemas):
+                calls.extend(found)
+            elif (call := described_call(held, self.schemas)) is not None:
                 calls.append(call)
             else:
                 self.unmade = held[:MAX_ANSWER_CHARS]

@@ -73,16 +73,50 @@ def recover_calls(text: str, tools: Mapping[str, dict[str, Any]]) -> tuple[ToolC
 
 
 def _json_values(body: str) -> list[Any] | None:
-    """One JSON value, a list of objects, or one object per line; None if not JSON."""
-    try:
-        value = json.loads(body)
-    except json.JSONDecodeError:
-        lines = [line.strip() for line in body.splitlines() if line.strip()]
+    """One JSON value, a list of objects, or objects one after another; None if not JSON.
+
+    Objects may follow each other on one line, a line each, or pretty-printed
+    over several lines (the 1.5B writes two calls that way in a code fence).
+    """
+    decoder = json.JSONDecoder()
+    values: list[Any] = []
+    position = 0
+    while (position := _skip_space(body, position)) < len(body):
         try:
-            return [json.loads(line) for line in lines] if len(lines) > 1 else None
+            value, position = decoder.raw_decode(body, position)
         except json.JSONDecodeError:
             return None
-    return value if isinstance(value, list) else [value]
+        values.extend(value if isinstance(value, list) else [value])
+    return values or None
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and (text[position].isspace() or text[position] == ","):
+        position += 1
+    return position
+
+
+def embedded_calls(text: str, tools: Mapping[str, dict[str, Any]]) -> tuple[ToolCall, ...]:
+    """Every ``{"name": <a tool>, "arguments": {...}}`` object inside prose, in order.
+
+    For an answer that introduces its calls in words ("you can use the
+    following commands:") and then writes them out in full: each object
+    names its tool, so nothing is guessed. Objects that are not calls to one
+    of ``tools`` are skipped.
+    """
+    decoder = json.JSONDecoder()
+    calls: list[ToolCall] = []
+    position = text.find("{")
+    while 0 <= position < min(len(text), MAX_CALL_CHARS):
+        try:
+            value, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            position = text.find("{", position + 1)
+            continue
+        if (call := _as_call(value)) is not None and call.name in tools:
+            calls.append(call)
+        position = text.find("{", end)
+    return tuple(calls)
 
 
 def _as_call(obj: Any) -> ToolCall | None:

@@ -38,6 +38,12 @@ def test_prose_flows_word_by_word() -> None:
         "Use `HassTurnOn`: it turns things on.",
         "HassTurnOff kitchen",
         "GetLiveContext. The lock is locked.",
+        # introduced in words, then written out: the 1.5B's "movie night" answer
+        (
+            "To dim the living room lamp and switch off the bedroom light, you can use the "
+            'following commands:\n```json\n{\n  "name": "HassTurnOff",\n  "arguments": '
+            '{"name": "Bedroom Light"}\n}\n```'
+        ),
     ],
 )
 def test_a_described_call_is_never_let_through(text: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from custom_components.local_voice.agent.tool_calls import (
+    embedded_calls,
     may_be_call,
     recover_calls,
     repair_arguments,
@@ -54,6 +55,36 @@ def test_several_calls_one_per_line() -> None:
     calls = recover_calls(text, TOOLS)
     assert calls is not None
     assert [c.arguments["name"] for c in calls] == ["Kitchen Light", "Desk Lamp"]
+
+
+def test_several_pretty_printed_calls_in_a_fence() -> None:
+    """Two calls over several lines each, as the 1.5B writes them for a compound request."""
+    text = (
+        '```json\n{\n  "name": "HassTurnOn",\n  "arguments": {\n    "name": "Kitchen Light"\n'
+        '  }\n}\n{\n  "name": "HassLightSet",\n  "arguments": {"name": "Desk Lamp", '
+        '"brightness": 30}\n}\n```'
+    )
+    calls = recover_calls(text, TOOLS)
+    assert calls is not None
+    assert [(c.name, c.arguments["name"]) for c in calls] == [
+        ("HassTurnOn", "Kitchen Light"),
+        ("HassLightSet", "Desk Lamp"),
+    ]
+
+
+def test_calls_embedded_in_prose_are_found_in_order() -> None:
+    text = (
+        "To dim the lamp and light the kitchen, you can use the following commands:\n```json\n"
+        '{"name": "HassLightSet", "arguments": {"name": "Desk Lamp", "brightness": 30}}\n'
+        '{"name": "OrderPizza", "arguments": {}}\n{"brightness": 3}\n'
+        '{\n  "name": "HassTurnOn",\n  "arguments": {"name": "Kitchen Light"}\n}\n``` {oops'
+    )
+    calls = embedded_calls(text, TOOLS)
+    assert [(c.name, c.arguments["name"]) for c in calls] == [
+        ("HassLightSet", "Desk Lamp"),
+        ("HassTurnOn", "Kitchen Light"),
+    ]
+    assert embedded_calls("The lamp is {not} a call.", TOOLS) == ()
 
 
 @pytest.mark.parametrize(
