@@ -38,6 +38,7 @@ from homeassistant.util import dt as dt_util
 from .. import compat
 from ..const import DOMAIN, MAX_NUM_CTX, MIN_NUM_CTX
 from ..understanding.safety import speaker_area_id
+from .home_now import home_now
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -49,12 +50,37 @@ if TYPE_CHECKING:
 # Small models (the bundled 1.5B among them) describe a tool call in prose ("you can use
 # the `HassTurnOff` function ...") unless told to answer with the call alone; with these
 # words it calls the tool (tests/custom_components/local_voice/agent/test_real_model.py).
-VOICE_INSTRUCTIONS: Final = (
-    "You are the voice assistant of this home. When the user wants something in the home "
-    "changed, or asks how something in the home is right now, answer only with the tool "
-    "call, without any explanation. Otherwise your answer is spoken aloud: one or two short "
-    "sentences of plain text."
-)
+# The examples are of other homes (no name of the user's), one per kind of request a
+# small model missed without them: an indirect wish, a change relative to the current
+# state, unlocking (HA's tools unlock with HassTurnOff), a question answered from the
+# states, two devices at once.
+VOICE_INSTRUCTIONS: Final = """You are the voice assistant of this home.
+- When the user wants something in the home changed, answer only with the tool calls, \
+one per device, without any words.
+- Work out what the user means: too dark or can't see means turn on the light there; \
+too bright or going to sleep means turn that light off; stuffy, hot or no air means turn \
+on the fan; chilly, warmer or cooler means set the thermostat relative to its current \
+setting; a little dimmer or half as bright means set the brightness relative to the \
+light's current brightness.
+- When the user asks about the home, answer from the current states listed at the end, \
+in one short sentence, without a tool call.
+- To let someone in, unlock the door or open the garage with the tools; the home asks \
+the user to confirm.
+- Only when no device of this home could help, say that you can't do that.
+Examples from another home:
+User: it's so dark on the landing
+{"name": "HassTurnOn", "arguments": {"area": "Landing", "domain": ["light"]}}
+User: make it two degrees warmer (Heater: heat, set to 18 °C)
+{"name": "HassClimateSetTemperature", "arguments": {"name": "Heater", "temperature": 20}}
+User: halve the brightness of the sofa lamp (Sofa Lamp: on at 80 percent brightness)
+{"name": "HassLightSet", "arguments": {"name": "Sofa Lamp", "brightness": 40}}
+User: let me in at the back (Back Gate: locked)
+{"name": "HassTurnOff", "arguments": {"name": "Back Gate"}}
+User: did I leave the porch light on (Porch Light: off)
+No, the Porch Light is off.
+User: switch off the attic lamp and the hall light
+{"name": "HassTurnOff", "arguments": {"name": "Attic Lamp"}}
+{"name": "HassTurnOff", "arguments": {"name": "Hall Light"}}"""
 _NO_TIMERS: Final = "This device is not able to start timers."
 CHARS_PER_TOKEN: Final = 4
 ANSWER_HEADROOM: Final = 1024  # tokens kept free for history turns and the answer
@@ -92,20 +118,21 @@ async def async_stable_prompt(
 def volatile_context(hass: HomeAssistant, user_input: conversation.ConversationInput) -> str:
     """The system message that changes: time, the speaker's area, timers, extra prompt."""
     now = dt_util.now()
-    parts = [f"Current time is {now:%H:%M}. Today is {now:%A, %Y-%m-%d}."]
+    parts = [states] if (states := home_now(hass)) else []
+    parts.append(f"Current time is {now:%H:%M}. Today is {now:%A, %Y-%m-%d}.")
     area_id = speaker_area_id(hass, user_input.device_id, user_input.satellite_id)
     if area_id and (area := ar.async_get(hass).async_get_area(area_id)):
         parts.append(
             f"The user is speaking in the area {area.name}; generic commands like "
             "'turn on the lights' target this area."
         )
+    # HA's "This device is not able to start timers." is left out: such a device gets no
+    # timer tools anyway, and the 1.5B answered requests it could not do with that line.
     if user_input.device_id and async_device_supports_timers(hass, user_input.device_id):
         parts.append("This device can run timers.")
-    else:
-        parts.append(_NO_TIMERS)
     if user_input.extra_system_prompt:
         parts.append(user_input.extra_system_prompt)
-    return " ".join(parts)
+    return "\n".join(parts)
 
 
 def messages_for_model(

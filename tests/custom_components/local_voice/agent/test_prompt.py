@@ -219,3 +219,13 @@ async def test_earlier_turns_that_ha_handled_are_left_out(hass: HomeAssistant) -
         ("user", "turn off the bedroom light"),
     ]
     assert messages[5]["tool_calls"][0]["name"] == "HassTurnOff"  # this turn is kept whole
+
+
+async def test_the_volatile_part_has_the_states_before_the_time(demo_home: HomeAssistant) -> None:
+    """The states come first (cached while unchanged); no timer line for a device without."""
+    volatile = volatile_context(demo_home, user_input("is the fan on"))
+    states, _, rest = volatile.partition("\nCurrent time is ")
+    assert states.startswith("Current states:\n")
+    assert "- Office Fan (Office): off" in states.splitlines()
+    assert rest  # the time follows the states
+    assert "timers" not in volatile

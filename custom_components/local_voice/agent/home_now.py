@@ -1,0 +1,156 @@
+"""The home right now: one short line per exposed entity, for the model's volatile message.
+
+HA's Assist API lists the exposed entities without their states and offers
+``GetLiveContext`` for them. A small model asked "is the office fan still
+blowing" must then call that tool and read its YAML (several hundred tokens
+of every entity's attributes) in a second round: on 2 cores the bundled 1.5B
+took more than 15 s, or answered without calling it at all. With the states
+in the prompt, a question is answered in one round, and a relative change
+("a couple of degrees warmer", "halve the brightness") has the value it is
+relative to. The lines are short (``Office Fan (Office): off``), sorted so
+that the server's prefix cache keeps the lines before the first change.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from homeassistant.components.homeassistant.exposed_entities import async_should_expose
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from homeassistant.core import HomeAssistant, State
+
+ASSISTANT: Final = "conversation"
+MAX_LINES: Final = 200  # a home with more exposed entities gets the first 200 (sorted)
+FULL_BRIGHTNESS: Final = 255
+_EXACT: Final = 1e15  # floats below this show an integer exactly
+# binary_sensor device classes whose "on" reads as "open" (HA's own wording in its UI).
+_OPENINGS: Final = frozenset({"door", "garage_door", "opening", "window"})
+_BINARY_WORDS: Final = {
+    "motion": ("motion detected", "no motion"),
+    "occupancy": ("occupied", "clear"),
+    "presence": ("home", "away"),
+    "moisture": ("wet", "dry"),
+    "smoke": ("smoke detected", "clear"),
+    "lock": ("unlocked", "locked"),
+}
+
+
+def describe(state: State, temperature_unit: str = "°") -> str:
+    """How the state reads: 'on at 40 percent', 'heat, set to 20 °C, now 19.5 °C', 'closed'.
+
+    ``temperature_unit`` is the home's (climate entities state theirs only as
+    numbers).
+    """
+    if state.state in {STATE_UNAVAILABLE, STATE_UNKNOWN}:
+        return state.state
+    if state.domain == "climate":
+        return _climate(state, temperature_unit)
+    if words := _DESCRIBE.get(state.domain, _plain)(state):
+        return words
+    return state.state.replace("_", " ")
+
+
+def _plain(_state: State) -> str | None:
+    return None
+
+
+def _light(state: State) -> str | None:
+    brightness = state.attributes.get("brightness")
+    if state.state == "on" and isinstance(brightness, int | float) and brightness > 0:
+        return f"on at {round(brightness * 100 / FULL_BRIGHTNESS)} percent brightness"
+    return None
+
+
+def _climate(state: State, unit: str) -> str:
+    parts = [state.state.replace("_", " ")]
+    if (target := state.attributes.get("temperature")) is not None:
+        parts.append(f"set to {_number(str(target))} {unit}")
+    if (current := state.attributes.get("current_temperature")) is not None:
+        parts.append(f"now {_number(str(current))} {unit}")
+    return ", ".join(parts)
+
+
+def _sensor(state: State) -> str:
+    unit = state.attributes.get("unit_of_measurement")
+    value = _number(state.state)
+    return f"{value} {unit}" if unit else value
+
+
+def _number(text: str) -> str:
+    """'45.0' reads as '45' (as HA shows it); anything else as it is."""
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() and abs(number) < _EXACT else text
+
+
+def _binary_sensor(state: State) -> str | None:
+    device_class = state.attributes.get("device_class")
+    if device_class in _OPENINGS:
+        return "open" if state.state == "on" else "closed"
+    if (words := _BINARY_WORDS.get(str(device_class))) is not None:
+        return words[0] if state.state == "on" else words[1]
+    return None
+
+
+def _fan(state: State) -> str | None:
+    percentage = state.attributes.get("percentage")
+    if state.state == "on" and isinstance(percentage, int | float) and percentage > 0:
+        return f"on at {round(percentage)} percent speed"
+    return None
+
+
+def _cover(state: State) -> str | None:
+    position = state.attributes.get("current_position")
+    if isinstance(position, int) and 0 < position < 100:  # noqa: PLR2004
+        return f"{state.state}, {position} percent open"
+    return None
+
+
+_DESCRIBE: Final[dict[str, Callable[[State], str | None]]] = {
+    "light": _light,
+    "sensor": _sensor,
+    "binary_sensor": _binary_sensor,
+    "fan": _fan,
+    "cover": _cover,
+}
+
+
+def _line(name: str, area: str | None, words: str) -> str:
+    return f"- {name} ({area}): {words}" if area else f"- {name}: {words}"
+
+
+def home_now(hass: HomeAssistant) -> str:
+    """'Current states:' and a line per exposed entity, or '' when none is exposed."""
+    unit = hass.config.units.temperature_unit
+    lines = sorted(
+        _line(state.name, _area_name(hass, state.entity_id), describe(state, unit))
+        for state in hass.states.async_all()
+        if async_should_expose(hass, ASSISTANT, state.entity_id)
+    )
+    if not lines:
+        return ""
+    return "Current states:\n" + "\n".join(lines[:MAX_LINES])
+
+
+def _area_name(hass: HomeAssistant, entity_id: str) -> str | None:
+    """The entity's area, or its device's area, as HA resolves it for intents."""
+    entry = er.async_get(hass).async_get(entity_id)
+    if entry is None:
+        return None
+    area_id = entry.area_id
+    if area_id is None and entry.device_id is not None:
+        device = dr.async_get(hass).async_get(entry.device_id)
+        area_id = device.area_id if device else None
+    if area_id is None:
+        return None
+    area = ar.async_get(hass).async_get_area(area_id)
+    return area.name if area else None
