@@ -10,6 +10,8 @@ from homeassistant.config_entries import ConfigEntry
 from .agent.confirmations import PendingStore
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .agent.backend import ModelBackend
     from .agent.settings import AgentSettings, ServerSettings
     from .protocol import Announce
@@ -42,6 +44,7 @@ class AgentState:
     settings: AgentSettings
     pending: PendingStore = field(default_factory=PendingStore)
     stats: AgentStats = field(default_factory=AgentStats)
+    rereading: asyncio.Task[None] | None = None  # the prompt read after a timeout, if any
 
 
 @dataclass(slots=True)

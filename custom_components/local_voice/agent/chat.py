@@ -82,6 +82,7 @@ class ModelOutcome:
     unreachable: bool = False  # the server did not answer at all
     cap_hit: bool = False
     stats: ModelStats = field(default_factory=ModelStats)
+    timed_out: ChatRequest | None = None  # the request the deadline cut short, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +111,14 @@ class _End(Enum):
 async def async_run_model(turn: ModelTurn) -> ModelOutcome:
     """Ask the model (with tools when the chat log has an LLM API) and say what to speak."""
     stats = ModelStats()
+    sent: list[ChatRequest] = []
     try:
         async with asyncio.timeout(turn.settings.timeout):
-            end = await _rounds(turn, stats)
+            end = await _rounds(turn, stats, sent)
     except TimeoutError:
-        return _failed(turn.guard, SPOKEN_TIMEOUT, "timeout", stats)
+        outcome = _failed(turn.guard, SPOKEN_TIMEOUT, "timeout", stats)
+        outcome.timed_out = sent[-1] if sent else None
+        return outcome
     except ModelError as err:
         outcome = _failed(turn.guard, err.spoken, f"{type(err).__name__}: {err}", stats)
         outcome.unreachable = isinstance(err, ModelUnreachableError)
@@ -130,7 +134,7 @@ async def async_run_model(turn: ModelTurn) -> ModelOutcome:
     return ModelOutcome(speech=speech, cap_hit=cap_hit, stats=stats)
 
 
-async def _rounds(turn: ModelTurn, stats: ModelStats) -> _End:
+async def _rounds(turn: ModelTurn, stats: ModelStats, sent: list[ChatRequest]) -> _End:
     """Stream rounds until the model stops calling tools, or its calls are the answer."""
     guard = turn.guard
     api = turn.chat_log.llm_api
@@ -157,6 +161,7 @@ async def _rounds(turn: ModelTurn, stats: ModelStats) -> _End:
             keep_alive=turn.settings.keep_alive,
             max_tokens=MAX_ANSWER_TOKENS,
         )
+        sent.append(request)
         # After a change the answer is the report of the new states: the model's words
         # are not spoken. Before one, in a command, a claim of a change waits to be judged.
         speak = not guard.acted
@@ -286,6 +291,9 @@ class _AnswerReader:
             yield {"content": text}
         if calls:
             self.called = True
+            LOGGER.debug(
+                "The model called %s", ", ".join(f"{c.name}({c.arguments})" for c in calls)
+            )
             yield {
                 "tool_calls": [
                     llm.ToolInput(tool_name=c.name, tool_args=repair_arguments(c.arguments))

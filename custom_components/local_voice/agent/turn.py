@@ -25,7 +25,7 @@ from ..understanding.local import (
     async_try_local,
     unexposed_named,
 )
-from ..understanding.repair import RepairAction, async_repair
+from ..understanding.repair import RepairAction, async_repair, supplies_the_action
 from ..understanding.text import hear
 from .chat import ModelStats, ModelTurn, async_run_model
 from .confirmations import PendingAction, Reply, classify_reply
@@ -33,6 +33,7 @@ from .events import CommandRecord, Outcome, fire_command_event
 from .guard import NOT_EXPOSED, GuardedAPIInstance, ToolGuard, confirmation_question
 from .prompt import async_stable_prompt, volatile_context
 from .report import describe_current, report, snapshot
+from .warmup import async_reread_after_timeout
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -90,7 +91,7 @@ async def async_handle(turn: Turn) -> conversation.ConversationResult:
             turn.agent.stats.local += 1
             return await _finish_local(turn, local)
         repaired = await async_repair(turn.hass, turn.home, user_input, heard, settings.confirm)
-        if repaired is not None:
+        if repaired is not None and not _for_the_model(repaired, heard):
             turn.agent.stats.repaired += 1
             return await _finish_repair(turn, repaired)
         if (name := unexposed_named(turn.home, heard)) is not None:
@@ -98,6 +99,18 @@ async def async_handle(turn: Turn) -> conversation.ConversationResult:
             record = CommandRecord("local_intent", "refused", speech)
             return await _finish(turn, record)
     return await _with_model(turn, heard)
+
+
+def _for_the_model(repaired: Repair, heard: Heard) -> bool:
+    """A repair that would only ask, and guessed the action itself: the model reads it better.
+
+    "halve the brightness of the living room lamp" is nearest to "turn off
+    the living room lamp", which HA would ask about; the model, with the
+    lamp's brightness in its prompt, sets it to half.
+    """
+    return repaired.action is RepairAction.ASK and supplies_the_action(
+        heard, repaired.candidate.text
+    )
 
 
 async def _finish_repair(turn: Turn, repaired: Repair) -> conversation.ConversationResult:
@@ -201,6 +214,8 @@ async def _with_model(turn: Turn, heard: Heard) -> conversation.ConversationResu
         )
     )  # fmt: skip
     _record_stats(agent, outcome.stats, outcome.error)
+    if outcome.timed_out is not None:
+        async_reread_after_timeout(turn.hass, agent, turn.server.backend, outcome.timed_out)
     async_note_server(
         turn.hass, turn.entry_id, turn.server, outcome.error if outcome.unreachable else None
     )

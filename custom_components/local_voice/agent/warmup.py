@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.components import conversation
 from homeassistant.components.intent import async_device_supports_timers
+from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import llm
@@ -32,6 +34,7 @@ from .prompt import async_stable_prompt, auto_num_ctx, estimate_tokens, model_to
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
+    from ..models import AgentState
     from .backend import ModelBackend
     from .settings import AgentSettings
 
@@ -88,15 +91,53 @@ async def async_warm_model(
         keep_alive=settings.keep_alive,
         max_tokens=1,
     )
-    began = time.monotonic()
     LOGGER.info("Warming the prompt cache of %s", settings.model)
+    seconds = await async_read_prompt(backend, request)
+    if seconds is not None:
+        LOGGER.info("Prompt cache of %s warmed in %.1f s", settings.model, seconds)
+    return seconds
+
+
+async def async_read_prompt(backend: ModelBackend, request: ChatRequest) -> float | None:
+    """Have the server read ``request``'s prompt (one token of answer); seconds, or None."""
+    request = replace(request, max_tokens=1)
+    began = time.monotonic()
     try:
         async with asyncio.timeout(WARM_TIMEOUT_S):
             async for _chunk in backend.chat(request):
                 pass
     except (ModelError, TimeoutError) as err:
-        LOGGER.info("The prompt cache of %s was not warmed: %s", settings.model, err)
+        LOGGER.info("The prompt cache of %s was not warmed: %s", request.model, err)
         return None
-    seconds = time.monotonic() - began
-    LOGGER.info("Prompt cache of %s warmed in %.1f s", settings.model, seconds)
-    return seconds
+    return time.monotonic() - began
+
+
+@callback
+def async_reread_after_timeout(
+    hass: HomeAssistant, agent: AgentState, backend: ModelBackend, request: ChatRequest
+) -> None:
+    """After a turn timed out, have the server read its prompt in the background.
+
+    A turn that times out cancels its request, and a CPU server drops the
+    prompt it was reading: on 2 cores the bundled 1.5B reads 30-75 tokens a
+    second, so once the cached prefix is lost (the home's entities changed,
+    the server restarted, another prompt took the cache) more than ~600 new
+    tokens never fit a 15 s deadline, and every later turn timed out too
+    (measured: 10 turns in a row). Read once without a deadline, the prompt
+    is cached again and the next turn meets it. One read per agent at a time.
+    """
+    if agent.rereading is not None and not agent.rereading.done():
+        return
+    LOGGER.info(
+        "The model did not answer in time; reading the prompt into %s's cache in the background",
+        request.model,
+    )
+
+    async def reread() -> None:
+        seconds = await async_read_prompt(backend, request)
+        if seconds is not None:
+            LOGGER.info("Prompt of %s read into its cache in %.1f s", request.model, seconds)
+
+    agent.rereading = hass.async_create_background_task(
+        reread(), f"{DOMAIN} re-read the prompt of {request.model}"
+    )

@@ -54,6 +54,7 @@ ASK_FIRST: Final = 0.8  # the confidence cap of a repair that must ask (below AC
 # Measured: mess/desk 0.45, best/desk 0.42, garish/garage 0.58; main/living 0.40,
 # pad/fan 0.17, pad/light 0.20, talk/turn 0.29.
 SOUNDS_ALIKE: Final = 0.42
+_DIRECTIONS: Final = frozenset({"on", "off", "up", "down"})
 
 
 class RepairAction(Enum):
@@ -222,6 +223,20 @@ def guessed_words(heard: Heard, repaired: str) -> frozenset[str]:
         for word in repaired_stems - heard_stems - FRAME_STEMS
         if not any(similarity(old, word) >= SOUNDS_ALIKE for old in dropped)
     )
+
+
+def supplies_the_action(heard: Heard, repaired: str) -> bool:
+    """The repair adds the action to a sentence that names none ("halve the lamp" -> "turn off").
+
+    Heard without a command verb or an on/off/up/down, the sentence asks for
+    something HA's sentences have no words for; the nearest of them is then a
+    guess at what to do, not at a misheard word. A model, when there is one,
+    reads such a sentence better than "Did you mean ...?" does.
+    """
+    heard_words = set(heard.words)
+    if heard_words & (COMMAND_VERBS | _DIRECTIONS):
+        return False
+    return bool(set(normalize(repaired)[0].split()) & (COMMAND_VERBS | _DIRECTIONS))
 
 
 def flips_action(heard: Heard, repaired: str) -> bool:

@@ -62,6 +62,30 @@ async def test_hanging_model_times_out_with_spoken_error(
 
 
 @pytest.mark.parametrize("agent_options", [{"request_timeout": 1.0}])
+async def test_after_a_timeout_the_prompt_is_read_in_the_background_once(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """A CPU server drops a cancelled prompt: the agent has it read once, without a deadline."""
+    await say(demo_home, agent_entry, "what time is it")  # warm up HA's intent matcher
+    await demo_home.async_block_till_done(wait_background_tasks=True)  # the start-up warm-up
+    warmed_at_start = len(fake_ollama.warm_requests)
+    fake_ollama.add_turns(ScriptedTurn(fault="hang"))
+    result = await say(demo_home, agent_entry, "tell me a story")
+    assert speech(result) == SPOKEN_TIMEOUT
+    await demo_home.async_block_till_done(wait_background_tasks=True)
+    reread = fake_ollama.warm_requests[warmed_at_start:]
+    assert len(reread) == 1
+    timed_out = fake_ollama.chat_requests[-1]
+    assert reread[0]["messages"] == timed_out["messages"]  # the same prompt, the sentence too
+    assert reread[0]["tools"] == timed_out["tools"]
+    fake_ollama.add_turns(ScriptedTurn(text="Once upon a time."))
+    result = await say(demo_home, agent_entry, "tell me a story")
+    assert speech(result) == "Once upon a time."
+    await demo_home.async_block_till_done(wait_background_tasks=True)
+    assert len(fake_ollama.warm_requests) == warmed_at_start + 1  # no timeout: no re-read
+
+
+@pytest.mark.parametrize("agent_options", [{"request_timeout": 1.0}])
 async def test_slow_stream_after_first_token_also_times_out(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:

@@ -22,11 +22,13 @@ from custom_components.local_voice.understanding.repair import (
     flips_action,
     guessed_words,
     reads_as_statement,
+    supplies_the_action,
 )
 from custom_components.local_voice.understanding.sentences import SentenceIndex
 from custom_components.local_voice.understanding.spans import name_repair
 from custom_components.local_voice.understanding.text import hear, normalize
 from custom_components.local_voice.understanding.vocabulary import HomeVocabulary, Snapshot, Term
+from local_voice_harness.fake_ollama import ScriptedTurn, tool_call
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -334,3 +336,33 @@ async def test_and_lock_is_heard_as_unlock_and_asks(
     assert state(demo_home, "lock.front_door") == "locked"
     await say(demo_home, agent_entry, "no", result.conversation_id)
     assert state(demo_home, "lock.front_door") == "locked"
+
+
+@pytest.mark.parametrize(
+    ("heard", "repaired", "supplied"),
+    [
+        ("halve the brightness of the living room lamp", "turn off the living room lamp", True),
+        ("kill the lamp in the living room", "turn off the living room lamp", True),
+        ("talk on the kitchen light", "turn on the kitchen lights", False),  # "on" was heard
+        ("turn on the mess lamp", "turn on the desk lamp", False),
+        ("the kitchen light", "turn on the kitchen light", True),
+    ],
+)
+def test_supplies_the_action(heard: str, repaired: str, *, supplied: bool) -> None:
+    assert supplies_the_action(hear(heard), repaired) is supplied
+
+
+async def test_a_repair_that_guesses_the_action_goes_to_the_model(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """Without the model it was "Did you mean: turn off the living room lamp?"."""
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("HassLightSet", name="Living Room Lamp", brightness=50)])
+    )
+    result = await say(demo_home, agent_entry, "halve the brightness of the living room lamp")
+    assert "Did you mean" not in speech(result)
+    assert len(fake_ollama.chat_requests) == 1
+    lamp = demo_home.states.get("light.living_room_lamp")
+    assert lamp is not None
+    assert lamp.state == "on"
+    assert lamp.attributes["brightness"] in range(120, 135)
