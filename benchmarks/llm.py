@@ -30,7 +30,7 @@ diagnostics): prompt tokens, tokens from the server's prefix cache, time to
 the first token, generated tokens, rounds.
 
     python benchmarks/llm.py [--phases text spoken] [--models 1.5b 0.5b]
-        [--sets tuning heldout] [--limit N] [--out PATH]
+        [--sets tuning heldout] [--limit N] [--llm-threads N] [--no-ha-agent] [--out PATH]
 
 Writes benchmarks/results/llm.json (or --out) and prints a summary.
 """
@@ -70,6 +70,7 @@ MODELS: Final = {
     "0.5b": bundled.QWEN_CODER_0_5B.name,
 }
 HA_AGENT: Final = "conversation.home_assistant"
+DEBUG_LOGS = False  # --debug: HA logs the agent at debug level
 RISKY: Final = frozenset({"lock.front_door", "cover.garage_door"})
 # What the agent says when the model failed: never a success, whatever the words.
 MODEL_FAILURES: Final = frozenset(
@@ -245,10 +246,18 @@ def _by_kind(outcomes: list[dict[str, Any]]) -> dict[str, str]:
 
 
 async def text_phase(
-    model: str, sets: dict[str, list[CommandText]], with_ha_agent: bool
+    model: str, sets: dict[str, list[CommandText]], with_ha_agent: bool, threads: int | None
 ) -> dict[str, Any]:
     """Every set as text through the local_voice agent with ``model`` (and HA's own agent)."""
-    options = StackOptions(agent="local_voice", llm="bundled", llm_model=model, progress=_progress)
+    options = StackOptions(
+        agent="local_voice",
+        llm="bundled",
+        llm_model=model,
+        llm_threads=threads,
+        progress=_progress,
+        debug=DEBUG_LOGS,
+        keep_workdir=DEBUG_LOGS,
+    )
     results: dict[str, Any] = {}
     async with Stack(options) as stack:
         assert stack.info.engines is not None
@@ -312,13 +321,19 @@ def spoken_outcome(command: CommandText, outcome: Any) -> dict[str, Any]:
 
 
 async def spoken_phase(
-    agent: str, model: str, sets: dict[str, list[Any]], texts: dict[str, CommandText]
+    agent: str,
+    model: str,
+    sets: dict[str, list[Any]],
+    texts: dict[str, CommandText],
+    threads: int | None,
 ) -> dict[str, Any]:
     """Every spoken set through the whole loop (real Pi satellite over MQTT, real time)."""
     from local_voice_harness.run import run_commands  # noqa: PLC0415
 
     name = "ha_agent" if agent == "builtin" else f"local_voice+{model}"
-    options = StackOptions(agent=agent, llm="bundled", llm_model=model, progress=_progress)
+    options = StackOptions(
+        agent=agent, llm="bundled", llm_model=model, llm_threads=threads, progress=_progress
+    )
     results: dict[str, Any] = {}
     for set_name, commands in sets.items():
         run = await run_commands(commands, options)
@@ -367,7 +382,18 @@ def main() -> None:
     )
     parser.add_argument("--limit", type=int, help="only the first N requests of each set")
     parser.add_argument("--out", type=Path, default=RESULTS / "llm.json")
+    parser.add_argument(
+        "--llm-threads", type=int, help="local-voice-llm --threads (default: every core)"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="HA logs the agent at debug level (the model's calls)"
+    )
+    parser.add_argument(
+        "--no-ha-agent", action="store_true", help="leave HA's own agent out of the text phase"
+    )
     args = parser.parse_args()
+    global DEBUG_LOGS  # noqa: PLW0603 - one switch for every stack of the run
+    DEBUG_LOGS = args.debug
     sets = load_sets(args.sets, args.limit)
     doc: dict[str, Any] = {**header("llm"), "sets": {k: len(v) for k, v in sets.items()}}
     doc["text"] = {}
@@ -379,7 +405,8 @@ def main() -> None:
             _progress(f"skipping {model}: {err}")
             doc["text"][model] = {"skipped": str(err)}
             continue
-        doc["text"].update(asyncio.run(text_phase(model, sets, with_ha_agent=not doc["text"])))
+        with_ha = not doc["text"] and not args.no_ha_agent
+        doc["text"].update(asyncio.run(text_phase(model, sets, with_ha, args.llm_threads)))
         _write(args.out, doc)
     doc["spoken"] = {}
     if "spoken" in args.phases:
@@ -388,7 +415,9 @@ def main() -> None:
             spoken = spoken_sets(args.sets, args.limit, Path(work))
             for agent in ("local_voice", "builtin"):
                 model = MODELS[args.models[0]]
-                doc["spoken"].update(asyncio.run(spoken_phase(agent, model, spoken, texts)))
+                doc["spoken"].update(
+                    asyncio.run(spoken_phase(agent, model, spoken, texts, args.llm_threads))
+                )
                 _write(args.out, doc)
     for name, result in doc["text"].items():
         if isinstance(result, dict) and "summary" in result:
