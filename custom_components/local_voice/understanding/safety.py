@@ -153,7 +153,7 @@ def assess(
     changes = not is_read_only(intent_type)
     result = Assessment(intent_type=intent_type, changes_state=changes)
     result.unexposed = _unexposed_entity_ids(hass, values)
-    if not isinstance(handler, intent.DynamicServiceIntentHandler):
+    if handler is None or not _targets_by_slots(handler):
         return result
     try:
         slots = handler.async_validate_slots({k: {"value": v} for k, v in values.items()})
@@ -184,7 +184,11 @@ def assess(
         device_id=device_id,
     )
     for state in match.states:
-        effect = _effect(handler, intent_obj, state)
+        effect = (
+            _effect(handler, intent_obj, state)
+            if isinstance(handler, intent.DynamicServiceIntentHandler)
+            else _set_effect(handler, state)
+        )
         result.effects.append(effect)
         if changes and needs_confirmation(effect, confirm):
             result.risky.append(effect)
@@ -207,9 +211,7 @@ def fit_place(
     else is returned unchanged (and fails, or runs, as it would have).
     """
     handler = find_handler(hass, intent_type)
-    if not isinstance(handler, intent.DynamicServiceIntentHandler) or not (
-        {"floor", "area"} & set(values)
-    ):
+    if handler is None or not _targets_by_slots(handler) or not {"floor", "area"} & set(values):
         return values
     preferences = intent.MatchTargetsPreferences(area_id=preferred_area_id)
 
@@ -237,10 +239,45 @@ def fit_place(
     return values
 
 
+def _targets_by_slots(handler: intent.IntentHandler) -> bool:
+    """Whether the handler finds its targets from name, area and floor slots we can resolve.
+
+    HA's on/off/set handlers (``DynamicServiceIntentHandler``) do; so do
+    handlers of one platform that take a name, such as the climate
+    integration's ``HassClimateSetTemperature`` (one thermostat: its
+    ``platforms`` are its domains).
+    """
+    if isinstance(handler, intent.DynamicServiceIntentHandler):
+        return True
+    schema = handler.slot_schema or {}
+    names = {str(getattr(key, "schema", key)) for key in schema}
+    return bool(handler.platforms) and "name" in names
+
+
+def _set_effect(handler: intent.IntentHandler, state: State) -> Effect:
+    """What a one-platform handler does to ``state``: it sets it (never a risky action)."""
+    device_class = state.attributes.get("device_class")
+    return Effect(
+        entity_id=state.entity_id,
+        name=state.name,
+        domain=state.domain,
+        action=f"set ({base_name(handler.intent_type)})",
+        device_class=str(device_class) if device_class else None,
+    )
+
+
 def _constraints(
-    handler: intent.DynamicServiceIntentHandler, slots: dict[str, Any]
+    handler: intent.IntentHandler, slots: dict[str, Any]
 ) -> intent.MatchTargetsConstraints:
-    """The same constraints ``DynamicServiceIntentHandler.async_handle`` builds."""
+    """The same constraints the handler's ``async_handle`` builds."""
+    if not isinstance(handler, intent.DynamicServiceIntentHandler):
+        return intent.MatchTargetsConstraints(
+            name=slots.get("name", {}).get("value"),
+            area_name=slots.get("area", {}).get("value"),
+            floor_name=slots.get("floor", {}).get("value"),
+            domains=handler.platforms,
+            assistant=ASSISTANT,
+        )
     name = slots.get("name", {}).get("value")
     domains = handler.required_domains
     if "domain" in slots:

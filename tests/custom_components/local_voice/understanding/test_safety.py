@@ -10,6 +10,7 @@ from homeassistant.setup import async_setup_component
 from custom_components.local_voice.const import DEFAULT_CONFIRM
 from custom_components.local_voice.understanding.safety import (
     Effect,
+    assess,
     base_name,
     fit_place,
     is_read_only,
@@ -94,3 +95,25 @@ async def test_fit_place_leaves_unknown_tools_and_read_only_context_alone(
     values = {"area": "Living Room", "floor": "Ground"}
     assert fit_place(house, "GetLiveContext", values) == values
     assert fit_place(house, "NoSuchTool", values) == values
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"name": "Thermostat", "area": "Living Room", "floor": "Living Room", "temperature": 21},
+        {"name": "Thermostat", "area": "Office", "temperature": 21},  # the 1.5B's wrong area
+        {"name": "Thermostat", "temperature": 21},
+    ],
+)
+async def test_the_thermostat_tool_is_fitted_and_its_target_known(
+    house: HomeAssistant, values: dict[str, Any]
+) -> None:
+    """HA's climate handler is not a dynamic service handler: its targets are resolved too."""
+    fitted = fit_place(house, "HassClimateSetTemperature", values)
+    assert "floor" not in fitted
+    assert fitted.get("area") in {None, "Living Room"}
+    verdict = assess(
+        house, "HassClimateSetTemperature", fitted, language="en", device_id=None, confirm=()
+    )
+    assert verdict.target_ids == ["climate.thermostat"]
+    assert not verdict.risky
