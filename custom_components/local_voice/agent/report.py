@@ -18,8 +18,12 @@ _WORDS: dict[str, str] = {"on": "on", "off": "off", "unavailable": "unavailable"
 
 
 def snapshot(hass: HomeAssistant, entity_ids: Iterable[str]) -> dict[str, str | None]:
-    """The current state string of each entity (None when it does not exist)."""
-    return {eid: (s.state if (s := hass.states.get(eid)) else None) for eid in entity_ids}
+    """How each entity's state reads now (None when it does not exist).
+
+    The words, not the state string: a lamp dimmed from full to half stays
+    "on" but now reads "on at 50 percent", and the report says "now".
+    """
+    return {eid: (_describe(s) if (s := hass.states.get(eid)) else None) for eid in entity_ids}
 
 
 def _describe(state: State) -> str:
@@ -45,8 +49,8 @@ def report(hass: HomeAssistant, before: Mapping[str, str | None]) -> str:
         if state is None:
             sentences.append(f"I can no longer find {entity_id}.")
             continue
-        word = "still" if state.state == old else "now"
-        sentences.append(f"{state.name} is {word} {_describe(state)}.")
+        words = _describe(state)
+        sentences.append(f"{state.name} is {'still' if words == old else 'now'} {words}.")
     return " ".join(sentences)
 
 
