@@ -64,8 +64,6 @@ setting; a little dimmer or half as bright means set the brightness relative to 
 light's current brightness.
 - When the user asks about the home, answer from the current states listed at the end, \
 in one short sentence, without a tool call.
-- To let someone in, unlock the door or open the garage with the tools; the home asks \
-the user to confirm.
 - Only when no device of this home could help, say that you can't do that.
 Examples from another home:
 User: it's so dark on the landing
