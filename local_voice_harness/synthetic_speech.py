@@ -124,14 +124,17 @@ def mixed(
     snr_db: float | None,
     rng: np.random.Generator,
     tail_s: float = TAIL_S,
+    lead_s: float = LEAD_S,
 ) -> npt.NDArray[np.float32]:
     """``speech`` padded with room silence like a satellite stream, pink noise mixed in at the SNR.
 
     The SNR is against the RMS of ``speech`` (its own quiet included); the
     noise runs through the padding too.
     """
-    lead, tail = int(LEAD_S * RATE), int(tail_s * RATE)
-    audio = np.concatenate([np.zeros(lead, np.float32), speech, np.zeros(tail, np.float32)])
+    lead, tail = int(lead_s * RATE), int(tail_s * RATE)
+    audio: npt.NDArray[np.float32] = np.concatenate(
+        [np.zeros(lead, np.float32), speech, np.zeros(tail, np.float32)]
+    )
     if snr_db is not None:
         speech_rms = float(np.sqrt(np.mean(speech**2))) or 1.0
         noise_rms = speech_rms / (10 ** (snr_db / 20))
