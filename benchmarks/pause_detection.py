@@ -24,8 +24,7 @@ delay from the last speech sound to that pause (median / p95), false pauses
 20 dB of the loudest was still to come, deliberate pauses aside), pauses
 just before a faint ending (only sound 20-35 dB down after it), deliberate
 pauses found, and re-triggers (noise after the end's pause taken for speech
-again, so the transcript no longer ends there). Also where
-``without_leading_silence`` cuts a 1 s lead-in, and the cost per chunk.
+again, so the transcript no longer ends there). Also the cost per chunk.
 
 Usage: python benchmarks/pause_detection.py [--cache DIR] [--limit N]
 Writes benchmarks/results/pause_detection.json.
@@ -88,23 +87,7 @@ class OldUtterance(Utterance):
             self.pause_at = self.frames
 
 
-def _old_without_leading_silence(audio: np.ndarray, keep: float = 0.3) -> np.ndarray:
-    if audio.size // 320 < 5:
-        return audio
-    frames = audio[: audio.size - audio.size % 320].reshape(-1, 320)
-    rms = np.sqrt((frames**2).mean(axis=1))
-    loud = np.flatnonzero(rms > min(0.03, 0.12 * float(np.percentile(rms, 90))))
-    if loud.size == 0:
-        return audio
-    start = int(loud[0]) * 320 - round(keep * RATE)
-    return audio[start:] if start > 0 else audio
-
-
 RULES: dict[str, Any] = {"old": OldUtterance, "new": Utterance}
-LEAD_CUTS: dict[str, Any] = {
-    "old": _old_without_leading_silence,
-    "new": speech_level.without_leading_silence,
-}
 
 
 # --- the commands, clean, with the truth ---------------------------------------------------------
@@ -268,33 +251,6 @@ def _product(*groups: Any) -> list[tuple[Any, ...]]:
     return out
 
 
-def lead_cuts(spoken: list[Spoken]) -> list[dict[str, Any]]:
-    """Where ``without_leading_silence`` cuts a 1 s lead-in: ms kept before the speech."""
-    rows = []
-    for rule, cut in LEAD_CUTS.items():
-        for snr in SNRS:
-            kept, uncut = [], 0
-            for index, item in enumerate(spoken):
-                audio = mixed(item.speech, snr, np.random.default_rng([13, index]), lead_s=1.0)
-                audio = np.frombuffer(_pcm(audio), "<i2").astype(np.float32) / 32768
-                removed = audio.size - cut(audio).size
-                uncut += removed == 0
-                kept.append((RATE + item.start - removed) * 1000 / RATE)
-            ordered = sorted(kept)
-            rows.append(
-                {
-                    "rule": rule,
-                    "snr_db": snr,
-                    "n": len(kept),
-                    "kept_ms_median": round(statistics.median(ordered)),
-                    "kept_ms_min": round(ordered[0]),
-                    "uncut": uncut,
-                    "cut_into_speech": sum(k < 0 for k in kept),
-                }
-            )
-    return rows
-
-
 def cost_us(spoken: list[Spoken]) -> dict[str, float]:
     """Microseconds of ``Utterance.add`` per chunk (the best of 5 runs over 10 noisy commands)."""
     pcms = [
@@ -358,9 +314,6 @@ def main() -> None:
     spoken = load(args.cache, args.limit)
     rows = pauses(spoken)
     _table(rows)
-    cuts = lead_cuts(spoken)
-    for row in cuts:
-        sys.stdout.write(f"lead-in cut {json.dumps(row)}\n")
     costs = cost_us(spoken)
     sys.stdout.write(f"cost per chunk (us): {json.dumps(costs)}\n")
     result = {
@@ -377,7 +330,6 @@ def main() -> None:
             "false_pause_speech_db": -LOUD_DB,
         },
         "pauses": rows,
-        "lead_in_cut": cuts,
         "cost_us_per_chunk": costs,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
