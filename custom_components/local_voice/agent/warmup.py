@@ -3,8 +3,10 @@
 The stable part of the prompt (instructions, HA's guidance and the home's
 overview, the tools) is the same for every turn, satellite and minute
 (``prompt``): a server that caches prompt prefixes (llama.cpp, vLLM, Ollama)
-reads it once and reuses it. On 2 cores the bundled 1.5B model answers HA's
-prompt with a tool call in 32.7 s cold and 4.5 s with the prompt cached
+reads it once and reuses it. The warm-up reads the home's current states
+after it, as each turn's volatile message begins with them. On 2 cores the
+bundled 1.5B model answers HA's prompt with a tool call in 32.7 s cold and
+4.5 s with the prompt cached
 (medians, docs/llm.md, measured 2026-12-06), so the agent asks for one token
 with that prefix in the background after start-up, again after its settings
 change (the entry reloads), and once more when the first device that can run
@@ -29,6 +31,7 @@ from homeassistant.helpers import llm
 
 from ..const import BACKEND_OLLAMA, DOMAIN, LOGGER
 from .backend import ChatRequest, ModelError
+from .home_now import home_now
 from .prompt import async_stable_prompt, auto_num_ctx, estimate_tokens, model_tools
 
 if TYPE_CHECKING:
@@ -75,8 +78,12 @@ async def async_warm_model(
     except HomeAssistantError as err:
         LOGGER.warning("Could not build the prompt to warm %s: %s", settings.model, err)
         return None
+    # The current states open the volatile message of every turn (``prompt``): read
+    # too, they stay cached until one of them changes.
+    states = home_now(hass) if settings.control else ""
     messages = [
         {"role": "system", "content": stable},
+        *([{"role": "system", "content": states}] if states else []),
         {"role": "user", "content": WARM_SENTENCE},
     ]
     num_ctx = None

@@ -98,8 +98,11 @@ async def test_the_warm_up_caches_the_prefix_every_turn_starts_with(
     fake_ollama.add_turns(ScriptedTurn(text="Nice weather."), ScriptedTurn(text="Yes."))
     first = await say(demo_home, agent_entry, "how is the weather", device_id=None)
     await say(demo_home, agent_entry, "really?", first.conversation_id)
+    states = warm["messages"][1]["content"]
+    assert states.startswith("Current states:\n")  # each turn's volatile message begins so
     for request in fake_ollama.chat_requests:
         assert request["messages"][0] == warm["messages"][0]
+        assert request["messages"][-2]["content"].startswith(states + "\n")
         assert request["tools"] == warm["tools"]
         assert request["options"]["num_ctx"] == warm["options"]["num_ctx"]  # no reload
 
