@@ -43,7 +43,7 @@ _BINARY_WORDS: Final = {
 
 
 def describe(state: State, temperature_unit: str = "°") -> str:
-    """How the state reads: 'on at 40 percent', 'heat, set to 20 °C, now 19.5 °C', 'closed'.
+    """How the state reads: 'on at 40 percent', 'heat, set to 20 °C', 'closed'.
 
     ``temperature_unit`` is the home's (climate entities state theirs only as
     numbers).
@@ -69,11 +69,11 @@ def _light(state: State) -> str | None:
 
 
 def _climate(state: State, unit: str) -> str:
+    # The setting only: given the room's temperature too, the 1.5B made "a degree
+    # warmer" relative to it. Temperature sensors give that.
     parts = [state.state.replace("_", " ")]
     if (target := state.attributes.get("temperature")) is not None:
         parts.append(f"set to {_number(str(target))} {unit}")
-    if (current := state.attributes.get("current_temperature")) is not None:
-        parts.append(f"now {_number(str(current))} {unit}")
     return ", ".join(parts)
 
 

@@ -53,7 +53,8 @@ if TYPE_CHECKING:
 # The examples are of other homes (no name of the user's), one per kind of request a
 # small model missed without them: an indirect wish, a change relative to the current
 # state, unlocking (HA's tools unlock with HassTurnOff), a question answered from the
-# states, two devices at once.
+# states, two devices at once. No thermostat example: with one, the 1.5B set the
+# thermostat for "too bright" and "like an oven", to the example's temperature.
 VOICE_INSTRUCTIONS: Final = """You are the voice assistant of this home.
 - When the user wants something in the home changed, answer only with the tool calls, \
 one per device, without any words.
@@ -68,8 +69,6 @@ in one short sentence, without a tool call.
 Examples from another home:
 User: it's so dark on the landing
 {"name": "HassTurnOn", "arguments": {"area": "Landing", "domain": ["light"]}}
-User: make it two degrees warmer (Heater: heat, set to 18 °C)
-{"name": "HassClimateSetTemperature", "arguments": {"name": "Heater", "temperature": 20}}
 User: halve the brightness of the sofa lamp (Sofa Lamp: on at 80 percent brightness)
 {"name": "HassLightSet", "arguments": {"name": "Sofa Lamp", "brightness": 40}}
 User: let me in at the back (Back Gate: locked)
@@ -138,7 +137,7 @@ def messages_for_model(
 ) -> list[dict[str, Any]]:
     """The chat log as neutral messages in the cache-friendly order (see the module)."""
     contents = [c for c in chat_log.content[1:] if not isinstance(c, conversation.SystemContent)]
-    history = [_message(c) for c in _without_local_turns(contents)]
+    history = _answered_calls_only([_message(c) for c in _without_local_turns(contents)])
     history = _last_turns(history, max_turns)
     last_user = max((i for i, m in enumerate(history) if m["role"] == "user"), default=None)
     volatile_message = {"role": "system", "content": volatile}
@@ -169,6 +168,27 @@ def _message(content: conversation.Content) -> dict[str, Any]:
             ]
         return message
     return {"role": content.role, "content": content.content or ""}
+
+
+def _answered_calls_only(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages without tool calls that no tool result follows.
+
+    A call HA's own intents tried and gave up on can be left in the chat log
+    without its result ("what temperature is the heating aiming for");
+    llama.cpp then refuses the whole request ("Cannot continue an assistant
+    message that contains tool calls", HTTP 400). Such a call is dropped,
+    and its message too when it says nothing else.
+    """
+    answered = {m.get("tool_call_id") for m in messages if m["role"] == "tool"}
+    kept: list[dict[str, Any]] = []
+    for message in messages:
+        calls = message.get("tool_calls")
+        if calls and not all(call["id"] in answered for call in calls):
+            if message.get("content"):
+                kept.append({k: v for k, v in message.items() if k != "tool_calls"})
+            continue
+        kept.append(message)
+    return kept
 
 
 def _without_local_turns(contents: Sequence[conversation.Content]) -> list[conversation.Content]:

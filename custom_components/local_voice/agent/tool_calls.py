@@ -66,10 +66,24 @@ def recover_calls(text: str, tools: Mapping[str, dict[str, Any]]) -> tuple[ToolC
         if parsed is None:
             return None
         objects.extend(parsed)
-    calls = [_as_call(obj) for obj in objects]
-    if not calls or any(c is None or c.name not in tools for c in calls):
+    calls = [_known(_as_call(obj), tools) for obj in objects]
+    if not calls or any(c is None for c in calls):
         return None
     return tuple(c for c in calls if c is not None)
+
+
+def _known(call: ToolCall | None, tools: Mapping[str, Any]) -> ToolCall | None:
+    """The call, under the name of a given tool: "HassGetLiveContext" is "GetLiveContext".
+
+    Small models add or drop HA's "Hass" prefix on a tool's name (the 1.5B
+    wrote ``HassGetLiveContext``); any other unknown name is not a call.
+    """
+    if call is None or call.name in tools:
+        return call
+    for name in (call.name.removeprefix("Hass"), f"Hass{call.name}"):
+        if name in tools:
+            return ToolCall(name, call.arguments)
+    return None
 
 
 def _json_values(body: str) -> list[Any] | None:
@@ -113,7 +127,7 @@ def embedded_calls(text: str, tools: Mapping[str, dict[str, Any]]) -> tuple[Tool
         except json.JSONDecodeError:
             position = text.find("{", position + 1)
             continue
-        if (call := _as_call(value)) is not None and call.name in tools:
+        if (call := _known(_as_call(value), tools)) is not None:
             calls.append(call)
         position = text.find("{", end)
     return tuple(calls)

@@ -57,6 +57,18 @@ def test_several_calls_one_per_line() -> None:
     assert [c.arguments["name"] for c in calls] == ["Kitchen Light", "Desk Lamp"]
 
 
+def test_a_tool_name_with_or_without_hass_is_the_tool() -> None:
+    """The 1.5B wrote "HassGetLiveContext" for "GetLiveContext"."""
+    tools = {**TOOLS, "GetLiveContext": {"type": "object", "properties": {}}}
+    calls = recover_calls('{"name": "HassGetLiveContext", "arguments": {}}', tools)
+    assert calls is not None
+    assert [c.name for c in calls] == ["GetLiveContext"]
+    calls = recover_calls('{"name": "TurnOn", "arguments": {"name": "Desk Lamp"}}', tools)
+    assert calls is not None
+    assert [c.name for c in calls] == ["HassTurnOn"]
+    assert recover_calls('{"name": "HassOrderPizza", "arguments": {}}', tools) is None
+
+
 def test_several_pretty_printed_calls_in_a_fence() -> None:
     """Two calls over several lines each, as the 1.5B writes them for a compound request."""
     text = (
