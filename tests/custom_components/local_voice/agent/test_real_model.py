@@ -318,10 +318,10 @@ async def test_openai_the_prompt_prefix_comes_from_the_cache(
 async def test_openai_a_question_changes_nothing_and_the_answer_streams(
     demo_home: HomeAssistant, openai_agent: MockConfigEntry
 ) -> None:
-    text = "have I locked up the front for the night"
+    text = "did I leave the coffee machine on"
     heard = await ask(demo_home, openai_agent, text)
     assert_question_answered(heard, text)
-    assert demo_home.states.get("lock.front_door").state == "locked"
+    assert demo_home.states.get("switch.coffee_maker").state == "off"
 
 
 async def test_openai_a_risky_request_asks_first_and_yes_opens_the_garage(
@@ -386,6 +386,6 @@ async def test_ollama_an_indirect_request_switches_the_lamp_off(
 async def test_ollama_a_question_changes_nothing_and_the_answer_streams(
     demo_home: HomeAssistant, ollama_agent: MockConfigEntry
 ) -> None:
-    text = "have I locked up the front for the night"
+    text = "did I leave the coffee machine on"
     heard = await ask(demo_home, ollama_agent, text)
     assert_question_answered(heard, text)
