@@ -212,50 +212,30 @@ def phrases(variant: str) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class Planned:
-    """One file of a set: its name, what is said (``|``: a pause), and how."""
-
-    name: str
-    text: str
-    expect: dict[str, Any]
-    extra: dict[str, str]
-    rendition: Rendition
-
-
-def plan(seed: int = 7, variant: str = "main") -> list[Planned]:
-    """The files ``build`` writes for ``variant`` and ``seed``, in order, without speaking them."""
+def build(out: Path, seed: int = 7, variant: str = "main") -> int:
+    """Write every phrase in renditions of ``variant`` (a seeded subset) to ``out``; the count."""
     renditions, prefix = VARIANTS[variant].renditions, VARIANTS[variant].prefix
+    require_tools()
     pick = random.Random(seed)  # noqa: S311 - reproducible sampling, not security
-    planned: list[Planned] = []
+    out.mkdir(parents=True, exist_ok=True)
+    lines: list[dict[str, Any]] = []
     for index, (text, expect, extra) in enumerate(phrases(variant)):
         # Three renditions per phrase: different voices, speeds and noise for each.
         for rendition in pick.sample(renditions, 3):
-            name = f"{prefix}{index:02d}_{rendition.engine}_{len(planned):03d}.wav"
-            planned.append(Planned(name, text, expect, extra, rendition))
-    return planned
-
-
-def build(out: Path, seed: int = 7, variant: str = "main") -> int:
-    """Write every phrase in renditions of ``variant`` (a seeded subset) to ``out``; the count."""
-    require_tools()
-    out.mkdir(parents=True, exist_ok=True)
-    lines: list[dict[str, Any]] = []
-    for item in plan(seed, variant):
-        rendition = item.rendition
-        # Noise seeded per file, so one file's length never shifts another's noise.
-        speak(item.text, rendition, out / item.name, np.random.default_rng([seed, len(lines)]))
-        lines.append(
-            {
-                "audio": item.name,
-                "text": " ".join(item.text.replace("|", " ").split()),
-                "expect": item.expect,
-                **item.extra,
-                "voice": f"{rendition.engine}:{rendition.voice}@{rendition.speed}",
-                "snr_db": rendition.snr_db,
-            }
-        )
-        sys.stderr.write(f"\r[command-set] {len(lines)} files")
+            name = f"{prefix}{index:02d}_{rendition.engine}_{len(lines):03d}.wav"
+            # Noise seeded per file, so one file's length never shifts another's noise.
+            speak(text, rendition, out / name, np.random.default_rng([seed, len(lines)]))
+            lines.append(
+                {
+                    "audio": name,
+                    "text": " ".join(text.replace("|", " ").split()),
+                    "expect": expect,
+                    **extra,
+                    "voice": f"{rendition.engine}:{rendition.voice}@{rendition.speed}",
+                    "snr_db": rendition.snr_db,
+                }
+            )
+            sys.stderr.write(f"\r[command-set] {len(lines)} files")
     sys.stderr.write("\n")
     with (out / "commands.jsonl").open("w", encoding="utf-8") as file:
         file.writelines(json.dumps(line) + "\n" for line in lines)

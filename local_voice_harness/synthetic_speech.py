@@ -102,7 +102,7 @@ _piper_cache: dict[str, Any] = {}
 def spoken_reply(text: str, out: Path) -> None:
     """A short reply ("yes") in the bundled voice, padded with silence like a command."""
     _piper(text, 1.0, out)
-    _write_wav(out, mixed(_read_wav(out), None, np.random.default_rng(0)))
+    _finish(out, None, np.random.default_rng(0))
 
 
 def _pink_noise(n: int, rng: np.random.Generator) -> npt.NDArray[np.float32]:
@@ -115,31 +115,16 @@ def _pink_noise(n: int, rng: np.random.Generator) -> npt.NDArray[np.float32]:
     return (pink / (np.std(pink) + 1e-9)).astype(np.float32)
 
 
-LEAD_S = 0.3  # room silence before the speech
-TAIL_S = 0.8  # and after it
-
-
-def mixed(
-    speech: npt.NDArray[np.float32],
-    snr_db: float | None,
-    rng: np.random.Generator,
-    tail_s: float = TAIL_S,
-    lead_s: float = LEAD_S,
-) -> npt.NDArray[np.float32]:
-    """``speech`` padded with room silence like a satellite stream, pink noise mixed in at the SNR.
-
-    The SNR is against the RMS of ``speech`` (its own quiet included); the
-    noise runs through the padding too.
-    """
-    lead, tail = int(lead_s * RATE), int(tail_s * RATE)
-    audio: npt.NDArray[np.float32] = np.concatenate(
-        [np.zeros(lead, np.float32), speech, np.zeros(tail, np.float32)]
-    )
+def _finish(path: Path, snr_db: float | None, rng: np.random.Generator) -> None:
+    """Pad with room silence (and noise) like a satellite stream, then mix noise at the SNR."""
+    speech = _read_wav(path)
+    lead, tail = int(0.3 * RATE), int(0.8 * RATE)
+    audio = np.concatenate([np.zeros(lead, np.float32), speech, np.zeros(tail, np.float32)])
     if snr_db is not None:
         speech_rms = float(np.sqrt(np.mean(speech**2))) or 1.0
         noise_rms = speech_rms / (10 ** (snr_db / 20))
         audio = audio + _pink_noise(len(audio), rng) * noise_rms
-    return audio
+    _write_wav(path, audio)
 
 
 def require_tools() -> None:
@@ -149,41 +134,27 @@ def require_tools() -> None:
             raise SystemExit(f"{tool} is missing: run scripts/bootstrap.sh")
 
 
-def render(
-    text: str, rendition: Rendition, scratch: Path
-) -> tuple[npt.NDArray[np.float32], list[tuple[int, int]]]:
-    """``text`` spoken as ``rendition``: clean, unpadded samples (16-bit scale) and its pauses.
+def speak(text: str, rendition: Rendition, out: Path, rng: np.random.Generator) -> None:
+    """Write ``text`` spoken as ``rendition`` to ``out``, padded, with its noise from ``rng``.
 
     A ``|`` in the text is a pause of ``PAUSE_S`` between the parts (each
-    part spoken on its own, its own quiet ends trimmed); each pause comes
-    back as the (start, end) sample span of its silence. ``scratch`` is a
-    file the engine writes to.
+    part spoken on its own, its own quiet ends trimmed).
     """
     parts = [part.strip() for part in text.split("|") if part.strip()]
-    pieces: list[npt.NDArray[np.float32]] = []
-    pauses: list[tuple[int, int]] = []
-    at = 0
+    pieces = []
     for index, part in enumerate(parts):
         if rendition.engine == "espeak":
-            _espeak(part, rendition.voice, rendition.speed, scratch)
+            _espeak(part, rendition.voice, rendition.speed, out)
         else:
-            _piper(part, rendition.speed, scratch)
+            _piper(part, rendition.speed, out)
         if len(parts) == 1:
-            return _read_wav(scratch), []
+            break
         if index:
-            gap = int(PAUSE_S * RATE)
-            pieces.append(np.zeros(gap, np.float32))
-            pauses.append((at, at + gap))
-            at += gap
-        pieces.append(_trim(_read_wav(scratch)))
-        at += pieces[-1].size
-    return np.concatenate(pieces), pauses
-
-
-def speak(text: str, rendition: Rendition, out: Path, rng: np.random.Generator) -> None:
-    """Write ``text`` spoken as ``rendition`` to ``out``, padded, with its noise from ``rng``."""
-    speech, _ = render(text, rendition, out)
-    _write_wav(out, mixed(speech, rendition.snr_db, rng))
+            pieces.append(np.zeros(int(PAUSE_S * RATE), np.float32))
+        pieces.append(_trim(_read_wav(out)))
+    if len(parts) > 1:
+        _write_wav(out, np.concatenate(pieces))
+    _finish(out, rendition.snr_db, rng)
 
 
 def _trim(audio: npt.NDArray[np.float32], floor: float = 0.01) -> npt.NDArray[np.float32]:

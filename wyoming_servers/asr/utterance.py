@@ -29,7 +29,7 @@ import numpy as np
 from wyoming_servers.core.audio import TARGET_RATE, AudioFormat, resample, to_float
 from wyoming_servers.core.errors import AudioFormatError, UtteranceTooLongError
 
-from .speech_level import LEVEL_SECONDS, chunk_is_speech, chunk_rms, level, steady_count
+from .speech_level import chunk_is_speech, chunk_rms
 
 if TYPE_CHECKING:
     import asyncio
@@ -78,10 +78,6 @@ class Utterance:
     counted: bool = False
     started_at: float = field(default_factory=time.monotonic)
     levels: list[float] = field(default_factory=list)  # RMS of every chunk so far, sorted
-    noise_levels: list[float] = field(default_factory=list)  # speech_level.level of each, sorted
-    recent: npt.NDArray[np.float32] = field(  # the latest LEVEL_SECONDS of audio
-        default_factory=lambda: np.zeros(0, dtype=np.float32)
-    )
     speech_end: int = 0  # frame after the last chunk loud enough to be speech
     pause_at: int = 0  # frame where the latest pause after speech was reached (0: none yet)
 
@@ -93,17 +89,7 @@ class Utterance:
         """Note where the speech ends so far, and where a pause after it was reached."""
         rms = chunk_rms(samples)
         bisect.insort(self.levels, rms)
-        span = round(LEVEL_SECONDS * self.fmt.rate)
-        if samples.size < span:  # against the noise: the latest 64 ms, steadier than a chunk
-            self.recent = np.concatenate((self.recent, samples))[-span:]
-            if self.recent.size < span:
-                return  # the first 64 ms of the stream: not speech
-        else:
-            self.recent = samples
-        loudness = level(self.recent, self.fmt.rate)
-        bisect.insort(self.noise_levels, loudness)
-        steady = steady_count(len(self.noise_levels), self.frames, self.fmt.rate)
-        if chunk_is_speech(rms, self.levels, loudness, self.noise_levels, steady):
+        if chunk_is_speech(rms, self.levels):
             self.speech_end = self.frames
         elif self.speech_end > self.pause_at and self.trailing_silence() >= self.pause_seconds:
             self.pause_at = self.frames
