@@ -6,6 +6,8 @@ import logging
 from typing import Final
 
 DOMAIN: Final = "local_voice"
+# The assistant whose exposed entities Local Voice may read and control (HA's Assist).
+ASSISTANT: Final = "conversation"
 LOGGER: Final = logging.getLogger(__package__)
 
 # Three kinds of config entry share the domain (``CONF_KIND``):

@@ -21,12 +21,13 @@ from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
+from ..const import ASSISTANT
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from homeassistant.core import HomeAssistant, State
 
-ASSISTANT: Final = "conversation"
 MAX_LINES: Final = 200  # a home with more exposed entities gets the first 200 (sorted)
 FULL_BRIGHTNESS: Final = 255
 _EXACT: Final = 1e15  # floats below this show an integer exactly

@@ -23,6 +23,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import intent
 
 from ..const import (
+    ASSISTANT,
     DOMAIN,
     RISK_DISARM,
     RISK_LOCK,
@@ -34,7 +35,6 @@ from ..const import (
 if TYPE_CHECKING:
     from collections.abc import Collection
 
-ASSISTANT: Final = "conversation"
 # Intents (and LLM tools) that only read. Everything else may change the home.
 READ_ONLY: Final = frozenset(
     {

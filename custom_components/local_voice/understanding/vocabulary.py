@@ -27,10 +27,11 @@ from homeassistant.core import Event, EventStateChangedData, HomeAssistant, call
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import entity_registry as er
 
+from ..const import ASSISTANT
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-ASSISTANT: Final = "conversation"
 # The ASR server accepts at most 200 names of at most 64 characters each.
 MAX_NAMES: Final = 200
 MAX_NAME_CHARS: Final = 64
