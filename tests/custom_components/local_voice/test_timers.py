@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from homeassistant.core import callback
 from homeassistant.helpers import intent
 
 from custom_components.local_voice import protocol as p
@@ -42,6 +43,7 @@ async def _timer(home: SatelliteHome, kind: str, **slots: Any) -> intent.IntentR
 def _events(home: SatelliteHome) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
 
+    @callback  # in the loop, in the order fired (a plain function runs in the executor)
     def listener(event: Event[Any]) -> None:
         found.append(dict(event.data))
 

@@ -85,7 +85,9 @@ def test_prosody_per_request_changes_length(tts_server) -> None:
     normal = synthesize(tts_server.host, tts_server.port, text)
     slow = synthesize(tts_server.host, tts_server.port, text, context={"length_scale": 1.5})
     ratio = slow.seconds / normal.seconds
-    assert 1.3 < ratio < 1.7, ratio
+    # Not exactly 1.5: piper's phoneme noise varies each run, and the silences at the
+    # ends do not stretch (1.27 seen); an ignored length_scale gives about 1.0.
+    assert 1.15 < ratio < 1.75, ratio
     fast = synthesize(tts_server.host, tts_server.port, text, length_scale=0.7)
     assert fast.seconds < normal.seconds * 0.85
 

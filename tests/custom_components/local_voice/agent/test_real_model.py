@@ -82,27 +82,30 @@ HOUSE: Final = tuple(
 
 
 class Lanes:
-    """One model server at a time: a fresh one whenever the lane (backend) changes."""
+    """One model server for both backends, started (a few seconds) when first asked for.
+
+    The Ollama double hands the same messages to the same server, so the Ollama
+    lane's warm-up finds the prefix the OpenAI lane's warm-up read (a cold read
+    of the prompt is most of a minute on 2 cores).
+    """
 
     def __init__(self, make: Callable[[], LlmServer]) -> None:
         self._make = make
-        self._lane: str | None = None
         self._server: LlmServer | None = None
 
-    def server(self, lane: str) -> LlmServer:
-        """The lane's server, started (a few seconds) if the last test used another lane."""
-        if self._server is None or lane != self._lane:
-            self.close()
+    def server(self, _lane: str) -> LlmServer:
+        """The module's server."""
+        if self._server is None:
             server = self._make()
             server.start()
-            self._server, self._lane = server, lane
+            self._server = server
         return self._server
 
     def close(self) -> None:
-        """Stop the current server."""
+        """Stop the server."""
         if self._server is not None:
             self._server.stop()
-        self._server, self._lane = None, None
+        self._server = None
 
 
 @pytest.fixture(scope="module")
