@@ -30,7 +30,7 @@ diagnostics): prompt tokens, tokens from the server's prefix cache, time to
 the first token, generated tokens, rounds.
 
     python benchmarks/llm.py [--phases text spoken] [--models 1.5b 0.5b]
-        [--sets tuning heldout] [--limit N] [--llm-threads N] [--no-ha-agent] [--out PATH]
+        [--sets tuning heldout] [--limit N] [--match WORD...] [--llm-threads N] [--no-ha-agent] [--out PATH]
 
 Writes benchmarks/results/llm.json (or --out) and prints a summary.
 """
@@ -92,9 +92,16 @@ def _progress(message: str) -> None:
     sys.stderr.flush()
 
 
-def load_sets(names: list[str], limit: int | None) -> dict[str, list[CommandText]]:
-    """The text-only sets by name (the first ``limit`` of each)."""
+def load_sets(
+    names: list[str], limit: int | None, match: list[str] | None = None
+) -> dict[str, list[CommandText]]:
+    """The text-only sets by name (the first ``limit`` of each, those containing a ``match``)."""
     sets = {name: load_texts(paths.llm_commands_file(name)) for name in names}
+    if match:
+        words = [m.lower() for m in match]
+        sets = {
+            n: [t for t in ts if any(w in t.text.lower() for w in words)] for n, ts in sets.items()
+        }
     return {name: texts[:limit] if limit else texts for name, texts in sets.items()}
 
 
@@ -381,6 +388,9 @@ def main() -> None:
         "--sets", nargs="+", choices=["tuning", "heldout"], default=["tuning", "heldout"]
     )
     parser.add_argument("--limit", type=int, help="only the first N requests of each set")
+    parser.add_argument(
+        "--match", nargs="+", help="only the requests containing one of these words (debugging)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "llm.json")
     parser.add_argument(
         "--llm-threads", type=int, help="local-voice-llm --threads (default: every core)"
@@ -394,7 +404,7 @@ def main() -> None:
     args = parser.parse_args()
     global DEBUG_LOGS  # noqa: PLW0603 - one switch for every stack of the run
     DEBUG_LOGS = args.debug
-    sets = load_sets(args.sets, args.limit)
+    sets = load_sets(args.sets, args.limit, args.match)
     doc: dict[str, Any] = {**header("llm"), "sets": {k: len(v) for k, v in sets.items()}}
     doc["text"] = {}
     for key in args.models if "text" in args.phases else []:

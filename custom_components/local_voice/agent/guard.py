@@ -120,7 +120,7 @@ class ToolGuard:
         if self.question and verdict.changes_state:
             raise HomeAssistantError(
                 "The user asked a question: do not change anything. "
-                "Answer it, using GetLiveContext for current states."
+                "Answer it from the current states listed before the request."
             )
         if verdict.risky:
             self._hold(api, tool_input, verdict)

@@ -116,7 +116,19 @@ def _cover(state: State) -> str | None:
     return None
 
 
+def _lock(state: State) -> str | None:
+    # HA's tools lock with HassTurnOn and unlock with HassTurnOff; its guidance says so
+    # once, far up the prompt, and the 1.5B still unlocked with HassTurnOn ("let me in":
+    # "Front Door is still locked"). Beside the state it is asked about, it is read.
+    if state.state == "locked":
+        return "locked (HassTurnOff unlocks it)"
+    if state.state == "unlocked":
+        return "unlocked (HassTurnOn locks it)"
+    return None
+
+
 _DESCRIBE: Final[dict[str, Callable[[State], str | None]]] = {
+    "lock": _lock,
     "light": _light,
     "sensor": _sensor,
     "binary_sensor": _binary_sensor,

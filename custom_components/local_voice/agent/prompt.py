@@ -79,6 +79,15 @@ User: switch off the attic lamp and the hall light
 {"name": "HassTurnOff", "arguments": {"name": "Attic Lamp"}}
 {"name": "HassTurnOff", "arguments": {"name": "Hall Light"}}"""
 _NO_TIMERS: Final = "This device is not able to start timers."
+# HA's guidance says a question about a current state MUST call GetLiveContext. The
+# states are in the volatile message (``home_now``): told to call the tool, the 1.5B
+# answered "I need to know the current state of the front door" or spent a second round
+# on the tool's YAML and ran past the deadline. This line takes that guidance's place.
+STATES_GUIDANCE: Final = (
+    "The current state of every device is listed at the end, before the user's request. "
+    "Answer questions about the home from those states. Call GetLiveContext only for a "
+    "detail they do not give.\n"
+)
 CHARS_PER_TOKEN: Final = 4
 ANSWER_HEADROOM: Final = 1024  # tokens kept free for history turns and the answer
 STEP: Final = 1024
@@ -108,7 +117,8 @@ async def async_stable_prompt(
         device_id=None,  # no device: the same text for every satellite
     )
     api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, llm_context)
-    guidance = "\n".join(line for line in api.api_prompt.splitlines() if line.strip() != _NO_TIMERS)
+    guidance = api.api_prompt.replace(llm.DYNAMIC_CONTEXT_PROMPT, STATES_GUIDANCE)
+    guidance = "\n".join(line for line in guidance.splitlines() if line.strip() != _NO_TIMERS)
     return f"{instructions}\n{guidance}"
 
 

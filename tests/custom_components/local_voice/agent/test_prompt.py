@@ -14,6 +14,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.local_voice.agent.prompt import (
+    STATES_GUIDANCE,
     async_stable_prompt,
     auto_num_ctx,
     messages_for_model,
@@ -86,6 +87,27 @@ async def test_stable_part_is_the_same_for_every_satellite_and_minute(
     assert "Office" in late_office
     assert late not in second
     assert "Office" not in second.split("Static Context")[0]
+
+
+async def test_questions_are_answered_from_the_states_not_a_tool_round(
+    demo_home: HomeAssistant,
+) -> None:
+    """HA's "You MUST call `GetLiveContext`" gives way to the states in the volatile part.
+
+    Fails when HA's Assist API stops putting ``llm.DYNAMIC_CONTEXT_PROMPT`` in
+    its prompt as it is (the replacement then does nothing).
+    """
+    api = await llm.async_get_api(
+        demo_home,
+        llm.LLM_API_ASSIST,
+        llm.LLMContext("test", None, "en", conversation.DOMAIN, None),
+    )
+    assert llm.DYNAMIC_CONTEXT_PROMPT in api.api_prompt
+    stable = await async_stable_prompt(demo_home, AgentSettings(model="m"), "en")
+    assert "MUST call `GetLiveContext`" not in stable
+    assert STATES_GUIDANCE in stable
+    assert "Static Context" in stable  # the rest of HA's guidance stays
+    assert "Use HassTurnOn to lock and HassTurnOff to unlock a lock." in stable
 
 
 async def test_the_warm_up_caches_the_prefix_every_turn_starts_with(
