@@ -21,7 +21,11 @@ against the calls that ran. Text to speech loses nothing by
 it: HA's pipeline starts speaking a streamed answer after its first 60
 characters, and streaming voices (ours included, ``docs/tts.md``) make a
 sentence's audio once the sentence's text is complete.
-Without ``claims``, every other answer streams word by word.
+Without ``claims``, every other answer streams word by word, unless
+``instructions`` are given: then prose passes a sentence at a time too, and a
+sentence that repeats the instructions (six words in a row of them, as the
+1.5B did: "The user asked a question: do not change anything.") is never
+spoken (``echoes``).
 """
 
 from __future__ import annotations
@@ -60,6 +64,21 @@ def _introduces(text: str) -> bool:
     return end is not None and end.group(0).startswith(":")
 
 
+ECHO_WORDS: Final = 6  # this many words in a row, as in the instructions, are an echo
+_WORD: Final = re.compile(r"[a-z0-9']+")
+
+
+def word_runs(text: str) -> frozenset[tuple[str, ...]]:
+    """Every ``ECHO_WORDS`` words in a row of ``text`` (lower case, punctuation ignored)."""
+    words = _WORD.findall(text.lower())
+    return frozenset(tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1))
+
+
+def echoes(sentence: str, instructions: frozenset[tuple[str, ...]]) -> bool:
+    """The sentence repeats ``ECHO_WORDS`` words in a row of the instructions."""
+    return not word_runs(sentence).isdisjoint(instructions)
+
+
 def names_a_tool(text: str, tools: Collection[str]) -> bool:
     """True when ``text`` names one of ``tools`` or quotes code (a backtick)."""
     return "`" in text or any(name in text for name in tools)
@@ -74,9 +93,17 @@ class TextGate:
     kept in ``claim`` instead.
     """
 
-    def __init__(self, tools: Collection[str] = (), *, claims: bool = False) -> None:
+    def __init__(
+        self,
+        tools: Collection[str] = (),
+        *,
+        claims: bool = False,
+        instructions: frozenset[tuple[str, ...]] = frozenset(),
+    ) -> None:
         self.tools = tools
         self.claims = claims
+        self.instructions = instructions  # ``word_runs`` of the prompt: not to be repeated
+        self.echoed = False  # a sentence repeated the instructions (and was not passed on)
         self.held = ""
         self.sentence = ""  # prose of a sentence not judged yet (with ``claims``)
         self.claim = ""  # from a sentence that claims a change on: never let through
@@ -105,8 +132,8 @@ class TextGate:
         return self._judge(out)
 
     def _judge(self, prose: str) -> str:
-        """What of ``prose`` may be spoken now: all of it, or with ``claims`` whole sentences."""
-        if not self.claims:
+        """What of ``prose`` may be spoken now: all of it, or whole sentences (see the class)."""
+        if not self.claims and not self.instructions:
             return prose
         if self.claim:
             self.claim += prose
@@ -115,7 +142,10 @@ class TextGate:
         out = ""
         while (end := _SENTENCE_BREAK.search(self.sentence)) is not None:
             sentence, self.sentence = self.sentence[: end.end()], self.sentence[end.end() :]
-            if claims_a_change(sentence):
+            if echoes(sentence, self.instructions):
+                self.echoed = True
+                continue
+            if self.claims and claims_a_change(sentence):
                 self.claim, self.sentence = sentence + self.sentence, ""
                 break
             out += sentence
@@ -142,7 +172,10 @@ class TextGate:
         """At the end of the answer: what of the unjudged prose, and ``prose``, may be spoken."""
         out = self._judge(prose)
         last, self.sentence = self.sentence, ""
-        if self.claim or (last.strip() and claims_a_change(last)):
+        if echoes(last, self.instructions):
+            self.echoed = True
+            return out
+        if self.claim or (self.claims and last.strip() and claims_a_change(last)):
             self.claim += last
             return out
         return out + last

@@ -30,7 +30,7 @@ from homeassistant.helpers import llm
 
 from .. import compat
 from ..const import BACKEND_OLLAMA, LOGGER, MAX_ANSWER_TOKENS, MAX_TOOL_ITERATIONS
-from .answer_gate import ASK_FOR_THE_CALL, TextGate, described_call
+from .answer_gate import ASK_FOR_THE_CALL, TextGate, described_call, word_runs
 from .backend import (
     SPOKEN_TIMEOUT,
     ChatRequest,
@@ -41,7 +41,15 @@ from .backend import (
     Usage,
 )
 from .compound import request_parts
-from .prompt import choose_num_ctx, estimate_tokens, messages_for_model, model_tools
+from .guard import GUARD_MESSAGES
+from .prompt import (
+    VOICE_EXAMPLES,
+    base_tokens,
+    choose_num_ctx,
+    estimate_tokens,
+    messages_for_model,
+    model_tools,
+)
 from .report import report
 from .tool_calls import embedded_calls, recover_calls, repair_arguments
 
@@ -58,6 +66,8 @@ MAX_ANSWER_CHARS: Final = 4000  # beyond this the answer is runaway output
 SPOKEN_CAP: Final = "Sorry, I could not finish that."
 # A call described or claimed, but not made, even when asked once more.
 SPOKEN_DESCRIBED: Final = "Sorry, I could not work out how to do that."
+# The answer only read out the instructions (``answer_gate.echoes``).
+SPOKEN_ECHOED: Final = "Sorry, I could not work that out."
 
 
 @dataclass(slots=True)
@@ -70,6 +80,7 @@ class ModelStats:
     first_token_s: float | None = None  # from the first request to the first chunk
     described: int = 0  # rounds whose answer described a tool call instead of making it
     claimed: int = 0  # rounds whose answer claimed a change that no call of the turn made
+    echoed: int = 0  # rounds whose answer read out the instructions (not spoken)
     seconds: float | None = None  # from the first request to the last chunk of the last round
 
 
@@ -131,6 +142,8 @@ async def async_run_model(turn: ModelTurn) -> ModelOutcome:
     speech = _compose(turn.guard, model_text, cap_hit)
     if not speech and (stats.described or stats.claimed):
         speech = SPOKEN_DESCRIBED
+    elif not speech and stats.echoed:
+        speech = SPOKEN_ECHOED
     return ModelOutcome(speech=speech, cap_hit=cap_hit, stats=stats)
 
 
@@ -142,6 +155,10 @@ async def _rounds(turn: ModelTurn, stats: ModelStats, sent: list[ChatRequest]) -
     schemas = {t["function"]["name"]: t["function"]["parameters"] for t in tools or ()}
     guard.schemas = schemas
     began = time.monotonic()
+    # What the model must not read out: its instructions, less the examples' answers.
+    instructions = word_runs("\n".join((turn.stable_prompt, *GUARD_MESSAGES))) - word_runs(
+        VOICE_EXAMPLES
+    )
     asked = False  # the model was asked once more for a call it described or claimed
     unmade: str | None = None  # the last round's answer, which described or claimed a call
     for _ in range(MAX_TOOL_ITERATIONS):
@@ -157,7 +174,9 @@ async def _rounds(turn: ModelTurn, stats: ModelStats, sent: list[ChatRequest]) -
             messages=messages,
             tools=tools,
             temperature=turn.settings.temperature,
-            num_ctx=_num_ctx(turn, stats.prompt_tokens_estimate),
+            num_ctx=_num_ctx(
+                turn, stats.prompt_tokens_estimate, base_tokens(turn.stable_prompt, tools)
+            ),
             keep_alive=turn.settings.keep_alive,
             max_tokens=MAX_ANSWER_TOKENS,
         )
@@ -166,7 +185,12 @@ async def _rounds(turn: ModelTurn, stats: ModelStats, sent: list[ChatRequest]) -
         # are not spoken. Before one, in a command, a claim of a change waits to be judged.
         speak = not guard.acted
         reader = _AnswerReader(
-            schemas, began, stats, speak=speak, claims=speak and not guard.question
+            schemas,
+            began,
+            stats,
+            speak=speak,
+            claims=speak and not guard.question,
+            instructions=instructions,
         )
         results_before = len(turn.chat_log.content)
         done_before = len(guard.done)
@@ -235,10 +259,10 @@ def _ask_for_the_call(messages: list[dict[str, Any]], unmade: str) -> list[dict[
     ]
 
 
-def _num_ctx(turn: ModelTurn, tokens: int) -> int | None:
+def _num_ctx(turn: ModelTurn, tokens: int, base: int) -> int | None:
     if turn.backend.kind != BACKEND_OLLAMA:
         return None
-    return choose_num_ctx(turn.hass, turn.issue_key, turn.settings.num_ctx, tokens)
+    return choose_num_ctx(turn.hass, turn.issue_key, turn.settings.num_ctx, tokens, base)
 
 
 def _all_actions_done(added: list[conversation.Content], guard: ToolGuard) -> bool:
@@ -263,8 +287,10 @@ class _AnswerReader:
         *,
         speak: bool,
         claims: bool,
+        instructions: frozenset[tuple[str, ...]] = frozenset(),
     ) -> None:
         self.schemas = schemas
+        self.instructions = instructions  # the prompt's ``word_runs``: never read out
         self.began = began
         self.stats = stats
         self.speak = speak  # put the answer's prose into the chat log (and so into speech)
@@ -279,7 +305,7 @@ class _AnswerReader:
         self, stream: AsyncIterator[ChatChunk]
     ) -> AsyncIterator[conversation.AssistantContentDeltaDict]:
         yield {"role": "assistant"}
-        gate = TextGate(self.schemas, claims=self.claims)
+        gate = TextGate(self.schemas, claims=self.claims, instructions=self.instructions)
         calls: list[ToolCall] = []
         async for chunk in stream:
             self._measure(chunk)
@@ -312,6 +338,9 @@ class _AnswerReader:
                 # (Unspoken, after a change, it is just an answer: the report is the answer.)
                 raise ModelAnswerError(f"unreadable answer: {held[:120]!r}")
         text = gate.end(prose)
+        if gate.echoed:
+            LOGGER.debug("The model read out its instructions: %r", self.text[:200])
+            self.stats.echoed += 1
         if gate.described and not calls:
             if found := embedded_calls(held, self.schemas):
                 calls.extend(found)

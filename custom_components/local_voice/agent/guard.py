@@ -41,6 +41,13 @@ if TYPE_CHECKING:
 
 NOT_EXPOSED: Final = "not exposed to the voice assistant, so I can't control it."
 REPEATED: Final = "This call already ran in this turn; it was not run again."
+QUESTION_ONLY: Final = (
+    "The user asked a question: do not change anything. "
+    "Answer it from the current states listed before the request."
+)
+NEEDS_YES: Final = "This needs the user's spoken confirmation; stop here"
+# What the guard tells the model: a small model may read it out as its answer.
+GUARD_MESSAGES: Final = (REPEATED, QUESTION_ONLY, NEEDS_YES)
 
 
 def confirmation_question(assessment: Assessment) -> str:
@@ -118,13 +125,10 @@ class ToolGuard:
         if verdict.invalid:
             raise HomeAssistantError(f"Invalid arguments for {name}: {verdict.invalid}")
         if self.question and verdict.changes_state:
-            raise HomeAssistantError(
-                "The user asked a question: do not change anything. "
-                "Answer it from the current states listed before the request."
-            )
+            raise HomeAssistantError(QUESTION_ONLY)
         if verdict.risky:
             self._hold(api, tool_input, verdict)
-            raise HomeAssistantError("This needs the user's spoken confirmation; stop here")
+            raise HomeAssistantError(NEEDS_YES)
         before = snapshot(self.hass, verdict.target_ids) if verdict.changes_state else {}
         result = await llm.APIInstance.async_call_tool(api, tool_input)
         self.before.update({k: v for k, v in before.items() if k not in self.before})

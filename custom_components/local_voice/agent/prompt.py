@@ -36,7 +36,7 @@ from homeassistant.helpers import llm, template
 from homeassistant.util import dt as dt_util
 
 from .. import compat
-from ..const import DOMAIN, MAX_NUM_CTX, MIN_NUM_CTX
+from ..const import DOMAIN, MAX_ANSWER_TOKENS, MAX_NUM_CTX, MIN_NUM_CTX
 from ..understanding.safety import speaker_area_id
 from .home_now import home_now
 
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 # state, unlocking (HA's tools unlock with HassTurnOff), a question answered from the
 # states, two devices at once. No thermostat example: with one, the 1.5B set the
 # thermostat for "too bright" and "like an oven", to the example's temperature.
-VOICE_INSTRUCTIONS: Final = """You are the voice assistant of this home.
+VOICE_RULES: Final = """You are the voice assistant of this home.
 - When the user wants something in the home changed, answer only with the tool calls, \
 one per device, without any words.
 - Work out what the user means: too dark or can't see means turn on the light there; \
@@ -65,8 +65,8 @@ setting; a little dimmer or half as bright means set the brightness relative to 
 light's current brightness.
 - When the user asks about the home, answer from the current states listed at the end, \
 in one short sentence, without a tool call.
-- Only when no device of this home could help, say that you can't do that.
-Examples from another home:
+- Only when no device of this home could help, say that you can't do that."""
+VOICE_EXAMPLES: Final = """Examples from another home:
 User: it's so dark on the landing
 {"name": "HassTurnOn", "arguments": {"area": "Landing", "domain": ["light"]}}
 User: halve the brightness of the sofa lamp (Sofa Lamp: on at 80 percent brightness)
@@ -78,16 +78,14 @@ No, the Porch Light is off.
 User: switch off the attic lamp and the hall light
 {"name": "HassTurnOff", "arguments": {"name": "Attic Lamp"}}
 {"name": "HassTurnOff", "arguments": {"name": "Hall Light"}}"""
+VOICE_INSTRUCTIONS: Final = f"{VOICE_RULES}\n{VOICE_EXAMPLES}"
 _NO_TIMERS: Final = "This device is not able to start timers."
 # HA's guidance says a question about a current state MUST call GetLiveContext. The
-# states are in the volatile message (``home_now``): told to call the tool, the 1.5B
-# answered "I need to know the current state of the front door" or spent a second round
-# on the tool's YAML and ran past the deadline. This line takes that guidance's place.
-STATES_GUIDANCE: Final = (
-    "The current state of every device is listed at the end, before the user's request. "
-    "Answer questions about the home from those states. Call GetLiveContext only for a "
-    "detail they do not give.\n"
-)
+# states are in the volatile message (``home_now``) and the rules say to answer from
+# them: told to call the tool, the 1.5B answered "I need to know the current state of
+# the front door" or spent a second round on the tool's YAML and ran past the deadline;
+# told in a line of its own where the states are, it read that line out as its answer.
+# So that guidance is left out.
 CHARS_PER_TOKEN: Final = 4
 ANSWER_HEADROOM: Final = 1024  # tokens kept free for history turns and the answer
 STEP: Final = 1024
@@ -117,7 +115,7 @@ async def async_stable_prompt(
         device_id=None,  # no device: the same text for every satellite
     )
     api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, llm_context)
-    guidance = api.api_prompt.replace(llm.DYNAMIC_CONTEXT_PROMPT, STATES_GUIDANCE)
+    guidance = api.api_prompt.replace(llm.DYNAMIC_CONTEXT_PROMPT, "")
     guidance = "\n".join(line for line in guidance.splitlines() if line.strip() != _NO_TIMERS)
     return f"{instructions}\n{guidance}"
 
@@ -252,8 +250,34 @@ def auto_num_ctx(prompt_tokens: int) -> int:
     return max(MIN_NUM_CTX, min(MAX_NUM_CTX, size))
 
 
-def choose_num_ctx(hass: HomeAssistant, issue_key: str, configured: int, prompt_tokens: int) -> int:
-    """The context to request; raises or clears the 'prompt truncated' repair issue."""
+def context_size(base_tokens: int, prompt_tokens: int) -> int:
+    """The context for a request: sized from the prompt's stable part, larger only when needed.
+
+    Ollama reloads the model (seconds, and the prefix cache is lost) whenever
+    ``num_ctx`` changes, so the warm-up and every turn ask for the size that
+    the stable system message and the tools (``base_tokens``) need with the
+    headroom; only a request whose own prompt leaves less than an answer's
+    room in it gets the larger size it needs. Sized from each request alone,
+    the demo home's warm-up asked for 3072 and its turns for 4096.
+    """
+    size = auto_num_ctx(base_tokens)
+    if prompt_tokens + MAX_ANSWER_TOKENS > size:
+        size = auto_num_ctx(prompt_tokens)
+    return size
+
+
+def base_tokens(stable: str, tools: Sequence[Any] | None) -> int:
+    """Estimated tokens of the stable system message and the tools."""
+    return estimate_tokens([{"role": "system", "content": stable}], tools)
+
+
+def choose_num_ctx(
+    hass: HomeAssistant, issue_key: str, configured: int, prompt_tokens: int, base: int
+) -> int:
+    """The context to request; raises or clears the 'prompt truncated' repair issue.
+
+    ``base`` is ``base_tokens`` of the request's prompt (``context_size``).
+    """
     issue_id = f"prompt_truncated_{issue_key}"
     if configured > 0 and prompt_tokens > configured:
         ir.async_create_issue(
@@ -271,7 +295,7 @@ def choose_num_ctx(hass: HomeAssistant, issue_key: str, configured: int, prompt_
         )
     else:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
-    return configured if configured > 0 else auto_num_ctx(prompt_tokens)
+    return configured if configured > 0 else context_size(base, prompt_tokens)
 
 
 async def async_estimate_home_prompt(

@@ -3,7 +3,8 @@
 Small models often write a tool call as JSON in the answer text instead of
 in the API's ``tool_calls`` field (Qwen2.5-Coder does, through Ollama and
 llama.cpp alike): ``{"name": "HassTurnOn", "arguments": {...}}``, sometimes
-in a code fence or Qwen's ``<tool_call>`` tags, sometimes several. Such text
+in a code fence or Qwen's ``<tool_call>`` tags (or tags it makes up:
+``<tools>``), sometimes several. Such text
 is recovered as calls, but only when every object names a tool the model was
 given; anything else that looks like JSON is an unreadable answer, never
 speech. Arguments are repaired the way small models get them wrong (JSON
@@ -24,8 +25,11 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 _FENCE: Final = re.compile(r"^```(?:json|tool_call)?\s*(.*?)\s*```$", re.DOTALL)
-_TAGGED: Final = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.DOTALL)
-_CALL_STARTS: Final = ("{", "[", "```", "<tool_call>")
+# Qwen's own tag, and the ones the 1.5B made up ("<tools>" when told about the states).
+_TAG_NAMES: Final = r"(?:tool_calls?|tools?|function_calls?|functioncall)"
+_TAGGED: Final = re.compile(rf"<({_TAG_NAMES})>\s*(.*?)\s*</\1>", re.DOTALL | re.IGNORECASE)
+_OPENED: Final = re.compile(rf"^<{_TAG_NAMES}>\s*(.*?)\s*$", re.DOTALL | re.IGNORECASE)
+_CALL_STARTS: Final = ("{", "[", "```", "<")
 _TYPES: Final[dict[str, tuple[type, ...]]] = {
     "string": (str,),
     "integer": (int,),
@@ -55,7 +59,9 @@ def recover_calls(text: str, tools: Mapping[str, dict[str, Any]]) -> tuple[ToolC
     if not stripped or len(stripped) > MAX_CALL_CHARS:
         return None
     if tagged := _TAGGED.findall(stripped):
-        bodies = tagged
+        bodies = [body for _tag, body in tagged]
+    elif opened := _OPENED.match(stripped):  # the closing tag never came (cut off)
+        bodies = [opened.group(1)]
     elif fenced := _FENCE.match(stripped):
         bodies = [fenced.group(1)]
     else:

@@ -32,7 +32,13 @@ from homeassistant.helpers import llm
 from ..const import BACKEND_OLLAMA, DOMAIN, LOGGER
 from .backend import ChatRequest, ModelError
 from .home_now import home_now
-from .prompt import async_stable_prompt, auto_num_ctx, estimate_tokens, model_tools
+from .prompt import (
+    async_stable_prompt,
+    base_tokens,
+    context_size,
+    estimate_tokens,
+    model_tools,
+)
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -88,7 +94,8 @@ async def async_warm_model(
     ]
     num_ctx = None
     if backend.kind == BACKEND_OLLAMA:  # the size turns will ask for: Ollama reloads on a change
-        num_ctx = settings.num_ctx or auto_num_ctx(estimate_tokens(messages, tools))
+        prompt_tokens = estimate_tokens(messages, tools)
+        num_ctx = settings.num_ctx or context_size(base_tokens(stable, tools), prompt_tokens)
     request = ChatRequest(
         model=settings.model,
         messages=messages,

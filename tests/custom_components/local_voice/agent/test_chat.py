@@ -18,7 +18,7 @@ from custom_components.local_voice.agent.backend import (
     SPOKEN_TIMEOUT,
     SPOKEN_UNREACHABLE,
 )
-from custom_components.local_voice.agent.chat import SPOKEN_DESCRIBED
+from custom_components.local_voice.agent.chat import SPOKEN_DESCRIBED, SPOKEN_ECHOED
 from custom_components.local_voice.const import MAX_TOOL_ITERATIONS
 from local_voice_harness.fake_ollama import ScriptedTurn, tool_call
 
@@ -305,19 +305,50 @@ async def test_a_state_read_by_a_tool_is_spoken_as_it_streams(
     assert streamed == ["The garage door is closed. ", "The front door is locked."]
 
 
-async def test_a_question_is_not_judged_for_claims_and_streams_word_by_word(
+async def test_a_question_is_not_judged_for_claims_and_streams_a_sentence_at_a_time(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
     fake_ollama.add_turns(
         ScriptedTurn(tool_calls=[tool_call("GetLiveContext")]),
-        ScriptedTurn(text="The coffee maker is now off."),  # "now": at this moment
+        # "now": at this moment, not a claim of a change
+        ScriptedTurn(text="The coffee maker is now off. The kitchen light is off too."),
     )
     result, streamed = await say_streamed(
         demo_home, agent_entry, "did I leave the coffee machine on"
     )
     assert len(fake_ollama.chat_requests) == 2
-    assert speech(result) == "The coffee maker is now off."
-    assert len(streamed) >= 5
+    assert speech(result) == "The coffee maker is now off. The kitchen light is off too."
+    assert streamed == ["The coffee maker is now off. ", "The kitchen light is off too."]
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        # The guard's answer to a change during a question, read out (the 1.5B did).
+        (
+            "The user asked a question: do not change anything. Answer it from the current "
+            "states listed before the request."
+        ),
+        # A rule of the default instructions.
+        "When the user asks about the home, answer from the current states listed at the end.",
+    ],
+)
+async def test_an_answer_that_reads_out_the_instructions_is_not_spoken(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama, echo: str
+) -> None:
+    fake_ollama.add_turns(ScriptedTurn(text=echo))
+    result, streamed = await say_streamed(demo_home, agent_entry, "is it muggy in the bedroom")
+    assert speech(result) == SPOKEN_ECHOED
+    assert streamed == [SPOKEN_ECHOED]
+
+
+async def test_the_examples_answer_is_spoken_in_a_home_that_has_a_porch_light(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The examples' words are not instructions: a home may have a Porch Light too."""
+    fake_ollama.add_turns(ScriptedTurn(text="No, the Porch Light is off. Anything else?"))
+    result = await say(demo_home, agent_entry, "did I leave the porch light on")
+    assert speech(result) == "No, the Porch Light is off. Anything else?"
 
 
 # --- compound requests: a round per part ----------------------------------------------------

@@ -14,15 +14,15 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.local_voice.agent.prompt import (
-    STATES_GUIDANCE,
     async_stable_prompt,
     auto_num_ctx,
+    context_size,
     messages_for_model,
     model_tools,
     volatile_context,
 )
 from custom_components.local_voice.agent.settings import AgentSettings
-from custom_components.local_voice.const import MAX_NUM_CTX, MIN_NUM_CTX
+from custom_components.local_voice.const import MAX_ANSWER_TOKENS, MAX_NUM_CTX, MIN_NUM_CTX
 from local_voice_harness.fake_ollama import FakeOllama, ScriptedTurn
 
 if TYPE_CHECKING:
@@ -35,6 +35,14 @@ def test_auto_context_is_bounded_and_rounded() -> None:
     assert auto_num_ctx(1461) == 3072
     assert auto_num_ctx(10**7) == MAX_NUM_CTX
     assert auto_num_ctx(5000) % 1024 == 0
+
+
+def test_the_context_is_sized_from_the_stable_part_and_grows_only_when_needed() -> None:
+    """Ollama reloads on every new num_ctx: warm-up and turns ask for the same size."""
+    base = 1990  # the demo home's stable prompt and tools
+    assert context_size(base, base + 200) == auto_num_ctx(base) == 3072  # the warm-up
+    assert context_size(base, base + 500) == 3072  # a turn with some history: still fits
+    assert context_size(base, 3072 - MAX_ANSWER_TOKENS + 1) == 4096  # no room to answer
 
 
 def _chat_log(hass: HomeAssistant, turns: int) -> conversation.ChatLog:
@@ -92,7 +100,7 @@ async def test_stable_part_is_the_same_for_every_satellite_and_minute(
 async def test_questions_are_answered_from_the_states_not_a_tool_round(
     demo_home: HomeAssistant,
 ) -> None:
-    """HA's "You MUST call `GetLiveContext`" gives way to the states in the volatile part.
+    """HA's "You MUST call `GetLiveContext`" is left out: the states are in the volatile part.
 
     Fails when HA's Assist API stops putting ``llm.DYNAMIC_CONTEXT_PROMPT`` in
     its prompt as it is (the replacement then does nothing).
@@ -105,7 +113,7 @@ async def test_questions_are_answered_from_the_states_not_a_tool_round(
     assert llm.DYNAMIC_CONTEXT_PROMPT in api.api_prompt
     stable = await async_stable_prompt(demo_home, AgentSettings(model="m"), "en")
     assert "MUST call `GetLiveContext`" not in stable
-    assert STATES_GUIDANCE in stable
+    assert "current states listed at the end" in stable  # the rules say where they are
     assert "Static Context" in stable  # the rest of HA's guidance stays
     assert "Use HassTurnOn to lock and HassTurnOff to unlock a lock." in stable
 

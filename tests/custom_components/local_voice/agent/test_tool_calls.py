@@ -36,6 +36,10 @@ TOOLS = {
         ' \n{"name": "HassTurnOn", "arguments": {"name": "Kitchen Light"}}\n',
         '```json\n{"name": "HassTurnOn", "arguments": {"name": "Kitchen Light"}}\n```',
         '<tool_call>\n{"name": "HassTurnOn", "arguments": {"name": "Kitchen Light"}}\n</tool_call>',
+        # Tags the 1.5B made up, and one whose end was cut off.
+        '<tools>\n{"name": "HassTurnOn", "arguments": {"name": "Kitchen Light"}}\n</tools>',
+        '<Function_Call>{"name": "HassTurnOn", "arguments": {"name": "Kitchen Light"}}</Function_Call>',
+        '<tools>\n{"name": "HassTurnOn", "arguments": {"name": "Kitchen Light"}}',
         '[{"name": "HassTurnOn", "arguments": {"name": "Kitchen Light"}}]',
         '{"type": "function", "function": {"name": "HassTurnOn", "parameters": {"name": "Kitchen Light"}}}',
         '{"name": "HassTurnOn", "arguments": "{\\"name\\": \\"Kitchen Light\\"}"}',
@@ -45,6 +49,18 @@ def test_calls_written_as_text_are_recovered(text: str) -> None:
     calls = recover_calls(text, TOOLS)
     assert calls is not None
     assert [(c.name, c.arguments) for c in calls] == [("HassTurnOn", {"name": "Kitchen Light"})]
+
+
+def test_two_calls_in_made_up_tags_and_a_tag_that_is_not_a_call() -> None:
+    text = (
+        '<tools>\n{"name": "HassTurnOn", "arguments": {"name": "Kitchen Light"}}\n'
+        '{"name": "HassTurnOn", "arguments": {"name": "Desk Lamp"}}\n</tools>'
+    )
+    calls = recover_calls(text, TOOLS)
+    assert calls is not None
+    assert [c.arguments["name"] for c in calls] == ["Kitchen Light", "Desk Lamp"]
+    assert recover_calls("<b>The kitchen light is on.</b>", TOOLS) is None
+    assert recover_calls("<tools>The kitchen light is on.</tools>", TOOLS) is None
 
 
 def test_several_calls_one_per_line() -> None:
