@@ -52,18 +52,6 @@ def _tts_cache_in_tmp(tmp_path: Path) -> Iterator[None]:
         yield
 
 
-@pytest.fixture(autouse=True)
-def _short_mqtt_discovery_cooldown() -> Iterator[None]:
-    """HA's MQTT client sends its birth message 5 s after the last discovery message.
-
-    No test here uses MQTT discovery, and each in-process HA waits for the birth
-    (a broker stopped before it makes HA's birth task raise); HA's own MQTT
-    tests shorten the same wait.
-    """
-    with patch("homeassistant.components.mqtt.client.DISCOVERY_COOLDOWN", 0.2):
-        yield
-
-
 @pytest.fixture
 async def hass_core(hass: HomeAssistant) -> HomeAssistant:
     """``hass`` with the ``homeassistant`` integration set up (exposure settings need it)."""

@@ -50,7 +50,7 @@ from .prompt import (
     messages_for_model,
     model_tools,
 )
-from .report import report
+from .report import describe_current, report
 from .tool_calls import embedded_calls, recover_calls, repair_arguments
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ async def _rounds(turn: ModelTurn, stats: ModelStats, sent: list[ChatRequest]) -
             LOGGER.debug("The model described or claimed a call instead of making it; asking")
             asked = True  # once: ask for the call itself
             continue
-        if guard.held is not None or not reader.called:
+        if guard.held is not None or not reader.called or guard.asked_about:
             return _End.ANSWERED
         if _all_actions_done(turn.chat_log.content[results_before:], guard) and not _more_to_do(
             turn, done_before
@@ -386,6 +386,8 @@ def _compose(guard: ToolGuard, model_text: str | None, cap_hit: bool) -> str:
         parts.append(SPOKEN_CAP)
     if guard.acted:
         parts.append(report(guard.hass, guard.before))
+    elif guard.asked_about:  # a question, and the model reached for these: their states
+        parts.append(describe_current(guard.hass, guard.asked_about))
     elif not parts:
         parts.append(model_text or "")
     return " ".join(p for p in parts if p).strip()

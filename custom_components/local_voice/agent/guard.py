@@ -29,6 +29,7 @@ from ..understanding.safety import (
     speaker_area_id,
 )
 from .confirmations import PendingAction
+from .home_now import live_context
 from .report import report, snapshot
 from .tool_calls import repair_arguments, schema_problem
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 
 NOT_EXPOSED: Final = "not exposed to the voice assistant, so I can't control it."
+LIVE_CONTEXT: Final = "GetLiveContext"
 REPEATED: Final = "This call already ran in this turn; it was not run again."
 QUESTION_ONLY: Final = (
     "The user asked a question: do not change anything. "
@@ -81,6 +83,7 @@ class ToolGuard:
     done: list[str] = field(default_factory=list)  # each state-changing call that ran (``_key``)
     held: PendingAction | None = None
     schemas: dict[str, Any] = field(default_factory=dict)  # tool name -> parameter schema
+    asked_about: list[str] = field(default_factory=list)  # targets of calls refused in a question
 
     @property
     def acted(self) -> bool:
@@ -100,6 +103,8 @@ class ToolGuard:
         if not any(tool.name == name for tool in api.tools):
             self.refusals.append(f"I don't have a way to do '{name}'.")
             raise HomeAssistantError(f"Unknown tool {name!r}; use only the listed tools")
+        if name == LIVE_CONTEXT:  # the states it asks about, a line each (``live_context``)
+            return {"success": True, "result": live_context(self.hass, tool_input.tool_args)}
         area_id = speaker_area_id(self.hass, self.device_id, self.satellite_id)
         tool_input.tool_args = fit_place(self.hass, name, tool_input.tool_args, area_id)
         key = _key(name, tool_input.tool_args)
@@ -125,6 +130,10 @@ class ToolGuard:
         if verdict.invalid:
             raise HomeAssistantError(f"Invalid arguments for {name}: {verdict.invalid}")
         if self.question and verdict.changes_state:
+            # What the model reached for is what the question is about: its state is
+            # the answer (``chat`` ends the turn with it; asked again, the 1.5B read
+            # this message out).
+            self.asked_about.extend(t for t in verdict.target_ids if t not in self.asked_about)
             raise HomeAssistantError(QUESTION_ONLY)
         if verdict.risky:
             self._hold(api, tool_input, verdict)

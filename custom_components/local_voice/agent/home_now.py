@@ -13,7 +13,7 @@ that the server's prefix cache keeps the lines before the first change.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.homeassistant.exposed_entities import async_should_expose
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
@@ -24,7 +24,7 @@ from homeassistant.helpers import entity_registry as er
 from ..const import ASSISTANT
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from homeassistant.core import HomeAssistant, State
 
@@ -143,15 +143,52 @@ def _line(name: str, area: str | None, words: str) -> str:
 
 def home_now(hass: HomeAssistant) -> str:
     """'Current states:' and a line per exposed entity, or '' when none is exposed."""
-    unit = hass.config.units.temperature_unit
-    lines = sorted(
-        _line(state.name, _area_name(hass, state.entity_id), describe(state, unit))
-        for state in hass.states.async_all()
-        if async_should_expose(hass, ASSISTANT, state.entity_id)
-    )
+    return _text(sorted(line for _domain, line in _lines(hass)))
+
+
+def live_context(hass: HomeAssistant, arguments: Mapping[str, Any]) -> str:
+    """``GetLiveContext``'s answer: the lines of ``home_now`` the call's arguments point at.
+
+    HA's tool takes no arguments and answers with every exposed entity's
+    attributes in YAML (several hundred tokens: on 2 cores a second round
+    past the deadline). The states are in the prompt already; the 1.5B still
+    calls the tool, with an area, a name or domains it made up. The lines
+    that match every one of those it gave (case-insensitively) are the
+    answer; when none does, all of them.
+    """
+    area = _lower(arguments.get("area"))
+    name = _lower(arguments.get("name"))
+    domains = arguments.get("domain") or ()
+    domains = {domains} if isinstance(domains, str) else {str(d) for d in domains}
+    lines = sorted(_lines(hass), key=lambda found: found[1])
+    chosen = [
+        line
+        for domain, line in lines
+        if (area is None or f"({area})" in line.lower())
+        and (name is None or name in line.lower())
+        and (not domains or domain in domains)
+    ]
+    return _text(chosen or [line for _domain, line in lines])
+
+
+def _lower(value: object) -> str | None:
+    return value.strip().lower() if isinstance(value, str) and value.strip() else None
+
+
+def _text(lines: list[str]) -> str:
     if not lines:
         return ""
     return "Current states:\n" + "\n".join(lines[:MAX_LINES])
+
+
+def _lines(hass: HomeAssistant) -> list[tuple[str, str]]:
+    """(domain, line) of every exposed entity."""
+    unit = hass.config.units.temperature_unit
+    return [
+        (state.domain, _line(state.name, _area_name(hass, state.entity_id), describe(state, unit)))
+        for state in hass.states.async_all()
+        if async_should_expose(hass, ASSISTANT, state.entity_id)
+    ]
 
 
 def _area_name(hass: HomeAssistant, entity_id: str) -> str | None:

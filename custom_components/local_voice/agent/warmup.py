@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import conversation
 from homeassistant.components.intent import async_device_supports_timers
@@ -126,6 +126,12 @@ async def async_read_prompt(backend: ModelBackend, request: ChatRequest) -> floa
     return time.monotonic() - began
 
 
+def shared_prefix(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages up to the last system message (the volatile one), and a short user turn."""
+    last_system = max((i for i, m in enumerate(messages) if m["role"] == "system"), default=0)
+    return [*messages[: last_system + 1], {"role": "user", "content": WARM_SENTENCE}]
+
+
 @callback
 def async_reread_after_timeout(
     hass: HomeAssistant, agent: AgentState, backend: ModelBackend, request: ChatRequest
@@ -139,9 +145,14 @@ def async_reread_after_timeout(
     tokens never fit a 15 s deadline, and every later turn timed out too
     (measured: 10 turns in a row). Read once without a deadline, the prompt
     is cached again and the next turn meets it. One read per agent at a time.
+    Only the part every next turn starts with is read: up to the volatile
+    message (``shared_prefix``). A turn that timed out in its second round,
+    on a tool's long result, had the server read that result again, and the
+    next four turns waited behind it and timed out too.
     """
     if agent.rereading is not None and not agent.rereading.done():
         return
+    request = replace(request, messages=shared_prefix(request.messages))
     LOGGER.info(
         "The model did not answer in time; reading the prompt into %s's cache in the background",
         request.model,

@@ -53,20 +53,23 @@ async def test_local_question_changes_nothing(
     assert fake_ollama.chat_requests == []
 
 
-async def test_model_question_cannot_act(
+async def test_model_question_cannot_act_and_its_target_state_is_the_answer(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
-    # A confused model tries to switch on the light the user only asked about.
+    """A confused model tries to switch on what the user only asked about.
+
+    Nothing changes, and what it reached for is what the question is about:
+    its state is the answer, without another round (the 1.5B, asked again,
+    read the guard's message out).
+    """
     fake_ollama.add_turns(
         ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Coffee Maker")]),
-        ScriptedTurn(text="The coffee maker is off."),
+        ScriptedTurn(text="never asked for"),
     )
     result = await say(demo_home, agent_entry, "would the coffee maker be ready?")
     assert demo_home.states.get("switch.coffee_maker").state == "off"
-    assert speech(result) == "The coffee maker is off."
-    tool_message = fake_ollama.chat_requests[1]["messages"][-1]
-    assert tool_message["role"] == "tool"
-    assert "question" in tool_message["content"]
+    assert speech(result) == "Coffee Maker is off."
+    assert len(fake_ollama.chat_requests) == 1
 
 
 async def test_local_unlock_needs_yes_in_next_turn(
@@ -213,7 +216,9 @@ async def test_model_reply_streams_into_the_chat_log(
     from homeassistant.helpers import chat_session
 
     deltas: list[dict] = []
-    fake_ollama.add_turns(ScriptedTurn(text="Tea is best brewed at eighty degrees."))
+    fake_ollama.add_turns(
+        ScriptedTurn(text="Tea is best brewed at eighty degrees. Green tea likes it cooler.")
+    )
     with (
         chat_session.async_get_chat_session(demo_home) as session,
         conversation.async_get_chat_log(
@@ -224,8 +229,9 @@ async def test_model_reply_streams_into_the_chat_log(
             demo_home, agent_entry, "how hot should tea water be", session.conversation_id
         )
     pieces = [d["content"] for d in deltas if d.get("content")]
-    assert len(pieces) >= 5  # word by word, as the server streamed it
-    assert "".join(pieces) == speech(result) == "Tea is best brewed at eighty degrees."
+    # A sentence at a time, as soon as it is complete (TTS speaks whole sentences).
+    assert pieces == ["Tea is best brewed at eighty degrees. ", "Green tea likes it cooler."]
+    assert "".join(pieces) == speech(result)
 
 
 async def test_a_described_call_with_its_arguments_runs_and_is_never_spoken(

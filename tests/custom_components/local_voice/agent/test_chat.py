@@ -19,6 +19,7 @@ from custom_components.local_voice.agent.backend import (
     SPOKEN_UNREACHABLE,
 )
 from custom_components.local_voice.agent.chat import SPOKEN_DESCRIBED, SPOKEN_ECHOED
+from custom_components.local_voice.agent.warmup import WARM_SENTENCE
 from custom_components.local_voice.const import MAX_TOOL_ITERATIONS
 from local_voice_harness.fake_ollama import ScriptedTurn, tool_call
 
@@ -76,7 +77,10 @@ async def test_after_a_timeout_the_prompt_is_read_in_the_background_once(
     reread = fake_ollama.warm_requests[warmed_at_start:]
     assert len(reread) == 1
     timed_out = fake_ollama.chat_requests[-1]
-    assert reread[0]["messages"] == timed_out["messages"]  # the same prompt, the sentence too
+    # What every next turn starts with: the same messages up to the volatile one.
+    assert reread[0]["messages"][:-1] == timed_out["messages"][:-1]
+    assert timed_out["messages"][-1]["content"] == "tell me a story"
+    assert reread[0]["messages"][-1] == {"role": "user", "content": WARM_SENTENCE}
     assert reread[0]["tools"] == timed_out["tools"]
     fake_ollama.add_turns(ScriptedTurn(text="Once upon a time."))
     result = await say(demo_home, agent_entry, "tell me a story")
