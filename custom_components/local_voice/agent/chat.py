@@ -66,8 +66,8 @@ MAX_ANSWER_CHARS: Final = 4000  # beyond this the answer is runaway output
 SPOKEN_CAP: Final = "Sorry, I could not finish that."
 # A call described or claimed, but not made, even when asked once more.
 SPOKEN_DESCRIBED: Final = "Sorry, I could not work out how to do that."
-# The answer only read out the instructions (``answer_gate.echoes``).
-SPOKEN_ECHOED: Final = "Sorry, I could not work that out."
+# The answer was empty, or only read out the instructions (``answer_gate.echoes``).
+SPOKEN_NO_ANSWER: Final = "Sorry, I could not work that out."
 
 
 @dataclass(slots=True)
@@ -142,8 +142,8 @@ async def async_run_model(turn: ModelTurn) -> ModelOutcome:
     speech = _compose(turn.guard, model_text, cap_hit)
     if not speech and (stats.described or stats.claimed):
         speech = SPOKEN_DESCRIBED
-    elif not speech and stats.echoed:
-        speech = SPOKEN_ECHOED
+    elif not speech:  # nothing said, or only the instructions read out: never silence
+        speech = SPOKEN_NO_ANSWER
     return ModelOutcome(speech=speech, cap_hit=cap_hit, stats=stats)
 
 
@@ -155,10 +155,10 @@ async def _rounds(turn: ModelTurn, stats: ModelStats, sent: list[ChatRequest]) -
     schemas = {t["function"]["name"]: t["function"]["parameters"] for t in tools or ()}
     guard.schemas = schemas
     began = time.monotonic()
-    # What the model must not read out: its instructions, less the examples' answers.
-    instructions = word_runs("\n".join((turn.stable_prompt, *GUARD_MESSAGES))) - word_runs(
-        VOICE_EXAMPLES
-    )
+    # What the model must not read out: its instructions (less the examples' answers), the
+    # guard's messages, and the user's own words (the 1.5B repeated a question as its answer).
+    said = (turn.stable_prompt, *GUARD_MESSAGES, turn.user_input.text)
+    instructions = word_runs("\n".join(said)) - word_runs(VOICE_EXAMPLES)
     asked = False  # the model was asked once more for a call it described or claimed
     unmade: str | None = None  # the last round's answer, which described or claimed a call
     for _ in range(MAX_TOOL_ITERATIONS):

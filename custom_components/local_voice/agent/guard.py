@@ -29,7 +29,7 @@ from ..understanding.safety import (
     speaker_area_id,
 )
 from .confirmations import PendingAction
-from .home_now import live_context
+from .home_now import exposed_named, live_context
 from .report import report, snapshot
 from .tool_calls import repair_arguments, schema_problem
 
@@ -123,18 +123,21 @@ class ToolGuard:
             names = ", ".join(sorted(set(verdict.unexposed)))
             self.refusals.append(f"{names} is {NOT_EXPOSED}")
             raise HomeAssistantError(f"{names} is not exposed; do not try again")
+        if self.question and verdict.changes_state:
+            # What the model reached for is what the question is about, even with a
+            # tool that does not fit it: its state is the answer (``chat`` ends the turn
+            # with it; asked again, the 1.5B read this message out, or said nothing).
+            targets = verdict.target_ids or exposed_named(
+                self.hass, tool_input.tool_args.get("name")
+            )
+            self.asked_about.extend(t for t in targets if t not in self.asked_about)
+            raise HomeAssistantError(QUESTION_ONLY)
         if (
             problem := schema_problem(tool_input.tool_args, self.schemas.get(name, {}))
         ) is not None:
             raise HomeAssistantError(f"Invalid arguments for {name}: {problem}")
         if verdict.invalid:
             raise HomeAssistantError(f"Invalid arguments for {name}: {verdict.invalid}")
-        if self.question and verdict.changes_state:
-            # What the model reached for is what the question is about: its state is
-            # the answer (``chat`` ends the turn with it; asked again, the 1.5B read
-            # this message out).
-            self.asked_about.extend(t for t in verdict.target_ids if t not in self.asked_about)
-            raise HomeAssistantError(QUESTION_ONLY)
         if verdict.risky:
             self._hold(api, tool_input, verdict)
             raise HomeAssistantError(NEEDS_YES)

@@ -171,6 +171,18 @@ def live_context(hass: HomeAssistant, arguments: Mapping[str, Any]) -> str:
     return _text(chosen or [line for _domain, line in lines])
 
 
+def exposed_named(hass: HomeAssistant, name: object) -> list[str]:
+    """The exposed entities called ``name`` (case-insensitively), whatever their domain."""
+    wanted = _lower(name)
+    return [
+        state.entity_id
+        for state in hass.states.async_all()
+        if wanted is not None
+        and state.name.lower() == wanted
+        and async_should_expose(hass, ASSISTANT, state.entity_id)
+    ]
+
+
 def _lower(value: object) -> str | None:
     return value.strip().lower() if isinstance(value, str) and value.strip() else None
 

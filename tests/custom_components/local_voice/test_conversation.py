@@ -72,6 +72,20 @@ async def test_model_question_cannot_act_and_its_target_state_is_the_answer(
     assert len(fake_ollama.chat_requests) == 1
 
 
+async def test_a_question_answered_with_a_tool_that_does_not_fit_still_gets_the_state(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The 1.5B set the thermostat "Office Fan" to 20 for "is the office fan still blowing"."""
+    fake_ollama.add_turns(
+        ScriptedTurn(
+            tool_calls=[tool_call("HassClimateSetTemperature", name="Office Fan", temperature=20)]
+        ),
+    )
+    result = await say(demo_home, agent_entry, "is the office fan still blowing")
+    assert speech(result) == "Office Fan is off."
+    assert len(fake_ollama.chat_requests) == 1
+
+
 async def test_local_unlock_needs_yes_in_next_turn(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:

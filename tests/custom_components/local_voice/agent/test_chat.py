@@ -18,7 +18,7 @@ from custom_components.local_voice.agent.backend import (
     SPOKEN_TIMEOUT,
     SPOKEN_UNREACHABLE,
 )
-from custom_components.local_voice.agent.chat import SPOKEN_DESCRIBED, SPOKEN_ECHOED
+from custom_components.local_voice.agent.chat import SPOKEN_DESCRIBED, SPOKEN_NO_ANSWER
 from custom_components.local_voice.agent.warmup import WARM_SENTENCE
 from custom_components.local_voice.const import MAX_TOOL_ITERATIONS
 from local_voice_harness.fake_ollama import ScriptedTurn, tool_call
@@ -87,6 +87,46 @@ async def test_after_a_timeout_the_prompt_is_read_in_the_background_once(
     assert speech(result) == "Once upon a time."
     await demo_home.async_block_till_done(wait_background_tasks=True)
     assert len(fake_ollama.warm_requests) == warmed_at_start + 1  # no timeout: no re-read
+
+
+@pytest.mark.parametrize("agent_options", [{"request_timeout": 1.0}])
+async def test_a_timeout_in_a_later_round_rereads_only_what_the_next_turn_shares(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """Not the tool's result: reading it again kept the server busy past the next turns."""
+    await demo_home.async_block_till_done(wait_background_tasks=True)  # the start-up warm-up
+    warmed_at_start = len(fake_ollama.warm_requests)
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("GetLiveContext", area="Kitchen")]),
+        ScriptedTurn(fault="hang"),
+    )
+    result = await say(demo_home, agent_entry, "is anything on in the kitchen")
+    assert speech(result) == SPOKEN_TIMEOUT
+    await demo_home.async_block_till_done(wait_background_tasks=True)
+    (reread,) = fake_ollama.warm_requests[warmed_at_start:]
+    timed_out = fake_ollama.chat_requests[-1]
+    assert [m["role"] for m in timed_out["messages"]][-3:] == ["user", "assistant", "tool"]
+    volatile = max(i for i, m in enumerate(timed_out["messages"]) if m["role"] == "system")
+    assert reread["messages"] == [
+        *timed_out["messages"][: volatile + 1],
+        {"role": "user", "content": WARM_SENTENCE},
+    ]
+
+
+async def test_get_live_context_answers_with_the_states_asked_about(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """A few lines, not every entity's attributes: the second round stays short."""
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("GetLiveContext", area="Kitchen")]),
+        ScriptedTurn(text="No, everything in the kitchen is off."),
+    )
+    result = await say(demo_home, agent_entry, "is anything on in the kitchen")
+    assert speech(result) == "No, everything in the kitchen is off."
+    tool_message = fake_ollama.chat_requests[1]["messages"][-1]
+    assert tool_message["role"] == "tool"
+    assert "Kitchen Light (Kitchen): off" in tool_message["content"]
+    assert "Office" not in tool_message["content"]
 
 
 @pytest.mark.parametrize("agent_options", [{"request_timeout": 1.0}])
@@ -335,15 +375,21 @@ async def test_a_question_is_not_judged_for_claims_and_streams_a_sentence_at_a_t
         ),
         # A rule of the default instructions.
         "When the user asks about the home, answer from the current states listed at the end.",
+        # The question itself.
+        "Is it muggy in the bedroom?",
+        # Nothing at all.
+        "",
     ],
 )
-async def test_an_answer_that_reads_out_the_instructions_is_not_spoken(
+async def test_an_answer_that_reads_out_the_instructions_or_says_nothing_is_not_spoken(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama, echo: str
 ) -> None:
     fake_ollama.add_turns(ScriptedTurn(text=echo))
-    result, streamed = await say_streamed(demo_home, agent_entry, "is it muggy in the bedroom")
-    assert speech(result) == SPOKEN_ECHOED
-    assert streamed == [SPOKEN_ECHOED]
+    result, streamed = await say_streamed(
+        demo_home, agent_entry, "is it muggy in the bedroom right now"
+    )
+    assert speech(result) == SPOKEN_NO_ANSWER
+    assert streamed == [SPOKEN_NO_ANSWER]
 
 
 async def test_the_examples_answer_is_spoken_in_a_home_that_has_a_porch_light(

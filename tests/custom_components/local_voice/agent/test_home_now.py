@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from homeassistant.core import State
 
-from custom_components.local_voice.agent.home_now import describe, home_now
+from custom_components.local_voice.agent.home_now import describe, home_now, live_context
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -63,3 +63,25 @@ async def test_only_exposed_entities_with_their_areas_and_states(demo_home: Home
 async def test_a_change_shows_in_the_next_text(demo_home: HomeAssistant) -> None:
     demo_home.states.async_set("fan.office_fan", "on", {"friendly_name": "Office Fan"})
     assert "- Office Fan (Office): on" in home_now(demo_home).splitlines()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "lines"),
+    [
+        ({"area": "Bedroom", "domain": ["light"]}, ["- Bedroom Light (Bedroom): off"]),
+        ({"area": "bedroom", "domain": "sensor"}, ["- Bedroom Humidity (Bedroom): 45 %"]),
+        ({"name": "office fan"}, ["- Office Fan (Office): off"]),
+        ({"area": "Basement"}, None),  # nothing matches (not exposed): every line
+        ({}, None),
+        ({"area": 7, "domain": None}, None),  # junk from the model: ignored
+    ],
+)
+async def test_live_context_answers_with_the_lines_asked_about(
+    demo_home: HomeAssistant, arguments: dict[str, Any], lines: list[str] | None
+) -> None:
+    demo_home.states.async_set(
+        "light.bedroom", "off", {"friendly_name": "Bedroom Light", "brightness": None}
+    )
+    text = live_context(demo_home, arguments)
+    assert text.splitlines()[0] == "Current states:"
+    assert text.splitlines()[1:] == (lines or home_now(demo_home).splitlines()[1:])
