@@ -280,7 +280,11 @@ def assert_acted(heard: Heard, text: str, tools: set[str], target: str) -> None:
 
 
 def assert_question_answered(heard: Heard, text: str) -> None:
-    """Nothing changed, whatever the model tried; its own answer streamed and was spoken."""
+    """Nothing changed, whatever the model tried; its own answer streamed and was spoken.
+
+    It streams a whole sentence at a time (``answer_gate``: no sentence that reads
+    out the instructions is spoken).
+    """
     assert heard.event["path"] == "model", heard
     assert heard.failures(text) == [], heard
     assert heard.changed == {}, heard
@@ -288,7 +292,8 @@ def assert_question_answered(heard: Heard, text: str) -> None:
     assert heard.result.response.response_type is intent.IntentResponseType.ACTION_DONE, heard
     answer = heard.messages[-1]
     assert answer["role"] == "assistant", heard.messages
-    assert len(answer["pieces"]) >= 3, answer  # as the server streamed it, not in one piece
+    assert answer["pieces"], answer
+    assert all(p.rstrip().endswith((".", "!", "?")) for p in answer["pieces"][:-1]), answer
     assert "".join(answer["pieces"]) == heard.speech
     assert heard.speech.strip(), heard
 
