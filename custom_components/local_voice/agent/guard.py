@@ -15,7 +15,7 @@ request's first part may repeat it).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.exceptions import HomeAssistantError
@@ -30,6 +30,7 @@ from ..understanding.safety import (
 )
 from .confirmations import PendingAction
 from .home_now import exposed_named, live_context
+from .relevance import related
 from .report import report, snapshot
 from .tool_calls import repair_arguments, schema_problem
 
@@ -59,11 +60,21 @@ def confirmation_question(assessment: Assessment) -> str:
 
 def describe_action(assessment: Assessment) -> str:
     """'unlock Front Door', 'open Garage Door and Gate'."""
-    verbs = {"unlock": "unlock", "open": "open", "lock": "lock", "alarm_disarm": "disarm"}
-    parts = [
-        f"{verbs.get(e.action, e.action.replace('_', ' '))} {e.name}" for e in assessment.risky
-    ]
+    verbs = {
+        "unlock": "unlock",
+        "open": "open",
+        "lock": "lock",
+        "alarm_disarm": "disarm",
+        "turn_on": "turn on",
+        "turn_off": "turn off",
+    }
+    parts = [f"{verbs.get(e.action, _verb(e.action))} {e.name}" for e in assessment.risky]
     return " and ".join(parts)
+
+
+def _verb(action: str) -> str:
+    """'set (ClimateSetTemperature)' -> 'change'; 'alarm_arm_home' -> 'alarm arm home'."""
+    return "change" if action.startswith("set ") else action.replace("_", " ")
 
 
 @dataclass(slots=True)
@@ -84,6 +95,7 @@ class ToolGuard:
     held: PendingAction | None = None
     schemas: dict[str, Any] = field(default_factory=dict)  # tool name -> parameter schema
     asked_about: list[str] = field(default_factory=list)  # targets of calls refused in a question
+    request: str = ""  # the user's sentence (``relevance``); empty: every call counts as related
 
     @property
     def acted(self) -> bool:
@@ -119,6 +131,20 @@ class ToolGuard:
             confirm=self.confirm,
             preferred_area_id=area_id,
         )
+        self._check(api, tool_input, verdict)
+        before = snapshot(self.hass, verdict.target_ids) if verdict.changes_state else {}
+        result = await llm.APIInstance.async_call_tool(api, tool_input)
+        self.before.update({k: v for k, v in before.items() if k not in self.before})
+        failed = isinstance(result, dict) and result.get("response_type") == "error"
+        if verdict.changes_state and not failed:
+            self.done.append(key)
+        return result
+
+    def _check(
+        self, api: GuardedAPIInstance, tool_input: llm.ToolInput, verdict: Assessment
+    ) -> None:
+        """Raise (to the model) for a call that must not run now; hold one that waits."""
+        name = tool_input.tool_name
         if verdict.unexposed:
             names = ", ".join(sorted(set(verdict.unexposed)))
             self.refusals.append(f"{names} is {NOT_EXPOSED}")
@@ -141,13 +167,15 @@ class ToolGuard:
         if verdict.risky:
             self._hold(api, tool_input, verdict)
             raise HomeAssistantError(NEEDS_YES)
-        before = snapshot(self.hass, verdict.target_ids) if verdict.changes_state else {}
-        result = await llm.APIInstance.async_call_tool(api, tool_input)
-        self.before.update({k: v for k, v in before.items() if k not in self.before})
-        failed = isinstance(result, dict) and result.get("response_type") == "error"
-        if verdict.changes_state and not failed:
-            self.done.append(key)
-        return result
+        if (
+            verdict.changes_state
+            and self.request
+            and not related(self.hass, self.request, verdict.effects)
+        ):
+            # Nothing in the request points at what the call changes ("order a pizza" ->
+            # Kitchen Light on): asked first, like a risky action (``relevance``).
+            self._hold(api, tool_input, replace(verdict, risky=list(verdict.effects)))
+            raise HomeAssistantError(NEEDS_YES)
 
     def _hold(
         self, api: GuardedAPIInstance, tool_input: llm.ToolInput, verdict: Assessment

@@ -197,13 +197,13 @@ def _lines(hass: HomeAssistant) -> list[tuple[str, str]]:
     """(domain, line) of every exposed entity."""
     unit = hass.config.units.temperature_unit
     return [
-        (state.domain, _line(state.name, _area_name(hass, state.entity_id), describe(state, unit)))
+        (state.domain, _line(state.name, area_name(hass, state.entity_id), describe(state, unit)))
         for state in hass.states.async_all()
         if async_should_expose(hass, ASSISTANT, state.entity_id)
     ]
 
 
-def _area_name(hass: HomeAssistant, entity_id: str) -> str | None:
+def area_name(hass: HomeAssistant, entity_id: str) -> str | None:
     """The entity's area, or its device's area, as HA resolves it for intents."""
     entry = er.async_get(hass).async_get(entity_id)
     if entry is None:

@@ -204,6 +204,7 @@ async def _with_model(turn: Turn, heard: Heard) -> conversation.ConversationResu
         device_id=user_input.device_id,
         satellite_id=user_input.satellite_id,
         confirm=settings.confirm,
+        request=user_input.text,
     )
     if chat_log.llm_api is not None:
         chat_log.llm_api = GuardedAPIInstance.wrap(chat_log.llm_api, guard)

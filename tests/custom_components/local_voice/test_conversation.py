@@ -86,6 +86,30 @@ async def test_a_question_answered_with_a_tool_that_does_not_fit_still_gets_the_
     assert len(fake_ollama.chat_requests) == 1
 
 
+async def test_a_call_nothing_in_the_request_points_at_is_asked_about_first(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The 1.5B switched on the Kitchen Light for "order a pizza"."""
+    fake_ollama.add_turns(ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Kitchen Light")]))
+    first = await say(demo_home, agent_entry, "order a pizza")
+    assert demo_home.states.get("light.kitchen").state == "off"
+    assert speech(first) == "Are you sure you want me to turn on Kitchen Light?"
+    assert first.continue_conversation
+    second = await say(demo_home, agent_entry, "yes", first.conversation_id)
+    assert demo_home.states.get("light.kitchen").state == "on"
+    assert speech(second) == "Kitchen Light is now on."
+    assert len(fake_ollama.chat_requests) == 1
+
+
+async def test_a_call_the_request_points_at_runs_at_once(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.add_turns(ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Kitchen Light")]))
+    result = await say(demo_home, agent_entry, "I can't see what I'm cooking")
+    assert demo_home.states.get("light.kitchen").state == "on"
+    assert speech(result) == "Kitchen Light is now on."
+
+
 async def test_local_unlock_needs_yes_in_next_turn(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
@@ -214,7 +238,7 @@ async def test_safe_call_runs_and_risky_call_waits_in_the_same_round(
             ]
         ),
     )
-    first = await say(demo_home, agent_entry, "I'm home with the car")
+    first = await say(demo_home, agent_entry, "I'm home with the car, light up the kitchen")
     assert demo_home.states.get("light.kitchen").state == "on"
     assert demo_home.states.get("cover.garage_door").state == "closed"
     assert speech(first) == "Kitchen Light is now on. Are you sure you want me to open Garage Door?"

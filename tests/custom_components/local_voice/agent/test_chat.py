@@ -311,7 +311,7 @@ async def test_a_claim_makes_the_model_be_asked_for_the_call(
         ),
         ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Coffee Maker")]),
     )
-    result, streamed = await say_streamed(demo_home, agent_entry, "I need caffeine right now")
+    result, streamed = await say_streamed(demo_home, agent_entry, "I need a coffee right now")
     assert demo_home.states.get("switch.coffee_maker").state == "on"
     assert speech(result) == "Coffee Maker is now on."
     # The first sentence streamed as soon as it was complete; the claim never did.
