@@ -169,6 +169,7 @@ class ToolGuard:
             raise HomeAssistantError(NEEDS_YES)
         if (
             verdict.changes_state
+            and verdict.effects  # (none resolved: HA answers the call with its error)
             and self.request
             and not related(self.hass, self.request, verdict.effects)
         ):

@@ -101,6 +101,19 @@ async def test_a_call_nothing_in_the_request_points_at_is_asked_about_first(
     assert len(fake_ollama.chat_requests) == 1
 
 
+async def test_a_call_on_nothing_known_is_not_asked_about(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """No entity to name in a question: HA's own error goes back to the model."""
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Taxi")]),
+        ScriptedTurn(text="I can't call a cab."),
+    )
+    result = await say(demo_home, agent_entry, "call a cab to take me to the station")
+    assert speech(result) == "I can't call a cab."
+    assert not result.continue_conversation
+
+
 async def test_a_call_the_request_points_at_runs_at_once(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
