@@ -171,6 +171,7 @@ class ToolGuard:
             verdict.changes_state
             and verdict.effects  # (none resolved: HA answers the call with its error)
             and self.request
+            and self.language.lower().startswith("en")  # the word lists are English
             and not related(self.hass, self.request, verdict.effects)
         ):
             # Nothing in the request points at what the call changes ("order a pizza" ->

@@ -9,12 +9,13 @@ A call is *related* when, for at least one entity it changes, a word of the
 request is a word of the entity's name or area, or a word people use for
 that kind of device or for what it changes (``DOMAIN_WORDS``: "dark" for a
 light, "chilly" for a thermostat, "let me in" for a lock). Words match by
-their start ("heating" is "heat", "lamps" is "lamp"). The lists are English,
-like the question words, and lean wide: a related call missed costs a "yes";
-a wrong one let through costs a change nobody asked for ("oven" is a word
-for a fan, not for a thermostat: the 1.5B set the thermostat for it). A request spoken
-in the target's own area ("it's too dark in here" from the kitchen) still
-needs a word for the device or what it does ("dark").
+their start ("heating" is "heat", "lamps" is "lamp"). The lists are
+English, like the question words, and the check is made for English
+requests only. They lean wide: a related call missed costs a "yes"; a
+wrong one let through costs a change nobody asked for ("oven" is a word for
+a fan, not for a thermostat: the 1.5B set the thermostat for it). A request
+spoken in the target's own area ("it's too dark in here" from the kitchen)
+still needs a word for the device or what it does ("dark").
 """
 
 from __future__ import annotations

@@ -74,6 +74,7 @@ async def say(
     *,
     device_id: str | None = None,
     satellite_id: str | None = None,
+    language: str = "en",
 ) -> conversation.ConversationResult:
     """Send one sentence to the agent, as a pipeline would."""
     return await conversation.async_converse(
@@ -81,7 +82,7 @@ async def say(
         text,
         conversation_id,
         Context(),
-        language="en",
+        language=language,
         agent_id=agent_id(hass, entry),
         device_id=device_id,
         satellite_id=satellite_id,

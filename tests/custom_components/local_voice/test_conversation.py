@@ -101,6 +101,15 @@ async def test_a_call_nothing_in_the_request_points_at_is_asked_about_first(
     assert len(fake_ollama.chat_requests) == 1
 
 
+async def test_a_request_in_another_language_is_not_judged_by_english_words(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.add_turns(ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Kitchen Light")]))
+    result = await say(demo_home, agent_entry, "mach es hier heller", language="de")
+    assert demo_home.states.get("light.kitchen").state == "on"
+    assert not result.continue_conversation
+
+
 async def test_a_call_on_nothing_known_is_not_asked_about(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
