@@ -148,7 +148,7 @@ def cut_off(reference: str, times: dict[str, float | None], transcript: str) -> 
 
 
 async def _run_ours(
-    commands: list[SpokenCommand], model: str, name: str = "ours"
+    commands: list[SpokenCommand], model: str, name: str = "ours", asr_args: tuple[str, ...] = ()
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     texts = _references(commands)
@@ -161,6 +161,7 @@ async def _run_ours(
         agent="local_voice",
         progress=_progress,
         satellite_options=_SATELLITE_OPTIONS[name],
+        asr_args=asr_args,
     )
     await run_commands(commands, options, satellite="mqtt", on_result=keep)
     return rows
@@ -274,6 +275,13 @@ def main() -> None:
     parser.add_argument("--systems", nargs="*", choices=SYSTEMS, default=list(SYSTEMS))
     parser.add_argument("--model", default="tiny.en")
     parser.add_argument(
+        "--asr-arg",
+        action="append",
+        default=[],
+        metavar="FLAG",
+        help="one more local-voice-asr flag for ours (repeat; e.g. --asr-arg=--loudness-pauses)",
+    )
+    parser.add_argument(
         "--out", type=Path, help="default: results/latency.json (latency_set.json with --set)"
     )
     args = parser.parse_args()
@@ -299,6 +307,7 @@ def main() -> None:
         "limit": limit,
         "runs": runs,
         "model": args.model,
+        "asr_args": args.asr_arg,
         "systems": [],
     }
     for name in args.systems:
@@ -307,7 +316,7 @@ def main() -> None:
             if name == "peers":
                 rows = asyncio.run(_run_peers(commands, args.model))
             else:
-                rows = asyncio.run(_run_ours(commands, args.model, name))
+                rows = asyncio.run(_run_ours(commands, args.model, name, tuple(args.asr_arg)))
         except Exception as err:
             print(f"{name}: harness error {type(err).__name__}: {err}", flush=True)
             doc["systems"].append({"name": name, "harness_error": f"{type(err).__name__}: {err}"})

@@ -136,6 +136,7 @@ class StackOptions:
     llm_threads: int | None = None  # local-voice-llm --threads (None: every core)
     llm_model: str | None = None  # local-voice-llm --model (None: the bundled default)
     servers: str = "ours"  # ours | peers
+    asr_args: tuple[str, ...] = ()  # more local-voice-asr flags (ours), e.g. --pause-seconds
     satellite_options: dict[str, Any] = field(default_factory=dict)  # each satellite's, in HA
     keep_workdir: bool = False  # keep HA's config dir and the logs for troubleshooting
     debug: bool = False
@@ -226,7 +227,7 @@ class Stack:
         return vocab
 
     def _our_servers(self) -> tuple[WyomingServer, WyomingServer]:
-        asr_args = ["--model", self.options.model]
+        asr_args = ["--model", self.options.model, *self.options.asr_args]
         if self.options.vocabulary:
             asr_args += ["--vocabulary", str(self._vocabulary_file())]
         asr = WyomingProcess.asr(*asr_args, log_path=self.workdir / "asr.log")

@@ -105,7 +105,7 @@ def spoken_reply(text: str, out: Path) -> None:
     _finish(out, None, np.random.default_rng(0))
 
 
-def _pink_noise(n: int, rng: np.random.Generator) -> npt.NDArray[np.float32]:
+def pink_noise(n: int, rng: np.random.Generator) -> npt.NDArray[np.float32]:
     """Pink (1/f) noise by shaping white noise in the frequency domain."""
     white = rng.standard_normal(n)
     spectrum = np.fft.rfft(white)
@@ -113,6 +113,25 @@ def _pink_noise(n: int, rng: np.random.Generator) -> npt.NDArray[np.float32]:
     freqs[0] = 1.0
     pink = np.fft.irfft(spectrum / np.sqrt(freqs), n)
     return (pink / (np.std(pink) + 1e-9)).astype(np.float32)
+
+
+def in_noise(pcm: bytes, snr_db: float, tail_s: float = 0.8) -> tuple[bytes, float]:
+    """16 kHz 16-bit speech and ``tail_s`` more, in pink noise at ``snr_db``; where speech ends.
+
+    The SNR is against the speech from its first to its last loud 20 ms frame
+    (louder than 0.01 of full scale); that last frame's end is the second
+    returned, the last speech sound a listener would hear in the clean audio.
+    """
+    speech = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+    frames = speech[: speech.size - speech.size % 320].reshape(-1, 320)
+    loud = np.flatnonzero(np.sqrt((frames**2).mean(axis=1)) > 0.01)  # noqa: PLR2004
+    if loud.size == 0:
+        raise ValueError("no speech to mix noise into")
+    audio = np.concatenate((speech, np.zeros(round(tail_s * RATE), np.float32)))
+    level = float(np.sqrt(np.mean(frames[loud[0] : loud[-1] + 1] ** 2)))
+    audio += pink_noise(audio.size, np.random.default_rng(3)) * level / 10 ** (snr_db / 20)
+    mixed = (audio.clip(-1, 1) * 32767).astype("<i2").tobytes()
+    return mixed, (int(loud[-1]) + 1) * 320 / RATE
 
 
 def _finish(path: Path, snr_db: float | None, rng: np.random.Generator) -> None:
@@ -123,7 +142,7 @@ def _finish(path: Path, snr_db: float | None, rng: np.random.Generator) -> None:
     if snr_db is not None:
         speech_rms = float(np.sqrt(np.mean(speech**2))) or 1.0
         noise_rms = speech_rms / (10 ** (snr_db / 20))
-        audio = audio + _pink_noise(len(audio), rng) * noise_rms
+        audio = audio + pink_noise(len(audio), rng) * noise_rms
     _write_wav(path, audio)
 
 

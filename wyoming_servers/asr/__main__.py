@@ -23,6 +23,7 @@ from .debug_recordings import add_recording_arguments, store_from_args
 from .handler import AsrConnection, AsrOptions
 from .info import build_info
 from .transcriber import DEVICES, Transcriber, TranscriberConfig
+from .utterance import PAUSE_SECONDS, pause_seconds_argument
 from .vocabulary import load_vocabulary_file
 from .warmup import warm_up
 from .window import encoder_window_argument
@@ -88,6 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not decode while audio arrives (saves CPU, costs latency)",
     )
+    parser.add_argument(
+        "--pause-seconds",
+        type=pause_seconds_argument,
+        default=PAUSE_SECONDS,
+        help="quiet after speech that is a pause: an early decode, words sent for endpointing",
+    )
+    parser.add_argument(
+        "--loudness-pauses",
+        action="store_true",
+        help=(
+            "find the pauses of endpointing sessions by loudness alone, without the Silero "
+            "voice detector (about 6%% of a core less per speaker; no pauses found in noise)"
+        ),
+    )
     add_recording_arguments(parser)
     return parser
 
@@ -121,6 +136,8 @@ async def main(argv: list[str] | None = None) -> None:
         max_seconds=args.max_seconds,
         vocabulary=vocabulary,
         early_decode=not args.no_early_decode,
+        pause_seconds=args.pause_seconds,
+        voice_pauses=not args.loudness_pauses,
         recordings=recordings,
     )
     try:

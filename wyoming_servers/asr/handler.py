@@ -30,13 +30,14 @@ from wyoming.asr import Transcribe, Transcript, TranscriptChunk, TranscriptStart
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.info import Describe
 
-from wyoming_servers.core.audio import AudioFormat
+from wyoming_servers.core.audio import TARGET_RATE, AudioFormat
 from wyoming_servers.core.connection import Connection, ConnectionContext
 from wyoming_servers.core.errors import BadEventDataError, UnexpectedEventError
 
 from .debug_recordings import save_utterance
 from .utterance import PAUSE_SECONDS, EarlyDecode, Utterance
 from .vocabulary import merge, validate_names
+from .voice import VoiceTracker, voice_tracker
 
 if TYPE_CHECKING:
     import numpy as np
@@ -63,6 +64,7 @@ class AsrOptions:
     early_decode: bool = True
     early_interval: float = 0.5  # between partial decodes for clients that stream
     pause_seconds: float = PAUSE_SECONDS
+    voice_pauses: bool = True  # Silero must hear a voice too, in endpointing sessions (noise)
     recordings: RecordingStore | None = None  # opt-in encrypted debug recordings
 
 
@@ -89,6 +91,7 @@ class AsrConnection(Connection):
         self.options = options
         self.request: Transcribe | None = None
         self.utterance: Utterance | None = None
+        self._voice: VoiceTracker | None = None
 
     async def handle_event(self, event: Event) -> bool:
         """Dispatch by type; unknown types are ignored."""
@@ -146,17 +149,29 @@ class AsrConnection(Connection):
             self._context_vocabulary(request),
             self.options.vocabulary,
         )
+        pause_transcripts = context.get("pause_transcripts") is True
         self.utterance = Utterance(
             fmt=fmt,
             max_seconds=self.options.max_seconds,
             language=request.language,
             vocabulary=vocabulary,
             streaming=context.get("streaming") is True or context.get("stream") is True,
-            pause_transcripts=context.get("pause_transcripts") is True,
+            pause_transcripts=pause_transcripts,
             pause_seconds=self.options.pause_seconds,
+            voice=self._voice_for(fmt) if pause_transcripts else None,
         )
         self.transcriber.receiving += 1
         self.utterance.counted = True
+
+    def _voice_for(self, fmt: AudioFormat) -> VoiceTracker | None:
+        """The connection's Silero tracker, reset, for 16 kHz audio (None: loudness only)."""
+        if not self.options.voice_pauses or fmt.rate != TARGET_RATE:
+            return None
+        if self._voice is None:
+            self._voice = voice_tracker()
+        else:
+            self._voice.reset()
+        return self._voice
 
     async def _chunk(self, event: Event) -> None:
         utterance = self.utterance

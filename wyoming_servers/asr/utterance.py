@@ -2,7 +2,8 @@
 
 Audio is kept as mono float32 at the client's rate (bounded by
 ``--max-seconds``) and resampled to 16 kHz when decoded. Each chunk is judged
-speech or quiet as it arrives (``speech_level``); ``pause_seconds`` of quiet
+speech or quiet as it arrives (``speech_level``; for endpointing sessions at
+16 kHz also by the Silero voice detector, ``voice``); ``pause_seconds`` of quiet
 after new speech is a pause, and the frame where it was reached is noted.
 
 What the transcript decodes is the audio up to the pause after the last
@@ -37,11 +38,27 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from .transcriber import TranscriptResult
+    from .voice import VoiceTracker
 
 # Quiet this long after speech is a pause. The satellite ends the stream after
 # 300 ms of silence, so a decode started here has a head start of ~150 ms,
 # usually enough to finish soon after audio-stop (docs/asr.md).
 PAUSE_SECONDS: Final = 0.15
+PAUSE_RANGE: Final = (0.05, 2.0)  # what --pause-seconds accepts
+
+
+def pause_seconds_argument(text: str) -> float:
+    """Argparse type of ``--pause-seconds``: seconds within ``PAUSE_RANGE``."""
+    import argparse  # noqa: PLC0415 - only for the command line
+
+    try:
+        value = float(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from err
+    low, high = PAUSE_RANGE
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be {low}-{high} s, got {value}")
+    return value
 
 
 def _key(words: list[str]) -> list[str]:
@@ -80,6 +97,7 @@ class Utterance:
     levels: list[float] = field(default_factory=list)  # RMS of every chunk so far, sorted
     speech_end: int = 0  # frame after the last chunk loud enough to be speech
     pause_at: int = 0  # frame where the latest pause after speech was reached (0: none yet)
+    voice: VoiceTracker | None = None  # Silero: speech must also be voiced (noise, voice.py)
 
     def trailing_silence(self) -> float:
         """Seconds since the last chunk that sounded like speech."""
@@ -89,7 +107,8 @@ class Utterance:
         """Note where the speech ends so far, and where a pause after it was reached."""
         rms = chunk_rms(samples)
         bisect.insort(self.levels, rms)
-        if chunk_is_speech(rms, self.levels):
+        voiced = self.voice is None or self.voice.chunk_voiced(samples)
+        if chunk_is_speech(rms, self.levels) and voiced:
             self.speech_end = self.frames
         elif self.speech_end > self.pause_at and self.trailing_silence() >= self.pause_seconds:
             self.pause_at = self.frames

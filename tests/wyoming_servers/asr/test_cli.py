@@ -121,6 +121,9 @@ def test_cli_flags_from_the_issue_parse() -> None:
         ["--encoder-window", "wide"],
         ["--busy-beam-size", "0"],
         ["--busy-encoder-window", "45"],
+        ["--pause-seconds", "0"],
+        ["--pause-seconds", "3"],
+        ["--pause-seconds", "soon"],
     ):
         with pytest.raises(SystemExit):
             build_parser().parse_args(bad)
@@ -130,4 +133,7 @@ def test_cli_flags_from_the_issue_parse() -> None:
     assert (defaults.max_clients, defaults.max_queued, defaults.queue_timeout) == (8, 32, 10.0)
     off = build_parser().parse_args(["--busy-beam-size", "5", "--busy-encoder-window", "15"])
     assert (off.busy_beam_size, off.busy_encoder_window) == (5, 15.0)
+    assert (defaults.pause_seconds, defaults.loudness_pauses) == (0.15, False)
+    pauses = build_parser().parse_args(["--pause-seconds", "0.1", "--loudness-pauses"])
+    assert (pauses.pause_seconds, pauses.loudness_pauses) == (0.1, True)
     assert json.dumps(vars(build_parser().parse_args([])), default=str)

@@ -162,6 +162,27 @@ async def test_pause_transcripts_send_the_words_of_each_pause_while_it_lasts(
     )
 
 
+async def test_pause_transcripts_find_the_pause_after_a_command_in_steady_noise(
+    asr_server: Any, dev_commands: list[SpokenCommand], socket_enabled: None
+) -> None:
+    """In pink noise at 10 dB SNR the words still come at the pause after the last word.
+
+    Loudness finds no pause in this noise (``test_units.py``); the server's
+    Silero detector does, so the command's words arrive while 1.5 s of noise
+    still follows, well before ``audio-stop``.
+    """
+    from local_voice_harness.synthetic_speech import in_noise
+
+    command = dev_commands[0]
+    pcm, speech_ends = in_noise(WavAudio.load(command.audio).pcm, 10.0, tail_s=1.5)
+    events = await _stream_with_times(asr_server, pcm, {"pause_transcripts": True})
+    chunks = [(at, e.data["text"]) for at, e in events if e.type == "transcript-chunk"]
+    assert chunks, [e.type for _, e in events]
+    at, text = chunks[0]
+    assert speech_ends < at < speech_ends + 1.2, (at, speech_ends)
+    assert normalize(text) == command.text.split(), chunks
+
+
 async def _stream_with_times(
     server: Any, pcm: bytes, context: dict[str, Any]
 ) -> list[tuple[float, Any]]:

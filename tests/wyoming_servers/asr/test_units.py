@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pytest
 
+from local_voice_harness.servers import WavAudio
+from local_voice_harness.synthetic_speech import in_noise
 from wyoming_servers.asr.scoring import normalize, word_error_rate
-from wyoming_servers.asr.utterance import Utterance
+from wyoming_servers.asr.utterance import PAUSE_SECONDS, Utterance
 from wyoming_servers.asr.vocabulary import (
     MAX_PROMPT_CHARS,
     initial_prompt,
@@ -14,9 +18,13 @@ from wyoming_servers.asr.vocabulary import (
     merge,
     validate_names,
 )
+from wyoming_servers.asr.voice import VoiceTracker
 from wyoming_servers.asr.window import looks_repetitive, window_frames
 from wyoming_servers.core.audio import AudioFormat
 from wyoming_servers.core.errors import BadEventDataError
+
+if TYPE_CHECKING:
+    from local_voice_harness.commands import SpokenCommand
 
 
 def test_vocabulary_is_validated_merged_and_capped(tmp_path) -> None:
@@ -190,3 +198,39 @@ def test_transcript_chunks_carry_only_newly_stable_words() -> None:
     assert utterance.next_chunk("Turn off the kitchen", final=False) is None  # a revision
     assert utterance.next_chunk("Turn on the kitchen light.", final=True) == " kitchen light."
     assert utterance.sent_words == ["Turn", "on", "the", "kitchen", "light."]
+
+
+def _pause_in(pcm: bytes, voice: VoiceTracker | None) -> float:
+    """Seconds into ``pcm`` (sent in 20 ms chunks) where the first pause after speech was reached."""
+    fmt = AudioFormat(rate=16000, width=2, channels=1)
+    utterance = Utterance(fmt=fmt, max_seconds=30.0, voice=voice)
+    for offset in range(0, len(pcm) - 639, 640):
+        utterance.add(pcm[offset : offset + 640], fmt)
+        if utterance.pause_at:
+            return utterance.pause_at / 16000
+    return 0.0
+
+
+def test_in_steady_noise_the_voice_detector_finds_the_pause_after_the_last_word(
+    dev_commands: list[SpokenCommand],
+) -> None:
+    """In pink noise at 10 dB SNR loudness finds no pause; loud *and* voiced finds the last.
+
+    What follows the command's last word is steady noise only: the first
+    pause is a little more than ``PAUSE_SECONDS`` after the last word (the
+    detector takes a window or few to let go), none before it.
+    """
+    for command in dev_commands:
+        pcm, speech_ends = in_noise(WavAudio.load(command.audio).pcm, 10.0)
+        assert _pause_in(pcm, None) == 0.0, command.text
+        pause = _pause_in(pcm, VoiceTracker())
+        assert speech_ends + PAUSE_SECONDS <= pause <= speech_ends + 0.45, (command.text, pause)
+
+
+def test_the_voice_detector_keeps_a_quiet_room_to_the_loudness_rule(
+    dev_commands: list[SpokenCommand],
+) -> None:
+    """In a quiet room, loud and voiced ends at the same pause as loudness alone."""
+    for command in dev_commands[:4]:
+        pcm = WavAudio.load(command.audio).pcm + bytes(int(0.5 * 16000) * 2)
+        assert _pause_in(pcm, VoiceTracker()) == _pause_in(pcm, None) > 0, command.text
