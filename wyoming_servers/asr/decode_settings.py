@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .window import FULL_WINDOW_FRAMES, feature_frames
+from .window import FULL_WINDOW_FRAMES, LONG_WINDOW_FRAMES, feature_frames
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,10 @@ def wider_windows(window: int, idle_window: int, samples: int) -> list[int]:
     A short window sometimes makes the decoder say the command twice
     (``window.py``). The idle window repeated itself on none of 180 commands
     where the 10 s busy window did on 3, and costs half the full 30 s window.
+    A 15 s window comes before the full one too, when it is wider than the
+    decode's own.
     """
     frames = feature_frames(samples)
-    fitting = [w for w in (window, idle_window) if frames <= w < FULL_WINDOW_FRAMES]
+    steps = (window, idle_window, LONG_WINDOW_FRAMES)
+    fitting = [w for w in steps if max(frames, window) <= w < FULL_WINDOW_FRAMES]
     return [*sorted(set(fitting)), FULL_WINDOW_FRAMES]

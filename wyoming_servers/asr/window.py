@@ -9,10 +9,14 @@ padded features are cut to ``window_frames`` before encoding.
 Measured on the dev commands, the dev real speech and our 84-command set
 (docs/asr.md): with the 15 s window and the home's names as prompt the word
 errors went from 2+5+36 (30 s window) to 1+4+28, and the whole decode took
-about half the time. Without a prompt, a short window sometimes makes the
-decoder say the command twice ("turn on the kitchen light turn on the
-kitchen light"); ``looks_repetitive`` catches that and the transcriber
-decodes again in a wider window (``decode_settings.wider_windows``; 5 of 184
+about half the time. The 10 s window (the default) made as many word errors
+as 15 s on the dev commands and three 84-command sets (155 against 154) and
+took 125 against 205 ms a decode; audio that does not fit in it gets 15 s
+before the full window (``LONG_WINDOW_FRAMES``).
+
+Without a prompt, a short window sometimes makes the decoder say the
+command twice ("turn on the kitchen light turn on the kitchen light");
+``looks_repetitive`` catches that and the transcriber decodes again in a wider window (``decode_settings.wider_windows``; 5 of 184
 decodes in that measurement). Each decode thread may set its own window
 (``thread_window``): decodes beside another one use a shorter one.
 """
@@ -32,6 +36,8 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 FULL_WINDOW_FRAMES: Final = 3000  # 30 s at 100 mel frames per second
+# Audio longer than the window but shorter than this is encoded in this many frames, not 30 s.
+LONG_WINDOW_FRAMES: Final = 1500
 FRAMES_PER_SECOND: Final = 100
 SAMPLES_PER_FRAME: Final = 160  # one mel frame per 10 ms at 16 kHz
 # A command spoken faster than this many words per second (plus a few) is not speech.
@@ -123,9 +129,11 @@ class WindowedWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-whispe
         self._local.window = frames
 
     def encode(self, features: npt.NDArray[np.float32]) -> ctranslate2.StorageView:
-        """Encode, cutting the padding beyond the window when the content fits in it."""
+        """Encode, cutting the padding beyond the window (or a 15 s one) the content fits in."""
         window = self._thread_window()
         content = _content_frames(features)
+        if content > window:
+            window = max(window, LONG_WINDOW_FRAMES)
         if window < features.shape[-1] and content <= window:
             features = features[..., :window]
         return super().encode(padded_as_silence(features, content))

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import llm
 
 from ..understanding.safety import (
@@ -30,7 +31,7 @@ from ..understanding.safety import (
 )
 from .confirmations import PendingAction
 from .home_now import exposed_named, live_context
-from .relevance import related
+from .relevance import opens, pointed_at, related
 from .report import report, snapshot
 from .tool_calls import repair_arguments, schema_problem
 
@@ -48,6 +49,8 @@ QUESTION_ONLY: Final = (
     "The user asked a question: do not change anything. "
     "Answer it from the current states listed before the request."
 )
+TURN_ON: Final = "HassTurnOn"
+TURN_OFF: Final = "HassTurnOff"  # on a lock: unlock
 NEEDS_YES: Final = "This needs the user's spoken confirmation; stop here"
 # What the guard tells the model: a small model may read it out as its answer.
 GUARD_MESSAGES: Final = (REPEATED, QUESTION_ONLY, NEEDS_YES)
@@ -98,6 +101,11 @@ class ToolGuard:
     request: str = ""  # the user's sentence (``relevance``); empty: every call counts as related
 
     @property
+    def _english_request(self) -> bool:
+        """A request whose words ``relevance``'s English lists can judge."""
+        return bool(self.request) and self.language.lower().startswith("en")
+
+    @property
     def acted(self) -> bool:
         """True when at least one state-changing call ran."""
         return bool(self.before)
@@ -122,15 +130,13 @@ class ToolGuard:
         key = _key(name, tool_input.tool_args)
         if key in self.done:
             return {"success": True, "result": REPEATED}
-        verdict = assess(
-            self.hass,
-            name,
-            tool_input.tool_args,
-            language=self.language,
-            device_id=self.device_id,
-            confirm=self.confirm,
-            preferred_area_id=area_id,
-        )
+        verdict = self._assess(name, tool_input.tool_args, area_id)
+        if self._means_unlock(name, verdict):
+            # "open up the front door so I can get in" -> HassTurnOn(Front Door) locks
+            # it: the 1.5B did so despite the hint on the lock's line. Asked to open,
+            # it is the unlock, which is risky and so waits for a "yes".
+            tool_input.tool_name = name = TURN_OFF
+            verdict = self._assess(name, tool_input.tool_args, area_id)
         self._check(api, tool_input, verdict)
         before = snapshot(self.hass, verdict.target_ids) if verdict.changes_state else {}
         result = await llm.APIInstance.async_call_tool(api, tool_input)
@@ -139,6 +145,34 @@ class ToolGuard:
         if verdict.changes_state and not failed:
             self.done.append(key)
         return result
+
+    def _assess(self, name: str, arguments: dict[str, Any], area_id: str | None) -> Assessment:
+        return assess(
+            self.hass,
+            name,
+            arguments,
+            language=self.language,
+            device_id=self.device_id,
+            confirm=self.confirm,
+            preferred_area_id=area_id,
+        )
+
+    def _speaker_area(self) -> str | None:
+        """The name of the area of the satellite or device that heard the request."""
+        area_id = speaker_area_id(self.hass, self.device_id, self.satellite_id)
+        area = ar.async_get(self.hass).async_get_area(area_id) if area_id else None
+        return area.name if area else None
+
+    def _means_unlock(self, name: str, verdict: Assessment) -> bool:
+        """A call that would lock only locks, made for a request to open or let in."""
+        return (
+            name == TURN_ON
+            and not self.question
+            and bool(verdict.target_ids)
+            and all(t.startswith("lock.") for t in verdict.target_ids)
+            and self._english_request
+            and opens(self.request)
+        )
 
     def _check(
         self, api: GuardedAPIInstance, tool_input: llm.ToolInput, verdict: Assessment
@@ -150,11 +184,20 @@ class ToolGuard:
             self.refusals.append(f"{names} is {NOT_EXPOSED}")
             raise HomeAssistantError(f"{names} is not exposed; do not try again")
         if self.question and verdict.changes_state:
-            # What the model reached for is what the question is about, even with a
-            # tool that does not fit it: its state is the answer (``chat`` ends the turn
-            # with it; asked again, the 1.5B read this message out, or said nothing).
-            targets = verdict.target_ids or exposed_named(
-                self.hass, tool_input.tool_args.get("name")
+            # The state of what the question's words point at is the answer, else of
+            # what the model reached for, even with a tool that does not fit it
+            # (``chat`` ends the turn with it; asked again, the 1.5B read this message
+            # out, or said nothing). The 1.5B reached for the thermostat for "is it
+            # muggy in the bedroom": the words point at the Bedroom Humidity.
+            pointed = (
+                pointed_at(self.hass, self.request, self._speaker_area())
+                if self._english_request
+                else []
+            )
+            targets = (
+                pointed
+                or verdict.target_ids
+                or exposed_named(self.hass, tool_input.tool_args.get("name"))
             )
             self.asked_about.extend(t for t in targets if t not in self.asked_about)
             raise HomeAssistantError(QUESTION_ONLY)
@@ -170,8 +213,7 @@ class ToolGuard:
         if (
             verdict.changes_state
             and verdict.effects  # (none resolved: HA answers the call with its error)
-            and self.request
-            and self.language.lower().startswith("en")  # the word lists are English
+            and self._english_request  # the word lists are English
             and not related(self.hass, self.request, verdict.effects)
         ):
             # Nothing in the request points at what the call changes ("order a pizza" ->

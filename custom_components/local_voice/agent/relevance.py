@@ -23,6 +23,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Final
 
+from homeassistant.components.homeassistant.exposed_entities import async_should_expose
+
+from ..const import ASSISTANT
 from .home_now import area_name
 
 if TYPE_CHECKING:
@@ -50,7 +53,13 @@ _WARMTH: Final = (
     "temperature",
     "thermostat",
     "sweat",
+    "jumper",
+    "sweater",
+    "coat",
+    "nippy",
+    "toasty",
 )
+_DAMP: Final = ("damp", "muggy", "humid", "moist", "wet", "dry", "sticky", "clammy")
 DOMAIN_WORDS: Final[dict[str, tuple[str, ...]]] = {
     "light": (
         "light",
@@ -102,9 +111,24 @@ NAME_WORDS: Final[dict[str, tuple[str, ...]]] = {
     "tv": ("watch", "show", "film", "movie", "news"),
     "television": ("watch", "show", "film", "movie", "news"),
     "heater": _WARMTH,
-    "dehumidifier": ("damp", "muggy", "humid", "wet"),
-    "humidifier": ("dry", "humid"),
+    "dehumidifier": _DAMP,
+    "humidifier": _DAMP,
 }
+
+# Words for what a sensor measures, by its device class.
+CLASS_WORDS: Final[dict[str, tuple[str, ...]]] = {
+    "temperature": _WARMTH,
+    "humidity": _DAMP,
+    "moisture": _DAMP,
+    "door": ("door", "open", "close", "shut"),
+    "garage_door": ("garage", "door", "open", "close", "shut"),
+    "window": ("window", "open", "close", "shut", "draught", "draft"),
+    "battery": ("battery", "charge", "flat"),
+    "illuminance": ("bright", "dark", "light"),
+}
+# A request to open (unlock) rather than to lock: "open up the front door", "let me in".
+_OPENING: Final = frozenset({"open", "unlock", "unlocked"})
+_LOCKING: Final = frozenset({"lock", "locked", "secure", "shut", "close", "bolt"})
 
 
 def words(text: str) -> list[str]:
@@ -118,15 +142,71 @@ def related(hass: HomeAssistant, request: str, effects: Iterable[Effect]) -> boo
     return any(_connected(heard, _words_for(hass, effect)) for effect in effects)
 
 
+def pointed_at(hass: HomeAssistant, request: str, here: str | None = None) -> list[str]:
+    """The exposed entities a question's words are about, in HA's order; [] when none.
+
+    The entities the request names (every word of the name that says
+    something is heard); else those of the areas it names (or of ``here``,
+    the speaker's area, when it names none) with a word for their kind or
+    what they measure, not counting the area's own words: "how damp is the
+    bedroom" is the Bedroom Humidity (not the Bedroom Light, though "bed" is
+    a word for lights), "do I need a jumper in the living room" the
+    thermostat and the temperature there.
+    """
+    heard = words(request)
+    exposed = [
+        state
+        for state in hass.states.async_all()
+        if async_should_expose(hass, ASSISTANT, state.entity_id)
+    ]
+    named = [s.entity_id for s in exposed if _all_heard(heard, _significant(s.name))]
+    if named:
+        return named
+    areas = {eid: area_name(hass, eid) for eid in (s.entity_id for s in exposed)}
+    spoken = {a for a in areas.values() if a and _all_heard(heard, _significant(a))}
+    if not (spoken := spoken or ({here} if here else set())):
+        return []
+    area_words = {w for area in spoken for w in words(area)}
+    rest = [w for w in heard if w not in area_words]
+    return [
+        s.entity_id
+        for s in exposed
+        if areas[s.entity_id] in spoken
+        and _connected(rest, _kind_words(s.domain, s.name, s.attributes.get("device_class")))
+    ]
+
+
+def opens(request: str) -> bool:
+    """True when a request asks to open or let in ("open up the front door", "let me in")."""
+    heard = set(words(request))
+    asks = bool(heard & _OPENING) or {"let", "in"} <= heard
+    return asks and not heard & _LOCKING
+
+
+def _significant(name: str) -> list[str]:
+    """The words of a name or area that say something on their own."""
+    return [w for w in words(name) if w not in _COMMON and (len(w) >= MIN_STEM or w in NAME_WORDS)]
+
+
+def _all_heard(heard: list[str], stems: list[str]) -> bool:
+    return bool(stems) and all(_connected(heard, {stem}) for stem in stems)
+
+
+def _kind_words(domain: str, name: str, device_class: object) -> set[str]:
+    """Words for a kind of device, for what its name says it is, for what it measures."""
+    found = set(DOMAIN_WORDS.get(domain, ()))
+    found |= {word for w in words(name) for word in NAME_WORDS.get(w, ())}
+    if isinstance(device_class, str):
+        found |= set(CLASS_WORDS.get(device_class, ()))
+    return found
+
+
 def _words_for(hass: HomeAssistant, effect: Effect) -> set[str]:
     """The words that point at one entity: its name, its area, its kind of device."""
-    named = [w for w in words(effect.name) if w not in _COMMON]
-    found = {w for w in named if len(w) >= MIN_STEM or w in NAME_WORDS}
-    found |= {word for w in named for word in NAME_WORDS.get(w, ())}
+    found = set(_significant(effect.name))
     if area := area_name(hass, effect.entity_id):
-        found |= {w for w in words(area) if len(w) >= MIN_STEM and w not in _COMMON}
-    found |= set(DOMAIN_WORDS.get(effect.domain, ()))
-    return found
+        found |= set(_significant(area))
+    return found | _kind_words(effect.domain, effect.name, effect.device_class)
 
 
 def _connected(heard: list[str], stems: set[str]) -> bool:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .home_now import describe
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
@@ -35,9 +37,8 @@ def _describe(state: State) -> str:
         brightness = state.attributes.get("brightness")
         if isinstance(brightness, int | float) and 0 < brightness < 255:  # noqa: PLR2004
             return f"on at {round(brightness * 100 / 255)} percent"
-    if state.domain == "sensor":
-        unit = state.attributes.get("unit_of_measurement") or ""
-        return f"{state.state}{(' ' + unit) if unit else ''}"
+    if state.domain == "sensor":  # "45 %" (HA's 45.0 reads as HA shows it)
+        return describe(state)
     return _WORDS.get(state.state, state.state.replace("_", " "))
 
 

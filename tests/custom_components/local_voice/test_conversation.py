@@ -86,6 +86,44 @@ async def test_a_question_answered_with_a_tool_that_does_not_fit_still_gets_the_
     assert len(fake_ollama.chat_requests) == 1
 
 
+async def test_a_question_is_answered_with_what_its_words_point_at(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The 1.5B reached for the thermostat for "is it muggy in the bedroom"."""
+    fake_ollama.add_turns(
+        ScriptedTurn(
+            tool_calls=[tool_call("HassClimateSetTemperature", name="Thermostat", temperature=20)]
+        ),
+    )
+    result = await say(demo_home, agent_entry, "is it muggy in the bedroom")
+    assert speech(result) == "Bedroom Humidity is 45 %."
+    assert demo_home.states.get("climate.thermostat").attributes["temperature"] == 20
+    assert len(fake_ollama.chat_requests) == 1
+
+
+async def test_a_request_to_open_a_lock_is_an_unlock_that_waits_for_yes(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The 1.5B called HassTurnOn (lock) for "open up the front door so I can get in"."""
+    fake_ollama.add_turns(ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Front Door")]))
+    first = await say(demo_home, agent_entry, "open up the front door so I can get in")
+    assert demo_home.states.get("lock.front_door").state == "locked"
+    assert speech(first) == "Are you sure you want me to unlock Front Door?"
+    second = await say(demo_home, agent_entry, "yes", first.conversation_id)
+    assert demo_home.states.get("lock.front_door").state == "unlocked"
+    assert speech(second) == "Front Door is now unlocked."
+
+
+async def test_a_request_to_lock_keeps_the_lock(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.add_turns(ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Front Door")]))
+    result = await say(demo_home, agent_entry, "lock up, nobody should open the front door tonight")
+    assert demo_home.states.get("lock.front_door").state == "locked"
+    assert not result.continue_conversation
+    assert speech(result) == "Front Door is still locked."
+
+
 async def test_a_call_nothing_in_the_request_points_at_is_asked_about_first(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:

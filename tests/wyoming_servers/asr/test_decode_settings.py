@@ -31,6 +31,9 @@ def test_a_repetition_retries_in_the_idle_window_before_the_full_one() -> None:
     assert wider_windows(1000, 1500, twelve_seconds) == [1500, 3000]
     assert wider_windows(1500, 1500, twenty_seconds) == [3000]
     assert wider_windows(3000, 3000, three_seconds) == [3000]
+    # The 10 s default: 15 s before the full window, and first for audio too long for 10 s.
+    assert wider_windows(1000, 1000, three_seconds) == [1000, 1500, 3000]
+    assert wider_windows(1000, 1000, twelve_seconds) == [1500, 3000]
 
 
 def test_threads_per_decode_share_the_cores_among_the_workers() -> None:

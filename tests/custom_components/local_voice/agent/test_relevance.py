@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from custom_components.local_voice.agent.relevance import related
+from custom_components.local_voice.agent.relevance import opens, pointed_at, related
 from custom_components.local_voice.understanding.safety import Effect
 
 if TYPE_CHECKING:
@@ -54,3 +54,48 @@ async def test_unrelated(demo_home: HomeAssistant, request_text: str, effect: Ef
 
 async def test_one_related_target_is_enough(demo_home: HomeAssistant) -> None:
     assert related(demo_home, "switch off the coffee and the lamp", [OFFICE_FAN, COFFEE])
+
+
+@pytest.mark.parametrize(
+    ("request_text", "entity_ids"),
+    [
+        ("is it muggy in the bedroom", ["sensor.bedroom_humidity"]),  # area and measure
+        ("how damp is the bedroom", ["sensor.bedroom_humidity"]),
+        (
+            "do I need a jumper in the living room",
+            ["climate.thermostat", "sensor.living_room_temperature"],
+        ),
+        ("is the coffee maker still brewing", ["switch.coffee_maker"]),  # its name
+        ("is it bright enough in the kitchen to read", ["light.kitchen"]),
+        ("what's the news", []),
+    ],
+)
+async def test_what_a_question_points_at(
+    demo_home: HomeAssistant, request_text: str, entity_ids: list[str]
+) -> None:
+    assert sorted(pointed_at(demo_home, request_text)) == entity_ids
+
+
+async def test_what_is_not_exposed_is_never_pointed_at(demo_home: HomeAssistant) -> None:
+    assert pointed_at(demo_home, "is the basement light on") == []
+    assert pointed_at(demo_home, "is the basement light on", "Kitchen") == ["light.kitchen"]
+
+
+async def test_without_an_area_the_speakers_is_meant(demo_home: HomeAssistant) -> None:
+    assert pointed_at(demo_home, "is it muggy in here") == []
+    assert pointed_at(demo_home, "is it muggy in here", "Bedroom") == ["sensor.bedroom_humidity"]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "asks"),
+    [
+        ("open up the front door so I can get in", True),
+        ("I've forgotten my keys, can you let me in at the front", True),
+        ("unlock the front door", True),
+        ("lock the front door", False),
+        ("make sure nobody can open the front door, lock it", False),
+        ("let the dog out", False),
+    ],
+)
+def test_a_request_to_open(request_text: str, asks: bool) -> None:
+    assert opens(request_text) is asks
