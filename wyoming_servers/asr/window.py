@@ -16,8 +16,9 @@ before the full window (``LONG_WINDOW_FRAMES``).
 
 Without a prompt, a short window sometimes makes the decoder say the
 command twice ("turn on the kitchen light turn on the kitchen light");
-``looks_repetitive`` catches that and the transcriber decodes again in a wider window (``decode_settings.wider_windows``; 5 of 184
-decodes in that measurement). Each decode thread may set its own window
+``looks_repetitive`` catches that and the transcriber decodes again in a
+wider window (``decode_settings.wider_windows``; 5 of 184 decodes in that
+measurement). Each decode thread may set its own window
 (``thread_window``): decodes beside another one use a shorter one.
 """
 
