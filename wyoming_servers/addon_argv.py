@@ -110,7 +110,7 @@ def asr_argv(
         *_client_args(options),
     ]
     if not options.faster_when_busy:  # decodes beside another get the same settings
-        argv += ["--busy-beam-size", str(options.beam_size), "--busy-encoder-window", "10"]
+        argv += ["--busy-beam-size", str(options.beam_size), "--busy-encoder-window", "15"]
     if options.language != "auto":
         argv += ["--language", options.language]
     if options.vocabulary:

@@ -60,10 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--encoder-window",
         type=encoder_window_argument,
-        default=10.0,
+        default=15.0,
         help="seconds of audio the encoder sees when the utterance fits (1-30; 30 = Whisper's"
-        " own window; 10 takes under half its time, see docs/asr.md; longer utterances up to"
-        " 15 s get 15)",
+        " own window; 15 halves the decode time, see docs/asr.md)",
     )
     parser.add_argument(
         "--busy-beam-size",

@@ -228,7 +228,16 @@ class AsrConnection(Connection):
         self, utterance: Utterance, frames: int, *, at_pause: bool
     ) -> EarlyDecode | None:
         """Decode the first ``frames`` frames; one at a pause may become the answer."""
+        started = time.perf_counter()
         result = await self._transcribe(utterance, utterance.audio_16k(frames))
+        _LOGGER.debug(
+            "early decode of %.2f s (%s) in %.3f s, %.2f s of audio received by then: %r",
+            frames / utterance.fmt.rate,
+            "at a pause" if at_pause else "periodic",
+            time.perf_counter() - started,
+            utterance.seconds,
+            result.text,
+        )
         early = EarlyDecode(frames=frames, result=result)
         if self.utterance is utterance:
             if at_pause:

@@ -4,7 +4,7 @@ Inference runs in a thread pool of ``num_workers`` threads (CTranslate2
 releases the GIL and runs that many decodes in parallel), never on the event
 loop. Settings chosen by measurement on the dev sets and our 84-command
 set (see docs/asr.md): beam 5 (greedy lost 2 of 112 words), the vocabulary
-as initial prompt, a 10 s encoder window (``window.py``: under half the decode
+as initial prompt, a 15 s encoder window (``window.py``: half the decode
 time, fewer errors), no timestamps (a shorter decode), no conditioning on
 previous text, no VAD filter (commands are short). A connection also decodes
 while audio arrives (see ``utterance.py``). A decode that starts while
@@ -73,7 +73,7 @@ class TranscriberConfig:
     language: str | None = None
     num_workers: int = 2
     cpu_threads: int = 0  # 0: the cores shared among the workers (``decode_threads``)
-    encoder_window: float = 10.0  # seconds; 30 is Whisper's own window
+    encoder_window: float = 15.0  # seconds; 30 is Whisper's own window
     vocabulary: tuple[str, ...] = field(default_factory=tuple)
     # A decode that starts while another is in flight (``under_load``).
     busy_beam_size: int = 1

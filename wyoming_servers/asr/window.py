@@ -9,10 +9,14 @@ padded features are cut to ``window_frames`` before encoding.
 Measured on the dev commands, the dev real speech and our 84-command set
 (docs/asr.md): with the 15 s window and the home's names as prompt the word
 errors went from 2+5+36 (30 s window) to 1+4+28, and the whole decode took
-about half the time. The 10 s window (the default) made as many word errors
-as 15 s on the dev commands and three 84-command sets (155 against 154) and
-took 125 against 205 ms a decode; audio that does not fit in it gets 15 s
-before the full window (``LONG_WINDOW_FRAMES``).
+about half the time. A 10 s window made as many word errors as 15 s on the
+dev commands and three 84-command sets (155 against 154) and took 125
+against 205 ms a decode in-process, but through the satellite pipeline it
+heard "What is a living room temperature?" for a dev command that the 15 s
+window hears as HA's sentence, and such a turn waits for the long silence
+(docs/asr.md), so 15 s stays the default. With a window under 15 s, audio
+that does not fit in it gets 15 s before the full window
+(``LONG_WINDOW_FRAMES``).
 
 Without a prompt, a short window sometimes makes the decoder say the
 command twice ("turn on the kitchen light turn on the kitchen light");
