@@ -104,6 +104,19 @@ def looks_repetitive(text: str, audio_seconds: float) -> bool:
     return False
 
 
+def encoded_frames(window: int, content: int, total: int) -> int:
+    """Mel frames the encoder sees: the window, else 15 s, else all ``total`` frames.
+
+    ``content`` frames of audio (the rest of ``total`` is padding) are
+    encoded in ``window`` frames when they fit, else in ``LONG_WINDOW_FRAMES``
+    when those are wider and they fit there, else whole.
+    """
+    for frames in (window, max(window, LONG_WINDOW_FRAMES)):
+        if content <= frames < total:
+            return frames
+    return total
+
+
 def _content_frames(features: npt.NDArray[np.float32]) -> int:
     """Frames before the zero padding faster-whisper appends (exact zeros)."""
     import numpy as np  # noqa: PLC0415 - numpy is imported by faster-whisper anyway
@@ -135,13 +148,9 @@ class WindowedWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-whispe
 
     def encode(self, features: npt.NDArray[np.float32]) -> ctranslate2.StorageView:
         """Encode, cutting the padding beyond the window (or a 15 s one) the content fits in."""
-        window = self._thread_window()
         content = _content_frames(features)
-        if content > window:
-            window = max(window, LONG_WINDOW_FRAMES)
-        if window < features.shape[-1] and content <= window:
-            features = features[..., :window]
-        return super().encode(padded_as_silence(features, content))
+        frames = encoded_frames(self._thread_window(), content, features.shape[-1])
+        return super().encode(padded_as_silence(features[..., :frames], content))
 
 
 def padded_as_silence(features: npt.NDArray[np.float32], content: int) -> npt.NDArray[np.float32]:

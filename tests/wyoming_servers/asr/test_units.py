@@ -181,6 +181,17 @@ def test_a_thread_window_applies_to_that_thread_only() -> None:
     assert model._thread_window() == 1500
 
 
+def test_the_encoder_sees_the_window_then_15_s_then_everything() -> None:
+    from wyoming_servers.asr.window import encoded_frames
+
+    assert encoded_frames(1500, 300, 3000) == 1500  # a 3 s command in the 15 s window
+    assert encoded_frames(1000, 300, 3000) == 1000
+    assert encoded_frames(1000, 1200, 3000) == 1500  # too long for 10 s: 15 s, not 30 s
+    assert encoded_frames(1500, 2000, 3000) == 3000
+    assert encoded_frames(3000, 300, 3000) == 3000
+    assert encoded_frames(1500, 1000, 1200) == 1200  # never more than there is
+
+
 def test_the_running_speech_level_is_numpys_90th_percentile() -> None:
     from wyoming_servers.asr.speech_level import percentile_90
 
