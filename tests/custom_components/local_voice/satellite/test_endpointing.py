@@ -35,6 +35,7 @@ from local_voice_harness.ha_satellite import (
     wait_until,
 )
 from local_voice_harness.satellite_sim import read_pcm
+from local_voice_harness.synthetic_speech import in_noise
 from local_voice_harness.tts_wire import synthesize
 from wyoming_servers.core.audio import resample
 
@@ -55,11 +56,14 @@ class Home:
         self.hass, self.sim, self.entry = base.hass, base.sim, base.entry
         self.entity_id = base.entity_id
 
-    async def speak(self, pcm: bytes) -> tuple[str, float]:
-        """Speak at real-time pace; the session id and seconds from the words' end to its end."""
+    async def speak(self, pcm: bytes, tail_ms: int = TAIL_MS) -> tuple[str, float]:
+        """Speak at real-time pace; the session id and seconds from the words' end to its end.
+
+        The words end where ``pcm`` does (``tail_ms`` of digital silence follow).
+        """
         began = time.monotonic()
         sid = await self.hass.async_add_executor_job(
-            lambda: self.sim.speak(pcm, chunk_ms=20, realtime=1.0, tail_silence_ms=TAIL_MS)
+            lambda: self.sim.speak(pcm, chunk_ms=20, realtime=1.0, tail_silence_ms=tail_ms)
         )
         words_end = began + len(pcm) / (p.RATE * 2)
         return sid, time.monotonic() - words_end
@@ -123,6 +127,25 @@ async def test_a_complete_command_ends_at_its_first_pause(
     print(f"end of the WAV -> session end: {after_words * 1000:.0f} ms")
     # The WAV's own trailing quiet is part of it; well before the 3 s of silence.
     assert after_words < 1.0
+    await home.idle()
+
+
+async def test_a_command_in_steady_noise_ends_at_its_pause(
+    home: Home, dev_commands: list[SpokenCommand]
+) -> None:
+    """Pink noise at 10 dB SNR goes on for 3 s after the command: no quiet, but no voice.
+
+    Loudness finds no pause in this noise; the speech-to-text server's voice
+    detector does, so HA ends the session long before the noise stops.
+    """
+    cmd = next(c for c in dev_commands if c.audio.name == "cmd01.wav")
+    pcm, speech_ends = in_noise(read_pcm(cmd.audio), 10.0, tail_s=TAIL_MS / 1000)
+    sid, after_noise = await home.speak(pcm, tail_ms=0)
+    await wait_until(lambda: home.state("light.kitchen") == "on", 30)
+    assert home.told_end_of_speech(sid)
+    after_words = after_noise + len(pcm) / (p.RATE * 2) - speech_ends
+    print(f"last speech sound -> session end, in noise: {after_words * 1000:.0f} ms")
+    assert after_words < 1.5
     await home.idle()
 
 
