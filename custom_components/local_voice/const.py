@@ -45,7 +45,7 @@ CONF_CONFIRM: Final = "confirm_actions"
 
 DEFAULT_CONTROL: Final = True
 DEFAULT_PREFER_LOCAL: Final = True
-DEFAULT_MAX_HISTORY: Final = 10
+DEFAULT_MAX_HISTORY: Final = 4
 DEFAULT_KEEP_ALIVE: Final = -1  # seconds; -1 keeps the model loaded
 DEFAULT_NUM_CTX: Final = 0  # 0 = sized from the prompt
 DEFAULT_TEMPERATURE: Final = 0.2

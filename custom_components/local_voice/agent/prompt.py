@@ -227,13 +227,25 @@ def _handled_by_ha(turn: Sequence[conversation.Content]) -> bool:
 
 
 def _last_turns(messages: list[dict[str, Any]], max_turns: int) -> list[dict[str, Any]]:
-    """Keep the last ``max_turns`` earlier user turns plus this one (0 keeps all)."""
+    """Keep at most ``max_turns`` earlier user turns plus this one (0 keeps all).
+
+    The oldest turns are dropped ``max_turns`` at a time, not one per turn: a
+    window that slid by one turn each time would change the prompt right
+    after its stable part on every turn, and the server would read all of
+    the history again each time (through a satellite, whose turns share one
+    conversation for five minutes, every model turn then ran past the
+    deadline on 2 cores). Dropped in blocks, the prefix stays the same for
+    ``max_turns`` turns in a row and only one turn in ``max_turns`` reads
+    the history it keeps again.
+    """
     if max_turns < 1:
         return messages
     user_positions = [i for i, m in enumerate(messages) if m["role"] == "user"]
-    if len(user_positions) <= max_turns + 1:
+    earlier = len(user_positions) - 1
+    if earlier <= max_turns:
         return messages
-    return messages[user_positions[-(max_turns + 1)] :]
+    dropped = (earlier - 1) // max_turns * max_turns
+    return messages[user_positions[dropped] :]
 
 
 def estimate_tokens(messages: Sequence[dict[str, Any]], tools: Sequence[Any] | None) -> int:

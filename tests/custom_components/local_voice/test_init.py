@@ -162,6 +162,22 @@ async def test_history_is_trimmed(
     assert users == ["tell me thing 1", "tell me thing 2"]
 
 
+@pytest.mark.parametrize("agent_options", [{"max_history": 2}])
+async def test_history_is_dropped_in_blocks_so_the_prefix_stays_cached(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """Earlier turns go two at a time: the history before this turn stays put in between."""
+    conversation_id = None
+    kept: list[list[str]] = []
+    for n in range(6):
+        fake_ollama.add_turns(ScriptedTurn(text=f"answer {n}"))
+        result = await say(demo_home, agent_entry, f"tell me thing {n}", conversation_id)
+        conversation_id = result.conversation_id
+        messages = fake_ollama.chat_requests[-1]["messages"]
+        kept.append([m["content"][-1] for m in messages if m["role"] == "user"])
+    assert kept == [["0"], ["0", "1"], ["0", "1", "2"], ["2", "3"], ["2", "3", "4"], ["4", "5"]]
+
+
 async def test_incomplete_entry_is_a_setup_error(hass_core: HomeAssistant) -> None:
     entry = MockConfigEntry(domain=DOMAIN, version=2, data={CONF_KIND: KIND_SERVER})
     entry.add_to_hass(hass_core)
