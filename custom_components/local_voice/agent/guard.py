@@ -25,6 +25,7 @@ from homeassistant.helpers import llm
 from ..understanding.safety import (
     Assessment,
     assess,
+    base_name,
     fit_place,
     is_read_only,
     speaker_area_id,
@@ -135,7 +136,8 @@ class ToolGuard:
             # "open up the front door so I can get in" -> HassTurnOn(Front Door) locks
             # it: the 1.5B did so despite the hint on the lock's line. Asked to open,
             # it is the unlock, which is risky and so waits for a "yes".
-            tool_input.tool_name = name = TURN_OFF
+            # (HA 2026.3+ names the tool ``intent__HassTurnOn``: the same prefix.)
+            tool_input.tool_name = name = unlock_tool(name)
             verdict = self._assess(name, tool_input.tool_args, area_id)
         self._check(api, tool_input, verdict)
         before = snapshot(self.hass, verdict.target_ids) if verdict.changes_state else {}
@@ -166,7 +168,7 @@ class ToolGuard:
     def _means_unlock(self, name: str, verdict: Assessment) -> bool:
         """A call that would lock only locks, made for a request to open or let in."""
         return (
-            name == TURN_ON
+            base_name(name) == TURN_ON
             and not self.question
             and bool(verdict.target_ids)
             and all(t.startswith("lock.") for t in verdict.target_ids)
@@ -241,6 +243,11 @@ class ToolGuard:
             execute=execute,
             used_model=True,
         )
+
+
+def unlock_tool(turn_on: str) -> str:
+    """The tool that unlocks, named like ``turn_on`` (``intent__HassTurnOn`` on HA 2026.3+)."""
+    return turn_on.removesuffix(TURN_ON) + TURN_OFF
 
 
 def _key(name: str, arguments: dict[str, Any]) -> str:

@@ -99,3 +99,11 @@ async def test_without_an_area_the_speakers_is_meant(demo_home: HomeAssistant) -
 )
 def test_a_request_to_open(request_text: str, asks: bool) -> None:
     assert opens(request_text) is asks
+
+
+def test_the_unlock_tool_is_named_like_the_call() -> None:
+    """HA 2026.3+ names the Assist tools ``intent__HassTurnOn``; 2026.2 ``HassTurnOn``."""
+    from custom_components.local_voice.agent.guard import unlock_tool
+
+    assert unlock_tool("HassTurnOn") == "HassTurnOff"
+    assert unlock_tool("intent__HassTurnOn") == "intent__HassTurnOff"
