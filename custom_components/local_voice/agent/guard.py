@@ -139,7 +139,7 @@ class ToolGuard:
             # (HA 2026.3+ names the tool ``intent__HassTurnOn``: the same prefix.)
             tool_input.tool_name = name = unlock_tool(name)
             verdict = self._assess(name, tool_input.tool_args, area_id)
-        self._check(api, tool_input, verdict)
+        self._check(api, tool_input, verdict, area_id)
         before = snapshot(self.hass, verdict.target_ids) if verdict.changes_state else {}
         result = await llm.APIInstance.async_call_tool(api, tool_input)
         self.before.update({k: v for k, v in before.items() if k not in self.before})
@@ -159,12 +159,6 @@ class ToolGuard:
             preferred_area_id=area_id,
         )
 
-    def _speaker_area(self) -> str | None:
-        """The name of the area of the satellite or device that heard the request."""
-        area_id = speaker_area_id(self.hass, self.device_id, self.satellite_id)
-        area = ar.async_get(self.hass).async_get_area(area_id) if area_id else None
-        return area.name if area else None
-
     def _means_unlock(self, name: str, verdict: Assessment) -> bool:
         """A call that would lock only locks, made for a request to open or let in."""
         return (
@@ -177,7 +171,11 @@ class ToolGuard:
         )
 
     def _check(
-        self, api: GuardedAPIInstance, tool_input: llm.ToolInput, verdict: Assessment
+        self,
+        api: GuardedAPIInstance,
+        tool_input: llm.ToolInput,
+        verdict: Assessment,
+        area_id: str | None,
     ) -> None:
         """Raise (to the model) for a call that must not run now; hold one that waits."""
         name = tool_input.tool_name
@@ -192,7 +190,7 @@ class ToolGuard:
             # out, or said nothing). The 1.5B reached for the thermostat for "is it
             # muggy in the bedroom": the words point at the Bedroom Humidity.
             pointed = (
-                pointed_at(self.hass, self.request, self._speaker_area())
+                pointed_at(self.hass, self.request, _area_name(self.hass, area_id))
                 if self._english_request
                 else []
             )
@@ -243,6 +241,12 @@ class ToolGuard:
             execute=execute,
             used_model=True,
         )
+
+
+def _area_name(hass: HomeAssistant, area_id: str | None) -> str | None:
+    """The name of the speaker's area (``speaker_area_id``), or None."""
+    area = ar.async_get(hass).async_get_area(area_id) if area_id else None
+    return area.name if area else None
 
 
 def unlock_tool(turn_on: str) -> str:
