@@ -339,7 +339,13 @@ async def spoken_phase(
 
     name = "ha_agent" if agent == "builtin" else f"local_voice+{model}"
     options = StackOptions(
-        agent=agent, llm="bundled", llm_model=model, llm_threads=threads, progress=_progress
+        agent=agent,
+        llm="bundled",
+        llm_model=model,
+        llm_threads=threads,
+        progress=_progress,
+        debug=DEBUG_LOGS,
+        keep_workdir=DEBUG_LOGS,
     )
     results: dict[str, Any] = {}
     for set_name, commands in sets.items():

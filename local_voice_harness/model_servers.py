@@ -116,15 +116,20 @@ def bundled_model_title(name: str | None) -> str:
 
 
 def bundled_llm(
-    workdir: Path, threads: int | None = None, model: str | None = None
+    workdir: Path, threads: int | None = None, model: str | None = None, *, debug: bool = False
 ) -> ModelServerProcess:
-    """``local-voice-llm`` with a bundled model on a free loopback port (OpenAI's API)."""
+    """``local-voice-llm`` with a bundled model on a free loopback port (OpenAI's API).
+
+    ``debug``: llama.cpp's own log too (each slot's cached and new prompt tokens).
+    """
     port = free_port()
     argv = [sys.executable, "-m", "wyoming_servers.llm", "--port", str(port)]
     if threads is not None:
         argv += ["--threads", str(threads)]
     if model is not None:
         argv += ["--model", model]
+    if debug:
+        argv.append("--debug")
     return ModelServerProcess(
         "local-voice-llm",
         argv,

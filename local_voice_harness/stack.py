@@ -266,7 +266,12 @@ class Stack:
         self.say(f"starting local-voice-llm with the bundled {title} on loopback")
         server = self._start_process(
             "llm",
-            bundled_llm(self.workdir, self.options.llm_threads, self.options.llm_model),
+            bundled_llm(
+                self.workdir,
+                self.options.llm_threads,
+                self.options.llm_model,
+                debug=self.options.debug,
+            ),
             timeout=LLM_START_TIMEOUT_S,
         )
         name = f"the bundled {title}"

@@ -56,6 +56,8 @@ def test_bundled_command_line(tmp_path: Path) -> None:
     server = bundled_llm(tmp_path, threads=1, model="qwen2.5-coder-0.5b-instruct-q4_k_m")
     assert server.argv[1:3] == ["-m", "wyoming_servers.llm"]
     assert server.argv[-4:] == ["--threads", "1", "--model", "qwen2.5-coder-0.5b-instruct-q4_k_m"]
+    assert "--debug" not in server.argv
+    assert bundled_llm(tmp_path, debug=True).argv[-1] == "--debug"
     assert bundled_model_title(None).startswith("Qwen2.5-Coder-1.5B-Instruct")
     assert bundled_model_title("qwen2.5-coder-0.5b-instruct-q4_k_m").startswith(
         "Qwen2.5-Coder-0.5B"

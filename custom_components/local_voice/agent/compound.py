@@ -8,10 +8,13 @@ second model round, no wait.
 
 The parts are counted from the words that join them: "and", "then",
 "also", "plus", "as well as", a comma or a semicolon (", and" counts once).
-The count is generous on purpose ("I'm off to bed, switch off the lamp"
-counts two): a part counted too many costs one model round whose answer is
-not spoken, a part missed leaves a change undone. English only, like the
-question words.
+A clause before the first one that asks for something is the reason, not a
+part: "I'm heading to bed, kill the lamp" has one part. A clause asks when
+it has a command verb ("turn", "switch", "kill") or ends in on, off, up or
+down ("lamp and fan on"). Otherwise the count is generous on purpose: a
+part counted too many costs one model round (seconds on a CPU server)
+whose answer is not spoken, a part missed leaves a change undone. English
+only, like the question words.
 """
 
 from __future__ import annotations
@@ -19,11 +22,36 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from ..understanding.words import COMMAND_VERBS
+
 _JOIN: Final = re.compile(
     r"(?:[,;]\s*)?\b(?:and\s+then|and|then|also|plus|as\s+well\s+as)\b|[,;](?!\d)"
 )
+_CLAUSE_END: Final = re.compile(r"[,;](?!\d)")
+_WORD: Final = re.compile(r"[a-z']+")
+# Everyday verbs for a change that HA's sentences do not use.
+_MORE_VERBS: Final = frozenset({"kill", "cut", "flip", "crank", "bump", "hit", "kick", "fire"})
+_DIRECTIONS: Final = frozenset({"on", "off", "up", "down"})
 
 
 def request_parts(text: str) -> int:
     """How many changes ``text`` may ask for: 1 plus the words and marks that join parts."""
-    return 1 + len(_JOIN.findall(text.lower()))
+    text = _without_reason(text.lower())
+    return 1 + len(_JOIN.findall(text))
+
+
+def _without_reason(text: str) -> str:
+    """``text`` from its first clause that asks for something (all of it when none does)."""
+    start = 0
+    for clause_end in [*(m.start() for m in _CLAUSE_END.finditer(text)), len(text)]:
+        if _asks(text[start:clause_end]):
+            return text[start:]
+        start = clause_end + 1
+    return text
+
+
+def _asks(clause: str) -> bool:
+    words = _WORD.findall(clause)
+    return bool(words) and (
+        words[-1] in _DIRECTIONS or any(w in COMMAND_VERBS or w in _MORE_VERBS for w in words)
+    )

@@ -25,7 +25,12 @@ from ..understanding.local import (
     async_try_local,
     unexposed_named,
 )
-from ..understanding.repair import RepairAction, async_repair, supplies_the_action
+from ..understanding.repair import (
+    RepairAction,
+    async_repair,
+    narrows_a_catch_all,
+    supplies_the_action,
+)
 from ..understanding.text import hear
 from .chat import ModelStats, ModelTurn, async_run_model
 from .confirmations import PendingAction, Reply, classify_reply
@@ -102,14 +107,17 @@ async def async_handle(turn: Turn) -> conversation.ConversationResult:
 
 
 def _for_the_model(repaired: Repair, heard: Heard) -> bool:
-    """A repair that would only ask, and guessed the action itself: the model reads it better.
+    """A repair that would only ask, and guessed what to do: the model reads it better.
 
     "halve the brightness of the living room lamp" is nearest to "turn off
     the living room lamp", which HA would ask about; the model, with the
-    lamp's brightness in its prompt, sets it to half.
+    lamp's brightness in its prompt, sets it to half. "turn on everything in
+    the office" is nearest to "turn on the lights in the office": the model
+    sees the fan there too.
     """
-    return repaired.action is RepairAction.ASK and supplies_the_action(
-        heard, repaired.candidate.text
+    text = repaired.candidate.text
+    return repaired.action is RepairAction.ASK and (
+        supplies_the_action(heard, text) or narrows_a_catch_all(heard, text)
     )
 
 

@@ -55,6 +55,7 @@ ASK_FIRST: Final = 0.8  # the confidence cap of a repair that must ask (below AC
 # pad/fan 0.17, pad/light 0.20, talk/turn 0.29.
 SOUNDS_ALIKE: Final = 0.42
 _DIRECTIONS: Final = frozenset({"on", "off", "up", "down"})
+_CATCH_ALLS: Final = frozenset({"everything", "anything", "something", "stuff", "things"})
 
 
 class RepairAction(Enum):
@@ -237,6 +238,18 @@ def supplies_the_action(heard: Heard, repaired: str) -> bool:
     if heard_words & (COMMAND_VERBS | _DIRECTIONS):
         return False
     return bool(set(normalize(repaired)[0].split()) & (COMMAND_VERBS | _DIRECTIONS))
+
+
+def narrows_a_catch_all(heard: Heard, repaired: str) -> bool:
+    """The repair swaps "everything" (or "anything", "stuff") for one kind of device.
+
+    HA's sentences have no "everything in the office"; the nearest one is
+    "turn on the lights in the office", a guess at *which* devices that
+    leaves the fan off. The model, with the office's devices in its prompt,
+    reads the request as it was said.
+    """
+    gone = set(heard.words) - set(normalize(repaired)[0].split())
+    return bool(gone & _CATCH_ALLS)
 
 
 def flips_action(heard: Heard, repaired: str) -> bool:

@@ -21,6 +21,7 @@ from custom_components.local_voice.understanding.repair import (
     async_repair,
     flips_action,
     guessed_words,
+    narrows_a_catch_all,
     reads_as_statement,
     supplies_the_action,
 )
@@ -352,6 +353,19 @@ def test_supplies_the_action(heard: str, repaired: str, *, supplied: bool) -> No
     assert supplies_the_action(hear(heard), repaired) is supplied
 
 
+@pytest.mark.parametrize(
+    ("heard", "repaired", "narrowed"),
+    [
+        ("turn on everything in the office", "turn on the lights in the office", True),
+        ("switch off all the stuff in the kitchen", "turn off the kitchen lights", True),
+        ("turn on the pad in the office", "turn on the lights in the office", False),
+        ("turn off everything", "turn off everything", False),
+    ],
+)
+def test_narrows_a_catch_all(heard: str, repaired: str, *, narrowed: bool) -> None:
+    assert narrows_a_catch_all(hear(heard), repaired) is narrowed
+
+
 async def test_a_repair_that_guesses_the_action_goes_to_the_model(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
@@ -366,3 +380,22 @@ async def test_a_repair_that_guesses_the_action_goes_to_the_model(
     assert lamp is not None
     assert lamp.state == "on"
     assert lamp.attributes["brightness"] in range(120, 135)
+
+
+async def test_everything_in_a_room_goes_to_the_model(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """Without the model it was "Did you mean: turn on the lights in the office?"."""
+    fake_ollama.add_turns(
+        ScriptedTurn(
+            tool_calls=[
+                tool_call("HassTurnOn", name="Desk Lamp"),
+                tool_call("HassTurnOn", name="Office Fan"),
+            ]
+        )
+    )
+    result = await say(demo_home, agent_entry, "turn on everything in the office")
+    assert "Did you mean" not in speech(result)
+    assert len(fake_ollama.chat_requests) == 1
+    assert state(demo_home, "light.desk_lamp") == "on"
+    assert state(demo_home, "fan.office_fan") == "on"
