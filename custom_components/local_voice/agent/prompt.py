@@ -10,7 +10,8 @@ re-reads the tools and the home. So the model gets:
    particular device (identical for every satellite until the home changes);
 2. the tools, sorted by name (rendered by the server's template after the
    system message);
-3. the conversation so far (without earlier turns HA's own intents handled);
+3. the conversation so far (without earlier turns HA's own intents handled),
+   only when the sentence goes on from it (``follow_up``);
 4. a short volatile system message: time, date, the speaker's area, whether
    it can run timers, and any extra prompt of this conversation;
 5. the user's sentence.
@@ -38,6 +39,7 @@ from homeassistant.util import dt as dt_util
 from .. import compat
 from ..const import DOMAIN, MAX_ANSWER_TOKENS, MAX_NUM_CTX, MIN_NUM_CTX
 from ..understanding.safety import speaker_area_id
+from .follow_up import continues
 from .home_now import home_now
 
 if TYPE_CHECKING:
@@ -151,12 +153,22 @@ def messages_for_model(
     volatile_message = {"role": "system", "content": volatile}
     if last_user is None:
         return [{"role": "system", "content": stable}, *history, volatile_message]
+    if not continues(history[last_user]["content"], _last_answer(history[:last_user])):
+        history, last_user = history[last_user:], 0  # it says all it means (``follow_up``)
     return [
         {"role": "system", "content": stable},
         *history[:last_user],
         volatile_message,
         *history[last_user:],
     ]
+
+
+def _last_answer(messages: list[dict[str, Any]]) -> str | None:
+    """What the assistant last said in words, or None."""
+    return next(
+        (m["content"] for m in reversed(messages) if m["role"] == "assistant" and m["content"]),
+        None,
+    )
 
 
 def _message(content: conversation.Content) -> dict[str, Any]:

@@ -431,7 +431,7 @@ async def test_after_a_change_the_models_words_are_not_spoken(
         ScriptedTurn(tool_calls=[tool_call("HassTurnOff", name="Living Room Lamp")]),
         ScriptedTurn(text="Both lights are now off, and I also made you a cup of tea. Sleep well!"),
     )
-    text = "I'm off to bed, switch off the bedroom light and the living room lamp"
+    text = "switch off the bedroom light and the living room lamp, then say good night"
     result, streamed = await say_streamed(demo_home, agent_entry, text)
     assert len(fake_ollama.chat_requests) == 3  # three parts counted: one round to spare
     assert speech(result) == "Bedroom Light is now off. Living Room Lamp is now off."

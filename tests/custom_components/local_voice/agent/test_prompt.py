@@ -66,6 +66,28 @@ async def test_history_is_trimmed_and_the_volatile_part_comes_last(hass: HomeAss
     assert len(everything) == 2 + 4 * 2 + 1
 
 
+async def test_a_sentence_that_says_all_it_means_gets_no_history(hass: HomeAssistant) -> None:
+    """Through a satellite every model turn re-read the last turn and the states: too slow."""
+    log = _chat_log(hass, 2)
+    log.async_add_assistant_content_without_tools(
+        conversation.AssistantContent(agent_id="a", content="a-now")
+    )
+    log.async_add_user_content(conversation.UserContent("turn off the bedroom light"))
+    messages = messages_for_model(log, "STABLE", "VOLATILE", max_turns=4)
+    assert [m["content"] for m in messages] == ["STABLE", "VOLATILE", "turn off the bedroom light"]
+    log.async_add_assistant_content_without_tools(
+        conversation.AssistantContent(agent_id="a", content="Which light?")
+    )
+    log.async_add_user_content(conversation.UserContent("the bedroom one"))
+    messages = messages_for_model(log, "STABLE", "VOLATILE", max_turns=4)
+    assert [m["content"] for m in messages][-4:] == [
+        "turn off the bedroom light",
+        "Which light?",
+        "VOLATILE",
+        "the bedroom one",
+    ]
+
+
 async def test_stable_part_is_the_same_for_every_satellite_and_minute(
     demo_home: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -235,7 +257,7 @@ async def test_earlier_turns_that_ha_handled_are_left_out(hass: HomeAssistant) -
     log.async_add_assistant_content_without_tools(
         conversation.AssistantContent(agent_id="a", content="Forty-two.")
     )
-    log.async_add_user_content(conversation.UserContent("turn off the bedroom light"))
+    log.async_add_user_content(conversation.UserContent("and turn off the bedroom light"))
     log.async_add_assistant_content_without_tools(
         conversation.AssistantContent(
             agent_id="a",
@@ -249,7 +271,7 @@ async def test_earlier_turns_that_ha_handled_are_left_out(hass: HomeAssistant) -
         ("user", "what is the meaning of life"),
         ("assistant", "Forty-two."),
         ("system", "VOLATILE"),
-        ("user", "turn off the bedroom light"),
+        ("user", "and turn off the bedroom light"),
     ]
     # This turn's call has no result (HA gave up on it): not sent, llama.cpp refuses it.
     assert len(messages) == 5

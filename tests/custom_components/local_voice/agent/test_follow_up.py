@@ -1,0 +1,49 @@
+"""Which sentences go on from the conversation (and get its earlier turns)."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.local_voice.agent.follow_up import continues
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "it's way too light to sleep in the bedroom",
+        "turn on the kitchen light",
+        "I can't see a thing in the kitchen",
+        "is the office fan still blowing",
+        "the office feels like an oven",
+        "switch off the bedroom light and the living room lamp",
+        "",
+    ],
+)
+def test_a_sentence_that_says_all_it_means_stands_alone(sentence: str) -> None:
+    assert not continues(sentence, "Bedroom Light is now off.")
+    assert not continues(sentence, None)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "and the kitchen",
+        "what about the hall",
+        "How about the office?",
+        "no, the other one",
+        "turn it off again",
+        "a bit more",
+        "do the same in the office",
+        "now the fan",
+        "put them back",
+        "the kitchen too",
+        "the hall as well",
+    ],
+)
+def test_a_sentence_that_points_back_continues(sentence: str) -> None:
+    assert continues(sentence, "Bedroom Light is now off.")
+
+
+def test_an_answer_to_a_question_continues() -> None:
+    assert continues("the kitchen", "Which light do you mean?")
+    assert not continues("the kitchen", "Kitchen Light is now on.")
