@@ -106,5 +106,4 @@ DEFAULT_DUCK: Final = True
 CONF_DUCK_PERCENT: Final = "duck_percent"  # ducked volume, in % of the player's own
 DEFAULT_DUCK_PERCENT: Final = 20
 SIGNAL_TIMERS: Final = "local_voice_timers_{}"  # .format(satellite_id)
-SIGNAL_TIMER_DEVICE: Final = "local_voice_timer_device"  # a satellite can now run timers
 EVENT_TIMER: Final = "local_voice_timer"  # a satellite's timer started, changed, finished...

@@ -15,14 +15,13 @@ from homeassistant.const import Platform
 from homeassistant.core import callback
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.start import async_at_started
 
 from .agent.backend import ModelError
 from .agent.clients import make_backend
 from .agent.settings import AgentSettings, ServerSettings
-from .agent.warmup import async_warm_model, timer_device
-from .const import DOMAIN, LOGGER, SETUP_TIMEOUT, SIGNAL_TIMER_DEVICE, SUBENTRY_AGENT
+from .agent.warmup import async_warm_model
+from .const import DOMAIN, LOGGER, SETUP_TIMEOUT, SUBENTRY_AGENT
 from .models import AgentState, ServerData
 from .repairs import async_note_server, server_issue_id
 from .runtime import async_acquire, async_release
@@ -102,11 +101,7 @@ def _schedule_model_warmup(hass: HomeAssistant, entry: ServerEntry) -> None:
     """Once HA runs, have the server cache each agent's stable prompt (``agent.warmup``)."""
     data = entry.runtime_data
 
-    warmed_for_timers = False
-
     async def warm() -> None:
-        nonlocal warmed_for_timers
-        warmed_for_timers = timer_device(hass) is not None
         for agent in data.agents.values():
             await async_warm_model(hass, data.backend, agent.settings)
 
@@ -114,14 +109,7 @@ def _schedule_model_warmup(hass: HomeAssistant, entry: ServerEntry) -> None:
     def at_started(hass: HomeAssistant) -> None:
         entry.async_create_background_task(hass, warm(), f"{DOMAIN}_model_warmup")
 
-    @callback
-    def timer_device_added() -> None:
-        """The first satellite that runs timers: its turns also get the timer tools."""
-        if not warmed_for_timers and hass.is_running:
-            at_started(hass)
-
     entry.async_on_unload(async_at_started(hass, at_started))
-    entry.async_on_unload(async_dispatcher_connect(hass, SIGNAL_TIMER_DEVICE, timer_device_added))
 
 
 async def _async_reload(hass: HomeAssistant, entry: ConfigEntry) -> None:

@@ -28,7 +28,12 @@ if TYPE_CHECKING:
 
     from local_voice_harness.mqtt_turn import Heard
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("socket_enabled"), pytest.mark.timeout(600)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.waits,  # two minutes of timers and restarts: it runs beside the fast tests
+    pytest.mark.usefixtures("socket_enabled"),
+    pytest.mark.timeout(600),
+]
 
 
 class Kitchen:

@@ -47,6 +47,7 @@ from .prompt import (
     base_tokens,
     choose_num_ctx,
     estimate_tokens,
+    mentions_time,
     messages_for_model,
     model_tools,
 )
@@ -151,7 +152,7 @@ async def _rounds(turn: ModelTurn, stats: ModelStats, sent: list[ChatRequest]) -
     """Stream rounds until the model stops calling tools, or its calls are the answer."""
     guard = turn.guard
     api = turn.chat_log.llm_api
-    tools = model_tools(api) if api else None
+    tools = model_tools(api, timers=mentions_time(turn.user_input.text)) if api else None
     schemas = {t["function"]["name"]: t["function"]["parameters"] for t in tools or ()}
     guard.schemas = schemas
     began = time.monotonic()

@@ -26,6 +26,7 @@ configured size that is too small raises a repair issue.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import conversation
@@ -88,6 +89,12 @@ _NO_TIMERS: Final = "This device is not able to start timers."
 # the front door" or spent a second round on the tool's YAML and ran past the deadline;
 # told in a line of its own where the states are, it read that line out as its answer.
 # So that guidance is left out.
+_WORDS: Final = re.compile(r"[a-z]+")
+_TIME_WORDS: Final = frozenset(
+    {"timer", "timers", "minute", "minutes", "min", "mins", "second", "seconds", "sec", "secs",
+     "hour", "hours", "remind", "reminder", "alarm", "countdown", "long", "left", "pause",
+     "resume", "cancel"}
+)  # fmt: skip
 CHARS_PER_TOKEN: Final = 4
 ANSWER_HEADROOM: Final = 1024  # tokens kept free for history turns and the answer
 STEP: Final = 1024
@@ -341,7 +348,7 @@ async def async_estimate_home_prompt(
     return estimate_tokens([{"role": "system", "content": stable}], tools)
 
 
-def model_tools(api: llm.APIInstance) -> list[dict[str, Any]]:
+def model_tools(api: llm.APIInstance, *, timers: bool = True) -> list[dict[str, Any]]:
     """The API's tools as the model gets them: sorted by name, the timer tools last.
 
     HA lists its intents in the order the integrations happened to register
@@ -350,9 +357,25 @@ def model_tools(api: llm.APIInstance) -> list[dict[str, Any]]:
     prompt and the model's answers. HA offers the timer tools only to a
     device that can run timers (a satellite, not a chat in HA's UI), so they
     come last: the tools before them are the same prefix either way.
+    ``timers=False`` leaves them out (``mentions_time``).
     """
-    ordered = sorted(api.tools, key=lambda t: (is_timer_tool(t.name), t.name))
+    offered = [t for t in api.tools if timers or not is_timer_tool(t.name)]
+    ordered = sorted(offered, key=lambda t: (is_timer_tool(t.name), t.name))
     return [format_tool(t, api.custom_serializer) for t in ordered]
+
+
+def mentions_time(sentence: str) -> bool:
+    """Does the sentence speak of a timer or a length of time? Only then the timer tools.
+
+    Offered HA's eight timer tools on every satellite turn, the bundled 1.5B
+    started a timer of no length named "Coffee Maker" for "start the
+    machine", and they are about 700 prompt tokens the server read again
+    whenever a satellite's turn followed a chat in HA's UI. HA's own
+    sentences set, cancel and read timers before the model is asked; the
+    model gets the tools only for a sentence that names time ("remind me in
+    ten minutes", "how long is left").
+    """
+    return bool(set(_WORDS.findall(sentence.lower())) & _TIME_WORDS)
 
 
 def is_timer_tool(name: str) -> bool:

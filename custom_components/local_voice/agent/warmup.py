@@ -8,11 +8,11 @@ after it, as each turn's volatile message begins with them. On 2 cores the
 bundled 1.5B model answers HA's prompt with a tool call in 32.7 s cold and
 4.5 s with the prompt cached
 (medians, docs/llm.md, measured 2026-12-06), so the agent asks for one token
-with that prefix in the background after start-up, again after its settings
-change (the entry reloads), and once more when the first device that can run
-timers appears (a satellite set up after the warm-up: its turns also get the
-timer tools). Nothing in the home changes; a server that is down only costs
-a log line.
+with that prefix in the background after start-up, and again after its
+settings change (the entry reloads). Satellites and chats in HA's UI meet
+the same prefix: the timer tools HA offers a satellite go to the model only
+for a sentence that speaks of time (``prompt.mentions_time``). Nothing in
+the home changes; a server that is down only costs a log line.
 """
 
 from __future__ import annotations
@@ -23,10 +23,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import conversation
-from homeassistant.components.intent import async_device_supports_timers
 from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import llm
 
 from ..const import BACKEND_OLLAMA, DOMAIN, LOGGER
@@ -51,18 +49,6 @@ WARM_TIMEOUT_S: Final = 600.0  # a cold prompt on a slow, busy CPU server (in th
 WARM_SENTENCE: Final = "Hello."
 
 
-def timer_device(hass: HomeAssistant) -> str | None:
-    """A device that can run timers (a satellite), or None.
-
-    HA offers such a device the timer tools too; a satellite's turns then
-    meet the warmed prompt whole, and other turns its prefix (``prompt``).
-    """
-    for device in dr.async_get(hass).devices.values():
-        if async_device_supports_timers(hass, device.id):
-            return device.id
-    return None
-
-
 async def async_warm_model(
     hass: HomeAssistant, backend: ModelBackend, settings: AgentSettings
 ) -> float | None:
@@ -77,10 +63,10 @@ async def async_warm_model(
                 context=None,
                 language=language,
                 assistant=conversation.DOMAIN,
-                device_id=timer_device(hass),
+                device_id=None,
             )
             api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, context)
-            tools = model_tools(api)
+            tools = model_tools(api, timers=False)
     except HomeAssistantError as err:
         LOGGER.warning("Could not build the prompt to warm %s: %s", settings.model, err)
         return None

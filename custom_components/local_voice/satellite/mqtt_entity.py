@@ -23,7 +23,6 @@ from homeassistant.const import Platform
 from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .. import protocol as p
 from ..const import (
@@ -34,7 +33,6 @@ from ..const import (
     DEFAULT_DUCK_PERCENT,
     DOMAIN,
     LOGGER,
-    SIGNAL_TIMER_DEVICE,
 )
 from ..select import select_unique_ids
 from .endpointing import silence_ms
@@ -140,7 +138,6 @@ class MqttSatelliteBase(AssistSatelliteEntity):
         if device_id is not None:
             self._timers.device_id = device_id
             unsubs.append(async_register_timer_handler(self.hass, device_id, self._timers.handle))
-            async_dispatcher_send(self.hass, SIGNAL_TIMER_DEVICE)  # agents may warm again
             self._entry.async_create_background_task(
                 self.hass, read_back(self._timers, retained, rang), f"{DOMAIN}_{self._sat}_timers"
             )

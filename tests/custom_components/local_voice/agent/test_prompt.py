@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+import pytest
 from agent_helpers import say, user_input
 from homeassistant.components import conversation
 from homeassistant.helpers import area_registry as ar
@@ -17,6 +18,8 @@ from custom_components.local_voice.agent.prompt import (
     async_stable_prompt,
     auto_num_ctx,
     context_size,
+    is_timer_tool,
+    mentions_time,
     messages_for_model,
     model_tools,
     volatile_context,
@@ -159,31 +162,51 @@ async def test_the_warm_up_caches_the_prefix_every_turn_starts_with(
         assert request["options"]["num_ctx"] == warm["options"]["num_ctx"]  # no reload
 
 
-async def test_the_first_device_with_timers_warms_the_prompt_again_with_its_tools(
+async def test_a_satellite_meets_the_warmed_tools_and_gets_timer_tools_only_for_time(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
-    """A satellite set up after the warm-up gets HA's timer tools too: warmed once more."""
-    from homeassistant.components.intent import async_register_timer_handler
-    from homeassistant.helpers.dispatcher import async_dispatcher_send
+    """A device that runs timers gets HA's timer tools only when the sentence speaks of time.
 
-    from custom_components.local_voice.const import SIGNAL_TIMER_DEVICE
+    Offered them on every turn, the 1.5B started a timer for "start the machine".
+    """
+    from homeassistant.components.intent import async_register_timer_handler
 
     await demo_home.async_block_till_done(wait_background_tasks=True)
-    (first,) = fake_ollama.warm_requests
+    (warm,) = fake_ollama.warm_requests
+    warmed = [t["function"]["name"] for t in warm["tools"]]
+    assert not any(is_timer_tool(name) for name in warmed)
     device = dr.async_get(demo_home).async_get_or_create(
         config_entry_id=agent_entry.entry_id, identifiers={("local_voice", "sat1")}
     )
     async_register_timer_handler(demo_home, device.id, lambda *_: None)
-    async_dispatcher_send(demo_home, SIGNAL_TIMER_DEVICE)
+    fake_ollama.add_turns(ScriptedTurn(text="Sure."), ScriptedTurn(text="Sure."))
+    await say(demo_home, agent_entry, "could the machine start brewing", device_id=device.id)
+    await say(
+        demo_home,
+        agent_entry,
+        "the pasta needs ten minutes, keep an eye on it",
+        device_id=device.id,
+    )
     await demo_home.async_block_till_done(wait_background_tasks=True)
-    assert len(fake_ollama.warm_requests) == 2
-    second = fake_ollama.warm_requests[1]
-    names = [t["function"]["name"] for t in second["tools"]]
-    assert len(names) > len(first["tools"])
-    assert names[: len(first["tools"])] == [t["function"]["name"] for t in first["tools"]]
-    async_dispatcher_send(demo_home, SIGNAL_TIMER_DEVICE)  # a second satellite: no new tools
-    await demo_home.async_block_till_done(wait_background_tasks=True)
-    assert len(fake_ollama.warm_requests) == 2
+    assert len(fake_ollama.warm_requests) == 1  # the satellite needs no warm-up of its own
+    plain, timed = ([t["function"]["name"] for t in r["tools"]] for r in fake_ollama.chat_requests)
+    assert plain == warmed
+    assert timed[: len(warmed)] == warmed
+    assert any(is_timer_tool(name) for name in timed[len(warmed) :])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "timed"),
+    [
+        ("set a timer for five minutes", True),
+        ("remind me in an hour", True),
+        ("how long is left on the pasta", True),
+        ("start the machine", False),
+        ("it's way too light to sleep in the bedroom", False),
+    ],
+)
+def test_mentions_time(sentence: str, *, timed: bool) -> None:
+    assert mentions_time(sentence) is timed
 
 
 async def test_the_tools_come_in_one_order_whatever_order_ha_lists_them_in(
@@ -206,7 +229,9 @@ async def test_the_tools_come_in_one_order_whatever_order_ha_lists_them_in(
     assert [t["function"]["name"] for t in model_tools(api)] == in_order
     await demo_home.async_block_till_done(wait_background_tasks=True)
     (warm,) = fake_ollama.warm_requests
-    assert [t["function"]["name"] for t in warm["tools"]] == in_order
+    assert [t["function"]["name"] for t in warm["tools"]] == [
+        name for name in in_order if not is_timer_tool(name)
+    ]
 
 
 async def test_a_device_with_timers_gets_the_same_tools_first_and_its_timer_tools_after(
