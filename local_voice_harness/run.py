@@ -282,10 +282,8 @@ async def _mqtt_drivers(stack: Stack, count: int, *, realtime: bool) -> list[Mqt
         drivers.append(driver)
         await driver.setup()
         stack.info.pids[f"satellite_{i}"] = driver.pid or 0
-    # The first satellite that runs timers makes the agent warm the prompt again, with the
-    # timer tools HA offers satellites (agent/warmup.py).
     await asyncio.sleep(1.0)
-    await stack.wait_for_warm_prompt()
+    await stack.wait_for_warm_prompt()  # a warm-up the agent started meanwhile (a reload)
     return drivers
 
 

@@ -379,9 +379,9 @@ class Stack:
         """Wait until every warm-up the agent started has ended (HA logs both).
 
         The agent warms the model's prompt cache in the background once it is
-        set up, and again when the first satellite that runs timers appears
-        (``agent/warmup.py``); turns before that would pay for the cold
-        prompt, so the stack waits, showing progress.
+        set up, and again after a reload (``agent/warmup.py``); turns before
+        that would pay for the cold prompt, so the stack waits, showing
+        progress.
         """
         assert self.ha is not None
         if not self.info.agent_entry_id or self.options.llm == "scripted":
