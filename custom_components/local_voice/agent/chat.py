@@ -20,6 +20,7 @@ every failure becomes a short spoken sentence and changes nothing more.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass, field
 from enum import Enum, auto
@@ -162,6 +163,7 @@ async def _rounds(turn: ModelTurn, stats: ModelStats, sent: list[ChatRequest]) -
     instructions = word_runs("\n".join(said)) - word_runs(VOICE_EXAMPLES)
     asked = False  # the model was asked once more for a call it described or claimed
     unmade: str | None = None  # the last round's answer, which described or claimed a call
+    previous: tuple[tuple[str, str], ...] = ()  # the calls of the round before
     for _ in range(MAX_TOOL_ITERATIONS):
         stats.rounds += 1
         messages = messages_for_model(
@@ -210,6 +212,11 @@ async def _rounds(turn: ModelTurn, stats: ModelStats, sent: list[ChatRequest]) -
             continue
         if guard.held is not None or not reader.called or guard.asked_about:
             return _End.ANSWERED
+        calls = tuple((c.name, json.dumps(c.arguments, sort_keys=True)) for c in reader.calls)
+        if calls == previous:  # the same calls again (one failed, or changed nothing): no use
+            LOGGER.debug("The model repeated its calls; ending the turn")
+            return _End.ANSWERED
+        previous = calls
         if _all_actions_done(turn.chat_log.content[results_before:], guard) and not _more_to_do(
             turn, done_before
         ):
@@ -301,6 +308,7 @@ class _AnswerReader:
         self.unmade: str | None = None  # the answer described a call it did not make
         self.claim: str | None = None  # the answer claimed a change and made no call
         self.called = False  # the answer made calls (HA ran them, or the guard stopped them)
+        self.calls: tuple[ToolCall, ...] = ()  # the calls the answer made
 
     async def deltas(
         self, stream: AsyncIterator[ChatChunk]
@@ -316,6 +324,7 @@ class _AnswerReader:
                 yield {"content": text}
         if (text := self._end(gate, calls)) and self.speak:
             yield {"content": text}
+        self.calls = tuple(calls)
         if calls:
             self.called = True
             LOGGER.debug(

@@ -438,6 +438,21 @@ async def test_after_a_change_the_models_words_are_not_spoken(
     assert streamed == [speech(result)]
 
 
+async def test_a_failing_call_repeated_ends_the_turn(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The 1.5B repeated a call that changed nothing until the deadline (three rounds)."""
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Garden Gnome")]),
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Garden Gnome")]),
+        ScriptedTurn(text="This third round must never be asked for."),
+    )
+    result = await say(demo_home, agent_entry, "wake up the garden gnome")
+    assert len(fake_ollama.chat_requests) == 2
+    assert "third round" not in speech(result)
+    assert speech(result).strip()
+
+
 async def test_a_repeated_call_runs_once_and_ends_the_turn(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
