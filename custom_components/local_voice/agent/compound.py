@@ -32,12 +32,18 @@ _WORD: Final = re.compile(r"[a-z']+")
 # Everyday verbs for a change that HA's sentences do not use.
 _MORE_VERBS: Final = frozenset({"kill", "cut", "flip", "crank", "bump", "hit", "kick", "fire"})
 _DIRECTIONS: Final = frozenset({"on", "off", "up", "down"})
+_SEVERAL: Final = frozenset({"everything", "all", "both"})
 
 
 def request_parts(text: str) -> int:
-    """How many changes ``text`` may ask for: 1 plus the words and marks that join parts."""
+    """How many changes ``text`` may ask for: 1 plus the words and marks that join parts.
+
+    "everything", "all" or "both" count one more ("turn on everything in the
+    office": the 1.5B switched on the fan alone, and the turn ended there).
+    """
     text = _without_reason(text.lower())
-    return 1 + len(_JOIN.findall(text))
+    several = bool(set(_WORD.findall(text)) & _SEVERAL)
+    return 1 + len(_JOIN.findall(text)) + several
 
 
 def _without_reason(text: str) -> str:

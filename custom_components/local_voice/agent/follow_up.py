@@ -16,6 +16,7 @@ cached. English only, like the question words.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Final
 
@@ -25,23 +26,51 @@ _OPENERS: Final = frozenset(
      "yeah", "ok", "okay", "sorry", "not"}
 )  # fmt: skip
 _POINTERS: Final = frozenset(
-    {"it", "its", "them", "they", "that", "those", "these", "this", "again", "same",
-     "other", "others", "more", "less", "instead", "either", "both", "one", "ones", "back",
-     "undo", "previous", "last"}
+    {"them", "that", "those", "again", "same", "other", "others", "instead", "either",
+     "back", "undo", "previous"}
 )  # fmt: skip
+# "it" points back after a verb that acts on something ("turn it off"), not in "make it
+# cooler" or "it's too dark"; "more" and "less" alone ("a bit more"), not in a sentence
+# that names what it wants more of.
+_IT_AFTER: Final = frozenset(
+    {"turn", "switch", "put", "set", "dim", "brighten", "open", "close", "shut", "lock",
+     "unlock", "start", "stop", "kill", "raise", "lower", "leave", "keep"}
+)  # fmt: skip
+_SHORT: Final = 4
+_CONFIRMATIONS: Final = ("Are you sure you want me to ", "Did you mean: ")  # guard, turn
 _CONTINUATIONS: Final = (("what", "about"), ("how", "about"), ("and", "what"))
 _ENDINGS: Final = frozenset({"too", "as well"})  # "the kitchen too" (not "too bright")
 
 
 def continues(sentence: str, last_answer: str | None) -> bool:
     """True when ``sentence`` may need the turns before it (see the module)."""
-    if last_answer is not None and last_answer.rstrip().endswith("?"):
+    if last_answer is not None and _asked(last_answer):
         return True
     words = _WORD.findall(sentence.lower())
-    if not words:
-        return False
-    if words[0] in _OPENERS or tuple(words[:2]) in _CONTINUATIONS:
-        return True
-    if words[-1] in _ENDINGS or " ".join(words[-2:]) in _ENDINGS:
-        return True
-    return any(word in _POINTERS for word in words)
+    return bool(words) and (_opens_as_continuation(words) or _points_back(words))
+
+
+def _asked(answer: str) -> bool:
+    """The answer asked something, other than our own yes-or-no (``confirmations``).
+
+    A reply to "Are you sure ...?" that is neither yes nor no is a new request.
+    """
+    answer = answer.strip()
+    return answer.endswith("?") and not answer.startswith(_CONFIRMATIONS)
+
+
+def _opens_as_continuation(words: list[str]) -> bool:
+    return (
+        words[0] in _OPENERS
+        or tuple(words[:2]) in _CONTINUATIONS
+        or words[-1] in _ENDINGS
+        or " ".join(words[-2:]) in _ENDINGS
+    )
+
+
+def _points_back(words: list[str]) -> bool:
+    return (
+        any(word in _POINTERS for word in words)
+        or any(a in _IT_AFTER and b == "it" for a, b in itertools.pairwise(words))
+        or (len(words) <= _SHORT and bool({"more", "less"} & set(words)))
+    )

@@ -28,6 +28,7 @@ _REQUEST_START: Final = re.compile(
     r"dim|brighten|make|put|activate|deactivate|arm|disarm|toggle)\b",
     re.IGNORECASE,
 )
+_CLAUSE_END: Final = re.compile(r"[.!?;,]\s+")
 
 
 def normalize(text: str) -> tuple[str, list[str]]:
@@ -41,13 +42,18 @@ def normalize(text: str) -> tuple[str, list[str]]:
 def looks_like_question(text: str) -> bool:
     """True for a sentence that asks rather than commands (English wording, or a '?').
 
-    "the kitchen light on?" asks; "can you turn on the kitchen light?" and
-    "turn on the kitchen light?" ask for an action.
+    "the kitchen light on?" asks; "can you turn on the kitchen light?",
+    "turn on the kitchen light?" and "I've forgotten my keys, can you let me
+    in?" ask for an action.
     """
     stripped = text.strip().lstrip("¿¡\"' ")
-    if _QUESTION_START.match(stripped):
+    # The clause the sentence ends with decides too: speech recognisers punctuate what
+    # was said, "I need to get the car out. Can you raise the garage?"
+    last = _CLAUSE_END.split(stripped.rstrip("?!. "))[-1].strip().lstrip("¿¡\"' ")
+    if _QUESTION_START.match(stripped) or _QUESTION_START.match(last):
         return True
-    return stripped.endswith("?") and not _REQUEST_START.match(stripped)
+    requested = _REQUEST_START.match(stripped) or _REQUEST_START.match(last)
+    return stripped.endswith("?") and not requested
 
 
 def fill_numbers(text: str, numbers: tuple[str, ...] | list[str]) -> str:

@@ -11,7 +11,8 @@ from custom_components.local_voice.agent.compound import request_parts
     ("text", "parts"),
     [
         ("it is too dark to cook in here", 1),
-        ("turn on everything in the office", 1),
+        ("turn on everything in the office", 2),
+        ("switch off all the lights upstairs", 2),
         ("set the thermostat to 21.5 degrees", 1),
         ("switch off the bedroom light and the living room lamp", 2),
         ("get the office ready for work, lamp and fan on", 2),

@@ -16,6 +16,9 @@ from custom_components.local_voice.agent.follow_up import continues
         "is the office fan still blowing",
         "the office feels like an oven",
         "switch off the bedroom light and the living room lamp",
+        "make it three degrees cooler in here",
+        "I'll dim this room",
+        "I need more light in the kitchen please",
         "",
     ],
 )
@@ -47,3 +50,6 @@ def test_a_sentence_that_points_back_continues(sentence: str) -> None:
 def test_an_answer_to_a_question_continues() -> None:
     assert continues("the kitchen", "Which light do you mean?")
     assert not continues("the kitchen", "Kitchen Light is now on.")
+    # a reply to our yes-or-no that is neither is a new request (the pending action is gone)
+    assert not continues("is the fan on", "Are you sure you want me to unlock Front Door?")
+    assert not continues("is the fan on", "Did you mean: turn on the fan?")

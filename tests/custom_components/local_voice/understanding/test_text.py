@@ -20,6 +20,10 @@ from custom_components.local_voice.understanding.text import hear, looks_like_qu
         ("Can you turn on the kitchen light?", False),
         ("please unlock the front door?", False),
         ("open the garage door", False),
+        ("I need to get the car out. Can you raise the garage?", False),
+        ("I've forgotten my keys, can you let me in at the front?", False),
+        ("I'm home. Is the front door locked?", True),
+        ("It's late, what's the temperature", True),
     ],
 )
 def test_questions_are_told_from_commands(text: str, question: bool) -> None:
