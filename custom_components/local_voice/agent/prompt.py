@@ -41,7 +41,7 @@ from .. import compat
 from ..const import DOMAIN, MAX_ANSWER_TOKENS, MAX_NUM_CTX, MIN_NUM_CTX
 from ..understanding.safety import speaker_area_id
 from .follow_up import continues
-from .home_now import home_now
+from .home_now import home_now, sole_thermostat
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -140,6 +140,11 @@ def volatile_context(hass: HomeAssistant, user_input: conversation.ConversationI
             f"The user is speaking in the area {area.name}; generic commands like "
             "'turn on the lights' target this area."
         )
+        # Told where the user is, the 1.5B answered "make it three degrees cooler in here"
+        # from the kitchen with "I can't do that": the thermostat is in the living room.
+        sole = sole_thermostat(hass)
+        if sole is not None and sole[1] != area.name:
+            parts.append(f"{sole[0]} is the home's only thermostat; it serves {area.name} too.")
     # HA's "This device is not able to start timers." is left out: such a device gets no
     # timer tools anyway, and the 1.5B answered requests it could not do with that line.
     if user_input.device_id and async_device_supports_timers(hass, user_input.device_id):

@@ -312,6 +312,22 @@ async def test_the_volatile_part_has_the_states_before_the_time(demo_home: HomeA
     assert "timers" not in volatile
 
 
+async def test_the_only_thermostat_serves_the_speakers_area(demo_home: HomeAssistant) -> None:
+    """ "make it cooler in here" from the kitchen: the thermostat is in the living room."""
+    entry = MockConfigEntry(domain="test")
+    entry.add_to_hass(demo_home)
+    areas = ar.async_get(demo_home)
+    devices = dr.async_get(demo_home)
+    for room in ("Kitchen", "Living Room"):
+        device = devices.async_get_or_create(
+            config_entry_id=entry.entry_id, identifiers={("t", room)}
+        )
+        devices.async_update_device(device.id, area_id=areas.async_get_area_by_name(room).id)
+        volatile = volatile_context(demo_home, user_input("make it cooler", device_id=device.id))
+        said = "Thermostat is the home's only thermostat; it serves Kitchen too."
+        assert (said in volatile) is (room == "Kitchen"), volatile
+
+
 async def test_a_call_without_its_result_is_not_sent(hass: HomeAssistant) -> None:
     """llama.cpp refuses a request whose assistant message has calls with no result."""
     log = conversation.ChatLog(hass, "c1")
