@@ -405,7 +405,7 @@ def main() -> None:
         "--debug", action="store_true", help="HA logs the agent at debug level (the model's calls)"
     )
     parser.add_argument(
-        "--no-ha-agent", action="store_true", help="leave HA's own agent out of the text phase"
+        "--no-ha-agent", action="store_true", help="leave HA's own agent out (both phases)"
     )
     args = parser.parse_args()
     global DEBUG_LOGS  # noqa: PLW0603 - one switch for every stack of the run
@@ -429,7 +429,7 @@ def main() -> None:
         texts = {t.text: t for texts in load_sets(args.sets, None).values() for t in texts}
         with tempfile.TemporaryDirectory(prefix="lv-llm-spoken-") as work:
             spoken = spoken_sets(args.sets, args.limit, Path(work))
-            for agent in ("local_voice", "builtin"):
+            for agent in ("local_voice",) if args.no_ha_agent else ("local_voice", "builtin"):
                 model = MODELS[args.models[0]]
                 doc["spoken"].update(
                     asyncio.run(spoken_phase(agent, model, spoken, texts, args.llm_threads))
