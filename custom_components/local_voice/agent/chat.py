@@ -159,7 +159,12 @@ async def _rounds(turn: ModelTurn, stats: ModelStats, sent: list[ChatRequest]) -
     began = time.monotonic()
     # What the model must not read out: its instructions (less the examples' answers), the
     # guard's messages, and the user's own words (the 1.5B repeated a question as its answer).
-    said = (turn.stable_prompt, *GUARD_MESSAGES, turn.user_input.text)
+    said = (
+        turn.stable_prompt,
+        *_told(turn.volatile_prompt),
+        *GUARD_MESSAGES,
+        turn.user_input.text,
+    )
     instructions = word_runs("\n".join(said)) - word_runs(VOICE_EXAMPLES)
     asked = False  # the model was asked once more for a call it described or claimed
     unmade: str | None = None  # the last round's answer, which described or claimed a call
@@ -223,6 +228,17 @@ async def _rounds(turn: ModelTurn, stats: ModelStats, sent: list[ChatRequest]) -
             return _End.ANSWERED  # the states say what happened: no further model round
     LOGGER.warning("Model kept calling tools; stopped after %s rounds", MAX_TOOL_ITERATIONS)
     return _End.CAP
+
+
+def _told(volatile: str) -> list[str]:
+    """The volatile message's sentences, without its state lines (an answer may quote those).
+
+    Spoken from the kitchen, the 1.5B answered "how cold is the bedroom" with "The user
+    is speaking in the area Kitchen; generic commands like ...".
+    """
+    return [
+        line for line in volatile.splitlines() if not line.startswith(("- ", "Current states:"))
+    ]
 
 
 def _unmade(reader: _AnswerReader, guard: ToolGuard, stats: ModelStats) -> str | None:

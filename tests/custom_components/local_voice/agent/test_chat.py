@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 import pytest
 from agent_helpers import say, speech
 from homeassistant.components import conversation
+from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import chat_session, intent
+from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.local_voice.agent.answer_gate import ASK_FOR_THE_CALL
@@ -390,6 +392,26 @@ async def test_an_answer_that_reads_out_the_instructions_or_says_nothing_is_not_
     )
     assert speech(result) == SPOKEN_NO_ANSWER
     assert streamed == [SPOKEN_NO_ANSWER]
+
+
+async def test_an_answer_that_reads_out_the_speakers_area_line_is_not_spoken(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The volatile message's sentences are instructions too (the 1.5B read this one out)."""
+    devices = dr.async_get(demo_home)
+    device = devices.async_get_or_create(
+        config_entry_id=agent_entry.entry_id, identifiers={("local_voice", "kitchen_sat")}
+    )
+    kitchen = ar.async_get(demo_home).async_get_area_by_name("Kitchen")
+    assert kitchen is not None
+    devices.async_update_device(device.id, area_id=kitchen.id)
+    echo = (
+        "The user is speaking in the area Kitchen; generic commands like 'turn on the "
+        "lights' target this area."
+    )
+    fake_ollama.add_turns(ScriptedTurn(text=echo))
+    result = await say(demo_home, agent_entry, "how come this is a bedroom", device_id=device.id)
+    assert speech(result) == SPOKEN_NO_ANSWER
 
 
 async def test_the_examples_answer_is_spoken_in_a_home_that_has_a_porch_light(
