@@ -179,7 +179,7 @@ def pointed_at(hass: HomeAssistant, request: str, here: str | None = None) -> li
 def opens(request: str) -> bool:
     """True when a request asks to open or let in ("open up the front door", "let me in")."""
     heard = set(words(request))
-    asks = bool(heard & _OPENING) or {"let", "in"} <= heard
+    asks = bool(heard & _OPENING) or ("let" in heard and bool(heard & {"in", "into", "inside"}))
     return asks and not heard & _LOCKING
 
 

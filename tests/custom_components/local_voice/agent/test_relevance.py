@@ -92,6 +92,7 @@ async def test_without_an_area_the_speakers_is_meant(demo_home: HomeAssistant) -
         ("open up the front door so I can get in", True),
         ("I've forgotten my keys, can you let me in at the front", True),
         ("unlock the front door", True),
+        ("I'm forgotten my keys. Can you let me get into the front?", True),  # tiny.en
         ("lock the front door", False),
         ("make sure nobody can open the front door, lock it", False),
         ("let the dog out", False),
