@@ -156,10 +156,11 @@ async def test_history_is_trimmed(
     conversation_id = None
     for n in range(3):
         fake_ollama.add_turns(ScriptedTurn(text=f"answer {n}"))
-        result = await say(demo_home, agent_entry, f"tell me thing {n}", conversation_id)
+        # "and ...": a sentence that goes on from the conversation gets its history
+        result = await say(demo_home, agent_entry, f"and tell me thing {n}", conversation_id)
         conversation_id = result.conversation_id
     users = [m["content"] for m in fake_ollama.chat_requests[-1]["messages"] if m["role"] == "user"]
-    assert users == ["tell me thing 1", "tell me thing 2"]
+    assert users == ["and tell me thing 1", "and tell me thing 2"]
 
 
 @pytest.mark.parametrize("agent_options", [{"max_history": 2}])
@@ -171,7 +172,7 @@ async def test_history_is_dropped_in_blocks_so_the_prefix_stays_cached(
     kept: list[list[str]] = []
     for n in range(6):
         fake_ollama.add_turns(ScriptedTurn(text=f"answer {n}"))
-        result = await say(demo_home, agent_entry, f"tell me thing {n}", conversation_id)
+        result = await say(demo_home, agent_entry, f"and tell me thing {n}", conversation_id)
         conversation_id = result.conversation_id
         messages = fake_ollama.chat_requests[-1]["messages"]
         kept.append([m["content"][-1] for m in messages if m["role"] == "user"])

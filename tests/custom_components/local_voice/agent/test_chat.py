@@ -210,8 +210,9 @@ async def test_tool_loop_is_capped(
 ) -> None:
     fake_ollama.add_turns(
         *[
-            ScriptedTurn(tool_calls=[tool_call("GetLiveContext")])
-            for _ in range(MAX_TOOL_ITERATIONS + 3)
+            # other calls each round (the same calls again end the turn)
+            ScriptedTurn(tool_calls=[tool_call("GetLiveContext", name=f"lamp {i}")])
+            for i in range(MAX_TOOL_ITERATIONS + 3)
         ]
     )
     result = await say(demo_home, agent_entry, "keep looking at the kitchen light")
