@@ -252,12 +252,10 @@ def _by_kind(outcomes: list[dict[str, Any]]) -> dict[str, str]:
     return {k: f"{sum(v)}/{len(v)}" for k, v in sorted(kinds.items())}
 
 
-async def text_phase(
-    model: str, sets: dict[str, list[CommandText]], with_ha_agent: bool, threads: int | None
-) -> dict[str, Any]:
-    """Every set as text through the local_voice agent with ``model`` (and HA's own agent)."""
-    options = StackOptions(
-        agent="local_voice",
+def _stack_options(agent: str, model: str, threads: int | None) -> StackOptions:
+    """The stack of a phase: the bundled ``model``; --debug keeps HA's debug log."""
+    return StackOptions(
+        agent=agent,
         llm="bundled",
         llm_model=model,
         llm_threads=threads,
@@ -265,8 +263,14 @@ async def text_phase(
         debug=DEBUG_LOGS,
         keep_workdir=DEBUG_LOGS,
     )
+
+
+async def text_phase(
+    model: str, sets: dict[str, list[CommandText]], with_ha_agent: bool, threads: int | None
+) -> dict[str, Any]:
+    """Every set as text through the local_voice agent with ``model`` (and HA's own agent)."""
     results: dict[str, Any] = {}
-    async with Stack(options) as stack:
+    async with Stack(_stack_options("local_voice", model, threads)) as stack:
         assert stack.info.engines is not None
         agents = {f"local_voice+{model}": stack.info.engines.conversation}
         if with_ha_agent:
@@ -338,15 +342,7 @@ async def spoken_phase(
     from local_voice_harness.run import run_commands  # noqa: PLC0415
 
     name = "ha_agent" if agent == "builtin" else f"local_voice+{model}"
-    options = StackOptions(
-        agent=agent,
-        llm="bundled",
-        llm_model=model,
-        llm_threads=threads,
-        progress=_progress,
-        debug=DEBUG_LOGS,
-        keep_workdir=DEBUG_LOGS,
-    )
+    options = _stack_options(agent, model, threads)
     results: dict[str, Any] = {}
     for set_name, commands in sets.items():
         run = await run_commands(commands, options)
