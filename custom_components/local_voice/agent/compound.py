@@ -22,16 +22,13 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from ..understanding.words import COMMAND_VERBS
+from ..understanding.words import COMMAND_VERBS, DIRECTIONS, EVERYDAY_VERBS
 
 _JOIN: Final = re.compile(
     r"(?:[,;]\s*)?\b(?:and\s+then|and|then|also|plus|as\s+well\s+as)\b|[,;](?!\d)"
 )
 _CLAUSE_END: Final = re.compile(r"[,;](?!\d)")
 _WORD: Final = re.compile(r"[a-z']+")
-# Everyday verbs for a change that HA's sentences do not use.
-_MORE_VERBS: Final = frozenset({"kill", "cut", "flip", "crank", "bump", "hit", "kick", "fire"})
-_DIRECTIONS: Final = frozenset({"on", "off", "up", "down"})
 _SEVERAL: Final = frozenset({"everything", "all", "both"})
 
 
@@ -59,5 +56,5 @@ def _without_reason(text: str) -> str:
 def _asks(clause: str) -> bool:
     words = _WORD.findall(clause)
     return bool(words) and (
-        words[-1] in _DIRECTIONS or any(w in COMMAND_VERBS or w in _MORE_VERBS for w in words)
+        words[-1] in DIRECTIONS or any(w in COMMAND_VERBS or w in EVERYDAY_VERBS for w in words)
     )

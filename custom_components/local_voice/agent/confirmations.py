@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING, Final
 
 from ..const import CONFIRM_WINDOW_S
 
+# How our own yes-or-no questions begin (``guard.confirmation_question``, the repair's).
+ARE_YOU_SURE: Final = "Are you sure you want me to "
+DID_YOU_MEAN: Final = "Did you mean: "
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 

@@ -20,6 +20,9 @@ import itertools
 import re
 from typing import Final
 
+from ..understanding.words import COMMAND_VERBS, EVERYDAY_VERBS
+from .confirmations import ARE_YOU_SURE, DID_YOU_MEAN
+
 _WORD: Final = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _OPENERS: Final = frozenset(
     {"and", "also", "but", "now", "then", "actually", "instead", "no", "nope", "yes",
@@ -32,12 +35,8 @@ _POINTERS: Final = frozenset(
 # "it" points back after a verb that acts on something ("turn it off"), not in "make it
 # cooler" or "it's too dark"; "more" and "less" alone ("a bit more"), not in a sentence
 # that names what it wants more of.
-_IT_AFTER: Final = frozenset(
-    {"turn", "switch", "put", "set", "dim", "brighten", "open", "close", "shut", "lock",
-     "unlock", "start", "stop", "kill", "raise", "lower", "leave", "keep"}
-)  # fmt: skip
+_IT_AFTER: Final = (COMMAND_VERBS - {"make"}) | EVERYDAY_VERBS | {"leave", "keep"}
 _SHORT: Final = 4
-_CONFIRMATIONS: Final = ("Are you sure you want me to ", "Did you mean: ")  # guard, turn
 _CONTINUATIONS: Final = (("what", "about"), ("how", "about"), ("and", "what"))
 _ENDINGS: Final = frozenset({"too", "as well"})  # "the kitchen too" (not "too bright")
 
@@ -56,7 +55,7 @@ def _asked(answer: str) -> bool:
     A reply to "Are you sure ...?" that is neither yes nor no is a new request.
     """
     answer = answer.strip()
-    return answer.endswith("?") and not answer.startswith(_CONFIRMATIONS)
+    return answer.endswith("?") and not answer.startswith((ARE_YOU_SURE, DID_YOU_MEAN))
 
 
 def _opens_as_continuation(words: list[str]) -> bool:

@@ -30,7 +30,7 @@ from ..understanding.safety import (
     is_read_only,
     speaker_area_id,
 )
-from .confirmations import PendingAction
+from .confirmations import ARE_YOU_SURE, PendingAction
 from .home_now import exposed_named, live_context
 from .relevance import opens, pointed_at, related
 from .report import report, snapshot
@@ -59,7 +59,7 @@ GUARD_MESSAGES: Final = (REPEATED, QUESTION_ONLY, NEEDS_YES)
 
 def confirmation_question(assessment: Assessment) -> str:
     """The one question asked before a risky action; it says "sure" so users know it waits."""
-    return f"Are you sure you want me to {describe_action(assessment)}?"
+    return f"{ARE_YOU_SURE}{describe_action(assessment)}?"
 
 
 def describe_action(assessment: Assessment) -> str:

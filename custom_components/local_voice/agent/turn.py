@@ -33,7 +33,7 @@ from ..understanding.repair import (
 )
 from ..understanding.text import hear
 from .chat import ModelStats, ModelTurn, async_run_model
-from .confirmations import PendingAction, Reply, classify_reply
+from .confirmations import DID_YOU_MEAN, PendingAction, Reply, classify_reply
 from .events import CommandRecord, Outcome, fire_command_event
 from .guard import NOT_EXPOSED, GuardedAPIInstance, ToolGuard, confirmation_question
 from .prompt import async_stable_prompt, volatile_context
@@ -150,7 +150,7 @@ def _did_you_mean(turn: Turn, repaired: Repair) -> PendingAction:
         return report(hass, before)
 
     return PendingAction(
-        question=f"Did you mean: {repaired.candidate.text}?",
+        question=f"{DID_YOU_MEAN}{repaired.candidate.text}?",
         name=verdict.intent_type,
         targets=targets,
         execute=execute,

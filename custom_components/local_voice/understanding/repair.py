@@ -35,7 +35,7 @@ from .safety import Assessment, assess, find_handler, speaker_area_id
 from .sentences import all_known
 from .spans import name_repair
 from .text import hear, normalize
-from .words import COMMAND_VERBS, COPULAS, FRAME_STEMS, OPPOSITES
+from .words import COMMAND_VERBS, COPULAS, DIRECTIONS, FRAME_STEMS, OPPOSITES
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -54,7 +54,6 @@ ASK_FIRST: Final = 0.8  # the confidence cap of a repair that must ask (below AC
 # Measured: mess/desk 0.45, best/desk 0.42, garish/garage 0.58; main/living 0.40,
 # pad/fan 0.17, pad/light 0.20, talk/turn 0.29.
 SOUNDS_ALIKE: Final = 0.42
-_DIRECTIONS: Final = frozenset({"on", "off", "up", "down"})
 _CATCH_ALLS: Final = frozenset({"everything", "anything", "something", "stuff", "things"})
 
 
@@ -235,9 +234,9 @@ def supplies_the_action(heard: Heard, repaired: str) -> bool:
     reads such a sentence better than "Did you mean ...?" does.
     """
     heard_words = set(heard.words)
-    if heard_words & (COMMAND_VERBS | _DIRECTIONS):
+    if heard_words & (COMMAND_VERBS | DIRECTIONS):
         return False
-    return bool(set(normalize(repaired)[0].split()) & (COMMAND_VERBS | _DIRECTIONS))
+    return bool(set(normalize(repaired)[0].split()) & (COMMAND_VERBS | DIRECTIONS))
 
 
 def narrows_a_catch_all(heard: Heard, repaired: str) -> bool:

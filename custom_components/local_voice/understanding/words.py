@@ -1,4 +1,4 @@
-"""English word lists the repair's guards use."""
+"""English word lists the repair's guards and the agent's sentence rules use."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ COMMAND_VERBS: Final = frozenset(
         "arm", "disarm", "press", "change", "adjust", "enable", "disable", "cancel",
     }
 )  # fmt: skip
+# Everyday verbs for a change that HA's sentences do not use ("kill the lamp").
+EVERYDAY_VERBS: Final = frozenset({"kill", "cut", "flip", "crank", "bump", "hit", "kick", "fire"})
+# The words that say which way a change goes.
+DIRECTIONS: Final = frozenset({"on", "off", "up", "down"})
 # Forms of "to be": with no command verb, the sentence states or asks, it does not command.
 COPULAS: Final = frozenset({"is", "are", "was", "were", "it's", "that's", "there's", "isn't"})
 # Words that reverse an action: a repair that trades one for the other asks first.
