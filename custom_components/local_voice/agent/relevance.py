@@ -31,7 +31,7 @@ from .home_now import area_name
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from homeassistant.core import HomeAssistant
+    from homeassistant.core import HomeAssistant, State
 
     from ..understanding.safety import Effect
 
@@ -41,6 +41,7 @@ _WORD: Final = re.compile(r"[a-z0-9]+")
 _COMMON: Final = frozenset(
     {"the", "and", "main", "big", "small", "left", "right", "front", "back", "room", "all"}
 )
+_FILLER: Final = frozenset({"the", "and", "all", "room"})
 _WARMTH: Final = (
     "heat",
     "warm",
@@ -164,6 +165,8 @@ def pointed_at(hass: HomeAssistant, request: str, here: str | None = None) -> li
         return named
     areas = {eid: area_name(hass, eid) for eid in (s.entity_id for s in exposed)}
     spoken = {a for a in areas.values() if a and _all_heard(heard, _significant(a))}
+    if not spoken and (partly := _partly_named(heard, exposed, areas)):
+        return partly
     if not (spoken := spoken or ({here} if here else set())):
         return []
     area_words = {w for area in spoken for w in words(area)}
@@ -174,6 +177,25 @@ def pointed_at(hass: HomeAssistant, request: str, here: str | None = None) -> li
         if areas[s.entity_id] in spoken
         and _connected(rest, _kind_words(s.domain, s.name, s.attributes.get("device_class")))
     ]
+
+
+def _partly_named(
+    heard: list[str], exposed: list[State], areas: dict[str, str | None]
+) -> list[str]:
+    """The entities a heard word names alone: a word of one exposed name, not an area's.
+
+    "have I locked up the front for the night" is the Front Door, asked from
+    the kitchen (whose light "night" is a word for).
+    """
+    area_words = {w for area in areas.values() if area for w in words(area)}
+    owners: dict[str, set[str]] = {}
+    for state in exposed:
+        # "front" says nothing on its own (``_COMMON``), unless one name has it
+        for word in words(state.name):
+            if len(word) >= MIN_STEM and word not in area_words | _FILLER:
+                owners.setdefault(word, set()).add(state.entity_id)
+    found = {next(iter(ids)) for w in heard if len(ids := owners.get(w, set())) == 1}
+    return [s.entity_id for s in exposed if s.entity_id in found]
 
 
 def opens(request: str) -> bool:

@@ -86,6 +86,13 @@ async def test_without_an_area_the_speakers_is_meant(demo_home: HomeAssistant) -
     assert pointed_at(demo_home, "is it muggy in here", "Bedroom") == ["sensor.bedroom_humidity"]
 
 
+async def test_a_word_of_one_name_alone_points_at_it(demo_home: HomeAssistant) -> None:
+    """From the kitchen, "night" is a word for its light; "front" names the Front Door alone."""
+    request = "have I locked up the front for the night"
+    assert pointed_at(demo_home, request, "Kitchen") == ["lock.front_door"]
+    assert pointed_at(demo_home, "is it too dark in here", "Kitchen") == ["light.kitchen"]
+
+
 @pytest.mark.parametrize(
     ("request_text", "asks"),
     [
