@@ -339,18 +339,21 @@ async def async_estimate_home_prompt(
 ) -> int:
     """Estimated tokens of the system prompt + Assist tools for the exposed entities now."""
     stable = await async_stable_prompt(hass, settings, language)
-    tools: list[dict[str, Any]] = []
-    if settings.control:
-        context = llm.LLMContext(
-            platform=DOMAIN,
-            context=None,
-            language=language,
-            assistant=conversation.DOMAIN,
-            device_id=None,
-        )
-        api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, context)
-        tools = model_tools(api)
+    tools = await async_home_tools(hass, language) if settings.control else []
     return estimate_tokens([{"role": "system", "content": stable}], tools)
+
+
+async def async_home_tools(hass: HomeAssistant, language: str) -> list[dict[str, Any]]:
+    """The tools of a turn that names no time, as the warm-up reads them (no device)."""
+    context = llm.LLMContext(
+        platform=DOMAIN,
+        context=None,
+        language=language,
+        assistant=conversation.DOMAIN,
+        device_id=None,
+    )
+    api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, context)
+    return model_tools(api, timers=False)
 
 
 def model_tools(api: llm.APIInstance, *, timers: bool = True) -> list[dict[str, Any]]:

@@ -22,20 +22,18 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.components import conversation
 from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import llm
 
 from ..const import BACKEND_OLLAMA, DOMAIN, LOGGER
 from .backend import ChatRequest, ModelError
 from .home_now import home_now
 from .prompt import (
+    async_home_tools,
     async_stable_prompt,
     base_tokens,
     context_size,
     estimate_tokens,
-    model_tools,
 )
 
 if TYPE_CHECKING:
@@ -56,17 +54,7 @@ async def async_warm_model(
     language = hass.config.language
     try:
         stable = await async_stable_prompt(hass, settings, language)
-        tools = None
-        if settings.control:
-            context = llm.LLMContext(
-                platform=DOMAIN,
-                context=None,
-                language=language,
-                assistant=conversation.DOMAIN,
-                device_id=None,
-            )
-            api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, context)
-            tools = model_tools(api, timers=False)
+        tools = await async_home_tools(hass, language) if settings.control else None
     except HomeAssistantError as err:
         LOGGER.warning("Could not build the prompt to warm %s: %s", settings.model, err)
         return None
