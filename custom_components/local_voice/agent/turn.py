@@ -32,12 +32,13 @@ from ..understanding.repair import (
     supplies_the_action,
 )
 from ..understanding.text import hear
-from .chat import ModelStats, ModelTurn, async_run_model
+from .chat import ModelStats, ModelTurn, async_run_calls, async_run_model
 from .confirmations import DID_YOU_MEAN, PendingAction, Reply, classify_reply
 from .events import CommandRecord, Outcome, fire_command_event
 from .guard import NOT_EXPOSED, GuardedAPIInstance, ToolGuard, confirmation_question
 from .prompt import async_stable_prompt, volatile_context
 from .report import describe_current, report, snapshot
+from .sweep import sweep_call
 from .warmup import async_reread_after_timeout
 
 if TYPE_CHECKING:
@@ -192,7 +193,6 @@ async def _with_model(turn: Turn, heard: Heard) -> conversation.ConversationResu
     """Ask the model, with HA's Assist API behind the tool guard."""
     user_input, chat_log, agent = turn.user_input, turn.chat_log, turn.agent
     settings = agent.settings
-    agent.stats.model += 1
     try:
         await chat_log.async_provide_llm_data(
             user_input.as_llm_context(DOMAIN),
@@ -205,6 +205,15 @@ async def _with_model(turn: Turn, heard: Heard) -> conversation.ConversationResu
         )
     except conversation.ConverseError as err:
         return err.as_conversation_result()
+    api = chat_log.llm_api
+    planned = (  # "turn on everything in the office": no model needed
+        sweep_call(
+            turn.hass, heard, [t.name for t in api.tools], user_input.device_id,
+            user_input.satellite_id,
+        )
+        if api is not None
+        else None
+    )  # fmt: skip
     guard = ToolGuard(
         turn.hass,
         question=heard.question,
@@ -212,16 +221,19 @@ async def _with_model(turn: Turn, heard: Heard) -> conversation.ConversationResu
         device_id=user_input.device_id,
         satellite_id=user_input.satellite_id,
         confirm=settings.confirm,
-        request=user_input.text,
+        request="" if planned else user_input.text,  # a planned call is what was asked
     )
-    if chat_log.llm_api is not None:
-        chat_log.llm_api = GuardedAPIInstance.wrap(chat_log.llm_api, guard)
-    outcome = await async_run_model(
-        ModelTurn(
-            turn.hass, turn.server.backend, settings, user_input, chat_log, guard,
-            stable, volatile_context(turn.hass, user_input), turn.agent_key,
-        )
+    if api is not None:
+        chat_log.llm_api = GuardedAPIInstance.wrap(api, guard)
+    model_turn = ModelTurn(
+        turn.hass, turn.server.backend, settings, user_input, chat_log, guard,
+        stable, volatile_context(turn.hass, user_input), turn.agent_key,
     )  # fmt: skip
+    if planned is not None:
+        outcome = await async_run_calls(model_turn, [planned])
+        return await _finish_calls(turn, guard, outcome.speech)
+    agent.stats.model += 1
+    outcome = await async_run_model(model_turn)
     _record_stats(agent, outcome.stats, outcome.error)
     if outcome.timed_out is not None:
         async_reread_after_timeout(turn.hass, agent, turn.server.backend, outcome.timed_out)
@@ -238,6 +250,20 @@ async def _with_model(turn: Turn, heard: Heard) -> conversation.ConversationResu
         "model", outcome_name, outcome.speech, guard.names, list(guard.before), used_model=True
     )
     return await _finish(turn, record, error=outcome.error is not None)
+
+
+async def _finish_calls(
+    turn: Turn, guard: ToolGuard, speech: str
+) -> conversation.ConversationResult:
+    """The answer to calls planned without the model (``sweep``): HA's intents, guarded."""
+    turn.agent.stats.local += 1
+    turn.agent.stats.refused += len(guard.refusals)
+    if guard.held is not None:
+        guard.held.used_model = False
+        return await _ask(turn, guard.held, "local_intent")
+    outcome: Outcome = "refused" if guard.refusals else "done"
+    record = CommandRecord("local_intent", outcome, speech, guard.names, list(guard.before))
+    return await _finish(turn, record)
 
 
 def _record_stats(agent: AgentState, stats: ModelStats, error: str | None) -> None:
