@@ -41,7 +41,7 @@ from .backend import (
     ModelUnreachableError,
     Usage,
 )
-from .compound import request_parts
+from .compound import request_parts, rest_of
 from .guard import GUARD_MESSAGES
 from .prompt import (
     VOICE_EXAMPLES,
@@ -70,6 +70,8 @@ SPOKEN_CAP: Final = "Sorry, I could not finish that."
 SPOKEN_DESCRIBED: Final = "Sorry, I could not work out how to do that."
 # The answer was empty, or only read out the instructions (``answer_gate.echoes``).
 SPOKEN_NO_ANSWER: Final = "Sorry, I could not work that out."
+# After a round that did the request's first parts: what is left (``compound.rest_of``).
+NEXT_PART: Final = "Done. Now the rest of the request: "
 
 
 @dataclass(slots=True)
@@ -188,13 +190,10 @@ async def _rounds(turn: ModelTurn, stats: ModelStats, sent: list[ChatRequest]) -
     asked = False  # the model was asked once more for a call it described or claimed
     unmade: str | None = None  # the last round's answer, which described or claimed a call
     previous: tuple[tuple[str, str], ...] = ()  # the calls of the round before
+    rest: str | None = None  # the parts of the request still to do, after a round did some
     for _ in range(MAX_TOOL_ITERATIONS):
         stats.rounds += 1
-        messages = messages_for_model(
-            turn.chat_log, turn.stable_prompt, turn.volatile_prompt, turn.settings.max_history
-        )
-        if unmade is not None:
-            messages = _ask_for_the_call(messages, unmade)
+        messages = _messages(turn, unmade, rest)
         stats.prompt_tokens_estimate = estimate_tokens(messages, tools)
         request = ChatRequest(
             model=turn.settings.model,
@@ -241,10 +240,12 @@ async def _rounds(turn: ModelTurn, stats: ModelStats, sent: list[ChatRequest]) -
             LOGGER.debug("The model repeated its calls; ending the turn")
             return _End.ANSWERED
         previous = calls
-        if _all_actions_done(turn.chat_log.content[results_before:], guard) and not _more_to_do(
-            turn, done_before
-        ):
-            return _End.ANSWERED  # the states say what happened: no further model round
+        if _all_actions_done(turn.chat_log.content[results_before:], guard):
+            if not _more_to_do(turn, done_before):
+                return _End.ANSWERED  # the states say what happened: no further model round
+            rest = rest_of(turn.user_input.text, len(guard.done))
+        else:
+            rest = None
     LOGGER.warning("Model kept calling tools; stopped after %s rounds", MAX_TOOL_ITERATIONS)
     return _End.CAP
 
@@ -288,6 +289,18 @@ def _more_to_do(turn: ModelTurn, done_before: int) -> bool:
     """
     done = len(turn.guard.done)
     return done_before < done < request_parts(turn.user_input.text)
+
+
+def _messages(turn: ModelTurn, unmade: str | None, rest: str | None) -> list[dict[str, Any]]:
+    """The round's messages: the chat log, and what the last round left to ask for."""
+    messages = messages_for_model(
+        turn.chat_log, turn.stable_prompt, turn.volatile_prompt, turn.settings.max_history
+    )
+    if unmade is not None:
+        return _ask_for_the_call(messages, unmade)
+    if rest is not None:
+        return [*messages, {"role": "user", "content": f"{NEXT_PART}{rest}"}]
+    return messages
 
 
 def _ask_for_the_call(messages: list[dict[str, Any]], unmade: str) -> list[dict[str, Any]]:

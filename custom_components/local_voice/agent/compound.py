@@ -38,13 +38,26 @@ def request_parts(text: str) -> int:
     "everything", "all" or "both" count one more ("turn on everything in the
     office": the 1.5B switched on the fan alone, and the turn ended there).
     """
-    text = _without_reason(text.lower())
+    text = _without_reason(text)
     several = bool(set(_WORD.findall(text)) & _SEVERAL)
     return 1 + len(_JOIN.findall(text)) + several
 
 
+def rest_of(text: str, done: int) -> str | None:
+    """The request's parts after the first ``done`` ("light up the kitchen"), or None.
+
+    After a round whose calls did the first part, the 1.5B, asked again with
+    the whole request, repeated that part's call; told what is left, it makes
+    the next one (``chat``).
+    """
+    parts = [p.strip(" .!?") for p in _JOIN.split(_without_reason(text.strip()))]
+    parts = [p for p in parts if p]
+    return " and ".join(parts[done:]) if 0 < done < len(parts) else None
+
+
 def _without_reason(text: str) -> str:
     """``text`` from its first clause that asks for something (all of it when none does)."""
+    text = text.lower()
     start = 0
     for clause_end in [*(m.start() for m in _CLAUSE_END.finditer(text)), len(text)]:
         if _asks(text[start:clause_end]):

@@ -207,8 +207,10 @@ def fit_place(
     comes as ``name: Living Room Lamp, area: Living Room, floor: Living Room``,
     which matches nothing because there is no such floor. When the values match
     no exposed entity, the floor is dropped; then, when a name is given, the
-    area too, but only if the name alone picks exactly one entity. Anything
-    else is returned unchanged (and fails, or runs, as it would have).
+    area too, but only if the name alone picks exactly one entity; else a
+    made-up name becomes the one entity of the area whose name has the
+    made-up name's last word (``_kind``). Anything else is returned
+    unchanged (and fails, or runs, as it would have).
     """
     handler = find_handler(hass, intent_type)
     if handler is None or not _targets_by_slots(handler) or not {"floor", "area"} & set(values):
@@ -236,7 +238,22 @@ def fit_place(
         found = states(name_only)
         if found is not None and len(found) == 1:
             return name_only
+        in_area = states({k: v for k, v in no_floor.items() if k != "name"}) or []
+        kind = _kind(values["name"])
+        fitting = [s for s in in_area if kind and kind in s.name.lower().split()]
+        if len(fitting) == 1:
+            return {**no_floor, "name": fitting[0].name}
     return values
+
+
+def _kind(name: object) -> str | None:
+    """The last word of a made-up name, which says what it is ("Office Lamp": "lamp").
+
+    The 1.5B named the office's Desk Lamp "Office Lamp" (``name`` and ``area``
+    Office): the one entity in that area whose name has the word is meant.
+    """
+    words = name.lower().split() if isinstance(name, str) else []
+    return words[-1] if words and words[-1].isalpha() else None  # not "2" of "Lamp 2"
 
 
 def _targets_by_slots(handler: intent.IntentHandler) -> bool:

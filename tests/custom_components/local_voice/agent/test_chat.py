@@ -20,7 +20,7 @@ from custom_components.local_voice.agent.backend import (
     SPOKEN_TIMEOUT,
     SPOKEN_UNREACHABLE,
 )
-from custom_components.local_voice.agent.chat import SPOKEN_DESCRIBED, SPOKEN_NO_ANSWER
+from custom_components.local_voice.agent.chat import NEXT_PART, SPOKEN_DESCRIBED, SPOKEN_NO_ANSWER
 from custom_components.local_voice.agent.warmup import WARM_SENTENCE
 from custom_components.local_voice.const import MAX_TOOL_ITERATIONS
 from local_voice_harness.fake_ollama import ScriptedTurn, tool_call
@@ -442,7 +442,12 @@ async def test_a_compound_request_gets_a_round_per_part(
     assert demo_home.states.get("light.living_room_lamp").state == "off"
     assert len(fake_ollama.chat_requests) == 2  # two parts, two calls: no third round
     second = fake_ollama.chat_requests[1]["messages"]
-    assert second[-1]["role"] == "tool"  # the model saw the first call's result
+    assert second[-2]["role"] == "tool"  # the model saw the first call's result
+    # and what is left (asked with the whole request, the 1.5B repeated the first call)
+    assert second[-1] == {
+        "role": "user",
+        "content": f"{NEXT_PART}the living room lamp can go off now",
+    }
     assert speech(result) == "Bedroom Light is now off. Living Room Lamp is now off."
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.local_voice.agent.compound import request_parts
+from custom_components.local_voice.agent.compound import request_parts, rest_of
 
 
 @pytest.mark.parametrize(
@@ -32,3 +32,21 @@ from custom_components.local_voice.agent.compound import request_parts
 )
 def test_request_parts(text: str, parts: int) -> None:
     assert request_parts(text) == parts
+
+
+@pytest.mark.parametrize(
+    ("text", "done", "rest"),
+    [
+        ("heat the place up to 22 degrees and light up the kitchen", 1, "light up the kitchen"),
+        ("Get the office ready for work, lamp and fan on.", 1, "fan on"),
+        ("I'm off to bed, switch off the bedroom light and the living room lamp", 1,
+         "the living room lamp"),
+        ("turn off the lights, the fan and the tv", 1, "the fan and the tv"),
+        ("turn off the lights, the fan and the tv", 2, "the tv"),
+        ("turn off the lights, the fan and the tv", 3, None),  # all done
+        ("switch off the bedroom light and the living room lamp", 0, None),  # nothing done yet
+        ("turn on everything in the office", 1, None),  # one part in words
+    ],
+)  # fmt: skip
+def test_rest_of(text: str, done: int, rest: str | None) -> None:
+    assert rest_of(text, done) == rest

@@ -75,6 +75,12 @@ async def house(demo_home: HomeAssistant) -> HomeAssistant:
          {"name": "Garage Door", "area": "Garage"}),
         # A wrong area beside a name that picks one entity is dropped too.
         ({"name": "Living Room Lamp", "area": "Kitchen"}, {"name": "Living Room Lamp"}),
+        # A made-up name in an area: the area's one entity with the name's last word.
+        ({"name": "Office Lamp", "area": "Office", "floor": "Living Room"},
+         {"name": "Desk Lamp", "area": "Office"}),
+        ({"name": "Main Light", "area": "Bedroom"}, {"name": "Bedroom Light", "area": "Bedroom"}),
+        ({"name": "Office Light", "area": "Office"}, {"name": "Office Light", "area": "Office"}),
+        ({"name": "Office Thing", "area": "Office"}, {"name": "Office Thing", "area": "Office"}),
         # Values that match, or that match nothing even loosened, stay as they are.
         ({"name": "Kitchen Light", "area": "Kitchen"}, {"name": "Kitchen Light", "area": "Kitchen"}),
         ({"name": "Hot Tub", "area": "Garden"}, {"name": "Hot Tub", "area": "Garden"}),
