@@ -32,7 +32,7 @@ from local_voice_harness.servers import WavAudio
 from local_voice_harness.stack import home_vocabulary
 from wyoming_servers.asr.scoring import word_error_rate
 from wyoming_servers.asr.transcriber import Transcriber, TranscriberConfig
-from wyoming_servers.asr.utterance import Utterance
+from wyoming_servers.asr.utterance import AHEAD_SECONDS, Utterance
 from wyoming_servers.asr.voice import VoiceTracker
 from wyoming_servers.asr.warmup import warm_up
 from wyoming_servers.core.audio import AudioFormat
@@ -40,10 +40,12 @@ from wyoming_servers.core.audio import AudioFormat
 FORMAT = AudioFormat(rate=16000, width=2, channels=1)
 CHUNK = 640  # 20 ms
 SESSION_END = bytes(int(0.3 * 16000) * 2)
-RULES = ("loudness", "voice")
+RULES = ("loudness", "voice", "ahead")
 
 
-async def _decode_set(transcriber: Transcriber, folder: Path, names: tuple[str, ...]) -> dict:
+async def _decode_set(
+    transcriber: Transcriber, folder: Path, names: tuple[str, ...], ahead_seconds: float
+) -> dict:
     rows: list[dict[str, Any]] = []
     lines = (folder / "commands.jsonl").read_text(encoding="utf-8").splitlines()
     for index, line in enumerate(lines, 1):
@@ -55,15 +57,21 @@ async def _decode_set(transcriber: Transcriber, folder: Path, names: tuple[str, 
             "snr_db": command.get("snr_db"),
         }
         for rule in RULES:
-            voice = VoiceTracker() if rule == "voice" else None
-            utterance = Utterance(fmt=FORMAT, max_seconds=30.0, voice=voice)
+            voice = VoiceTracker() if rule != "loudness" else None
+            utterance = Utterance(
+                fmt=FORMAT, max_seconds=30.0, voice=voice, ahead_seconds=ahead_seconds
+            )
             for offset in range(0, len(pcm) - CHUNK + 1, CHUNK):
                 utterance.add(pcm[offset : offset + CHUNK], FORMAT)
             frames = utterance.decode_frames()
-            result = await transcriber.transcribe(
-                utterance.audio_16k(frames), language="en", vocabulary=names
-            )
-            row[rule] = {"text": result.text, "decoded_s": round(frames / FORMAT.rate, 2)}
+            ahead = rule == "ahead" and utterance.stands_for(utterance.ahead_at) == frames
+            audio = utterance.ahead_audio() if ahead else utterance.audio_16k(frames)
+            result = await transcriber.transcribe(audio, language="en", vocabulary=names)
+            row[rule] = {
+                "text": result.text,
+                "decoded_s": round(frames / FORMAT.rate, 2),
+                **({"ahead_s": round(utterance.ahead_at / FORMAT.rate, 2)} if ahead else {}),
+            }
         rows.append(row)
         if index % 20 == 0:
             print(f"  {folder.name}: {index}/{len(lines)}", flush=True)
@@ -92,6 +100,12 @@ def main() -> None:
         action="append",
         help="a commands.jsonl folder (repeat; default: the 12 dev commands)",
     )
+    parser.add_argument(
+        "--ahead-seconds",
+        type=float,
+        default=AHEAD_SECONDS,
+        help="how far into the quiet the decode ahead of a pause starts (rule 'ahead')",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "pause_rules.json")
     args = parser.parse_args()
     folders = args.set or [paths.dev_commands_dir()]
@@ -103,13 +117,15 @@ def main() -> None:
     try:
         for folder in folders:
             print(f"{folder}: decoding each command twice", flush=True)
-            result = asyncio.run(_decode_set(transcriber, folder, names))
+            result = asyncio.run(_decode_set(transcriber, folder, names, args.ahead_seconds))
             doc["sets"][str(folder)] = result
             summary = result["summary"]
             print(
-                f"{folder.name}: {result['words']} words; word errors, loudness "
-                f"{summary['loudness']['errors']} {summary['loudness']['by_snr_db']}, voice "
-                f"{summary['voice']['errors']} {summary['voice']['by_snr_db']}",
+                f"{folder.name}: {result['words']} words; word errors, "
+                + ", ".join(
+                    f"{rule} {summary[rule]['errors']} {summary[rule]['by_snr_db']}"
+                    for rule in RULES
+                ),
                 flush=True,
             )
     finally:

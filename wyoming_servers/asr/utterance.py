@@ -45,6 +45,10 @@ if TYPE_CHECKING:
 # usually enough to finish soon after audio-stop (docs/asr.md).
 PAUSE_SECONDS: Final = 0.15
 PAUSE_RANGE: Final = (0.05, 2.0)  # what --pause-seconds accepts
+# For endpointing, the decode of a pause starts this far into the quiet, padded
+# with silence to the pause's length: it runs while the pause completes, and
+# answers for that pause if only quiet followed (``Utterance.stands_for``).
+AHEAD_SECONDS: Final = 0.06
 
 
 def pause_seconds_argument(text: str) -> float:
@@ -85,6 +89,7 @@ class Utterance:
     streaming: bool = False
     pause_transcripts: bool = False  # send the words heard up to each pause (endpointing)
     pause_seconds: float = PAUSE_SECONDS
+    ahead_seconds: float = AHEAD_SECONDS
     chunks: list[npt.NDArray[np.float32]] = field(default_factory=list)
     frames: int = 0
     early: EarlyDecode | None = None  # the decode of the latest pause, once done
@@ -99,6 +104,8 @@ class Utterance:
     loud_end: int = 0  # frame after the last loud chunk
     voiced_end: int = 0  # frame after the last voiced chunk (every chunk without ``voice``)
     pause_at: int = 0  # frame where the latest pause after speech was reached (0: none yet)
+    ahead_at: int = 0  # frame where the latest quiet after speech reached ``ahead_seconds``
+    sent_pause: int = 0  # ``frames`` of the last early decode whose words were sent
     voice: VoiceTracker | None = None  # Silero: no voice is a pause too (noise, voice.py)
 
     def trailing_silence(self) -> float:
@@ -128,8 +135,11 @@ class Utterance:
         elif self.speech_end > self.pause_at:
             quiet = self.frames - max(self.loud_end, self.speech_end)
             unvoiced = self.frames - max(self.voiced_end, self.speech_end)
-            if max(quiet, unvoiced) / self.fmt.rate >= self.pause_seconds:
+            silent = max(quiet, unvoiced) / self.fmt.rate
+            if silent >= self.pause_seconds:
                 self.pause_at = self.frames
+            elif silent >= self.ahead_seconds and self.ahead_at <= self.speech_end:
+                self.ahead_at = self.frames
 
     def decode_frames(self) -> int:
         """Frames the transcript decodes: up to the pause after the last speech, else all.
@@ -138,6 +148,26 @@ class Utterance:
         less than ``pause_seconds`` of quiet after it).
         """
         return self.pause_at if self.pause_at > self.speech_end else self.frames
+
+    def ahead_audio(self) -> npt.NDArray[np.float32]:
+        """The audio up to ``ahead_at``, and silence to the length of a pause (16 kHz).
+
+        Digital silence: the room's own quiet repeated changed more words.
+        """
+        quiet = (self.ahead_at - self.speech_end) / self.fmt.rate
+        padding = np.zeros(max(0, round((self.pause_seconds - quiet) * TARGET_RATE)), np.float32)
+        return np.concatenate([self.audio_16k(self.ahead_at), padding])
+
+    def stands_for(self, frames: int) -> int:
+        """The frames an early decode of ``frames`` frames answers for.
+
+        A decode ahead of a pause (``ahead_audio``) answers for the pause its
+        quiet went on to reach, while no speech came since; any other decode
+        for exactly its own frames.
+        """
+        if frames == self.ahead_at and self.pause_at > self.ahead_at > self.speech_end:
+            return self.pause_at
+        return frames
 
     def next_chunk(self, text: str, *, final: bool) -> str | None:
         """The ``transcript-chunk`` text that extends the words sent so far, if any.

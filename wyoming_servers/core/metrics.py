@@ -45,7 +45,8 @@ LATENCY: Final = Histogram(
 EARLY_DECODES: Final = Counter(
     "local_voice_early_decodes_total",
     "Utterances whose transcript came from a decode made while audio arrived"
-    " (outcome=used) or needed a decode after audio-stop (outcome=final).",
+    " (outcome=used; ahead: started before its pause, for endpointing)"
+    " or needed a decode after audio-stop (outcome=final).",
     ["server", "outcome"],
     registry=REGISTRY,
 )
@@ -114,7 +115,7 @@ class ServerMetrics:
         LATENCY.labels(server=self.server, stage=stage).observe(seconds)
 
     def early_decode(self, outcome: str) -> None:
-        """Count one utterance answered by an early decode (``used``) or not (``final``)."""
+        """Count one utterance answered by an early decode (``used``, ``ahead``) or not."""
         EARLY_DECODES.labels(server=self.server, outcome=outcome).inc()
 
     def decode(self, settings: str) -> None:

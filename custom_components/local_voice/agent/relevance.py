@@ -152,7 +152,8 @@ def pointed_at(hass: HomeAssistant, request: str, here: str | None = None) -> li
     what they measure, not counting the area's own words: "how damp is the
     bedroom" is the Bedroom Humidity (not the Bedroom Light, though "bed" is
     a word for lights), "do I need a jumper in the living room" the
-    thermostat and the temperature there.
+    thermostat and the temperature there; with no such word, all of a named
+    area ("is anything running in the kitchen").
     """
     heard = words(request)
     exposed = [
@@ -171,12 +172,17 @@ def pointed_at(hass: HomeAssistant, request: str, here: str | None = None) -> li
         return []
     area_words = {w for area in spoken for w in words(area)}
     rest = [w for w in heard if w not in area_words]
-    return [
+    in_area = [s for s in exposed if areas[s.entity_id] in spoken]
+    kinds = [
         s.entity_id
-        for s in exposed
-        if areas[s.entity_id] in spoken
-        and _connected(rest, _kind_words(s.domain, s.name, s.attributes.get("device_class")))
+        for s in in_area
+        if _connected(rest, _kind_words(s.domain, s.name, s.attributes.get("device_class")))
     ]
+    if kinds or here in spoken:
+        return kinds
+    # An area it names, and no word for a kind of thing there ("is anything running in
+    # the kitchen"): the question is about the area, all of it.
+    return [s.entity_id for s in in_area]
 
 
 def _partly_named(
@@ -194,7 +200,20 @@ def _partly_named(
         for word in words(state.name):
             if len(word) >= MIN_STEM and word not in area_words | _FILLER:
                 owners.setdefault(word, set()).add(state.entity_id)
-    found = {next(iter(ids)) for w in heard if len(ids := owners.get(w, set())) == 1}
+    kinds = {
+        s.entity_id: _kind_words(s.domain, s.name, s.attributes.get("device_class"))
+        for s in exposed
+    }
+    found: set[str] = set()
+    for word in heard:
+        ids = owners.get(word, set())
+        if len(ids) != 1:
+            continue
+        owner = next(iter(ids))
+        # not a word for another one's kind: "what temperature is the heating aiming
+        # for" is not about the Living Room Temperature alone
+        if not any(_connected([word], stems) for o, stems in kinds.items() if o != owner):
+            found.add(owner)
     return [s.entity_id for s in exposed if s.entity_id in found]
 
 

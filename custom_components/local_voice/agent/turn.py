@@ -4,7 +4,8 @@
    anything else drops it and is handled as a new sentence;
 2. HA's own intents (``understanding.local``), when "prefer local intents" is
    on, and the repair of a misheard command (``understanding.repair``);
-3. the model, with HA's Assist API behind the tool guard (``chat``).
+3. "turn on everything in <area>": one guarded call without the model (``sweep``);
+4. the model, with HA's Assist API behind the tool guard (``chat``).
 Every answer goes into HA's chat log and is announced as ``local_voice_command``.
 """
 

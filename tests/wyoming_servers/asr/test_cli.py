@@ -136,4 +136,6 @@ def test_cli_flags_from_the_issue_parse() -> None:
     assert (defaults.pause_seconds, defaults.loudness_pauses) == (0.15, False)
     pauses = build_parser().parse_args(["--pause-seconds", "0.1", "--loudness-pauses"])
     assert (pauses.pause_seconds, pauses.loudness_pauses) == (0.1, True)
+    assert not defaults.no_decode_ahead
+    assert build_parser().parse_args(["--no-decode-ahead"]).no_decode_ahead
     assert json.dumps(vars(build_parser().parse_args([])), default=str)

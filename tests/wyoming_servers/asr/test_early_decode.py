@@ -12,9 +12,10 @@ import pytest
 
 from local_voice_harness.metrics import counter_by_label, scrape
 from local_voice_harness.servers import WavAudio, transcribe_wav
+from wyoming_servers.asr.scoring import normalize
 
 if TYPE_CHECKING:
-    from local_voice_harness.commands import Transcribed
+    from local_voice_harness.commands import SpokenCommand, Transcribed
 
 pytestmark = pytest.mark.slow
 
@@ -53,3 +54,36 @@ async def test_real_time_pace_hears_what_a_whole_decode_hears(
         assert after["used"] - before["used"] == 1, item.audio.name
         heard.append((item.audio.name, streamed.transcript.text, whole.transcript.text))
     assert all(streamed == whole for _, streamed, whole in heard), heard
+
+
+async def test_for_endpointing_the_pause_is_decoded_ahead_of_it(
+    small_asr_server: Any, dev_commands: list[SpokenCommand], socket_enabled: None
+) -> None:
+    """``pause_transcripts``: the decode starts 60 ms into the quiet and is the transcript.
+
+    Its words, sent once the quiet is a pause, are those of the final
+    transcript, which needs no decode after ``audio-stop``. (Its word errors
+    against the decode of the real pause: ``benchmarks/pause_rules.py``.)
+    """
+    server = small_asr_server
+
+    async def outcomes() -> dict[str, float]:
+        text = await asyncio.to_thread(scrape, server.metrics_port)
+        return counter_by_label(
+            text, "local_voice_early_decodes_total", "outcome", "ahead", "used", "final"
+        )
+
+    command = dev_commands[0]
+    before = await outcomes()
+    streamed = await transcribe_wav(
+        server.host,
+        server.port,
+        WavAudio.load(command.audio),
+        realtime=True,
+        context={"pause_transcripts": True},
+    )
+    after = await outcomes()
+    assert {k: after[k] - before[k] for k in after} == {"ahead": 1, "used": 0, "final": 0}
+    chunks = [e.data["text"] for e in streamed.events if e.type == "transcript-chunk"]
+    assert chunks[-1] == streamed.transcript.text.strip()
+    assert normalize(streamed.transcript.text) == command.text.split()

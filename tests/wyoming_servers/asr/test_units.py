@@ -10,7 +10,7 @@ import pytest
 from local_voice_harness.servers import WavAudio
 from local_voice_harness.synthetic_speech import in_noise
 from wyoming_servers.asr.scoring import normalize, word_error_rate
-from wyoming_servers.asr.utterance import PAUSE_SECONDS, Utterance
+from wyoming_servers.asr.utterance import AHEAD_SECONDS, PAUSE_SECONDS, Utterance
 from wyoming_servers.asr.vocabulary import (
     MAX_PROMPT_CHARS,
     initial_prompt,
@@ -85,6 +85,44 @@ def test_a_pause_after_speech_is_measured_per_chunk() -> None:
     assert utterance.decode_frames() == utterance.frames
     add(0.002, 0.1)
     assert utterance.decode_frames() == utterance.pause_at == round(2.06 * 16000)
+
+
+def test_a_decode_ahead_of_a_pause_answers_for_the_pause_it_reached() -> None:
+    """``ahead_at``: 60 ms into the quiet; padded with silence to a pause's length."""
+    fmt = AudioFormat(rate=16000, width=2, channels=1)
+    utterance = Utterance(fmt=fmt, max_seconds=30.0)
+    rng = np.random.default_rng(2)
+
+    def add(amplitude: float, seconds: float) -> None:
+        for _ in range(round(seconds / 0.02)):
+            chunk = (amplitude * rng.standard_normal(320)).clip(-1, 1)
+            utterance.add((chunk * 32767).astype("<i2").tobytes(), fmt)
+
+    add(0.002, 0.2)
+    add(0.3, 1.0)
+    assert utterance.ahead_at == 0
+    add(0.002, 0.06)
+    ahead = utterance.ahead_at
+    assert ahead == round(1.26 * 16000)
+    assert utterance.pause_at == 0
+    audio = utterance.ahead_audio()  # the audio so far, then silence to a pause's length
+    assert audio.size == ahead + round((PAUSE_SECONDS - AHEAD_SECONDS) * 16000)
+    assert not audio[ahead:].any()
+    assert utterance.stands_for(ahead) == ahead  # not a pause yet
+    add(0.002, 0.1)
+    assert utterance.pause_at > ahead
+    assert utterance.stands_for(ahead) == utterance.pause_at == utterance.decode_frames()
+    assert utterance.ahead_at == ahead  # once per quiet stretch
+    add(0.3, 0.04)  # speech again: that decode answers for nothing but its own frames
+    assert utterance.stands_for(ahead) == ahead != utterance.decode_frames()
+    add(0.002, 0.06)
+    wasted = utterance.ahead_at
+    assert wasted > ahead  # the next quiet stretch
+    add(0.3, 0.04)  # speech before the pause: the decode ahead of it is wasted
+    add(0.002, 0.2)
+    assert utterance.stands_for(wasted) == wasted < utterance.pause_at
+    assert utterance.ahead_at > wasted  # while the last stretch's answers for its pause
+    assert utterance.stands_for(utterance.ahead_at) == utterance.pause_at
 
 
 def test_a_prefix_resamples_the_same_with_or_without_what_came_after() -> None:

@@ -68,6 +68,10 @@ async def test_one_related_target_is_enough(demo_home: HomeAssistant) -> None:
         ("is the coffee maker still brewing", ["switch.coffee_maker"]),  # its name
         ("is it bright enough in the kitchen to read", ["light.kitchen"]),
         ("what's the news", []),
+        # an area and no word for a kind of thing: all of the area
+        ("is anything running in the kitchen", ["light.kitchen", "switch.coffee_maker"]),
+        # "temperature" names the sensor alone, but is a word for the thermostat too
+        ("what temperature is the heating aiming for", []),
     ],
 )
 async def test_what_a_question_points_at(
@@ -115,3 +119,10 @@ def test_the_unlock_tool_is_named_like_the_call() -> None:
 
     assert unlock_tool("HassTurnOn") == "HassTurnOff"
     assert unlock_tool("intent__HassTurnOn") == "intent__HassTurnOff"
+
+
+async def test_the_speakers_area_without_a_word_for_a_kind_points_at_nothing(
+    demo_home: HomeAssistant,
+) -> None:
+    """Only an area the question names is all of it; "in here" with no kind is not."""
+    assert pointed_at(demo_home, "is anything going on in here", "Kitchen") == []
