@@ -24,6 +24,8 @@ from wyoming_servers.core.audio import AudioFormat
 from wyoming_servers.core.errors import BadEventDataError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from local_voice_harness.commands import SpokenCommand
 
 
@@ -58,16 +60,21 @@ def test_normalised_word_error_rate() -> None:
     assert word_error_rate([]) == (0.0, 0, 0)
 
 
-def test_a_pause_after_speech_is_measured_per_chunk() -> None:
-    fmt = AudioFormat(rate=16000, width=2, channels=1)
-    utterance = Utterance(fmt=fmt, max_seconds=30.0)
-    rng = np.random.default_rng(1)
+def _noise_feeder(utterance: Utterance, seed: int) -> Callable[[float, float], None]:
+    """``add(amplitude, seconds)``: Gaussian noise into ``utterance`` in 20 ms chunks."""
+    rng = np.random.default_rng(seed)
 
     def add(amplitude: float, seconds: float) -> None:
         for _ in range(round(seconds / 0.02)):
             chunk = (amplitude * rng.standard_normal(320)).clip(-1, 1)
-            utterance.add((chunk * 32767).astype("<i2").tobytes(), fmt)
+            utterance.add((chunk * 32767).astype("<i2").tobytes(), utterance.fmt)
 
+    return add
+
+
+def test_a_pause_after_speech_is_measured_per_chunk() -> None:
+    utterance = Utterance(fmt=AudioFormat(rate=16000, width=2, channels=1), max_seconds=30.0)
+    add = _noise_feeder(utterance, 1)
     add(0.002, 0.2)  # room noise before speech: no level to compare with yet
     add(0.3, 1.0)
     assert utterance.trailing_silence() == 0.0
@@ -89,15 +96,8 @@ def test_a_pause_after_speech_is_measured_per_chunk() -> None:
 
 def test_a_decode_ahead_of_a_pause_answers_for_the_pause_it_reached() -> None:
     """``ahead_at``: 60 ms into the quiet; padded with silence to a pause's length."""
-    fmt = AudioFormat(rate=16000, width=2, channels=1)
-    utterance = Utterance(fmt=fmt, max_seconds=30.0)
-    rng = np.random.default_rng(2)
-
-    def add(amplitude: float, seconds: float) -> None:
-        for _ in range(round(seconds / 0.02)):
-            chunk = (amplitude * rng.standard_normal(320)).clip(-1, 1)
-            utterance.add((chunk * 32767).astype("<i2").tobytes(), fmt)
-
+    utterance = Utterance(fmt=AudioFormat(rate=16000, width=2, channels=1), max_seconds=30.0)
+    add = _noise_feeder(utterance, 2)
     add(0.002, 0.2)
     add(0.3, 1.0)
     assert utterance.ahead_at == 0
