@@ -277,7 +277,8 @@ class AsrConnection(Connection):
         """For endpointing: the words of the decode at the pause, while the pause goes on.
 
         Once per decode, when it is done, the quiet it was decoded for has
-        become a pause (a decode ahead of it waits for that), and no speech came since.
+        become a pause (a decode ahead of it waits for that), and no speech
+        came since; words that end in a comma wait longer (``words_may_go``).
         """
         early = utterance.early
         if (
@@ -289,6 +290,8 @@ class AsrConnection(Connection):
             or utterance.speech_end >= early.frames
         ):
             return
+        if not utterance.words_may_go(early.result.text):
+            return  # the next audio chunk asks again
         utterance.sent_pause = early.frames
         await self._start_stream(utterance, early.result)
         await self.write_event(TranscriptChunk(text=early.result.text.strip()).event())

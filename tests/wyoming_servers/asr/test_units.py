@@ -10,7 +10,13 @@ import pytest
 from local_voice_harness.servers import WavAudio
 from local_voice_harness.synthetic_speech import in_noise
 from wyoming_servers.asr.scoring import normalize, word_error_rate
-from wyoming_servers.asr.utterance import AHEAD_SECONDS, PAUSE_SECONDS, Utterance
+from wyoming_servers.asr.utterance import (
+    AHEAD_SECONDS,
+    COMMA_PAUSE_SECONDS,
+    PAUSE_SECONDS,
+    WORDS_QUIET_SECONDS,
+    Utterance,
+)
 from wyoming_servers.asr.vocabulary import (
     MAX_PROMPT_CHARS,
     initial_prompt,
@@ -123,6 +129,23 @@ def test_a_decode_ahead_of_a_pause_answers_for_the_pause_it_reached() -> None:
     assert utterance.stands_for(wasted) == wasted < utterance.pause_at
     assert utterance.ahead_at > wasted  # while the last stretch's answers for its pause
     assert utterance.stands_for(utterance.ahead_at) == utterance.pause_at
+
+
+def test_the_words_of_a_pause_wait_for_a_quiet_and_after_a_comma_a_longer_one() -> None:
+    utterance = Utterance(fmt=AudioFormat(rate=16000, width=2, channels=1), max_seconds=30.0)
+    add = _noise_feeder(utterance, 3)
+    add(0.002, 0.2)
+    add(0.3, 1.0)
+    add(0.002, 0.2)  # a pause (0.15 s), not yet quiet enough for its words
+    assert not utterance.words_may_go("Turn off the living room lamp.")
+    add(0.002, 0.06)  # 0.26 s, in whole 20 ms chunks
+    assert utterance.trailing_silence() >= WORDS_QUIET_SECONDS
+    assert utterance.words_may_go("Turn off the living room lamp.")
+    assert utterance.words_may_go("turn off the living room lamp")
+    assert not utterance.words_may_go("Switch off, Living Room Lamp, ")
+    add(0.002, 0.14)
+    assert utterance.trailing_silence() >= COMMA_PAUSE_SECONDS
+    assert utterance.words_may_go("Switch off, Living Room Lamp,")
 
 
 def test_a_prefix_resamples_the_same_with_or_without_what_came_after() -> None:
