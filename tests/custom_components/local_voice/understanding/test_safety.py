@@ -58,6 +58,10 @@ def test_tool_names_of_every_ha_release_map_to_intents() -> None:
 async def house(demo_home: HomeAssistant) -> HomeAssistant:
     """The demo home with HA's intent handlers (HassTurnOn, ...) registered."""
     assert await async_setup_component(demo_home, "intent", {})
+    # The climate integration's HassClimateSetTemperature comes from an intent platform
+    # the intent integration loads in a task: without the wait a busy worker ran the
+    # thermostat tests before it was registered.
+    await demo_home.async_block_till_done()
     return demo_home
 
 
