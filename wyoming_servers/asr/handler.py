@@ -198,9 +198,9 @@ class AsrConnection(Connection):
         time with the model idle: periodic decodes are extra work, and one
         under way when the speaker stops would delay the decode that matters.
         For endpointing (``pause_transcripts``) the decode of a pause starts
-        ahead of it, ``AHEAD_SECONDS`` into the quiet, with the model idle:
-        its words are sent once the quiet has become a pause, ~90 ms sooner
-        than a decode started at the pause; speech before that wastes it.
+        ahead of it, ``AHEAD_SECONDS`` into the quiet, with the model idle,
+        and is done ~90 ms sooner than a decode started at the pause; speech
+        before the pause wastes it. Its words go out by ``_send_pause_words``.
         None at all while decoding runs slower than real time (a saturated CPU).
         """
         transcriber = self.transcriber
