@@ -66,6 +66,7 @@ def _introduces(text: str) -> bool:
 
 ECHO_WORDS: Final = 6  # this many words in a row, as in the instructions, are an echo
 _WORD: Final = re.compile(r"[a-z0-9']+")
+_ABOUT_THE_USER: Final = re.compile(r"\s*the user(?:'s)?\b", re.IGNORECASE)
 
 
 def word_runs(text: str) -> frozenset[tuple[str, ...]]:
@@ -75,8 +76,16 @@ def word_runs(text: str) -> frozenset[tuple[str, ...]]:
 
 
 def echoes(sentence: str, instructions: frozenset[tuple[str, ...]]) -> bool:
-    """The sentence repeats ``ECHO_WORDS`` words in a row of the instructions."""
-    return not word_runs(sentence).isdisjoint(instructions)
+    """The sentence repeats ``ECHO_WORDS`` words in a row of the instructions.
+
+    Or it speaks of "the user": an answer is said to the user, and one about
+    them retells the instructions in other words (the 1.5B, for "how come
+    this is a bedroom": "The user is asking about the bedroom, which is a
+    room in the kitchen area.").
+    """
+    return _ABOUT_THE_USER.match(sentence) is not None or not word_runs(sentence).isdisjoint(
+        instructions
+    )
 
 
 def names_a_tool(text: str, tools: Collection[str]) -> bool:

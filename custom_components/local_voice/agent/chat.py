@@ -53,7 +53,7 @@ from .prompt import (
     model_tools,
 )
 from .report import describe_current, report
-from .tool_calls import embedded_calls, recover_calls, repair_arguments
+from .tool_calls import embedded_calls, recover_calls, repair_arguments, unknown_tools
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -70,6 +70,8 @@ SPOKEN_CAP: Final = "Sorry, I could not finish that."
 SPOKEN_DESCRIBED: Final = "Sorry, I could not work out how to do that."
 # The answer was empty, or only read out the instructions (``answer_gate.echoes``).
 SPOKEN_NO_ANSWER: Final = "Sorry, I could not work that out."
+# The answer when the model wrote a call of a tool it was not offered ("call a cab").
+SPOKEN_CANNOT: Final = "I can't do that."
 # After a round that did the request's first parts: what is left (``compound.rest_of``).
 NEXT_PART: Final = "Done. Now the rest of the request: "
 
@@ -393,8 +395,12 @@ class _AnswerReader:
             if (recovered := recover_calls(held, self.schemas)) is not None:
                 calls.extend(recovered)
             elif not (prose := gate.rest()) and not gate.described and self.speak:
-                # (Unspoken, after a change, it is just an answer: the report is the answer.)
-                raise ModelAnswerError(f"unreadable answer: {held[:120]!r}")
+                if unknown := unknown_tools(held, self.schemas):
+                    LOGGER.debug("The model wrote a call of a tool it lacks: %s", unknown)
+                    prose = SPOKEN_CANNOT
+                else:
+                    # (Unspoken, after a change, it is an answer: the report is the answer.)
+                    raise ModelAnswerError(f"unreadable answer: {held[:120]!r}")
         text = gate.end(prose)
         if gate.echoed:
             LOGGER.debug("The model read out its instructions: %r", self.text[:200])

@@ -55,6 +55,28 @@ def recover_calls(text: str, tools: Mapping[str, dict[str, Any]]) -> tuple[ToolC
 
     ``tools`` maps each tool's name to its parameter schema.
     """
+    objects = _call_objects(text)
+    if objects is None:
+        return None
+    calls = [_known(_as_call(obj), tools) for obj in objects]
+    if not calls or any(c is None for c in calls):
+        return None
+    return tuple(c for c in calls if c is not None)
+
+
+def unknown_tools(text: str, tools: Mapping[str, Any]) -> list[str]:
+    """The names of tools ``tools`` lacks that calls written as ``text`` ask for.
+
+    Asked to "call a cab", the 1.5B wrote ``{"name": "CallTaxi", ...}``: a call
+    of a tool it was never offered, which means "I can't do that".
+    """
+    objects = _call_objects(text) or []
+    calls = [_as_call(obj) for obj in objects]
+    return [c.name for c in calls if c is not None and _known(c, tools) is None]
+
+
+def _call_objects(text: str) -> list[Any] | None:
+    """The JSON values of ``text`` written as calls (tagged, fenced or bare), or None."""
     stripped = text.strip()
     if not stripped or len(stripped) > MAX_CALL_CHARS:
         return None
@@ -72,10 +94,7 @@ def recover_calls(text: str, tools: Mapping[str, dict[str, Any]]) -> tuple[ToolC
         if parsed is None:
             return None
         objects.extend(parsed)
-    calls = [_known(_as_call(obj), tools) for obj in objects]
-    if not calls or any(c is None for c in calls):
-        return None
-    return tuple(c for c in calls if c is not None)
+    return objects
 
 
 def _known(call: ToolCall | None, tools: Mapping[str, Any]) -> ToolCall | None:

@@ -380,6 +380,8 @@ async def test_a_question_is_not_judged_for_claims_and_streams_a_sentence_at_a_t
         "When the user asks about the home, answer from the current states listed at the end.",
         # The question itself.
         "Is it muggy in the bedroom?",
+        # The instructions retold, about "the user" (the 1.5B, for a misheard question).
+        "The user is asking about the bedroom, which is a room in the kitchen area.",
         # Nothing at all.
         "",
     ],

@@ -14,6 +14,7 @@ from custom_components.local_voice.agent.backend import (
     ModelFailedError,
     ModelUnreachableError,
 )
+from custom_components.local_voice.agent.chat import SPOKEN_CANNOT
 from custom_components.local_voice.agent.openai_api import OpenAIBackend
 from custom_components.local_voice.const import BACKEND_OPENAI
 from local_voice_harness.fake_ollama import FakeOllama, ScriptedTurn, tool_call
@@ -116,7 +117,9 @@ async def test_a_call_written_as_text_is_recovered_and_never_spoken(
     ("turn", "spoken"),
     [
         (ScriptedTurn(fault="status_503"), SPOKEN_FAILING),
-        (ScriptedTurn(text='{"name": "OrderPizza", "arguments": {}}'), SPOKEN_BROKEN),
+        (ScriptedTurn(text='{"pizza": "margherita", "size": 32}'), SPOKEN_BROKEN),
+        # a call of a tool it was not offered: it cannot do that (``chat.SPOKEN_CANNOT``)
+        (ScriptedTurn(text='{"name": "OrderPizza", "arguments": {}}'), SPOKEN_CANNOT),
         (ScriptedTurn(text='{"name": "HassTurnOn", "arguments": {"name": '), SPOKEN_BROKEN),
     ],
 )

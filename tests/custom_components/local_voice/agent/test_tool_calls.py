@@ -10,6 +10,7 @@ from custom_components.local_voice.agent.tool_calls import (
     recover_calls,
     repair_arguments,
     schema_problem,
+    unknown_tools,
 )
 
 TOOLS = {
@@ -188,3 +189,18 @@ def test_required_and_boolean_is_not_a_number() -> None:
     assert (
         schema_problem({"state": "dim"}, enum) == "argument 'state': must be one of ['on', 'off']"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "unknown"),
+    [
+        ('{"name": "CallTaxi", "arguments": {"destination": "the station"}}', ["CallTaxi"]),
+        ('<tool_call>{"name": "OrderPizza", "arguments": {}}</tool_call>', ["OrderPizza"]),
+        ('{"name": "HassTurnOn", "arguments": {"name": "Desk Lamp"}}', []),  # offered
+        ('{"name": "TurnOn", "arguments": {"name": "Desk Lamp"}}', []),  # Hass dropped: offered
+        ('{"pizza": "margherita"}', []),  # not a call
+        ("I can't do that.", []),
+    ],
+)
+def test_calls_of_tools_not_offered(text: str, unknown: list[str]) -> None:
+    assert unknown_tools(text, TOOLS) == unknown
