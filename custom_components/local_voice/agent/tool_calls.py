@@ -67,8 +67,8 @@ def recover_calls(text: str, tools: Mapping[str, dict[str, Any]]) -> tuple[ToolC
 def unknown_tools(text: str, tools: Mapping[str, Any]) -> list[str]:
     """The names of tools ``tools`` lacks that calls written as ``text`` ask for.
 
-    Asked to "call a cab", the 1.5B wrote ``{"name": "CallTaxi", ...}``: a call
-    of a tool it was never offered, which means "I can't do that".
+    Asked to "call a cab to take me to the station", the 1.5B wrote a call of
+    ``HassCall``, a tool it was never offered: it means "I can't do that".
     """
     objects = _call_objects(text) or []
     calls = [_as_call(obj) for obj in objects]
