@@ -153,8 +153,10 @@ async def async_run_model(turn: ModelTurn) -> ModelOutcome:
     return ModelOutcome(speech=speech, cap_hit=cap_hit, stats=stats)
 
 
-async def async_run_calls(turn: ModelTurn, calls: list[llm.ToolInput]) -> ModelOutcome:
-    """Run calls planned without the model (``sweep``) as a model's calls run.
+async def async_run_calls(
+    chat_log: conversation.ChatLog, agent_id: str, guard: ToolGuard, calls: list[llm.ToolInput]
+) -> str:
+    """Run calls planned without the model (``sweep``) as a model's calls run; the answer.
 
     They go into HA's chat log as the assistant's calls, so HA runs them through
     the guarded API, and the answer is composed as after a model's calls: the
@@ -165,11 +167,9 @@ async def async_run_calls(turn: ModelTurn, calls: list[llm.ToolInput]) -> ModelO
         yield {"role": "assistant", "tool_calls": calls}
 
     LOGGER.debug("Running %s without the model", ", ".join(c.tool_name for c in calls))
-    async for _content in turn.chat_log.async_add_delta_content_stream(
-        turn.user_input.agent_id, planned()
-    ):
+    async for _content in chat_log.async_add_delta_content_stream(agent_id, planned()):
         pass
-    return ModelOutcome(speech=_compose(turn.guard, None, cap_hit=False) or SPOKEN_NO_ANSWER)
+    return _compose(guard, None, cap_hit=False) or SPOKEN_NO_ANSWER
 
 
 async def _rounds(turn: ModelTurn, stats: ModelStats, sent: list[ChatRequest]) -> _End:

@@ -201,9 +201,6 @@ async def _with_model(turn: Turn, heard: Heard) -> conversation.ConversationResu
             settings.prompt,
             user_input.extra_system_prompt,
         )
-        stable = await async_stable_prompt(
-            turn.hass, settings, user_input.language, user_input.context
-        )
     except conversation.ConverseError as err:
         return err.as_conversation_result()
     api = chat_log.llm_api
@@ -226,15 +223,22 @@ async def _with_model(turn: Turn, heard: Heard) -> conversation.ConversationResu
     )
     if api is not None:
         chat_log.llm_api = GuardedAPIInstance.wrap(api, guard)
-    model_turn = ModelTurn(
-        turn.hass, turn.server.backend, settings, user_input, chat_log, guard,
-        stable, volatile_context(turn.hass, user_input), turn.agent_key,
-    )  # fmt: skip
-    if planned is not None:
-        outcome = await async_run_calls(model_turn, [planned])
-        return await _finish_calls(turn, guard, outcome.speech)
+    if planned is not None:  # (no prompt to build)
+        speech = await async_run_calls(chat_log, user_input.agent_id, guard, [planned])
+        return await _finish_calls(turn, guard, speech)
+    try:
+        stable = await async_stable_prompt(
+            turn.hass, settings, user_input.language, user_input.context
+        )
+    except conversation.ConverseError as err:
+        return err.as_conversation_result()
     agent.stats.model += 1
-    outcome = await async_run_model(model_turn)
+    outcome = await async_run_model(
+        ModelTurn(
+            turn.hass, turn.server.backend, settings, user_input, chat_log, guard,
+            stable, volatile_context(turn.hass, user_input), turn.agent_key,
+        )
+    )  # fmt: skip
     _record_stats(agent, outcome.stats, outcome.error)
     if outcome.timed_out is not None:
         async_reread_after_timeout(turn.hass, agent, turn.server.backend, outcome.timed_out)
