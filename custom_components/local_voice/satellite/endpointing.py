@@ -13,13 +13,16 @@ of the pipeline ends at once (the final transcript is the same decode), and
 the satellite hears ``end_of_speech``. Two more kinds of sentence are
 complete: one the repair of misheard commands would run (not ask about)
 as a sentence HA matches *using only words that were heard, or words in
-place of heard words that sound like them* ("is the mac door open") ("what is the humidity in the
-bedroom" is HA's "what is the bedroom humidity"; a repair that adds a word,
-such as "turn the kitchen light" -> "turn *on* the kitchen light", could be
-a sentence still being spoken), and one that names only an entity not
-exposed to Assist (answered at once). Everything else waits for the
-satellite's silence as before: a question for the model, an open request, a
-sentence that trails off ("turn on the ..."), a name that was misheard.
+place of heard words* ("is the mac door open", "talk on the kitchen light":
+a word that sounds like a dropped one, or stands where it stood, one for
+one; articles aside) ("what is the humidity in the bedroom" is HA's "what
+is the bedroom humidity"; a repair that adds a word, such as "turn the
+kitchen light" -> "turn *on* the kitchen light", could be a sentence still
+being spoken), and one that names only an entity not exposed to Assist
+(answered at once). Everything else waits for the satellite's silence as
+before: a question for the model, an open request, a sentence that trails
+off ("turn on the ...", "turn on the office and..."), a name that was
+misheard.
 
 The speech-to-text entity learns which satellite it is listening to through
 ``LISTENING``, set by the satellite's session task: HA runs the pipeline,
@@ -33,6 +36,7 @@ from __future__ import annotations
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Final
 
 from ..const import (
@@ -49,6 +53,7 @@ from ..understanding.local import unexposed_named
 from ..understanding.names import similarity
 from ..understanding.repair import SOUNDS_ALIKE, RepairAction, async_repair
 from ..understanding.text import hear, normalize
+from ..understanding.words import ARTICLES
 
 if TYPE_CHECKING:
     import asyncio
@@ -62,6 +67,7 @@ if TYPE_CHECKING:
     from .session import Session
 
 _MAX_HEARD_CHARS: Final = 300  # longer is not a command to end early on
+_JOINING: Final = frozenset({"and", "or", "then", "but", "also", "plus"})
 
 
 def silence_ms(options: Mapping[str, Any]) -> int:
@@ -117,54 +123,123 @@ class Listening:
         self.on_complete(self.session, text)
 
     async def _complete(self, home: HomeUnderstanding, text: str) -> str | None:
-        """Why ``text`` is a complete command (the intent, or how it is known), else None."""
-        recognizer = home.recognizer
-        parse = await recognizer.async_parse_heard(
+        return await async_complete(
+            self.hass,
+            home,
             text,
-            self.language,
-            device_id=self.device_id,
-            satellite_id=self.satellite_id,
-            area_id=self.area_id,
+            Where(self.language, self.device_id, self.satellite_id, self.area_id),
         )
-        if parse is not None:
-            return parse.intent
-        heard = hear(text)
-        if unexposed_named(home, heard) is not None:
-            return "names an unexposed entity"
-        user_input = recognizer.heard_input(
-            text, self.language, device_id=self.device_id, satellite_id=self.satellite_id
-        )
-        if user_input is None:
-            return None
-        repair = await async_repair(self.hass, home, user_input, heard, DEFAULT_CONFIRM)
-        if repair is None or repair.action is not RepairAction.RUN:
-            return None  # no repair, or one that must ask "Did you mean ...?" first
-        if added_words(heard, repair.candidate.text):
-            return None  # the repair adds a word: the speaker may be about to say it
-        return f"repaired to {repair.candidate.text!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Who heard a sentence: the pipeline's language, the satellite and its area."""
+
+    language: str = "en"
+    device_id: str | None = None
+    satellite_id: str | None = None
+    area_id: str | None = None
+
+
+async def async_complete(
+    hass: HomeAssistant, home: HomeUnderstanding, text: str, where: Where
+) -> str | None:
+    """Why ``text`` is a complete command (the intent, or how it is known), else None."""
+    if trails_off(text):
+        return None
+    recognizer = home.recognizer
+    parse = await recognizer.async_parse_heard(
+        text,
+        where.language,
+        device_id=where.device_id,
+        satellite_id=where.satellite_id,
+        area_id=where.area_id,
+    )
+    if parse is not None:
+        return parse.intent
+    heard = hear(text)
+    if unexposed_named(home, heard) is not None:
+        return "names an unexposed entity"
+    return await _async_repaired(hass, home, heard, where)
+
+
+async def _async_repaired(
+    hass: HomeAssistant, home: HomeUnderstanding, heard: Heard, where: Where
+) -> str | None:
+    """The repair of ``heard`` when it runs at once and adds no word, else None."""
+    user_input = home.recognizer.heard_input(
+        heard.raw, where.language, device_id=where.device_id, satellite_id=where.satellite_id
+    )
+    if user_input is None:
+        return None
+    repair = await async_repair(hass, home, user_input, heard, DEFAULT_CONFIRM)
+    if repair is None or repair.action is not RepairAction.RUN:
+        return None  # no repair, or one that must ask "Did you mean ...?" first
+    if added_words(heard, repair.candidate.text):
+        return None  # the repair adds a word: the speaker may be about to say it
+    return f"repaired to {repair.candidate.text!r}"
+
+
+def trails_off(text: str) -> bool:
+    """Whether ``text`` ends as a sentence that goes on: "Turn on the office and...".
+
+    An ellipsis, or a last word that joins a next part, whatever the words
+    before it say: "turn off the living room lamp and" is not the request.
+    """
+    text = text.strip()
+    if text.endswith(("...", "\u2026")):
+        return True
+    words = text.casefold().rstrip(" .,;:!?-").split()
+    return bool(words) and words[-1] in _JOINING
 
 
 def added_words(heard: Heard, repaired: str) -> frozenset[str]:
     """Words of ``repaired`` that were not heard, nor put in place of a heard word.
 
-    Plurals count as heard. A word in place of a heard word that sounds like
-    it ("back" for "mac") is a misheard word, not an added one: the speaker
-    said something there. A word with no such heard word ("on" in "turn on
-    the kitchen light" for "turn the kitchen light") may still be coming.
+    Plurals count as heard, and an article is never added. A word in place of
+    a heard word is a misheard word, not an added one: the speaker said
+    something there. It is in place of one when it sounds like a heard word
+    that the repair dropped ("back" for "mac"), or when it stands where a
+    dropped word stood, one for one ("turn" for "talk" in "talk on the
+    kitchen light"). A word with no such heard word ("on" in "turn on the
+    kitchen light" for "turn the kitchen light") may still be coming.
     """
     heard_stems = [word.removesuffix("s") for word in heard.words]
     repaired_stems = [w.removesuffix("s") for w in normalize(repaired)[0].split()]
     dropped = [word for word in heard_stems if word not in repaired_stems]
-    added = set()
-    for word in repaired_stems:
+    unmatched: list[int] = []  # positions in repaired_stems of words not heard
+    for index, word in enumerate(repaired_stems):
         if word in heard_stems:
             continue
         alike = next((old for old in dropped if similarity(old, word) >= SOUNDS_ALIKE), None)
         if alike is None:
-            added.add(word)
+            unmatched.append(index)
         else:
             dropped.remove(alike)  # each heard word stands for one repaired word
-    return frozenset(added)
+    unmatched = [i for i in unmatched if repaired_stems[i] not in ARTICLES]
+    in_place = _in_place(heard_stems, repaired_stems, dropped, unmatched)
+    return frozenset(repaired_stems[i] for i in unmatched if i not in in_place)
+
+
+def _in_place(
+    heard: list[str], repaired: list[str], dropped: list[str], unmatched: list[int]
+) -> set[int]:
+    """Which ``unmatched`` positions of ``repaired`` stand where a dropped heard word stood.
+
+    One for one, in order, within each stretch the two word lists differ in.
+    Heard articles stand for nothing.
+    """
+    left = [word for word in dropped if word not in ARTICLES]
+    matcher = SequenceMatcher(a=heard, b=repaired, autojunk=False)
+    in_place: set[int] = set()
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "replace":
+            continue
+        said = [word for word in heard[i1:i2] if word in left]
+        for j, old in zip((j for j in range(j1, j2) if j in unmatched), said, strict=False):
+            in_place.add(j)
+            left.remove(old)
+    return in_place
 
 
 LISTENING: ContextVar[Listening | None] = ContextVar("local_voice_listening", default=None)

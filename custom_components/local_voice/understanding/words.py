@@ -19,6 +19,9 @@ COMMAND_VERBS: Final = frozenset(
 EVERYDAY_VERBS: Final = frozenset({"kill", "cut", "flip", "crank", "bump", "hit", "kick", "fire"})
 # The words that say which way a change goes.
 DIRECTIONS: Final = frozenset({"on", "off", "up", "down"})
+# Articles: one added by a repair ("what is humidity" -> "what is the humidity")
+# never completes a sentence the speaker is still saying.
+ARTICLES: Final = frozenset({"the", "a", "an"})
 # Forms of "to be": with no command verb, the sentence states or asks, it does not command.
 COPULAS: Final = frozenset({"is", "are", "was", "were", "it's", "that's", "there's", "isn't"})
 # Words that reverse an action: a repair that trades one for the other asks first.

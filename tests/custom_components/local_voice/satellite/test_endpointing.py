@@ -29,7 +29,11 @@ from custom_components.local_voice.const import (
     DOMAIN,
     KIND_SPEECH,
 )
-from custom_components.local_voice.satellite.endpointing import added_words, silence_ms
+from custom_components.local_voice.satellite.endpointing import (
+    added_words,
+    silence_ms,
+    trails_off,
+)
 from custom_components.local_voice.understanding.text import hear
 from local_voice_harness.ha_satellite import (
     wait_until,
@@ -230,10 +234,36 @@ async def test_the_option_off_leaves_the_end_to_the_satellite(
         ("is the mac door open", "is the back door open", set()),  # misheard, not added
         ("is the mac door", "is the back door open", {"open"}),
         ("turn on the mess lamp", "turn on the desk lamp", set()),
+        # a word where a heard word stood, one for one, is that word misheard
+        ("talk on the kitchen light", "turn on the kitchen light", set()),
+        ("talk after living room lamp", "turn off the living room lamp", set()),
+        ("talk kitchen light", "turn on the kitchen light", {"on"}),  # one word for two
+        # an article is never a word still to come; a heard one stands for nothing
+        ("what is a bedroom humidity", "what is the bedroom humidity", set()),
+        ("turn on kitchen", "turn on the kitchen light", {"light"}),
+        ("turn a kitchen light", "turn on the kitchen light", {"on"}),
     ],
 )
 def test_added_words(heard: str, repaired: str, added: set[str]) -> None:
     assert added_words(hear(heard), repaired) == added
+
+
+@pytest.mark.parametrize(
+    ("text", "goes_on"),
+    [
+        ("Turn on the office and...", True),
+        ("Turn off the living room lamp and", True),
+        ("Turn off the living room lamp, and.", True),
+        ("Switch on the fan then", True),
+        ("Turn on the kitchen light\u2026", True),
+        ("Turn on the kitchen light.", False),
+        ("Is the back door open?", False),
+        ("Turn on the Rock and Roll lamp", False),
+        ("", False),
+    ],
+)
+def test_a_sentence_that_trails_off(text: str, goes_on: bool) -> None:
+    assert trails_off(text) is goes_on
 
 
 @pytest.mark.parametrize(
