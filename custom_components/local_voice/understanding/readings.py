@@ -21,7 +21,9 @@ because they change whether the sentence asks or acts:
   read as "what's the ..." (a question: answered, never acted on).
 - a polite request heard with a rising tone or a misheard "you": "could
   your turn off the bedroom light?" is a request (it names a command verb),
-  not a question; left as a question it could only be answered.
+  not a question; left as a question it could only be answered. Its
+  negative asks the same ("can't you turn off the bedroom light?") and is
+  read as the positive ("can you ...").
 
 - a blurred start that is not a verb at all: "and lock the front door" for
   "unlock ...", "join the coffee maker" for "turn on ...". These guess the
@@ -82,9 +84,13 @@ _AFTER_VERB: Final = frozenset({"the", "on", "off", "my", "all", "up", "down"})
 # Heard before a misheard verb: "it's which on the kitchen light".
 _LEAD_FILLERS: Final = frozenset({"it's", "its", "and", "so", "oh", "now", "uh", "um", "okay"})
 _POLITE_REQUEST: Final = re.compile(
-    r"^(please )?(can|could|would|will) (you|your|ya|u|yo) (please )?"
+    r"^(please )?(can|could|would|will|can't|cant|couldn't|won't|wouldn't) (you|your|ya|u|yo) "
+    r"(please )?"
     r"(turn|switch|set|open|close|lock|unlock|dim|start|stop)\b"
 )
+# The negative of a polite request asks the same: "can't you turn off the light?".
+_POLITE_POSITIVE: Final = {"can't": "can", "cant": "can", "couldn't": "could",
+                           "won't": "will", "wouldn't": "would"}  # fmt: skip
 _UNITS: Final = {"one": 1, "two": 2, "three": 3, "free": 3, "four": 4, "five": 5, "six": 6,
                  "seven": 7, "eight": 8, "nine": 9}  # fmt: skip
 _SPLIT_NUMBER: Final = re.compile(
@@ -106,7 +112,7 @@ class Reading:
     heard: Heard  # what to match, normalised
     question: bool
     asks_first: bool = False  # a question word was read as a verb: confirm before acting
-    fix: str | None = None  # which fix applied ("question-filler", "verb"), for logs/tests
+    fix: str | None = None  # the fix applied ("question-filler", "verb", "polite"...), for logs
 
     @property
     def text(self) -> str:
@@ -138,14 +144,21 @@ def _reading(heard: Heard) -> Reading:
     numbers = heard.numbers
     words = heard.words
     lead = 0
+    fix: str | None = None
     while lead < min(_FILLER_MAX, len(words) - 3) and words[lead] in _WAKE_REMNANTS:
         lead += 1
     if lead:
         words = words[lead:]
         heard = hear(fill_numbers(" ".join(words), numbers))
         question = heard.question
-    if question and _POLITE_REQUEST.match(" ".join(words)):
+        fix = "wake-word"
+    if _POLITE_REQUEST.match(" ".join(words)):
         question = False  # "could your turn off ...?": a request, not a question
+        if (positive := _POLITE_POSITIVE.get(words[0])) is not None:
+            # "can't you turn off ...?" asks as "can you turn off ...?" does
+            heard = hear(fill_numbers(" ".join([positive, *words[1:]]), numbers))
+            words = heard.words
+            fix = "polite"
     if len(words) > 3 and words[1] == "the" and words[0] in QUESTION_CONFUSIONS:  # noqa: PLR2004 - what's the X Y
         fixed = fill_numbers(" ".join([QUESTION_CONFUSIONS[words[0]], *words[1:]]), numbers)
         return _read(fixed, question=True, fix="question-word")
@@ -158,7 +171,7 @@ def _reading(heard: Heard) -> Reading:
     if (verb := _verb_fixed(words)) is not None:
         fixed = fill_numbers(verb, numbers)
         return _read(fixed, question=False, asks_first=question, fix="verb")
-    return Reading(heard, question=question, fix="wake-word" if lead else None)
+    return Reading(heard, question=question, fix=fix)
 
 
 def _question_core(words: list[str]) -> str | None:

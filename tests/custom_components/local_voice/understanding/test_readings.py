@@ -124,7 +124,11 @@ def test_a_name_is_not_taken_for_a_wake_word() -> None:
 
 @pytest.mark.parametrize(
     "heard",
-    ["Could your turn off the bedroom light?", "can ya switch on the desk lamp?"],
+    [
+        "Could your turn off the bedroom light?",
+        "can ya switch on the desk lamp?",
+        "Can't you turn off the madroom light?",  # the negative asks too
+    ],
 )
 def test_polite_request_with_a_rising_tone_is_a_command(heard: str) -> None:
     assert reading(hear(heard)).question is False

@@ -53,6 +53,8 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
         ("turn on the mess lamp", "light.desk_lamp", "on"),
         ("turn off the madroom light", "light.bedroom", "off"),
         ("talk on the kitchen light", "light.kitchen", "on"),
+        ("can't you turn off the madroom light?", "light.bedroom", "off"),  # a request
+        ("could you turn off the madroom light?", "light.bedroom", "off"),
     ],
 )
 async def test_misheard_command_is_repaired_without_the_model(
