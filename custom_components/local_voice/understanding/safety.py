@@ -238,22 +238,35 @@ def fit_place(
         found = states(name_only)
         if found is not None and len(found) == 1:
             return name_only
-        in_area = states({k: v for k, v in no_floor.items() if k != "name"}) or []
-        kind = _kind(values["name"])
-        fitting = [s for s in in_area if kind and kind in s.name.lower().split()]
+        kind = _kind(values["name"], values["area"], _place_words(hass))
+        in_area = states({k: v for k, v in no_floor.items() if k != "name"}) if kind else None
+        fitting = [s for s in in_area or [] if kind in s.name.lower().split()]
         if len(fitting) == 1:
             return {**no_floor, "name": fitting[0].name}
     return values
 
 
-def _kind(name: object) -> str | None:
+def _kind(name: object, area: object, place_words: frozenset[str]) -> str | None:
     """The last word of a made-up name, which says what it is ("Office Lamp": "lamp").
 
     The 1.5B named the office's Desk Lamp "Office Lamp" (``name`` and ``area``
     Office): the one entity in that area whose name has the word is meant.
+    Not when another word of the name is a word of another area's name: for
+    "the main room light" it called "Main Room Light" with the speaker's
+    area, Kitchen, and the Kitchen Light is not what was asked for.
     """
     words = name.lower().split() if isinstance(name, str) else []
-    return words[-1] if words and words[-1].isalpha() else None  # not "2" of "Lamp 2"
+    if not words or not words[-1].isalpha():  # not "2" of "Lamp 2"
+        return None
+    own = set(area.lower().split()) if isinstance(area, str) else set()
+    return None if (set(words[:-1]) - own) & place_words else words[-1]
+
+
+def _place_words(hass: HomeAssistant) -> frozenset[str]:
+    """Every word of the home's area names and aliases, lower case."""
+    areas = ar.async_get(hass).async_list_areas()
+    names = [n for a in areas for n in (a.name, *a.aliases)]
+    return frozenset(word for n in names for word in n.lower().split())
 
 
 def _targets_by_slots(handler: intent.IntentHandler) -> bool:

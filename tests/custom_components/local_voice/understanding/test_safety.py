@@ -83,6 +83,11 @@ async def house(demo_home: HomeAssistant) -> HomeAssistant:
         ({"name": "Office Lamp", "area": "Office", "floor": "Living Room"},
          {"name": "Desk Lamp", "area": "Office"}),
         ({"name": "Main Light", "area": "Bedroom"}, {"name": "Bedroom Light", "area": "Bedroom"}),
+        # ... but not when the name names another place ("room" of "Living Room"):
+        # "the main room light" was called "Main Room Light" in the speaker's Kitchen.
+        ({"name": "Main Room Light", "area": "Kitchen"},
+         {"name": "Main Room Light", "area": "Kitchen"}),
+        ({"name": "Bedroom Lamp", "area": "Office"}, {"name": "Bedroom Lamp", "area": "Office"}),
         ({"name": "Office Light", "area": "Office"}, {"name": "Office Light", "area": "Office"}),
         ({"name": "Office Thing", "area": "Office"}, {"name": "Office Thing", "area": "Office"}),
         # Values that match, or that match nothing even loosened, stay as they are.
