@@ -235,10 +235,14 @@ def _in_place(
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "replace":
             continue
-        said = [word for word in heard[i1:i2] if word in left]
-        for j, old in zip((j for j in range(j1, j2) if j in unmatched), said, strict=False):
+        free = iter(j for j in range(j1, j2) if j in unmatched)
+        for word in heard[i1:i2]:
+            if word not in left:
+                continue
+            if (j := next(free, None)) is None:
+                break
             in_place.add(j)
-            left.remove(old)
+            left.remove(word)  # each heard word stands for one repaired word
     return in_place
 
 

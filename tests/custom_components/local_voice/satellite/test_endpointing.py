@@ -242,6 +242,9 @@ async def test_the_option_off_leaves_the_end_to_the_satellite(
         ("what is a bedroom humidity", "what is the bedroom humidity", set()),
         ("turn on kitchen", "turn on the kitchen light", {"light"}),
         ("turn a kitchen light", "turn on the kitchen light", {"on"}),
+        # a heard word twice, one of them taken by its sound-alike: one left to stand in
+        ("mess mess lamp", "turn on the desk lamp", {"on"}),
+        ("talk talk kitchen light", "turn on up the kitchen light", {"up"}),
     ],
 )
 def test_added_words(heard: str, repaired: str, added: set[str]) -> None:
