@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -55,15 +55,13 @@ from common import RESULTS, header, spread  # noqa: E402
 
 from custom_components.local_voice.agent import backend, chat  # noqa: E402
 from local_voice_harness import paths  # noqa: E402
+from local_voice_harness.agent_figures import agent_figures, model_part  # noqa: E402
 from local_voice_harness.commands import CommandText, load_texts  # noqa: E402
 from local_voice_harness.expectations import changes, check  # noqa: E402
 from local_voice_harness.processes import install_stop_handlers  # noqa: E402
 from local_voice_harness.stack import Stack, StackOptions  # noqa: E402
 from wyoming_servers.llm import bundled  # noqa: E402
 from wyoming_servers.llm.errors import LlmError  # noqa: E402
-
-if TYPE_CHECKING:
-    from local_voice_harness.ha_client import HAClient
 
 MODELS: Final = {
     "1.5b": bundled.QWEN_CODER_1_5B.name,
@@ -153,22 +151,6 @@ def _flags(
     }
 
 
-async def agent_figures(client: HAClient, entry_id: str) -> dict[str, Any]:
-    """The agent's figures of its last model turn, from the entry's diagnostics."""
-    doc = await client.get(f"/api/diagnostics/config_entry/{entry_id}")
-    agents = doc["data"]["agents"]
-    stats = next(iter(agents.values()))["stats"]
-    return {
-        "model_turns": stats["model"],
-        "prompt_tokens": stats["last_prompt_tokens"],
-        "cached_tokens": stats["last_cached_tokens"],
-        "completion_tokens": stats["last_completion_tokens"],
-        "rounds": stats["last_rounds"],
-        "first_token_s": stats["last_first_token_s"],
-        "model_s": stats["last_model_s"],
-    }
-
-
 async def text_turn(stack: Stack, agent_id: str, command: CommandText) -> dict[str, Any]:
     """One request as text from a reset house: what the house did and how long it took."""
     client = stack.client
@@ -178,7 +160,7 @@ async def text_turn(stack: Stack, agent_id: str, command: CommandText) -> dict[s
     before = await client.states()
     model_turns = None
     if agent_id != HA_AGENT:
-        model_turns = (await agent_figures(client, stack.info.agent_entry_id))["model_turns"]
+        model_turns = await agent_figures(client, stack.info.agent_entry_id)
     began = time.perf_counter()
     result = await client.ws(
         "conversation/process", limit_s=120.0, text=command.text, agent_id=agent_id, language="en"
@@ -198,9 +180,9 @@ async def text_turn(stack: Stack, agent_id: str, command: CommandText) -> dict[s
     }
     if model_turns is not None:
         figures = await agent_figures(client, stack.info.agent_entry_id)
-        outcome["used_model"] = figures["model_turns"] > model_turns
-        if outcome["used_model"]:
-            outcome["model"] = {k: v for k, v in figures.items() if k != "model_turns"}
+        outcome["used_model"] = figures["model_turns"] > model_turns["model_turns"]
+        if (model := model_part(model_turns, figures)) is not None:
+            outcome["model"] = model
     return outcome
 
 
@@ -328,6 +310,8 @@ def spoken_outcome(command: CommandText, outcome: Any) -> dict[str, Any]:
         **flags,
         "success": flags["success"] and not outcome.lost,
         **{key: outcome.timings_ms.get(key) for key in SPOKEN_TIMINGS},
+        "used_model": outcome.model is not None,
+        "model": outcome.model,
     }
 
 

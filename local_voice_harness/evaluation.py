@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from . import assist_ws
+from .agent_figures import agent_figures, model_part
 from .expectations import changes, check
 from .sentence_words import means, suggestion_of, with_yes
 from .stack import Stack, home_entity_ids
@@ -68,6 +69,7 @@ class CommandOutcome:
     answered_by: list[str] = field(default_factory=list)  # --overhear: who answered
     loudest: str = ""  # --overhear: the satellite that heard it best
     arbitration_ms: float | None = None  # --overhear: first wake-up -> the last dismissal
+    model: dict[str, Any] | None = None  # the local_voice agent's model turn, if it asked one
 
     def to_json(self) -> dict[str, Any]:
         """Plain dict for ``json.dump``."""
@@ -100,6 +102,9 @@ async def run_batch(  # noqa: PLR0917
         raise RuntimeError("stack is not started")
     await client.call_service("demo_home", "reset")
     before = await client.states()
+    # One command at a time against the local_voice agent: its model figures are its own.
+    entry_id = stack.info.agent_entry_id if len(commands) == 1 else ""
+    figures_before = await agent_figures(client, entry_id) if entry_id else None
     pcms = [read_pcm(c.audio) for c in commands]
     turns = await asyncio.gather(*(speak(i, pcm) for i, pcm in enumerate(pcms)))
     answers = [turn.answer for turn in turns]
@@ -110,6 +115,9 @@ async def run_batch(  # noqa: PLR0917
     await asyncio.sleep(_SETTLE_S)
     after = await client.states()
     house = home_entity_ids(stack.options.home_file)
+    model = None
+    if figures_before is not None:
+        model = model_part(figures_before, await agent_figures(client, entry_id))
     results = []
     for i, (command, turn) in enumerate(zip(commands, turns, strict=True)):
         expect = command.expect
@@ -133,6 +141,7 @@ async def run_batch(  # noqa: PLR0917
             error=turn.error,
             session_id=turn.session_id,
             lost=turn.lost,
+            model=model,
         )
         results.append((outcome, turn))
     return results

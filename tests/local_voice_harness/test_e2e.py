@@ -48,6 +48,12 @@ def test_eval_runs_dev_commands_through_the_full_stack(full_loop: FullLoop) -> N
     assert by_audio["cmd01.wav"]["changes"] == ["light.kitchen: off -> on"]
     assert by_audio["cmd02.wav"]["states_after"]["light.bedroom"]["state"] == "off"
     assert by_audio["model00.wav"]["changes"] == ["light.living_room_lamp: on -> off"]
+    # The model answered the everyday request, from the cached prompt; HA's intents the rest.
+    model = by_audio["model00.wav"]["model"]
+    assert model is not None
+    assert model["rounds"] >= 1
+    assert model["prompt_tokens"] > model["cached_tokens"] > 0.5 * model["prompt_tokens"]
+    assert [c["model"] for c in doc["commands"] if c["audio"] != "model00.wav"] == [None] * 3
     for command in doc["commands"]:
         assert command["transcript"].strip()
         assert command["answer"].strip()
