@@ -32,7 +32,7 @@ from ..understanding.safety import (
 )
 from .confirmations import ARE_YOU_SURE, PendingAction
 from .home_now import exposed_named, live_context
-from .relevance import opens, pointed_at, related
+from .relevance import asks_for_change, opens, pointed_at, related
 from .report import report, snapshot
 from .tool_calls import repair_arguments, schema_problem
 
@@ -218,6 +218,16 @@ class ToolGuard:
         ):
             # Nothing in the request points at what the call changes ("order a pizza" ->
             # Kitchen Light on): asked first, like a risky action (``relevance``).
+            self._hold(api, tool_input, replace(verdict, risky=list(verdict.effects)))
+            raise HomeAssistantError(NEEDS_YES)
+        if (
+            verdict.changes_state
+            and verdict.effects
+            and self._english_request
+            and not asks_for_change(self.request)
+        ):
+            # No word in the request asks for a change ("I'll dump this a bedroom", a
+            # misheard question): asked first, like an unrelated call.
             self._hold(api, tool_input, replace(verdict, risky=list(verdict.effects)))
             raise HomeAssistantError(NEEDS_YES)
 

@@ -127,6 +127,31 @@ CLASS_WORDS: Final[dict[str, tuple[str, ...]]] = {
     "battery": ("battery", "charge", "flat"),
     "illuminance": ("bright", "dark", "light"),
 }
+# Words that ask for a change or say what is wrong, by their start ("dimmer" is "dim");
+# a request with none of them ("I'll dump this a bedroom", tiny.en's "how damp is the
+# bedroom") is not run at once (``asks_for_change``). They lean wide, like the lists above.
+_CHANGE_STEMS: Final = (
+    # doing
+    "turn", "switch", "set", "make", "put", "get", "start", "stop", "open", "close",
+    "shut", "lock", "unlock", "let", "raise", "lower", "dim", "bright", "light", "kill",
+    "cut", "halv", "half", "double", "bump", "knock", "crank", "warm", "cool", "heat",
+    "boost", "increas", "decreas", "reduc", "drop", "run", "brew", "boil", "play", "paus",
+    "resum", "mute", "vacuum", "clean", "hoover", "fire", "power", "kick", "flip",
+    "toggl", "enabl", "disabl", "activat", "deactivat", "chang", "adjust", "arm", "disarm",
+    "silenc", "quiet", "loud", "soft", "keep", "leav", "hit", "go", "went", "fix", "help",
+    "bring", "move", "lift", "push", "pull", "tone", "take", "give", "need", "want",
+    "like", "love", "fancy", "wish", "prefer", "pleas", "mind", "rather", "use", "crav",
+    "time", "enough",
+    # what is wrong
+    "dark", "black", "see", "read", "glar", "hot", "cold", "chill", "freez", "froz",
+    "stuffy", "muggy", "humid", "damp", "sticky", "stifl", "oven", "sweat", "toasty",
+    "nippy", "sleep", "tired", "night", "movie", "film", "watch", "cook", "work",
+    "ready", "locked", "parcel", "courier", "guest", "caffein", "thirst", "breez", "air",
+    "faint", "degree", "percent", "temperatur", "brightness", "mood", "cosy", "cozy",
+    "home", "away", "back", "late", "early", "morning", "evening",
+)  # fmt: skip
+# Short words that ask on their own ("lamp on", "heating up a bit"), matched whole.
+_CHANGE_WORDS: Final = frozenset({"on", "off", "up", "down", "out", "bed", "more", "less", "too"})
 # A request to open (unlock) rather than to lock: "open up the front door", "let me in".
 _OPENING: Final = frozenset({"open", "unlock", "unlocked"})
 _LOCKING: Final = frozenset({"lock", "locked", "secure", "shut", "close", "bolt"})
@@ -222,6 +247,20 @@ def opens(request: str) -> bool:
     heard = set(words(request))
     asks = bool(heard & _OPENING) or ("let" in heard and bool(heard & {"in", "into", "inside"}))
     return asks and not heard & _LOCKING
+
+
+def asks_for_change(request: str) -> bool:
+    """True when the request has a word that asks for a change or says what is wrong.
+
+    A state-changing call for a request without one is asked about first
+    (``guard``): tiny.en heard "how damp is the bedroom" as "I'll dump this a
+    bedroom.", which is no question, and the 1.5B switched off the Bedroom
+    Light for it ("bedroom" relates the call to the light).
+    """
+    heard = words(request)
+    return any(word in _CHANGE_WORDS for word in heard) or any(
+        word.startswith(_CHANGE_STEMS) for word in heard
+    )
 
 
 def _significant(name: str) -> list[str]:

@@ -139,6 +139,21 @@ async def test_a_call_nothing_in_the_request_points_at_is_asked_about_first(
     assert len(fake_ollama.chat_requests) == 1
 
 
+async def test_a_call_for_a_request_that_asks_for_no_change_is_asked_about_first(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """tiny.en heard "how damp is the bedroom" so; the 1.5B switched off the Bedroom Light."""
+    fake_ollama.add_turns(ScriptedTurn(tool_calls=[tool_call("HassTurnOff", name="Bedroom Light")]))
+    assert demo_home.states.get("light.bedroom").state == "on"
+    first = await say(demo_home, agent_entry, "I'll dump this a bedroom.")
+    assert demo_home.states.get("light.bedroom").state == "on"
+    assert speech(first) == "Are you sure you want me to turn off Bedroom Light?"
+    second = await say(demo_home, agent_entry, "no", first.conversation_id)
+    assert demo_home.states.get("light.bedroom").state == "on"
+    assert len(fake_ollama.chat_requests) == 1
+    assert speech(second)
+
+
 async def test_a_request_in_another_language_is_not_judged_by_english_words(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:

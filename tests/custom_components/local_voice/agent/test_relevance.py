@@ -6,8 +6,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from custom_components.local_voice.agent.relevance import opens, pointed_at, related
+from custom_components.local_voice.agent.relevance import (
+    asks_for_change,
+    opens,
+    pointed_at,
+    related,
+)
 from custom_components.local_voice.understanding.safety import Effect
+from local_voice_harness.commands import load_texts
+from local_voice_harness.paths import llm_commands_file
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -126,3 +133,43 @@ async def test_the_speakers_area_without_a_word_for_a_kind_points_at_nothing(
 ) -> None:
     """Only an area the question names is all of it; "in here" with no kind is not."""
     assert pointed_at(demo_home, "is anything going on in here", "Kitchen") == []
+
+
+def _requests_for_a_change() -> list[str]:
+    """Every request of both model sets that is not a question or impossible."""
+    texts = [t for name in ("tuning", "heldout") for t in load_texts(llm_commands_file(name))]
+    return [t.text for t in texts if t.kind not in {"question", "impossible"}]
+
+
+@pytest.mark.parametrize("request_text", _requests_for_a_change())
+def test_every_request_of_the_sets_asks_for_a_change(request_text: str) -> None:
+    assert asks_for_change(request_text)
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "lamp on",
+        "heating up a bit",
+        "I'm off to bed",
+        "the living room is like a fridge, I'm frozen",
+        "could the desk lamp be a touch dimmer",
+        "I could really use a coffee",
+        "it's too loud",
+    ],
+)
+def test_short_requests_ask_for_a_change(request_text: str) -> None:
+    assert asks_for_change(request_text)
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "I'll dump this a bedroom.",  # tiny.en for "how damp is the bedroom"
+        "what's the news",
+        "order a pizza",
+        "the bedroom",
+    ],
+)
+def test_words_that_ask_for_no_change(request_text: str) -> None:
+    assert not asks_for_change(request_text)
