@@ -9,7 +9,10 @@ second model round, no wait.
 The parts are counted from the words that join them: "and", "then",
 "also", "plus", "as well as", a comma or a semicolon (", and" counts once).
 A clause before the first one that asks for something is the reason, not a
-part: "I'm heading to bed, kill the lamp" has one part. A clause asks when
+part: "I'm heading to bed, kill the lamp" has one part; so is a joined
+statement with no word that asks, wishes or says what is wrong ("I'm going
+to read at my desk and it's too dark there", "a parcel is here, let the
+courier in") and a piece that only says how ("..., but only faintly"). A clause asks when
 it has a command verb ("turn", "switch", "kill") or ends in on, off, up or
 down ("lamp and fan on"). Otherwise the count is generous on purpose: a
 part counted too many costs one model round (seconds on a CPU server)
@@ -22,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from ..understanding.words import COMMAND_VERBS, DIRECTIONS, EVERYDAY_VERBS
+from ..understanding.words import COMMAND_VERBS, COPULAS, DIRECTIONS, EVERYDAY_VERBS
 
 _JOIN: Final = re.compile(
     r"(?:[,;]\s*)?\b(?:and\s+then|and|then|also|plus|as\s+well\s+as)\b|[,;](?!\d)"
@@ -30,6 +33,22 @@ _JOIN: Final = re.compile(
 _CLAUSE_END: Final = re.compile(r"[,;](?!\d)")
 _WORD: Final = re.compile(r"[a-z']+")
 _SEVERAL: Final = frozenset({"everything", "all", "both"})
+# A joined part that starts with one of these states something ("I'm going to read at my
+# desk and it's too dark there"): it is a part only with a word that asks, wishes or says
+# what is wrong; the rest is the reason for the other part.
+_SUBJECTS: Final = frozenset(
+    {"i", "i'm", "i'd", "i'll", "i've", "it", "it's", "we", "we're", "we'd", "we'll", "you",
+     "you're", "there", "there's", "that", "that's", "this", "he", "she", "they", "they're"}
+)  # fmt: skip
+# A joined piece that starts with one of these only says how ("but only faintly").
+_MODIFIERS: Final = frozenset({"but", "only", "just", "while", "so", "because", "though"})
+_WISHES: Final = frozenset({"want", "need", "like", "love", "fancy", "use"})
+_CONDITIONS: Final = frozenset(
+    {"dark", "darker", "bright", "brighter", "dim", "dimmer", "black", "hot", "hotter",
+     "warm", "warmer", "cold", "colder", "cool", "cooler", "chilly", "freezing", "boiling",
+     "roasting", "stuffy", "muggy", "humid", "damp", "loud", "louder", "quiet", "quieter",
+     "noisy"}
+)  # fmt: skip
 
 
 def request_parts(text: str) -> int:
@@ -40,7 +59,8 @@ def request_parts(text: str) -> int:
     """
     text = _without_reason(text)
     several = bool(set(_WORD.findall(text)) & _SEVERAL)
-    return 1 + len(_JOIN.findall(text)) + several
+    pieces = [words for piece in _JOIN.split(text) if (words := _WORD.findall(piece))]
+    return max(1, sum(_is_part(words) for words in pieces)) + several
 
 
 def rest_of(text: str, done: int) -> str | None:
@@ -67,7 +87,18 @@ def _without_reason(text: str) -> str:
 
 
 def _asks(clause: str) -> bool:
-    words = _WORD.findall(clause)
+    return _asking(_WORD.findall(clause))
+
+
+def _asking(words: list[str]) -> bool:
     return bool(words) and (
         words[-1] in DIRECTIONS or any(w in COMMAND_VERBS or w in EVERYDAY_VERBS for w in words)
     )
+
+
+def _is_part(words: list[str]) -> bool:
+    """A joined piece that asks for a change: not a statement with no word for one."""
+    if words[0] in _MODIFIERS:
+        return False
+    states = words[0] in _SUBJECTS or any(w in COPULAS for w in words)
+    return not states or _asking(words) or any(w in _WISHES or w in _CONDITIONS for w in words)

@@ -28,6 +28,14 @@ from custom_components.local_voice.agent.compound import request_parts, rest_of
         ("Lights off AND fan on", 2),
         ("the heating to 1,000 degrees", 1),
         ("the brandy is handy", 1),  # "and" inside a word
+        # a statement joined to a condition is its reason: one change
+        ("I'm going to read at my desk and it's too dark there", 1),
+        ("I want coffee and light in the kitchen", 2),
+        ("it's movie night, dim the living room lamp and switch off the bedroom light", 2),
+        ("I'm off to bed and it's too bright in here", 1),
+        ("I'm cold and it's too dark", 2),
+        ("a parcel is here, let the courier in", 1),
+        ("I'd like the desk lamp on, but only faintly", 1),
     ],
 )
 def test_request_parts(text: str, parts: int) -> None:
