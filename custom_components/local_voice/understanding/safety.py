@@ -52,6 +52,7 @@ READ_ONLY: Final = frozenset(
 )
 _ENTITY_ID: Final = re.compile(r"^[a-z_]+\.[a-z0-9_]+$")
 _ON_OFF: Final = {intent.INTENT_TURN_ON: True, intent.INTENT_TURN_OFF: False}
+UNKNOWN: Final = "unknown"  # the action of an intent with no service for the entity's domain
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +193,12 @@ def assess(
         result.effects.append(effect)
         if changes and needs_confirmation(effect, confirm):
             result.risky.append(effect)
+    if result.effects and all(e.action == UNKNOWN for e in result.effects):
+        # HA has no service of this intent for these domains ("HassStopMoving" on a light,
+        # which the 1.5B made): the call would fail, so it is never held or asked about.
+        names = ", ".join(e.name for e in result.effects)
+        result.invalid = f"{intent_type} cannot act on {names}"
+        result.risky = []
     return result
 
 
@@ -342,7 +349,7 @@ def _effect(
         try:
             _domain, action = handler.get_domain_and_service(intent_obj, state)
         except HomeAssistantError:
-            action = "unknown"
+            action = UNKNOWN
         position = intent_obj.slots.get("position", {}).get("value")
         if action.startswith("set_") and state.domain == "cover" and position:
             action = "open"

@@ -132,3 +132,17 @@ async def test_the_thermostat_tool_is_fitted_and_its_target_known(
     )
     assert verdict.target_ids == ["climate.thermostat"]
     assert not verdict.risky
+
+
+async def test_an_intent_with_no_service_for_the_domain_is_invalid(house: HomeAssistant) -> None:
+    """The 1.5B stopped the Living Room Lamp (HassStopMoving is for covers and valves)."""
+    verdict = assess(
+        house,
+        "HassStopMoving",
+        {"name": "Living Room Lamp"},
+        language="en",
+        device_id=None,
+        confirm=(),
+    )
+    assert verdict.invalid == "HassStopMoving cannot act on Living Room Lamp"
+    assert not verdict.risky
