@@ -29,13 +29,17 @@ _OPENERS: Final = frozenset(
      "yeah", "ok", "okay", "sorry", "not"}
 )  # fmt: skip
 _POINTERS: Final = frozenset(
-    {"them", "that", "those", "again", "same", "other", "others", "instead", "either",
-     "back", "undo", "previous"}
+    {"again", "same", "other", "others", "instead", "either", "back", "undo", "previous"}
 )  # fmt: skip
-# "it" points back after a verb that acts on something ("turn it off"), not in "make it
-# cooler" or "it's too dark"; "more" and "less" alone ("a bit more"), not in a sentence
-# that names what it wants more of.
+# "it", "them", "that" and "those" point back after a verb that acts on something ("turn
+# it off", "switch those on"), or at the end ("not that"), or before "one" or "ones";
+# not in "make it cooler", "it's too dark", "how them is the bedroom" or tiny.en's "read
+# that my desk" (for "at my desk"): read as going on, such a sentence cost 9 s of prompt.
+# "more" and "less" alone ("a bit more"), not in a sentence that names what it wants
+# more of.
 _IT_AFTER: Final = (COMMAND_VERBS - {"make"}) | EVERYDAY_VERBS | {"leave", "keep"}
+_PRONOUNS: Final = frozenset({"it", "them", "that", "those"})
+_ONE: Final = frozenset({"one", "ones"})
 _SHORT: Final = 4
 _CONTINUATIONS: Final = (("what", "about"), ("how", "about"), ("and", "what"))
 _ENDINGS: Final = frozenset({"too", "as well"})  # "the kitchen too" (not "too bright")
@@ -70,6 +74,8 @@ def _opens_as_continuation(words: list[str]) -> bool:
 def _points_back(words: list[str]) -> bool:
     return (
         any(word in _POINTERS for word in words)
-        or any(a in _IT_AFTER and b == "it" for a, b in itertools.pairwise(words))
+        or any(a in _IT_AFTER and b in _PRONOUNS for a, b in itertools.pairwise(words))
+        or any(a in _PRONOUNS - {"it"} and b in _ONE for a, b in itertools.pairwise(words))
+        or (words[-1] in _PRONOUNS - {"it"})
         or (len(words) <= _SHORT and bool({"more", "less"} & set(words)))
     )

@@ -19,6 +19,9 @@ from custom_components.local_voice.agent.follow_up import continues
         "make it three degrees cooler in here",
         "I'll dim this room",
         "I need more light in the kitchen please",
+        "I'm going to read that my desk and it's too dark there",  # tiny.en: "at my desk"
+        "How Them Is The Bedroom.",  # tiny.en: "how damp is the bedroom"
+        "is that the garage door",
         "",
     ],
 )
@@ -39,6 +42,11 @@ def test_a_sentence_that_says_all_it_means_stands_alone(sentence: str) -> None:
         "do the same in the office",
         "now the fan",
         "put them back",
+        "switch those on",
+        "turn that off",
+        "no, not that",
+        "the other ones",
+        "that one",
         "the kitchen too",
         "the hall as well",
     ],
