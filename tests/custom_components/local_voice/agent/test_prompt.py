@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.local_voice.agent.prompt import (
     async_stable_prompt,
     auto_num_ctx,
+    compact_result,
     context_size,
     is_timer_tool,
     mentions_time,
@@ -370,3 +371,33 @@ async def test_tools_have_a_floor_parameter_only_in_a_home_with_floors(
     assert await with_floor() == []
     fr.async_get(demo_home).async_create("Ground Floor")
     assert "HassTurnOn" in await with_floor()
+
+
+@pytest.mark.parametrize(
+    ("data", "compact"),
+    [
+        (
+            {"speech": {}, "response_type": "action_done",
+             "data": {"targets": [], "success": [
+                 {"name": "Desk Lamp", "type": "entity", "id": "light.desk_lamp"}], "failed": []}},
+            {"response_type": "action_done", "success": ["Desk Lamp"]},
+        ),
+        (
+            {"speech": {}, "response_type": "action_done",
+             "data": {"targets": [], "success": [],
+                      "failed": [{"name": "Front Door", "type": "entity", "id": "lock.front_door"}]}},
+            {"response_type": "action_done", "failed": ["Front Door"]},
+        ),
+        # an answer keeps its data; errors and our own results are left as they are
+        (
+            {"speech": {}, "response_type": "query_answer", "data": {"success": [{"name": "X"}]}},
+            {"response_type": "query_answer", "data": {"success": [{"name": "X"}]}},
+        ),
+        ({"error": "HomeAssistantError", "error_text": "no such device"},
+         {"error": "HomeAssistantError", "error_text": "no such device"}),
+        ({"success": True, "result": "- Kitchen Light: on"},
+         {"success": True, "result": "- Kitchen Light: on"}),
+    ],
+)  # fmt: skip
+def test_a_tool_result_goes_to_the_model_compact(data: object, compact: object) -> None:
+    assert compact_result(data) == compact
