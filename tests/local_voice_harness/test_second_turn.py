@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from local_voice_harness.commands import SpokenCommand
 from local_voice_harness.evaluation import run_batch
 from local_voice_harness.paths import demo_home_file
+from local_voice_harness.stack import StackInfo
 from local_voice_harness.turn import TurnResult
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class House:
 class Stack:
     client: Any
     options: Any
+    info: StackInfo = field(default_factory=StackInfo)  # no agent entry: no model figures
 
 
 def _wav(path: Path) -> Path:
