@@ -33,7 +33,6 @@ from homeassistant.components import conversation
 from homeassistant.components.intent import async_device_supports_timers
 from homeassistant.exceptions import HomeAssistantError, TemplateError
 from homeassistant.helpers import area_registry as ar
-from homeassistant.helpers import floor_registry as fr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers import llm, template
 from homeassistant.util import dt as dt_util
@@ -389,32 +388,11 @@ def model_tools(api: llm.APIInstance, *, timers: bool = True) -> list[dict[str, 
     prompt and the model's answers. HA offers the timer tools only to a
     device that can run timers (a satellite, not a chat in HA's UI), so they
     come last: the tools before them are the same prefix either way.
-    ``timers=False`` leaves them out (``mentions_time``). In a home with no
-    floors, no tool has a ``floor`` parameter.
+    ``timers=False`` leaves them out (``mentions_time``).
     """
     offered = [t for t in api.tools if timers or not is_timer_tool(t.name)]
     ordered = sorted(offered, key=lambda t: (is_timer_tool(t.name), t.name))
-    tools = [format_tool(t, api.custom_serializer) for t in ordered]
-    if not fr.async_get(api.api.hass).async_list_floors():
-        tools = [_without_floor(t) for t in tools]
-    return tools
-
-
-def _without_floor(tool: dict[str, Any]) -> dict[str, Any]:
-    """The tool without its ``floor`` parameter, for a home that has no floors.
-
-    Small models fill every optional slot: the 1.5B wrote floors such as
-    "Generic" and "Living Room" in homes with none, and each is words it
-    generates (at about 18 a second on 2 cores) and a call that may fail.
-    """
-    parameters = tool["function"]["parameters"]
-    properties = parameters.get("properties")
-    if not isinstance(properties, dict) or "floor" not in properties:
-        return tool
-    fitted = {**parameters, "properties": {k: v for k, v in properties.items() if k != "floor"}}
-    if isinstance(required := parameters.get("required"), list):
-        fitted["required"] = [r for r in required if r != "floor"]
-    return {**tool, "function": {**tool["function"], "parameters": fitted}}
+    return [format_tool(t, api.custom_serializer) for t in ordered]
 
 
 def mentions_time(sentence: str) -> bool:

@@ -10,7 +10,6 @@ from agent_helpers import say, user_input
 from homeassistant.components import conversation
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import floor_registry as fr
 from homeassistant.helpers import llm
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -343,34 +342,6 @@ async def test_a_call_without_its_result_is_not_sent(hass: HomeAssistant) -> Non
     messages = messages_for_model(log, "STABLE", "VOLATILE", max_turns=0)
     assert not any(m.get("tool_calls") for m in messages)
     assert messages[-1] == {"role": "user", "content": "what is the heating aiming for"}
-
-
-async def test_tools_have_a_floor_parameter_only_in_a_home_with_floors(
-    demo_home: HomeAssistant,
-) -> None:
-    """The 1.5B wrote made-up floors ("Generic") in a home with none."""
-    from homeassistant.setup import async_setup_component
-
-    assert await async_setup_component(demo_home, "intent", {})
-    context = llm.LLMContext(
-        platform="local_voice", context=None, language="en", assistant="conversation",
-        device_id=None,
-    )  # fmt: skip
-
-    async def with_floor() -> list[str]:
-        api = await llm.async_get_api(demo_home, llm.LLM_API_ASSIST, context)
-        tools = model_tools(api)
-        assert any(t["function"]["name"] == "HassTurnOn" for t in tools)
-        return [
-            t["function"]["name"]
-            for t in tools
-            if "floor" in t["function"]["parameters"].get("properties", {})
-        ]
-
-    assert not fr.async_get(demo_home).async_list_floors()
-    assert await with_floor() == []
-    fr.async_get(demo_home).async_create("Ground Floor")
-    assert "HassTurnOn" in await with_floor()
 
 
 @pytest.mark.parametrize(
