@@ -187,7 +187,7 @@ def _message(content: conversation.Content) -> dict[str, Any]:
     if isinstance(content, conversation.ToolResultContent):
         return {
             "role": "tool",
-            "content": json.dumps(compact_result(compat.tool_result_data(content)), default=str),
+            "content": json.dumps(compat.tool_result_data(content), default=str),
             "tool_call_id": content.tool_call_id,
             "name": content.tool_name,
         }
@@ -200,29 +200,6 @@ def _message(content: conversation.Content) -> dict[str, Any]:
             ]
         return message
     return {"role": content.role, "content": content.content or ""}
-
-
-def compact_result(data: Any) -> Any:
-    """A tool's result as the model needs it: no empty fields, a done action's names.
-
-    HA answers a done action with its speech, targets, and each entity's name,
-    type and id: about 55 tokens for one light, read again by the server in
-    every further round (a second round after a call that changed nothing, or
-    the next part of a compound request), at some 45 a second on 2 cores.
-    The model needs the names that changed and those that failed.
-    """
-    if not isinstance(data, dict):
-        return data
-    kept = {k: v for k, v in data.items() if v not in ({}, [], None, "")}
-    inner = kept.get("data")
-    if kept.get("response_type") != "action_done" or not isinstance(inner, dict):
-        return kept
-    done: dict[str, Any] = {"response_type": "action_done"}
-    for key in ("success", "failed"):
-        names = [t.get("name") for t in inner.get(key) or () if isinstance(t, dict)]
-        if names:
-            done[key] = names
-    return done
 
 
 def _answered_calls_only(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

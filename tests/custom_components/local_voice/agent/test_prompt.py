@@ -17,7 +17,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.local_voice.agent.prompt import (
     async_stable_prompt,
     auto_num_ctx,
-    compact_result,
     context_size,
     is_timer_tool,
     mentions_time,
@@ -342,33 +341,3 @@ async def test_a_call_without_its_result_is_not_sent(hass: HomeAssistant) -> Non
     messages = messages_for_model(log, "STABLE", "VOLATILE", max_turns=0)
     assert not any(m.get("tool_calls") for m in messages)
     assert messages[-1] == {"role": "user", "content": "what is the heating aiming for"}
-
-
-@pytest.mark.parametrize(
-    ("data", "compact"),
-    [
-        (
-            {"speech": {}, "response_type": "action_done",
-             "data": {"targets": [], "success": [
-                 {"name": "Desk Lamp", "type": "entity", "id": "light.desk_lamp"}], "failed": []}},
-            {"response_type": "action_done", "success": ["Desk Lamp"]},
-        ),
-        (
-            {"speech": {}, "response_type": "action_done",
-             "data": {"targets": [], "success": [],
-                      "failed": [{"name": "Front Door", "type": "entity", "id": "lock.front_door"}]}},
-            {"response_type": "action_done", "failed": ["Front Door"]},
-        ),
-        # an answer keeps its data; errors and our own results are left as they are
-        (
-            {"speech": {}, "response_type": "query_answer", "data": {"success": [{"name": "X"}]}},
-            {"response_type": "query_answer", "data": {"success": [{"name": "X"}]}},
-        ),
-        ({"error": "HomeAssistantError", "error_text": "no such device"},
-         {"error": "HomeAssistantError", "error_text": "no such device"}),
-        ({"success": True, "result": "- Kitchen Light: on"},
-         {"success": True, "result": "- Kitchen Light: on"}),
-    ],
-)  # fmt: skip
-def test_a_tool_result_goes_to_the_model_compact(data: object, compact: object) -> None:
-    assert compact_result(data) == compact
