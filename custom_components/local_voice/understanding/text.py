@@ -19,7 +19,8 @@ _NOT_WORD: Final = re.compile(r"[^\w\s#']+")
 _QUESTION_START: Final = re.compile(
     r"^(is|are|was|were|isn't|aren't|wasn't|weren't|does|do|did|doesn't|don't|has|have|"
     r"hasn't|haven't|what|what's|whats|which|who|where|when|why|how|how's|can you tell|"
-    r"tell me|could you tell)\b",
+    r"tell me|could you tell|(?:can|could|would|will) you (?:check|see|find out) "
+    r"(?:if|whether)|check (?:if|whether)|do you know|i wonder)\b",
     re.IGNORECASE,
 )
 # A trailing "?" on these is a polite or rising-tone command, not a question.

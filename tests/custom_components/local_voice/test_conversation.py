@@ -435,3 +435,19 @@ async def test_a_tool_for_another_kind_of_device_is_told_what_the_device_is(
     assert speech(result) == "Coffee Maker is now on."
     (told,) = [m for m in fake_ollama.chat_requests[1]["messages"] if m["role"] == "tool"]
     assert "Coffee Maker is a switch, not a climate; use HassTurnOn" in told["content"]
+
+
+async def test_a_request_to_check_is_a_question_and_changes_nothing(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The 1.5B reached for the thermostat for "Can you check if the garage is shut?"."""
+    fake_ollama.add_turns(
+        ScriptedTurn(
+            tool_calls=[tool_call("HassClimateSetTemperature", name="Thermostat", temperature=21)]
+        )
+    )
+    before = demo_home.states.get("climate.thermostat").attributes["temperature"]
+    result = await say(demo_home, agent_entry, "Can you check if the garage is shut?")
+    assert demo_home.states.get("climate.thermostat").attributes["temperature"] == before
+    assert "Garage Door" in speech(result)
+    assert "sure" not in speech(result)

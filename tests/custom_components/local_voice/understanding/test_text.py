@@ -24,6 +24,12 @@ from custom_components.local_voice.understanding.text import hear, looks_like_qu
         ("I've forgotten my keys, can you let me in at the front?", False),
         ("I'm home. Is the front door locked?", True),
         ("It's late, what's the temperature", True),
+        # asked as a request to find out (the held-out set; the 1.5B reached for a tool)
+        ("Can you check if the garage is shut?", True),
+        ("could you see whether the front door is locked", True),
+        ("check if the office fan is on", True),
+        ("do you know if the coffee maker is on", True),
+        ("Can you check the garage door and close it?", False),
     ],
 )
 def test_questions_are_told_from_commands(text: str, question: bool) -> None:
