@@ -35,10 +35,11 @@ _WORD: Final = re.compile(r"[a-z']+")
 _SEVERAL: Final = frozenset({"everything", "all", "both"})
 # A joined part that starts with one of these states something ("I'm going to read at my
 # desk and it's too dark there"): it is a part only with a word that asks, wishes or says
-# what is wrong; the rest is the reason for the other part.
+# what is wrong; the rest is the reason for the other part. Not "that" or "this": "and
+# that lamp" is a part.
 _SUBJECTS: Final = frozenset(
     {"i", "i'm", "i'd", "i'll", "i've", "it", "it's", "we", "we're", "we'd", "we'll", "you",
-     "you're", "there", "there's", "that", "that's", "this", "he", "she", "they", "they're"}
+     "you're", "there", "there's", "that's", "he", "she", "they", "they're"}
 )  # fmt: skip
 # A joined piece that starts with one of these only says how ("but only faintly").
 _MODIFIERS: Final = frozenset({"but", "only", "just", "while", "so", "because", "though"})

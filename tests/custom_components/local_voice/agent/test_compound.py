@@ -36,6 +36,8 @@ from custom_components.local_voice.agent.compound import request_parts, rest_of
         ("I'm cold and it's too dark", 2),
         ("a parcel is here, let the courier in", 1),
         ("I'd like the desk lamp on, but only faintly", 1),
+        ("switch off the kitchen light and that lamp", 2),
+        ("turn on the fan and this light", 2),
     ],
 )
 def test_request_parts(text: str, parts: int) -> None:
