@@ -52,10 +52,6 @@ READ_ONLY: Final = frozenset(
 )
 _ENTITY_ID: Final = re.compile(r"^[a-z_]+\.[a-z0-9_]+$")
 _ON_OFF: Final = {intent.INTENT_TURN_ON: True, intent.INTENT_TURN_OFF: False}
-# Domains HA's HassTurnOn and HassTurnOff switch on and off.
-_SWITCHED: Final = frozenset(
-    {"light", "switch", "fan", "input_boolean", "media_player", "humidifier", "vacuum", "siren"}
-)
 UNKNOWN: Final = "unknown"  # the action of an intent with no service for the entity's domain
 
 
@@ -176,8 +172,6 @@ def assess(
         everywhere = intent.async_match_targets(hass, constraints, preferences)
         if everywhere.is_match:
             result.unexposed += [s.name for s in everywhere.states]
-        elif changes:
-            result.invalid = _other_kind(hass, intent_type, values.get("name"), constraints.domains)
         return result
     intent_obj = intent.Intent(
         hass,
@@ -366,40 +360,6 @@ def _effect(
         action=action,
         device_class=str(device_class) if device_class else None,
     )
-
-
-def _other_kind(
-    hass: HomeAssistant, tool_name: str, name: object, domains: Collection[str] | None
-) -> str | None:
-    """Why a call that names one exposed entity of a domain it cannot change matches nothing.
-
-    The 1.5B set the temperature of the Coffee Maker for "I'd love a cup of
-    coffee, start the machine"; told that it is a switch, and the tools for
-    one, it can call the right tool in its next round.
-    """
-    from homeassistant.components.homeassistant.exposed_entities import (  # noqa: PLC0415
-        async_should_expose,
-    )
-
-    if not domains or not isinstance(name, str) or not name.strip():
-        return None
-    wanted = name.strip().lower()
-    named = [
-        state
-        for state in hass.states.async_all()
-        if state.name.lower() == wanted and async_should_expose(hass, ASSISTANT, state.entity_id)
-    ]
-    if len(named) != 1 or named[0].domain in domains:
-        return None
-    state = named[0]
-    kinds = " or ".join(sorted(domains))
-    prefix = tool_name.removesuffix(base_name(tool_name))  # HA 2026.3+: ``intent__``
-    hint = (
-        f"; use {prefix}{intent.INTENT_TURN_ON} or {prefix}{intent.INTENT_TURN_OFF} for it"
-        if state.domain in _SWITCHED
-        else ""
-    )
-    return f"{state.name} is a {state.domain}, not a {kinds}{hint}"
 
 
 def _unexposed_entity_ids(hass: HomeAssistant, values: dict[str, Any]) -> list[str]:

@@ -420,23 +420,6 @@ async def test_an_answer_that_starts_like_a_description_is_spoken(
     assert len(fake_ollama.chat_requests) == 1
 
 
-async def test_a_tool_for_another_kind_of_device_is_told_what_the_device_is(
-    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
-) -> None:
-    """The 1.5B set the Coffee Maker's temperature for "start the machine"."""
-    fake_ollama.add_turns(
-        ScriptedTurn(
-            tool_calls=[tool_call("HassClimateSetTemperature", name="Coffee Maker", temperature=20)]
-        ),
-        ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Coffee Maker")]),
-    )
-    result = await say(demo_home, agent_entry, "I'd love a cup of coffee, start the machine")
-    assert demo_home.states.get("switch.coffee_maker").state == "on"
-    assert speech(result) == "Coffee Maker is now on."
-    (told,) = [m for m in fake_ollama.chat_requests[1]["messages"] if m["role"] == "tool"]
-    assert "Coffee Maker is a switch, not a climate; use HassTurnOn" in told["content"]
-
-
 async def test_a_request_to_check_is_a_question_and_changes_nothing(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:

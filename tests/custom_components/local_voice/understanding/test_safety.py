@@ -146,26 +146,3 @@ async def test_an_intent_with_no_service_for_the_domain_is_invalid(house: HomeAs
     )
     assert verdict.invalid == "HassStopMoving cannot act on Living Room Lamp"
     assert not verdict.risky
-
-
-@pytest.mark.parametrize(
-    ("tool", "values", "invalid"),
-    [
-        # the 1.5B, for "I'd love a cup of coffee, start the machine"
-        ("HassClimateSetTemperature", {"name": "Coffee Maker", "temperature": 20},
-         "Coffee Maker is a switch, not a climate; use HassTurnOn or HassTurnOff for it"),
-        ("intent__HassClimateSetTemperature", {"name": "Coffee Maker", "temperature": 20},
-         ("Coffee Maker is a switch, not a climate; "
-          "use intent__HassTurnOn or intent__HassTurnOff for it")),
-        ("HassTurnOn", {"name": "Coffee Maker", "domain": ["light"]},
-         "Coffee Maker is a switch, not a light; use HassTurnOn or HassTurnOff for it"),
-        # a name nobody has: HA's own error says so
-        ("HassClimateSetTemperature", {"name": "Hot Tub", "temperature": 20}, None),
-    ],
-)  # fmt: skip
-async def test_a_tool_for_another_kind_of_device_says_what_the_device_is(
-    house: HomeAssistant, tool: str, values: dict[str, Any], invalid: str | None
-) -> None:
-    verdict = assess(house, tool, values, language="en", device_id=None, confirm=())
-    assert verdict.invalid == invalid
-    assert verdict.effects == []
