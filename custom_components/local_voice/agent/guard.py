@@ -214,20 +214,14 @@ class ToolGuard:
             verdict.changes_state
             and verdict.effects  # (none resolved: HA answers the call with its error)
             and self._english_request  # the word lists are English
-            and not related(self.hass, self.request, verdict.effects)
+            and not (
+                related(self.hass, self.request, verdict.effects) and asks_for_change(self.request)
+            )
         ):
             # Nothing in the request points at what the call changes ("order a pizza" ->
-            # Kitchen Light on): asked first, like a risky action (``relevance``).
-            self._hold(api, tool_input, replace(verdict, risky=list(verdict.effects)))
-            raise HomeAssistantError(NEEDS_YES)
-        if (
-            verdict.changes_state
-            and verdict.effects
-            and self._english_request
-            and not asks_for_change(self.request)
-        ):
-            # No word in the request asks for a change ("I'll dump this a bedroom", a
-            # misheard question): asked first, like an unrelated call.
+            # Kitchen Light on), or no word in it asks for a change ("I'll dump this a
+            # bedroom", a misheard question): asked first, like a risky action
+            # (``relevance``).
             self._hold(api, tool_input, replace(verdict, risky=list(verdict.effects)))
             raise HomeAssistantError(NEEDS_YES)
 
