@@ -74,16 +74,27 @@ async def test_for_endpointing_the_pause_is_decoded_ahead_of_it(
         )
 
     command = dev_commands[0]
-    before = await outcomes()
-    streamed = await transcribe_wav(
-        server.host,
-        server.port,
-        WavAudio.load(command.audio),
-        realtime=True,
-        context={"pause_transcripts": True},
-    )
-    after = await outcomes()
-    assert {k: after[k] - before[k] for k in after} == {"ahead": 1, "used": 0, "final": 0}
-    chunks = [e.data["text"] for e in streamed.events if e.type == "transcript-chunk"]
-    assert chunks[-1] == streamed.transcript.text.strip()
+    # The decode ahead starts only with the model idle; a decode of an earlier
+    # pause still running then (a slow moment of a loaded machine) leaves the
+    # pause to the ordinary early decode. Either answers without a final decode;
+    # the decode ahead must be the one in at least one of three tries.
+    tries = []
+    for _ in range(3):
+        before = await outcomes()
+        streamed = await transcribe_wav(
+            server.host,
+            server.port,
+            WavAudio.load(command.audio),
+            realtime=True,
+            context={"pause_transcripts": True},
+        )
+        after = await outcomes()
+        tries.append({k: after[k] - before[k] for k in after})
+        assert tries[-1]["final"] == 0, tries
+        assert tries[-1]["ahead"] + tries[-1]["used"] == 1, tries
+        chunks = [e.data["text"] for e in streamed.events if e.type == "transcript-chunk"]
+        assert chunks[-1] == streamed.transcript.text.strip()
+        if tries[-1]["ahead"] == 1:
+            break
+    assert tries[-1]["ahead"] == 1, tries
     assert normalize(streamed.transcript.text) == command.text.split()
