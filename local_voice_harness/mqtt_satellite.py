@@ -164,6 +164,7 @@ class MqttSatelliteDriver:
         self._recent: list[Heard] = []  # the last turn's messages
         self._argv: list[str] = []
         self._timers_before: set[str] = set()
+        self.entry_id = ""  # its config entry in HA, once confirmed
 
     @property
     def pid(self) -> int | None:
@@ -187,9 +188,19 @@ class MqttSatelliteDriver:
         self._feeder = asyncio.create_task(self._feed())
         area_id = self.area.lower().replace(" ", "_")
         entry = await ha_setup.confirm_discovered(self.client, "local_voice", {"area_id": area_id})
+        self.entry_id = entry
         await ha_setup.entities_of_entry(self.client, entry, "assist_satellite")
         if self.options:
             await ha_setup.set_options(self.client, entry, self.options)
+
+    async def device_id(self) -> str:
+        """The satellite's device in HA: what a request heard by it carries."""
+        from . import ha_setup  # noqa: PLC0415 - avoid an import cycle
+
+        for entity in await self.client.ws("config/entity_registry/list"):
+            if entity.get("config_entry_id") == self.entry_id and entity.get("device_id"):
+                return str(entity["device_id"])
+        raise ha_setup.HASetupError(f"satellite {self.satellite_id} has no device in HA")
 
     def _start_process(self, argv: list[str]) -> subprocess.Popen[bytes]:
         with (self.workdir / "satellite.log").open("ab") as log:
