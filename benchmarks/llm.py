@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 import tempfile
@@ -58,8 +59,10 @@ from common import RESULTS, header, spread  # noqa: E402
 from custom_components.local_voice.agent import backend, chat  # noqa: E402
 from local_voice_harness import paths  # noqa: E402
 from local_voice_harness.agent_figures import agent_figures, model_part  # noqa: E402
+from local_voice_harness.assist_ws import run_text  # noqa: E402
 from local_voice_harness.commands import CommandText, load_texts  # noqa: E402
 from local_voice_harness.expectations import changes, check  # noqa: E402
+from local_voice_harness.ha_setup import create_pipeline  # noqa: E402
 from local_voice_harness.processes import install_stop_handlers  # noqa: E402
 from local_voice_harness.stack import Stack, StackOptions  # noqa: E402
 from wyoming_servers.llm import bundled  # noqa: E402
@@ -155,14 +158,25 @@ def _flags(
     }
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class TextAgent:
+    """An agent of the text phase, and a pipeline that has it (for requests from a place)."""
+
+    agent_id: str
+    pipeline_id: str
+
+
 async def text_turn(
-    stack: Stack, agent_id: str, command: CommandText, device_id: str | None = None
+    stack: Stack, agent: TextAgent, command: CommandText, device_id: str | None = None
 ) -> dict[str, Any]:
     """One request as text from a reset house: what the house did and how long it took.
 
-    ``device_id``: the satellite that "heard" it (its area is the speaker's),
-    or None for a request from no place (HA's chat window).
+    ``device_id``: the satellite that "heard" it (its area is the speaker's):
+    the text goes through the agent's pipeline from its intent stage, as a
+    satellite's transcript does. None: through ``conversation/process``, a
+    request from no place (HA's chat window).
     """
+    agent_id = agent.agent_id
     client = stack.client
     assert client is not None
     await client.call_service("demo_home", "reset")
@@ -172,14 +186,18 @@ async def text_turn(
     if agent_id != HA_AGENT:
         model_turns = await agent_figures(client, stack.info.agent_entry_id)
     began = time.perf_counter()
-    result = await client.ws(
-        "conversation/process",
-        limit_s=120.0,
-        text=command.text,
-        agent_id=agent_id,
-        language="en",
-        device_id=device_id,
-    )
+    if device_id is None:
+        result = await client.ws(
+            "conversation/process",
+            limit_s=120.0,
+            text=command.text,
+            agent_id=agent_id,
+            language="en",
+        )
+    else:
+        result = await run_text(
+            client, command.text, pipeline_id=agent.pipeline_id, device_id=device_id
+        )
     answer_ms = (time.perf_counter() - began) * 1000
     await asyncio.sleep(_SETTLE_S)
     after = await client.states()
@@ -277,9 +295,13 @@ async def text_phase(
     results: dict[str, Any] = {}
     async with Stack(_stack_options("local_voice", model, threads)) as stack:
         assert stack.info.engines is not None
-        agents = {f"local_voice+{model}": stack.info.engines.conversation}
+        agents = {
+            f"local_voice+{model}": TextAgent(
+                stack.info.engines.conversation, stack.info.pipeline_id
+            )
+        }
         if with_ha_agent:
-            agents["ha_agent"] = HA_AGENT
+            agents["ha_agent"] = TextAgent(HA_AGENT, await _ha_agent_pipeline(stack))
         results["llm_warm_s"] = stack.info.llm_warm_s
         results["text_area"] = area
         speaker, device_id = await _text_speaker(stack, area)
@@ -289,6 +311,18 @@ async def text_phase(
             if speaker is not None:
                 await speaker.close()
     return results
+
+
+async def _ha_agent_pipeline(stack: Stack) -> str:
+    """A pipeline like the stack's with HA's own agent (the stack's stays preferred)."""
+    assert stack.client is not None
+    assert stack.info.engines is not None
+    engines = dataclasses.replace(stack.info.engines, conversation=HA_AGENT)
+    pipeline_id = await create_pipeline(stack.client, "HA's agent", engines)
+    await stack.client.ws(
+        "assist_pipeline/pipeline/set_preferred", pipeline_id=stack.info.pipeline_id
+    )
+    return pipeline_id
 
 
 async def _text_speaker(stack: Stack, area: str | None) -> tuple[Any, str | None]:
@@ -319,16 +353,16 @@ async def _text_speaker(stack: Stack, area: str | None) -> tuple[Any, str | None
 
 async def _text_sets(
     stack: Stack,
-    agents: dict[str, str],
+    agents: dict[str, TextAgent],
     sets: dict[str, list[CommandText]],
     device_id: str | None,
     results: dict[str, Any],
 ) -> None:
-    for name, agent_id in agents.items():
+    for name, agent in agents.items():
         for set_name, texts in sets.items():
             outcomes = []
             for i, command in enumerate(texts, 1):
-                outcome = await text_turn(stack, agent_id, command, device_id)
+                outcome = await text_turn(stack, agent, command, device_id)
                 outcomes.append(outcome)
                 mark = "ok  " if outcome["success"] else "FAIL"
                 _progress(

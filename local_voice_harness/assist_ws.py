@@ -35,8 +35,9 @@ class _PipelineWatcher:
         now = time.monotonic()
         self.result.events.append({"type": kind, "t": now, "data": data})
         self.times.setdefault(kind, now)
-        if kind == "run-start" and not self.handler.done():
-            self.handler.set_result(int(data["runner_data"]["stt_binary_handler_id"]))
+        handler_id = (data.get("runner_data") or {}).get("stt_binary_handler_id")
+        if kind == "run-start" and handler_id is not None and not self.handler.done():
+            self.handler.set_result(int(handler_id))  # none for a run from text
         elif kind == "stt-end":
             self.result.transcript = str((data.get("stt_output") or {}).get("text", "")).strip()
         elif kind == "intent-end":
@@ -112,3 +113,40 @@ async def _fetch_audio(client: HAClient, url: str) -> tuple[bytes, float | None]
                 first = time.monotonic()
             body += piece
     return bytes(body), first
+
+
+async def run_text(
+    client: HAClient,
+    text: str,
+    *,
+    pipeline_id: str,
+    device_id: str | None = None,
+    limit_s: float = 120.0,
+) -> dict[str, Any]:
+    """``text`` through a pipeline's conversation agent, as heard by ``device_id``.
+
+    What a satellite's turn gives the agent after speech to text (the device,
+    so its area), which HA's ``conversation/process`` cannot carry. Returns
+    the agent's ``intent_output`` (the conversation result as a dict).
+    """
+    watch = _PipelineWatcher()
+    sub = await client.subscribe(
+        "assist_pipeline/run",
+        watch,
+        start_stage="intent",
+        end_stage="intent",
+        pipeline=pipeline_id,
+        input={"text": text},
+        device_id=device_id,
+        timeout=limit_s,
+    )
+    try:
+        await asyncio.wait_for(watch.done.wait(), limit_s)
+    finally:
+        client.forget(sub)
+    if watch.result.error:
+        raise RuntimeError(f"the pipeline failed: {watch.result.error}")
+    end = next((e for e in watch.result.events if e["type"] == "intent-end"), None)
+    if end is None:
+        raise RuntimeError("the pipeline ended without an answer")
+    return dict(end["data"].get("intent_output") or {})
