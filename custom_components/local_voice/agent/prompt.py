@@ -42,6 +42,7 @@ from ..const import DOMAIN, MAX_ANSWER_TOKENS, MAX_NUM_CTX, MIN_NUM_CTX
 from ..understanding.safety import speaker_area_id
 from .follow_up import continues
 from .home_now import home_now, sole_thermostat
+from .relevance import speaks_of_warmth
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -142,12 +143,21 @@ def volatile_context(hass: HomeAssistant, user_input: conversation.ConversationI
         )
         # Told where the user is, the 1.5B answered "make it three degrees cooler in here"
         # from the kitchen with "I can't do that": the thermostat is in the living room.
+        # Only for a request about warmth: heard before "I need caffeine" or "order a
+        # pizza" from the kitchen, the line made the 1.5B call the thermostat.
         sole = sole_thermostat(hass)
-        if sole is not None and sole[1] != area.name:
+        if sole is not None and sole[1] != area.name and speaks_of_warmth(user_input.text):
             parts.append(f"{sole[0]} is the home's only thermostat; it serves {area.name} too.")
     # HA's "This device is not able to start timers." is left out: such a device gets no
     # timer tools anyway, and the 1.5B answered requests it could not do with that line.
-    if user_input.device_id and async_device_supports_timers(hass, user_input.device_id):
+    # "This device can run timers." goes with the timer tools, only for a sentence that
+    # speaks of time (``mentions_time``): before "I'd love a cup of coffee, start the
+    # machine" the 1.5B answered "The device can run timers, so ...".
+    if (
+        user_input.device_id
+        and mentions_time(user_input.text)
+        and async_device_supports_timers(hass, user_input.device_id)
+    ):
         parts.append("This device can run timers.")
     if user_input.extra_system_prompt:
         parts.append(user_input.extra_system_prompt)

@@ -49,6 +49,7 @@ _WARMTH: Final = (
     "cold",
     "chill",
     "freez",
+    "froz",
     "hot",
     "degree",
     "temperature",
@@ -261,6 +262,11 @@ def asks_for_change(request: str) -> bool:
     return any(word in _CHANGE_WORDS for word in heard) or any(
         word.startswith(_CHANGE_STEMS) for word in heard
     )
+
+
+def speaks_of_warmth(request: str) -> bool:
+    """True when the request has a word for warmth ("chilly", "degrees", "heating")."""
+    return _connected(words(request), set(_WARMTH))
 
 
 def _significant(name: str) -> list[str]:

@@ -193,6 +193,13 @@ async def test_a_satellite_meets_the_warmed_tools_and_gets_timer_tools_only_for_
     assert plain == warmed
     assert timed[: len(warmed)] == warmed
     assert any(is_timer_tool(name) for name in timed[len(warmed) :])
+    # The line that says so goes with the tools: heard before "start the machine", the
+    # 1.5B answered "The device can run timers, so ...".
+    said = [
+        "\n".join(m["content"] for m in r["messages"] if m["role"] == "system")
+        for r in fake_ollama.chat_requests
+    ]
+    assert ["This device can run timers." in text for text in said] == [False, True]
 
 
 @pytest.mark.parametrize(
@@ -326,6 +333,11 @@ async def test_the_only_thermostat_serves_the_speakers_area(demo_home: HomeAssis
         volatile = volatile_context(demo_home, user_input("make it cooler", device_id=device.id))
         said = "Thermostat is the home's only thermostat; it serves Kitchen too."
         assert (said in volatile) is (room == "Kitchen"), volatile
+        # Said before a request about anything else, it made the 1.5B call the thermostat
+        # for "I need caffeine, get the coffee going" and "order a pizza".
+        for other in ("I need caffeine, get the coffee going", "order a pizza"):
+            volatile = volatile_context(demo_home, user_input(other, device_id=device.id))
+            assert "only thermostat" not in volatile, other
 
 
 async def test_a_call_without_its_result_is_not_sent(hass: HomeAssistant) -> None:

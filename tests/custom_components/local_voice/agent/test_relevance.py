@@ -11,6 +11,7 @@ from custom_components.local_voice.agent.relevance import (
     opens,
     pointed_at,
     related,
+    speaks_of_warmth,
 )
 from custom_components.local_voice.understanding.safety import Effect
 from local_voice_harness.commands import load_texts
@@ -173,3 +174,38 @@ def test_short_requests_ask_for_a_change(request_text: str) -> None:
 )
 def test_words_that_ask_for_no_change(request_text: str) -> None:
     assert not asks_for_change(request_text)
+
+
+def _requests_about_the_thermostat() -> list[str]:
+    """Every request of both model sets that wants the thermostat changed."""
+    texts = [t for name in ("tuning", "heldout") for t in load_texts(llm_commands_file(name))]
+    return [
+        t.text
+        for t in texts
+        if any("climate.thermostat" in (t.expect.get(key) or {}) for key in ("state", "attributes"))
+    ]
+
+
+@pytest.mark.parametrize("request_text", _requests_about_the_thermostat())
+def test_every_thermostat_request_of_the_sets_speaks_of_warmth(request_text: str) -> None:
+    assert speaks_of_warmth(request_text)
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    ["the living room is like a fridge, I'm frozen", "I'm freezing", "is it cold in here"],
+)
+def test_more_words_for_warmth(request_text: str) -> None:
+    assert speaks_of_warmth(request_text)
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "I need caffeine, get the coffee going",
+        "order a pizza",
+        "is anything running in the kitchen",
+    ],
+)
+def test_requests_not_about_warmth(request_text: str) -> None:
+    assert not speaks_of_warmth(request_text)
