@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.exceptions import HomeAssistantError
@@ -32,7 +33,7 @@ from ..understanding.safety import (
 )
 from .confirmations import ARE_YOU_SURE, PendingAction
 from .home_now import exposed_named, live_context
-from .relevance import asks_for_change, opens, pointed_at, related
+from .relevance import asks_for_change, opens, pointed_at, related, says
 from .report import report, snapshot
 from .tool_calls import repair_arguments, schema_problem
 
@@ -127,7 +128,13 @@ class ToolGuard:
         if name == LIVE_CONTEXT:  # the states it asks about, a line each (``live_context``)
             return {"success": True, "result": live_context(self.hass, tool_input.tool_args)}
         area_id = speaker_area_id(self.hass, self.device_id, self.satellite_id)
-        tool_input.tool_args = fit_place(self.hass, name, tool_input.tool_args, area_id)
+        tool_input.tool_args = fit_place(
+            self.hass,
+            name,
+            tool_input.tool_args,
+            area_id,
+            heard=partial(says, self.request) if self._english_request else None,
+        )
         key = _key(name, tool_input.tool_args)
         if key in self.done:
             return {"success": True, "result": REPEATED}

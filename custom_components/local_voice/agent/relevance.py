@@ -264,6 +264,11 @@ def asks_for_change(request: str) -> bool:
     )
 
 
+def says(request: str, name: str) -> bool:
+    """True when the request has every word of a name or area that says something."""
+    return _all_heard(words(request), _significant(name))
+
+
 def speaks_of_warmth(request: str) -> bool:
     """True when the request has a word for warmth ("chilly", "degrees", "heating")."""
     return _connected(words(request), set(_WARMTH))

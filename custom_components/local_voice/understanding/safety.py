@@ -33,7 +33,7 @@ from ..const import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection
 
 # Intents (and LLM tools) that only read. Everything else may change the home.
 READ_ONLY: Final = frozenset(
@@ -207,6 +207,8 @@ def fit_place(
     intent_type: str,
     values: dict[str, Any],
     preferred_area_id: str | None = None,
+    *,
+    heard: Callable[[str], bool] | None = None,
 ) -> dict[str, Any]:
     """``values`` without a floor or area that keeps a named device from matching.
 
@@ -218,6 +220,12 @@ def fit_place(
     made-up name becomes the one entity of the area whose name has the
     made-up name's last word (``_kind``). Anything else is returned
     unchanged (and fails, or runs, as it would have).
+
+    ``heard`` tells whether the request has the words of a name or area. When
+    it has the area's and not the name's, the area wins over the name: for "I
+    want coffee and light in the kitchen" the 1.5B called the Bedroom Light
+    with area Kitchen, and the one entity of the Kitchen whose name has the
+    name's last word ("light") is meant.
     """
     handler = find_handler(hass, intent_type)
     if handler is None or not _targets_by_slots(handler) or not {"floor", "area"} & set(values):
@@ -241,19 +249,54 @@ def fit_place(
     if "floor" in values and states(no_floor) is not None:
         return no_floor
     if "name" in values and "area" in values:
-        name_only = {k: v for k, v in no_floor.items() if k != "area"}
-        found = states(name_only)
-        if found is not None and len(found) == 1:
-            return name_only
-        kind = _kind(values["name"], values["area"], _place_words(hass))
-        in_area = states({k: v for k, v in no_floor.items() if k != "name"}) if kind else None
-        fitting = [s for s in in_area or [] if kind in s.name.lower().split()]
-        if len(fitting) == 1:
-            return {**no_floor, "name": fitting[0].name}
+        return _fit_name_or_area(hass, states, values, no_floor, heard) or values
     return values
 
 
-def _kind(name: object, area: object, place_words: frozenset[str]) -> str | None:
+def _fit_name_or_area(
+    hass: HomeAssistant,
+    states: Callable[[dict[str, Any]], list[State] | None],
+    values: dict[str, Any],
+    no_floor: dict[str, Any],
+    heard: Callable[[str], bool] | None,
+) -> dict[str, Any] | None:
+    """For a name and an area that match nothing together: the values that fit, or None."""
+    area_said = (
+        heard is not None
+        and isinstance(values["area"], str)
+        and isinstance(values["name"], str)
+        and heard(values["area"])
+        and not heard(values["name"])
+    )
+    if area_said and (fitting := _of_its_kind(states, no_floor, _kind(values["name"]))):
+        return {**no_floor, "name": fitting}
+    name_only = {k: v for k, v in no_floor.items() if k != "area"}
+    found = states(name_only)
+    if found is not None and len(found) == 1:
+        return name_only
+    if (kind := _kind(values["name"], values["area"], _place_words(hass))) and (
+        fitting := _of_its_kind(states, no_floor, kind)
+    ):
+        return {**no_floor, "name": fitting}
+    return None
+
+
+def _of_its_kind(
+    states: Callable[[dict[str, Any]], list[State] | None],
+    values: dict[str, Any],
+    kind: str | None,
+) -> str | None:
+    """The name of the one entity of ``values``' area with the word ``kind`` in its name."""
+    if kind is None:
+        return None
+    in_area = states({k: v for k, v in values.items() if k != "name"})
+    fitting = [s for s in in_area or [] if kind in s.name.lower().split()]
+    return fitting[0].name if len(fitting) == 1 else None
+
+
+def _kind(
+    name: object, area: object = None, place_words: frozenset[str] = frozenset()
+) -> str | None:
     """The last word of a made-up name, which says what it is ("Office Lamp": "lamp").
 
     The 1.5B named the office's Desk Lamp "Office Lamp" (``name`` and ``area``

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from homeassistant.setup import async_setup_component
 
+from custom_components.local_voice.agent.relevance import says
 from custom_components.local_voice.const import DEFAULT_CONFIRM
 from custom_components.local_voice.understanding.safety import (
     Effect,
@@ -102,6 +104,29 @@ async def test_fit_place_drops_a_floor_or_area_that_keeps_a_name_from_matching(
 ) -> None:
     assert fit_place(house, "HassTurnOn", values) == fitted
     assert fit_place(house, "intent__HassTurnOff", values) == fitted
+
+
+@pytest.mark.parametrize(
+    ("request_text", "values", "fitted"),
+    [
+        # The request names the area, not the entity: the area wins.
+        ("I want coffee and light in the kitchen",
+         {"name": "Bedroom Light", "area": "Kitchen", "brightness": 100},
+         {"name": "Kitchen Light", "area": "Kitchen", "brightness": 100}),
+        # It names the entity (the area is the speaker's, filled in): the name wins.
+        ("I'm heading to bed, kill the lamp in the living room",
+         {"name": "Living Room Lamp", "area": "Kitchen"}, {"name": "Living Room Lamp"}),
+        # It names neither: as without the request, the one entity so named.
+        ("it's too bright in here", {"name": "Bedroom Light", "area": "Kitchen"},
+         {"name": "Bedroom Light"}),
+    ],
+)  # fmt: skip
+async def test_fit_place_follows_the_words_of_the_request(
+    house: HomeAssistant, request_text: str, values: dict[str, Any], fitted: dict[str, Any]
+) -> None:
+    """ "light in the kitchen" came as the Bedroom Light with area Kitchen from the 1.5B."""
+    heard = partial(says, request_text)
+    assert fit_place(house, "HassLightSet", values, heard=heard) == fitted
 
 
 async def test_fit_place_leaves_unknown_tools_and_read_only_context_alone(
