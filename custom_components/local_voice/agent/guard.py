@@ -23,6 +23,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import llm
 
+from ..const import LOGGER
 from ..understanding.safety import (
     Assessment,
     assess,
@@ -32,6 +33,7 @@ from ..understanding.safety import (
     speaker_area_id,
 )
 from .confirmations import ARE_YOU_SURE, PendingAction
+from .degrees import degrees_asked, new_setting
 from .home_now import exposed_named, live_context
 from .relevance import asks_for_change, opens, pointed_at, related, says
 from .report import report, snapshot
@@ -53,6 +55,7 @@ QUESTION_ONLY: Final = (
 )
 TURN_ON: Final = "HassTurnOn"
 TURN_OFF: Final = "HassTurnOff"  # on a lock: unlock
+SET_TEMPERATURE: Final = "HassClimateSetTemperature"
 NEEDS_YES: Final = "This needs the user's spoken confirmation; stop here"
 # What the guard tells the model: a small model may read it out as its answer.
 GUARD_MESSAGES: Final = (REPEATED, QUESTION_ONLY, NEEDS_YES)
@@ -135,10 +138,11 @@ class ToolGuard:
             area_id,
             heard=partial(says, self.request) if self._english_request else None,
         )
+        verdict = self._assess(name, tool_input.tool_args, area_id)
+        self._by_degrees(name, tool_input.tool_args, verdict)
         key = _key(name, tool_input.tool_args)
         if key in self.done:
             return {"success": True, "result": REPEATED}
-        verdict = self._assess(name, tool_input.tool_args, area_id)
         if self._means_unlock(name, verdict):
             # "open up the front door so I can get in" -> HassTurnOn(Front Door) locks
             # it: the 1.5B did so despite the hint on the lock's line. Asked to open,
@@ -165,6 +169,31 @@ class ToolGuard:
             confirm=self.confirm,
             preferred_area_id=area_id,
         )
+
+    def _by_degrees(self, name: str, arguments: dict[str, Any], verdict: Assessment) -> None:
+        """A setting for "a couple of degrees warmer": the thermostat's own plus two.
+
+        The model's value is replaced (``degrees``) when the request asks for a
+        change by so many degrees and the call sets one thermostat's temperature.
+        """
+        if (
+            base_name(name) != SET_TEMPERATURE
+            or "temperature" not in arguments
+            or len(verdict.target_ids) != 1
+            or not self._english_request
+            or (change := degrees_asked(self.request)) is None
+            or (state := self.hass.states.get(verdict.target_ids[0])) is None
+            or (setting := new_setting(state.attributes.get("temperature"), change)) is None
+        ):
+            return
+        if arguments["temperature"] != setting:
+            LOGGER.debug(
+                "%+g degrees asked for: %s, not the model's %s",
+                change,
+                setting,
+                arguments["temperature"],
+            )
+            arguments["temperature"] = setting
 
     def _means_unlock(self, name: str, verdict: Assessment) -> bool:
         """A call that would lock only locks, made for a request to open or let in."""

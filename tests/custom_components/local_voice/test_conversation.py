@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
 from agent_helpers import say, speech
 from pytest_homeassistant_custom_component.common import async_capture_events
 
@@ -152,6 +153,34 @@ async def test_a_call_for_a_request_that_asks_for_no_change_is_asked_about_first
     assert demo_home.states.get("light.bedroom").state == "on"
     assert len(fake_ollama.chat_requests) == 1
     assert speech(second)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("warm it up a couple of degrees", 21.5, 22),  # the 1.5B: the room's 21.5 °C
+        ("knock the heating down a degree", 21, 19),
+        ("heat the place up to 23 degrees", 23, 23),  # a setting: the model's value
+    ],
+)
+async def test_a_change_by_degrees_is_made_from_the_setting(
+    demo_home: HomeAssistant,
+    agent_entry: MockConfigEntry,
+    fake_ollama: FakeOllama,
+    case: tuple[str, float, float],
+) -> None:
+    """ "a couple of degrees warmer" is the thermostat's setting (20) plus two."""
+    request_text, model_value, wanted = case
+    assert demo_home.states.get("climate.thermostat").attributes["temperature"] == 20
+    fake_ollama.add_turns(
+        ScriptedTurn(
+            tool_calls=[
+                tool_call("HassClimateSetTemperature", name="Thermostat", temperature=model_value)
+            ]
+        )
+    )
+    await say(demo_home, agent_entry, request_text)
+    assert demo_home.states.get("climate.thermostat").attributes["temperature"] == wanted
 
 
 async def test_a_request_in_another_language_is_not_judged_by_english_words(
