@@ -225,7 +225,10 @@ def fit_place(
     it has the area's and not the name's, the area wins over the name: for "I
     want coffee and light in the kitchen" the 1.5B called the Bedroom Light
     with area Kitchen, and the one entity of the Kitchen whose name has the
-    name's last word ("light") is meant.
+    name's last word ("light") is meant. A made-up name that begins with an
+    area the request says is that area's entity of its kind: "Office Lamp"
+    (area Kitchen, the speaker's) for "get the office ready for work, lamp
+    and fan on" is the Office's Desk Lamp.
     """
     handler = find_handler(hass, intent_type)
     if handler is None or not _targets_by_slots(handler) or not {"floor", "area"} & set(values):
@@ -274,10 +277,32 @@ def _fit_name_or_area(
     found = states(name_only)
     if found is not None and len(found) == 1:
         return name_only
+    # "get the office ready for work, lamp and fan on" from the kitchen came as "Office
+    # Lamp" with area Kitchen: the name begins with an area the request says.
+    named = _area_of_name(hass, values["name"])
+    if (
+        named is not None
+        and heard is not None
+        and heard(named)
+        and (fitting := _of_its_kind(states, {**no_floor, "area": named}, _kind(values["name"])))
+    ):
+        return {**no_floor, "area": named, "name": fitting}
     if (kind := _kind(values["name"], values["area"], _place_words(hass))) and (
         fitting := _of_its_kind(states, no_floor, kind)
     ):
         return {**no_floor, "name": fitting}
+    return None
+
+
+def _area_of_name(hass: HomeAssistant, name: object) -> str | None:
+    """The area (or alias) a made-up name begins with: "Office" of "Office Lamp"."""
+    if not isinstance(name, str):
+        return None
+    lowered = name.lower()
+    for area in ar.async_get(hass).async_list_areas():
+        for said in (area.name, *area.aliases):
+            if lowered.startswith(said.lower() + " "):
+                return area.name
     return None
 
 

@@ -116,6 +116,10 @@ async def test_fit_place_drops_a_floor_or_area_that_keeps_a_name_from_matching(
         # It names the entity (the area is the speaker's, filled in): the name wins.
         ("I'm heading to bed, kill the lamp in the living room",
          {"name": "Living Room Lamp", "area": "Kitchen"}, {"name": "Living Room Lamp"}),
+        # A made-up name that begins with an area the request says: that area's.
+        ("get the office ready for work, lamp and fan on",
+         {"name": "Office Lamp", "area": "Kitchen", "floor": "Living Room"},
+         {"name": "Desk Lamp", "area": "Office"}),
         # It names neither: as without the request, the one entity so named.
         ("it's too bright in here", {"name": "Bedroom Light", "area": "Kitchen"},
          {"name": "Bedroom Light"}),
