@@ -93,9 +93,11 @@ class Mosquitto:
                 err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
                 log = self.log_file.read_text() if self.log_file.exists() else ""
                 raise BrokerError(f"mosquitto exited ({self._proc.returncode}): {err}{log}")
-            # Readiness from the broker's own log, not a probe connection: test
-            # harnesses (pytest-socket) may forbid sockets while fixtures start.
-            if self._log_has(f"listen socket on port {self.port}"):
+            # Readiness from the broker's own log and the kernel's table of listening
+            # sockets, not a probe connection: test harnesses (pytest-socket) may
+            # forbid sockets while fixtures start. The log line comes before the bind
+            # (a test once connected in between and was refused).
+            if self._log_has(f"listen socket on port {self.port}") and listening(self.port):
                 _LOGGER.info("mosquitto pid %s listening on %s:%s", self.pid, self.host, self.port)
                 return self
             time.sleep(0.02)
@@ -135,3 +137,23 @@ class Mosquitto:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def listening(port: int) -> bool:
+    """Whether a TCP socket listens on ``port`` (Linux: /proc/net/tcp*; elsewhere: assumed)."""
+    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+    if not any(t.exists() for t in tables):
+        return True
+    wanted = f":{port:04X}"
+    for table in tables:
+        try:
+            lines = table.read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            # "sl local_address rem_address st ...": local_address is "ADDR:PORT" in hex;
+            # state 0A is LISTEN.
+            _slot, local, _remote, state, *_rest = [*line.split(), "", "", "", ""]
+            if local.endswith(wanted) and state == "0A":
+                return True
+    return False
