@@ -97,7 +97,12 @@ class Mosquitto:
             # sockets, not a probe connection: test harnesses (pytest-socket) may
             # forbid sockets while fixtures start. The log line comes before the bind
             # (a test once connected in between and was refused).
-            if self._log_has(f"listen socket on port {self.port}") and listening(self.port):
+            if (
+                self._log_has(f"listen socket on port {self.port}")
+                and listening(self.port)
+                and "Error" not in self.log_file.read_text(errors="replace")
+                and self._proc.poll() is None
+            ):
                 _LOGGER.info("mosquitto pid %s listening on %s:%s", self.pid, self.host, self.port)
                 return self
             time.sleep(0.02)
