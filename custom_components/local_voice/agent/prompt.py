@@ -12,8 +12,10 @@ re-reads the tools and the home. So the model gets:
    system message);
 3. the conversation so far (without earlier turns HA's own intents handled),
    only when the sentence goes on from it (``follow_up``);
-4. a short volatile system message: time, date, the speaker's area, whether
-   it can run timers, and any extra prompt of this conversation;
+4. a short volatile system message: time, date, the speaker's area (and
+   that the home's only thermostat serves it, for a sentence about warmth),
+   that it can run timers (with the timer tools only), and any extra prompt
+   of this conversation;
 5. the user's sentence.
 Only 4 and 5 are new on a cached turn.
 
