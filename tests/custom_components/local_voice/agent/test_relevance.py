@@ -14,7 +14,7 @@ from custom_components.local_voice.agent.relevance import (
     speaks_of_warmth,
 )
 from custom_components.local_voice.understanding.safety import Effect
-from local_voice_harness.commands import load_texts
+from local_voice_harness.commands import CommandText, load_texts
 from local_voice_harness.paths import llm_commands_file
 
 if TYPE_CHECKING:
@@ -138,8 +138,11 @@ async def test_the_speakers_area_without_a_word_for_a_kind_points_at_nothing(
 
 def _requests_for_a_change() -> list[str]:
     """Every request of both model sets that is not a question or impossible."""
-    texts = [t for name in ("tuning", "heldout") for t in load_texts(llm_commands_file(name))]
-    return [t.text for t in texts if t.kind not in {"question", "impossible"}]
+    return [t.text for t in _both_sets() if t.kind not in {"question", "impossible"}]
+
+
+def _both_sets() -> list[CommandText]:
+    return [t for name in ("tuning", "heldout") for t in load_texts(llm_commands_file(name))]
 
 
 @pytest.mark.parametrize("request_text", _requests_for_a_change())
@@ -178,10 +181,9 @@ def test_words_that_ask_for_no_change(request_text: str) -> None:
 
 def _requests_about_the_thermostat() -> list[str]:
     """Every request of both model sets that wants the thermostat changed."""
-    texts = [t for name in ("tuning", "heldout") for t in load_texts(llm_commands_file(name))]
     return [
         t.text
-        for t in texts
+        for t in _both_sets()
         if any("climate.thermostat" in (t.expect.get(key) or {}) for key in ("state", "attributes"))
     ]
 
