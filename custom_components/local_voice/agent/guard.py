@@ -104,6 +104,7 @@ class ToolGuard:
     schemas: dict[str, Any] = field(default_factory=dict)  # tool name -> parameter schema
     asked_about: list[str] = field(default_factory=list)  # targets of calls refused in a question
     request: str = ""  # the user's sentence (``relevance``); empty: every call counts as related
+    settings: dict[str, Any] = field(default_factory=dict)  # thermostats' settings, turn start
 
     @property
     def _english_request(self) -> bool:
@@ -183,7 +184,15 @@ class ToolGuard:
             or not self._english_request
             or (change := degrees_asked(self.request)) is None
             or (state := self.hass.states.get(verdict.target_ids[0])) is None
-            or (setting := new_setting(state.attributes.get("temperature"), change)) is None
+            # From the setting the turn began with: a call repeated after the change
+            # is the same call (``REPEATED``), not another two degrees.
+            or (
+                setting := new_setting(
+                    self.settings.setdefault(state.entity_id, state.attributes.get("temperature")),
+                    change,
+                )
+            )
+            is None
         ):
             return
         if arguments["temperature"] != setting:

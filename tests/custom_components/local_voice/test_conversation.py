@@ -183,6 +183,16 @@ async def test_a_change_by_degrees_is_made_from_the_setting(
     assert demo_home.states.get("climate.thermostat").attributes["temperature"] == wanted
 
 
+async def test_a_change_by_degrees_repeated_in_the_turn_is_made_once(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The second call is the first one again, not two more degrees from the new setting."""
+    call = tool_call("HassClimateSetTemperature", name="Thermostat", temperature=21.5)
+    fake_ollama.add_turns(ScriptedTurn(tool_calls=[call, call]))
+    await say(demo_home, agent_entry, "warm it up a couple of degrees")
+    assert demo_home.states.get("climate.thermostat").attributes["temperature"] == 22
+
+
 async def test_a_request_in_another_language_is_not_judged_by_english_words(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
