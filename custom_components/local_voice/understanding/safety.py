@@ -299,11 +299,10 @@ def _area_of_name(hass: HomeAssistant, name: object) -> str | None:
     if not isinstance(name, str):
         return None
     lowered = name.lower()
-    for area in ar.async_get(hass).async_list_areas():
-        for said in (area.name, *area.aliases):
-            if lowered.startswith(said.lower() + " "):
-                return area.name
-    return None
+    return next(
+        (area for area, said in _area_names(hass) if lowered.startswith(said.lower() + " ")),
+        None,
+    )
 
 
 def _of_its_kind(
@@ -339,9 +338,13 @@ def _kind(
 
 def _place_words(hass: HomeAssistant) -> frozenset[str]:
     """Every word of the home's area names and aliases, lower case."""
+    return frozenset(word for _, said in _area_names(hass) for word in said.lower().split())
+
+
+def _area_names(hass: HomeAssistant) -> list[tuple[str, str]]:
+    """(area name, a name it is called by: its own or an alias) for every area."""
     areas = ar.async_get(hass).async_list_areas()
-    names = [n for a in areas for n in (a.name, *a.aliases)]
-    return frozenset(word for n in names for word in n.lower().split())
+    return [(a.name, said) for a in areas for said in (a.name, *a.aliases)]
 
 
 def _targets_by_slots(handler: intent.IntentHandler) -> bool:
