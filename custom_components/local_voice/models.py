@@ -23,6 +23,7 @@ class AgentStats:
 
     local: int = 0
     repaired: int = 0
+    answered_from_states: int = 0  # questions about named things (``state_answer``)
     model: int = 0
     confirmations_asked: int = 0
     refused: int = 0

@@ -74,17 +74,17 @@ def _climate(state: State, unit: str) -> str:
     # warmer" relative to it. Temperature sensors give that.
     parts = [state.state.replace("_", " ")]
     if (target := state.attributes.get("temperature")) is not None:
-        parts.append(f"set to {_number(str(target))} {unit}")
+        parts.append(f"set to {spoken_number(str(target))} {unit}")
     return ", ".join(parts)
 
 
 def _sensor(state: State) -> str:
     unit = state.attributes.get("unit_of_measurement")
-    value = _number(state.state)
+    value = spoken_number(state.state)
     return f"{value} {unit}" if unit else value
 
 
-def _number(text: str) -> str:
+def spoken_number(text: str) -> str:
     """'45.0' reads as '45' (as HA shows it); anything else as it is."""
     try:
         number = float(text)

@@ -169,7 +169,9 @@ def related(hass: HomeAssistant, request: str, effects: Iterable[Effect]) -> boo
     return any(_connected(heard, _words_for(hass, effect)) for effect in effects)
 
 
-def pointed_at(hass: HomeAssistant, request: str, here: str | None = None) -> list[str]:
+def pointed_at(
+    hass: HomeAssistant, request: str, here: str | None = None, *, whole_area: bool = True
+) -> list[str]:
     """The exposed entities a question's words are about, in HA's order; [] when none.
 
     The entities the request names (every word of the name that says
@@ -179,7 +181,8 @@ def pointed_at(hass: HomeAssistant, request: str, here: str | None = None) -> li
     bedroom" is the Bedroom Humidity (not the Bedroom Light, though "bed" is
     a word for lights), "do I need a jumper in the living room" the
     thermostat and the temperature there; with no such word, all of a named
-    area ("is anything running in the kitchen").
+    area ("is anything running in the kitchen"), unless ``whole_area`` is
+    False.
     """
     heard = words(request)
     exposed = [
@@ -187,9 +190,11 @@ def pointed_at(hass: HomeAssistant, request: str, here: str | None = None) -> li
         for state in hass.states.async_all()
         if async_should_expose(hass, ASSISTANT, state.entity_id)
     ]
-    named = [s.entity_id for s in exposed if _all_heard(heard, _significant(s.name))]
+    named = [s for s in exposed if _all_heard(heard, _significant(s.name))]
+    # every word of a name, "back" and "front" too: "the back door", not the Front Door
+    whole = [s for s in named if _all_heard(heard, words(s.name))]
     if named:
-        return named
+        return [s.entity_id for s in whole or named]
     areas = {eid: area_name(hass, eid) for eid in (s.entity_id for s in exposed)}
     spoken = {a for a in areas.values() if a and _all_heard(heard, _significant(a))}
     if not spoken and (partly := _partly_named(heard, exposed, areas)):
@@ -204,7 +209,7 @@ def pointed_at(hass: HomeAssistant, request: str, here: str | None = None) -> li
         for s in in_area
         if _connected(rest, _kind_words(s.domain, s.name, s.attributes.get("device_class")))
     ]
-    if kinds or here in spoken:
+    if kinds or here in spoken or not whole_area:
         return kinds
     # An area it names, and no word for a kind of thing there ("is anything running in
     # the kitchen"): the question is about the area, all of it.

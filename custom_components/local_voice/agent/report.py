@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .home_now import describe
+from .home_now import describe, spoken_number
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -32,12 +32,13 @@ def _describe(state: State) -> str:
     """How a state reads aloud: 'on', 'unlocked', 'heat, set to 21 °C'."""
     if state.domain == "climate" and (target := state.attributes.get("temperature")) is not None:
         unit = state.attributes.get("temperature_unit") or ""
-        return f"{state.state}, set to {target}{(' ' + unit) if unit else ''}"
+        number = spoken_number(str(target))  # 20, not 20.0
+        return f"{state.state.replace('_', ' ')}, set to {number}{(' ' + unit) if unit else ''}"
     if state.domain == "light" and state.state == "on":
         brightness = state.attributes.get("brightness")
         if isinstance(brightness, int | float) and 0 < brightness < 255:  # noqa: PLR2004
             return f"on at {round(brightness * 100 / 255)} percent"
-    if state.domain == "sensor":  # "45 %" (HA's 45.0 reads as HA shows it)
+    if state.domain in {"sensor", "binary_sensor"}:  # "45 %" (not 45.0), "closed" (not off)
         return describe(state)
     return _WORDS.get(state.state, state.state.replace("_", " "))
 

@@ -4,8 +4,10 @@
    anything else drops it and is handled as a new sentence;
 2. HA's own intents (``understanding.local``), when "prefer local intents" is
    on, and the repair of a misheard command (``understanding.repair``);
-3. "turn on everything in <area>": one guarded call without the model (``sweep``);
-4. the model, with HA's Assist API behind the tool guard (``chat``).
+3. a question whose words name exposed things: answered from their states
+   (``state_answer``);
+4. "turn on everything in <area>": one guarded call without the model (``sweep``);
+5. the model, with HA's Assist API behind the tool guard (``chat``).
 Every answer goes into HA's chat log and is announced as ``local_voice_command``.
 """
 
@@ -39,6 +41,7 @@ from .events import CommandRecord, Outcome, fire_command_event
 from .guard import NOT_EXPOSED, GuardedAPIInstance, ToolGuard, confirmation_question
 from .prompt import async_stable_prompt, volatile_context
 from .report import describe_current, report, snapshot
+from .state_answer import answer, answered_by
 from .sweep import sweep_call
 from .warmup import async_reread_after_timeout
 
@@ -105,6 +108,20 @@ async def async_handle(turn: Turn) -> conversation.ConversationResult:
             speech = f"The {name} is {NOT_EXPOSED}"
             record = CommandRecord("local_intent", "refused", speech)
             return await _finish(turn, record)
+    return await _from_states_or_model(turn, heard)
+
+
+async def _from_states_or_model(turn: Turn, heard: Heard) -> conversation.ConversationResult:
+    """A question about named things is answered from their states; the rest by the model."""
+    user_input = turn.user_input
+    if (
+        turn.agent.settings.control
+        and heard.question
+        and (asked := answered_by(turn.hass, user_input.text, user_input.language))
+    ):
+        turn.agent.stats.answered_from_states += 1
+        speech = answer(turn.hass, asked)
+        return await _finish(turn, CommandRecord("question_guard", "answered", speech, [], asked))
     return await _with_model(turn, heard)
 
 

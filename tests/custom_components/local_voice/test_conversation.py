@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 from agent_helpers import say, speech
+from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import async_capture_events
 
-from custom_components.local_voice.const import EVENT_COMMAND
+from custom_components.local_voice.const import DOMAIN, EVENT_COMMAND
 from local_voice_harness.fake_ollama import ScriptedTurn, tool_call
 
 if TYPE_CHECKING:
@@ -67,7 +69,7 @@ async def test_model_question_cannot_act_and_its_target_state_is_the_answer(
         ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Coffee Maker")]),
         ScriptedTurn(text="never asked for"),
     )
-    result = await say(demo_home, agent_entry, "would the coffee maker be ready?")
+    result = await say(demo_home, agent_entry, "would it be ready yet?")
     assert demo_home.states.get("switch.coffee_maker").state == "off"
     assert speech(result) == "Coffee Maker is off."
     assert len(fake_ollama.chat_requests) == 1
@@ -82,7 +84,7 @@ async def test_a_question_answered_with_a_tool_that_does_not_fit_still_gets_the_
             tool_calls=[tool_call("HassClimateSetTemperature", name="Office Fan", temperature=20)]
         ),
     )
-    result = await say(demo_home, agent_entry, "is the office fan still blowing")
+    result = await say(demo_home, agent_entry, "is it still blowing?")
     assert speech(result) == "Office Fan is off."
     assert len(fake_ollama.chat_requests) == 1
 
@@ -90,15 +92,79 @@ async def test_a_question_answered_with_a_tool_that_does_not_fit_still_gets_the_
 async def test_a_question_is_answered_with_what_its_words_point_at(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
-    """The 1.5B reached for the thermostat for "is it muggy in the bedroom"."""
+    """The 1.5B reached for the thermostat for "is it muggy in the bedroom".
+
+    A question that names no room is about the speaker's: here a satellite's in
+    the bedroom. (One that names it is answered without the model, below.)
+    """
+    devices = dr.async_get(demo_home)
+    device = devices.async_get_or_create(
+        config_entry_id=agent_entry.entry_id, identifiers={(DOMAIN, "bedroom_sat")}
+    )
+    bedroom = ar.async_get(demo_home).async_get_area_by_name("Bedroom")
+    assert bedroom is not None
+    devices.async_update_device(device.id, area_id=bedroom.id)
     fake_ollama.add_turns(
         ScriptedTurn(
             tool_calls=[tool_call("HassClimateSetTemperature", name="Thermostat", temperature=20)]
         ),
     )
-    result = await say(demo_home, agent_entry, "is it muggy in the bedroom")
+    result = await say(demo_home, agent_entry, "is it muggy in here", device_id=device.id)
     assert speech(result) == "Bedroom Humidity is 45 %."
     assert demo_home.states.get("climate.thermostat").attributes["temperature"] == 20
+    assert len(fake_ollama.chat_requests) == 1
+
+
+def _house(hass: HomeAssistant) -> dict[str, str]:
+    """Every state but the conversation entities' (their state is the last answer's time)."""
+    return {
+        s.entity_id: s.state
+        for s in hass.states.async_all()
+        if not s.entity_id.startswith("conversation.")
+    }
+
+
+@pytest.mark.parametrize(
+    ("question", "spoken", "targets"),
+    [
+        ("is it muggy in the bedroom", "Bedroom Humidity is 45 %.", ["sensor.bedroom_humidity"]),
+        # the 1.5B answered "The Coffee Maker is still brewing."
+        ("is the coffee maker still brewing", "Coffee Maker is off.", ["switch.coffee_maker"]),
+        # and "No, the Bedroom Light is off."
+        ("did I leave a light burning in the bedroom", "Bedroom Light is on.", ["light.bedroom"]),
+    ],
+)
+async def test_a_question_that_names_things_is_answered_from_their_states_without_the_model(
+    *,
+    demo_home: HomeAssistant,
+    agent_entry: MockConfigEntry,
+    fake_ollama: FakeOllama,
+    question: str,
+    spoken: str,
+    targets: list[str],
+) -> None:
+    events = async_capture_events(demo_home, EVENT_COMMAND)
+    before = _house(demo_home)
+    result = await say(demo_home, agent_entry, question)
+    assert speech(result) == spoken
+    assert fake_ollama.chat_requests == []
+    (event,) = events
+    assert event.data["path"] == "question_guard"
+    assert event.data["outcome"] == "answered"
+    assert event.data["targets"] == targets
+    assert _house(demo_home) == before
+    stats = next(iter(agent_entry.runtime_data.agents.values())).stats
+    assert (stats.answered_from_states, stats.model) == (1, 0)
+
+
+@pytest.mark.parametrize("agent_options", [{"control": False}])
+async def test_without_control_of_the_home_the_model_answers_questions(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """Reading the states is part of the home's Assist API: without it, the model answers."""
+    fake_ollama.add_turns(ScriptedTurn(text="I can't see your home."))
+    result = await say(demo_home, agent_entry, "is the coffee maker still brewing")
+    assert speech(result) == "I can't see your home."
     assert len(fake_ollama.chat_requests) == 1
 
 
@@ -441,7 +507,7 @@ async def test_a_call_described_twice_changes_nothing_and_says_so(
     described = "To answer that, you can use the `GetLiveContext` tool."
     fake_ollama.add_turns(ScriptedTurn(text=described), ScriptedTurn(text=described))
     before = {s.entity_id: s.state for s in demo_home.states.async_all()}
-    result = await say(demo_home, agent_entry, "did I leave the coffee machine on")
+    result = await say(demo_home, agent_entry, "did I leave anything on")
     assert len(fake_ollama.chat_requests) == 2
     assert speech(result) == "Sorry, I could not work out how to do that."
     after = {s.entity_id: s.state for s in demo_home.states.async_all()}

@@ -74,6 +74,8 @@ async def test_one_related_target_is_enough(demo_home: HomeAssistant) -> None:
             ["climate.thermostat", "sensor.living_room_temperature"],
         ),
         ("is the coffee maker still brewing", ["switch.coffee_maker"]),  # its name
+        # "door" names both doors; every word of the Back Door's name is heard
+        ("did somebody leave the back door open", ["binary_sensor.back_door"]),
         ("is it bright enough in the kitchen to read", ["light.kitchen"]),
         ("what's the news", []),
         # an area and no word for a kind of thing: all of the area
@@ -86,6 +88,14 @@ async def test_what_a_question_points_at(
     demo_home: HomeAssistant, request_text: str, entity_ids: list[str]
 ) -> None:
     assert sorted(pointed_at(demo_home, request_text)) == entity_ids
+
+
+async def test_an_area_alone_is_all_of_it_only_when_asked(demo_home: HomeAssistant) -> None:
+    assert pointed_at(demo_home, "how come this is a bedroom", whole_area=False) == []
+    assert pointed_at(demo_home, "how come this is a bedroom") == [
+        "light.bedroom",
+        "sensor.bedroom_humidity",
+    ]
 
 
 async def test_what_is_not_exposed_is_never_pointed_at(demo_home: HomeAssistant) -> None:
