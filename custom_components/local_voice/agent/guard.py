@@ -35,7 +35,7 @@ from ..understanding.safety import (
 from .confirmations import ARE_YOU_SURE, PendingAction
 from .degrees import degrees_asked, new_setting
 from .home_now import exposed_named, live_context
-from .relevance import asks_for_change, opens, pointed_at, related, says
+from .relevance import asks_for_change, meant_by_word, opens, pointed_at, related, says
 from .report import report, snapshot
 from .tool_calls import repair_arguments, schema_problem
 
@@ -140,6 +140,9 @@ class ToolGuard:
             heard=partial(says, self.request) if self._english_request else None,
         )
         verdict = self._assess(name, tool_input.tool_args, area_id)
+        if (meant := self._meant_by_word(tool_input.tool_args, verdict)) is not None:
+            tool_input.tool_args = meant
+            verdict = self._assess(name, meant, area_id)
         self._by_degrees(name, tool_input.tool_args, verdict)
         key = _key(name, tool_input.tool_args)
         if key in self.done:
@@ -203,6 +206,29 @@ class ToolGuard:
                 arguments["temperature"],
             )
             arguments["temperature"] = setting
+
+    def _meant_by_word(
+        self, arguments: dict[str, Any], verdict: Assessment
+    ) -> dict[str, Any] | None:
+        """For a made-up name taken from the request ("Courier"): the device it is a word for.
+
+        Only when the call matches nothing and the request says the name
+        (``relevance.meant_by_word``); the area and floor go with the name.
+        None when nothing changes.
+        """
+        name = arguments.get("name")
+        if (
+            not verdict.changes_state
+            or verdict.effects
+            or verdict.unexposed
+            or not isinstance(name, str)
+            or not self._english_request
+            or not says(self.request, name)
+            or (meant := meant_by_word(self.hass, name)) is None
+        ):
+            return None
+        LOGGER.debug("The made-up name %r is a word for %s", name, meant)
+        return {k: v for k, v in arguments.items() if k not in {"area", "floor"}} | {"name": meant}
 
     def _means_unlock(self, name: str, verdict: Assessment) -> bool:
         """A call that would lock only locks, made for a request to open or let in."""

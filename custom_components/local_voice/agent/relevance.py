@@ -248,6 +248,35 @@ def _partly_named(
     return [s.entity_id for s in exposed if s.entity_id in found]
 
 
+_READ_ONLY_DOMAINS: Final = frozenset({"sensor", "binary_sensor"})
+
+
+def meant_by_word(hass: HomeAssistant, name: str) -> str | None:
+    """The one exposed device a one-word made-up name is a word for, by its name; else None.
+
+    The 1.5B takes a noun of the request for a name: "a parcel is here, let
+    the courier in" came as ``HassTurnOn(name: Courier)``, which HA matches
+    to nothing. "Courier" is a word for a lock, and the home has one exposed
+    lock: the Front Door is meant. Two devices of the kind, or none: None.
+    Sensors are never meant (a made-up name comes with a call that changes
+    something).
+    """
+    heard = words(name)
+    if len(heard) != 1:
+        return None
+    found = [
+        state
+        for state in hass.states.async_all()
+        if state.domain not in _READ_ONLY_DOMAINS
+        and async_should_expose(hass, ASSISTANT, state.entity_id)
+        and _connected(
+            heard,
+            _kind_words(state.domain, state.name, state.attributes.get("device_class")),
+        )
+    ]
+    return found[0].name if len(found) == 1 else None
+
+
 def opens(request: str) -> bool:
     """True when a request asks to open or let in ("open up the front door", "let me in")."""
     heard = set(words(request))

@@ -181,6 +181,33 @@ async def test_a_request_to_open_a_lock_is_an_unlock_that_waits_for_yes(
     assert speech(second) == "Front Door is now unlocked."
 
 
+async def test_a_made_up_name_from_the_request_is_the_device_it_is_a_word_for(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The 1.5B called HassTurnOn(Courier, area Kitchen) for "let the courier in"."""
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Courier", area="Kitchen")]),
+        ScriptedTurn(text="never asked for"),
+    )
+    first = await say(demo_home, agent_entry, "a parcel is here, let the courier in")
+    assert speech(first) == "Are you sure you want me to unlock Front Door?"
+    assert demo_home.states.get("lock.front_door").state == "locked"
+    second = await say(demo_home, agent_entry, "yes", first.conversation_id)
+    assert speech(second) == "Front Door is now unlocked."
+
+
+async def test_a_made_up_name_the_request_does_not_say_stays_unmatched(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Courier")]),
+        ScriptedTurn(text="I can't find a courier."),
+    )
+    result = await say(demo_home, agent_entry, "someone is at the door, open up")
+    assert speech(result) == "I can't find a courier."
+    assert demo_home.states.get("lock.front_door").state == "locked"
+
+
 async def test_a_request_to_lock_keeps_the_lock(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from custom_components.local_voice.agent.relevance import (
     asks_for_change,
+    meant_by_word,
     opens,
     pointed_at,
     related,
@@ -221,3 +222,21 @@ def test_more_words_for_warmth(request_text: str) -> None:
 )
 def test_requests_not_about_warmth(request_text: str) -> None:
     assert not speaks_of_warmth(request_text)
+
+
+@pytest.mark.parametrize(
+    ("name", "meant"),
+    [
+        ("Courier", "Front Door"),  # a word for a lock; one lock
+        ("Caffeine", "Coffee Maker"),  # a word for what it is for
+        ("oven", "Office Fan"),  # "the office feels like an oven": a word for a fan
+        ("Lamp", None),  # four lights
+        ("Pizza", None),  # a word for nothing
+        ("Humidity", None),  # sensors are never meant
+        ("Front Courier", None),  # one word only
+    ],
+)
+async def test_a_made_up_name_is_the_one_device_it_is_a_word_for(
+    demo_home: HomeAssistant, name: str, meant: str | None
+) -> None:
+    assert meant_by_word(demo_home, name) == meant
