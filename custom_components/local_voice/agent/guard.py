@@ -57,8 +57,12 @@ TURN_ON: Final = "HassTurnOn"
 TURN_OFF: Final = "HassTurnOff"  # on a lock: unlock
 SET_TEMPERATURE: Final = "HassClimateSetTemperature"
 NEEDS_YES: Final = "This needs the user's spoken confirmation; stop here"
+NOT_ABOUT: Final = "has nothing to do with what the user asked for; it was not run."
+NOTHING_MATCHED: Final = "This call matches nothing in the home; it was not run."
+ABOUT: Final = "The request is about {names}: call the tool for that."
 # What the guard tells the model: a small model may read it out as its answer.
-GUARD_MESSAGES: Final = (REPEATED, QUESTION_ONLY, NEEDS_YES)
+GUARD_MESSAGES: Final = (REPEATED, QUESTION_ONLY, NEEDS_YES, NOT_ABOUT, NOTHING_MATCHED, ABOUT)
+MAX_POINTED: Final = 3  # a request about more things than this is not one to point the model at
 
 
 def confirmation_question(assessment: Assessment) -> str:
@@ -105,6 +109,7 @@ class ToolGuard:
     asked_about: list[str] = field(default_factory=list)  # targets of calls refused in a question
     request: str = ""  # the user's sentence (``relevance``); empty: every call counts as related
     settings: dict[str, Any] = field(default_factory=dict)  # thermostats' settings, turn start
+    pointed: bool = False  # the model was told once what the request is about (``_elsewhere``)
 
     @property
     def _english_request(self) -> bool:
@@ -278,6 +283,8 @@ class ToolGuard:
             raise HomeAssistantError(f"Invalid arguments for {name}: {problem}")
         if verdict.invalid:
             raise HomeAssistantError(f"Invalid arguments for {name}: {verdict.invalid}")
+        if (message := self._elsewhere(verdict, area_id)) is not None:
+            raise HomeAssistantError(message)
         if verdict.risky:
             self._hold(api, tool_input, verdict)
             raise HomeAssistantError(NEEDS_YES)
@@ -295,6 +302,43 @@ class ToolGuard:
             # (``relevance``).
             self._hold(api, tool_input, replace(verdict, risky=list(verdict.effects)))
             raise HomeAssistantError(NEEDS_YES)
+
+    def _elsewhere(self, verdict: Assessment, area_id: str | None) -> str | None:
+        """Once a turn: a call that misses what the request points at, and what it points at.
+
+        The request asks for a change, and its words point at devices
+        (``relevance.pointed_at``, from the speaker's area) the call does not
+        change: the call matches nothing ("I'd love a cup of coffee, start the
+        machine": ``HassClimateSetTemperature`` in the Kitchen, which has no
+        thermostat), or nothing it changes is related to the request ("the
+        office feels like an oven": the thermostat to 25). The model is told
+        what the request is about instead, and tries again; a second miss is
+        held for a "yes" (or fails) as before.
+        """
+        if (
+            self.pointed
+            or not verdict.changes_state
+            or not self._english_request
+            or not asks_for_change(self.request)
+            or (verdict.effects and related(self.hass, self.request, verdict.effects))
+        ):
+            return None
+        pointed = [
+            e
+            for e in pointed_at(self.hass, self.request, _area_name(self.hass, area_id))
+            if not e.startswith(("sensor.", "binary_sensor.")) and e not in verdict.target_ids
+        ]
+        names = [s.name for e in pointed if (s := self.hass.states.get(e)) is not None]
+        if not names or len(names) > MAX_POINTED:
+            return None
+        self.pointed = True
+        missed = (
+            f"{', '.join(e.name for e in verdict.effects)} {NOT_ABOUT}"
+            if verdict.effects
+            else NOTHING_MATCHED
+        )
+        LOGGER.debug("The call misses what the request points at (%s); telling the model", names)
+        return f"{missed} {ABOUT.format(names=' and '.join(names))}"
 
     def _hold(
         self, api: GuardedAPIInstance, tool_input: llm.ToolInput, verdict: Assessment

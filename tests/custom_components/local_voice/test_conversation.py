@@ -233,6 +233,58 @@ async def test_a_call_nothing_in_the_request_points_at_is_asked_about_first(
     assert len(fake_ollama.chat_requests) == 1
 
 
+async def test_a_call_that_misses_what_the_request_points_at_is_told_so_once(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The 1.5B set the thermostat to 25 for "the office feels like an oven"."""
+    fake_ollama.add_turns(
+        ScriptedTurn(
+            tool_calls=[tool_call("HassClimateSetTemperature", name="Thermostat", temperature=25)]
+        ),
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Office Fan")]),
+    )
+    result = await say(demo_home, agent_entry, "the office feels like an oven")
+    assert speech(result) == "Office Fan is now on."
+    assert demo_home.states.get("climate.thermostat").attributes["temperature"] == 20
+    told = fake_ollama.chat_requests[1]["messages"][-1]
+    assert told["role"] == "tool"
+    assert "Thermostat has nothing to do with what the user asked for" in told["content"]
+    assert "The request is about Office Fan" in told["content"]
+
+
+async def test_a_call_that_matches_nothing_is_told_what_the_request_points_at(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The 1.5B set a thermostat in the Kitchen (there is none) for a cup of coffee."""
+    fake_ollama.add_turns(
+        ScriptedTurn(
+            tool_calls=[tool_call("HassClimateSetTemperature", area="Kitchen", temperature=20)]
+        ),
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Coffee Maker")]),
+    )
+    result = await say(demo_home, agent_entry, "I fancy a coffee, get the machine going")
+    assert speech(result) == "Coffee Maker is now on."
+    told = fake_ollama.chat_requests[1]["messages"][-1]["content"]
+    assert "matches nothing in the home" in told
+    assert "The request is about Coffee Maker" in told
+
+
+async def test_a_second_miss_is_asked_about_as_before(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    thermostat = tool_call("HassClimateSetTemperature", name="Thermostat", temperature=25)
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[thermostat]),
+        ScriptedTurn(tool_calls=[tool_call("HassClimateSetTemperature", name="Thermostat",
+                                           temperature=24)]),
+    )  # fmt: skip
+    result = await say(demo_home, agent_entry, "the office feels like an oven")
+    assert speech(result) == "Are you sure you want me to change Thermostat?"
+    assert demo_home.states.get("climate.thermostat").attributes["temperature"] == 20
+    assert demo_home.states.get("fan.office_fan").state == "off"
+    assert len(fake_ollama.chat_requests) == 2
+
+
 async def test_a_call_for_a_request_that_asks_for_no_change_is_asked_about_first(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
