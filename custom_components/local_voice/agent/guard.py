@@ -59,7 +59,7 @@ SET_TEMPERATURE: Final = "HassClimateSetTemperature"
 NEEDS_YES: Final = "This needs the user's spoken confirmation; stop here"
 NOT_ABOUT: Final = "has nothing to do with what the user asked for; it was not run."
 NOTHING_MATCHED: Final = "This call matches nothing in the home; it was not run."
-ABOUT: Final = "The request is about {names}: call the tool for that."
+ABOUT: Final = "Call a tool for what the user asked for instead, which is about {names}."
 # What the guard tells the model: a small model may read it out as its answer.
 GUARD_MESSAGES: Final = (REPEATED, QUESTION_ONLY, NEEDS_YES, NOT_ABOUT, NOTHING_MATCHED, ABOUT)
 MAX_POINTED: Final = 3  # a request about more things than this is not one to point the model at
@@ -283,7 +283,7 @@ class ToolGuard:
             raise HomeAssistantError(f"Invalid arguments for {name}: {problem}")
         if verdict.invalid:
             raise HomeAssistantError(f"Invalid arguments for {name}: {verdict.invalid}")
-        if (message := self._elsewhere(verdict, area_id)) is not None:
+        if (message := self._elsewhere(tool_input.tool_args, verdict)) is not None:
             raise HomeAssistantError(message)
         if verdict.risky:
             self._hold(api, tool_input, verdict)
@@ -303,17 +303,18 @@ class ToolGuard:
             self._hold(api, tool_input, replace(verdict, risky=list(verdict.effects)))
             raise HomeAssistantError(NEEDS_YES)
 
-    def _elsewhere(self, verdict: Assessment, area_id: str | None) -> str | None:
+    def _elsewhere(self, arguments: dict[str, Any], verdict: Assessment) -> str | None:
         """Once a turn: a call that misses what the request points at, and what it points at.
 
-        The request asks for a change, and its words point at devices
-        (``relevance.pointed_at``, from the speaker's area) the call does not
-        change: the call matches nothing ("I'd love a cup of coffee, start the
+        The request asks for a change, and its own words point at devices
+        (``relevance.pointed_at``) that the call neither changes nor names:
+        the call matches nothing ("I'd love a cup of coffee, start the
         machine": ``HassClimateSetTemperature`` in the Kitchen, which has no
         thermostat), or nothing it changes is related to the request ("the
         office feels like an oven": the thermostat to 25). The model is told
         what the request is about instead, and tries again; a second miss is
-        held for a "yes" (or fails) as before.
+        held for a "yes" (or fails) as before. The message is worded so that
+        an answer that reads it out is an echo (``answer_gate``), not spoken.
         """
         if (
             self.pointed
@@ -323,13 +324,18 @@ class ToolGuard:
             or (verdict.effects and related(self.hass, self.request, verdict.effects))
         ):
             return None
+        # Only what the request's own words point at: not the speaker's area (for "the
+        # basement is pitch black" that is the Kitchen Light), nor all of an area it names
+        # (for "vacuum the living room", the lamp and the thermostat).
         pointed = [
             e
-            for e in pointed_at(self.hass, self.request, _area_name(self.hass, area_id))
+            for e in pointed_at(self.hass, self.request, whole_area=False)
             if not e.startswith(("sensor.", "binary_sensor.")) and e not in verdict.target_ids
         ]
         names = [s.name for e in pointed if (s := self.hass.states.get(e)) is not None]
-        if not names or len(names) > MAX_POINTED:
+        called = arguments.get("name")
+        if not names or len(names) > MAX_POINTED or called in names:
+            # (the right device with a tool that does not fit it: HA's error says so)
             return None
         self.pointed = True
         missed = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from agent_helpers import say, speech
@@ -249,7 +249,7 @@ async def test_a_call_that_misses_what_the_request_points_at_is_told_so_once(
     told = fake_ollama.chat_requests[1]["messages"][-1]
     assert told["role"] == "tool"
     assert "Thermostat has nothing to do with what the user asked for" in told["content"]
-    assert "The request is about Office Fan" in told["content"]
+    assert "instead, which is about Office Fan" in told["content"]
 
 
 async def test_a_call_that_matches_nothing_is_told_what_the_request_points_at(
@@ -266,7 +266,57 @@ async def test_a_call_that_matches_nothing_is_told_what_the_request_points_at(
     assert speech(result) == "Coffee Maker is now on."
     told = fake_ollama.chat_requests[1]["messages"][-1]["content"]
     assert "matches nothing in the home" in told
-    assert "The request is about Coffee Maker" in told
+    assert "instead, which is about Coffee Maker" in told
+
+
+@pytest.mark.parametrize(
+    ("text", "call"),
+    [
+        # an area and no word for a kind of thing there: not all of the area
+        ("vacuum the living room", tool_call("HassTurnOn", name="Living Room Vacuum")),
+        # no area the home has: not the speaker's (the Kitchen Light)
+        ("the basement is pitch black", tool_call("HassTurnOn", area="Basement", domain=["light"])),
+        # the right device, a tool that does not fit it: HA's error says so
+        ("get a pot of coffee brewing",
+         tool_call("HassClimateSetTemperature", name="Coffee Maker", temperature=20)),
+    ],
+)  # fmt: skip
+async def test_a_miss_is_not_sent_back_without_a_device_the_words_name(
+    demo_home: HomeAssistant,
+    agent_entry: MockConfigEntry,
+    fake_ollama: FakeOllama,
+    text: str,
+    call: dict[str, Any],
+) -> None:
+    """Said from the kitchen: the Kitchen Light is the speaker's, and "pitch black" a light's."""
+    devices = dr.async_get(demo_home)
+    device = devices.async_get_or_create(
+        config_entry_id=agent_entry.entry_id, identifiers={(DOMAIN, "kitchen_sat")}
+    )
+    kitchen = ar.async_get(demo_home).async_get_area_by_name("Kitchen")
+    assert kitchen is not None
+    devices.async_update_device(device.id, area_id=kitchen.id)
+    fake_ollama.add_turns(ScriptedTurn(tool_calls=[call]), ScriptedTurn(text="I can't do that."))
+    result = await say(demo_home, agent_entry, text, device_id=device.id)
+    assert speech(result) == "I can't do that."
+    told = fake_ollama.chat_requests[1]["messages"][-1]["content"]
+    assert "instead, which is about" not in told
+
+
+async def test_the_message_read_out_is_not_spoken(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The 1.5B answered the message with itself, which was spoken."""
+    fake_ollama.add_turns(
+        ScriptedTurn(
+            tool_calls=[tool_call("HassClimateSetTemperature", name="Thermostat", temperature=25)]
+        ),
+        ScriptedTurn(text="Call a tool for what the user asked for instead, which is about "
+                          "Office Fan."),
+    )  # fmt: skip
+    result = await say(demo_home, agent_entry, "the office feels like an oven")
+    assert "which is about" not in speech(result)
+    assert demo_home.states.get("climate.thermostat").attributes["temperature"] == 20
 
 
 async def test_a_second_miss_is_asked_about_as_before(
