@@ -60,8 +60,11 @@ NEEDS_YES: Final = "This needs the user's spoken confirmation; stop here"
 NOT_ABOUT: Final = "has nothing to do with what the user asked for; it was not run."
 NOTHING_MATCHED: Final = "This call matches nothing in the home; it was not run."
 ABOUT: Final = "Call a tool for what the user asked for instead, which is about {names}."
+WRONG_TOOL: Final = "This tool cannot change {name}; it was not run. Call a tool that fits {name}."
 # What the guard tells the model: a small model may read it out as its answer.
-GUARD_MESSAGES: Final = (REPEATED, QUESTION_ONLY, NEEDS_YES, NOT_ABOUT, NOTHING_MATCHED, ABOUT)
+GUARD_MESSAGES: Final = (
+    REPEATED, QUESTION_ONLY, NEEDS_YES, NOT_ABOUT, NOTHING_MATCHED, ABOUT, WRONG_TOOL
+)  # fmt: skip
 MAX_POINTED: Final = 3  # a request about more things than this is not one to point the model at
 
 
@@ -315,6 +318,9 @@ class ToolGuard:
         what the request is about instead, and tries again; a second miss is
         held for a "yes" (or fails) as before. The message is worded so that
         an answer that reads it out is an echo (``answer_gate``), not spoken.
+        A call that names the device meant, with a tool that cannot change it
+        (``HassClimateSetTemperature`` on the Coffee Maker, for "get a pot of
+        coffee brewing"), is told so.
         """
         if (
             self.pointed
@@ -334,10 +340,12 @@ class ToolGuard:
         ]
         names = [s.name for e in pointed if (s := self.hass.states.get(e)) is not None]
         called = arguments.get("name")
-        if not names or len(names) > MAX_POINTED or called in names:
-            # (the right device with a tool that does not fit it: HA's error says so)
+        if not names or len(names) > MAX_POINTED:
             return None
         self.pointed = True
+        if called in names:  # the right device, with a tool that does not fit it
+            LOGGER.debug("The call names %s with a tool that does not fit it", called)
+            return WRONG_TOOL.format(name=called)
         missed = (
             f"{', '.join(e.name for e in verdict.effects)} {NOT_ABOUT}"
             if verdict.effects

@@ -153,7 +153,7 @@ async def _finish_repair(turn: Turn, repaired: Repair) -> conversation.Conversat
         question=False, confirm=turn.agent.settings.confirm,
     )  # fmt: skip
     if local is None:  # HA's lists changed since the parse: let the model try
-        return await _with_model(turn, hear(turn.user_input.text))
+        return await _from_states_or_model(turn, hear(turn.user_input.text))
     return await _finish_local(turn, local)
 
 

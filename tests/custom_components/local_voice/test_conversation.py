@@ -128,6 +128,12 @@ def _house(hass: HomeAssistant) -> dict[str, str]:
     ("question", "spoken", "targets"),
     [
         ("is it muggy in the bedroom", "Bedroom Humidity is 45 %.", ["sensor.bedroom_humidity"]),
+        # the 1.5B set the thermostat (repaired to a sentence HA then did not run)
+        (
+            "what temperature is the heating aiming for",
+            "Thermostat is heat, set to 20.",
+            ["climate.thermostat"],
+        ),
         # the 1.5B answered "The Coffee Maker is still brewing."
         ("is the coffee maker still brewing", "Coffee Maker is off.", ["switch.coffee_maker"]),
         # and "No, the Bedroom Light is off."
@@ -276,9 +282,6 @@ async def test_a_call_that_matches_nothing_is_told_what_the_request_points_at(
         ("vacuum the living room", tool_call("HassTurnOn", name="Living Room Vacuum")),
         # no area the home has: not the speaker's (the Kitchen Light)
         ("the basement is pitch black", tool_call("HassTurnOn", area="Basement", domain=["light"])),
-        # the right device, a tool that does not fit it: HA's error says so
-        ("get a pot of coffee brewing",
-         tool_call("HassClimateSetTemperature", name="Coffee Maker", temperature=20)),
     ],
 )  # fmt: skip
 async def test_a_miss_is_not_sent_back_without_a_device_the_words_name(
@@ -317,6 +320,21 @@ async def test_the_message_read_out_is_not_spoken(
     result = await say(demo_home, agent_entry, "the office feels like an oven")
     assert "which is about" not in speech(result)
     assert demo_home.states.get("climate.thermostat").attributes["temperature"] == 20
+
+
+async def test_a_call_of_the_device_meant_with_a_tool_that_cannot_change_it_is_told_so(
+    demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
+) -> None:
+    """The 1.5B set the "temperature" of the Coffee Maker for "get a pot of coffee brewing"."""
+    fake_ollama.add_turns(
+        ScriptedTurn(tool_calls=[tool_call("HassClimateSetTemperature", name="Coffee Maker",
+                                           area="Kitchen", temperature=20)]),
+        ScriptedTurn(tool_calls=[tool_call("HassTurnOn", name="Coffee Maker")]),
+    )  # fmt: skip
+    result = await say(demo_home, agent_entry, "get a pot of coffee brewing")
+    assert speech(result) == "Coffee Maker is now on."
+    told = fake_ollama.chat_requests[1]["messages"][-1]["content"]
+    assert "This tool cannot change Coffee Maker" in told
 
 
 async def test_a_second_miss_is_asked_about_as_before(
