@@ -60,10 +60,11 @@ NEEDS_YES: Final = "This needs the user's spoken confirmation; stop here"
 NOT_ABOUT: Final = "has nothing to do with what the user asked for; it was not run."
 NOTHING_MATCHED: Final = "This call matches nothing in the home; it was not run."
 ABOUT: Final = "Call a tool for what the user asked for instead, which is about {names}."
+FITTING: Final = "Tools that can change"
 WRONG_TOOL: Final = "This tool cannot change {name}; it was not run. Call a tool that fits {name}."
 # What the guard tells the model: a small model may read it out as its answer.
 GUARD_MESSAGES: Final = (
-    REPEATED, QUESTION_ONLY, NEEDS_YES, NOT_ABOUT, NOTHING_MATCHED, ABOUT, WRONG_TOOL
+    REPEATED, QUESTION_ONLY, NEEDS_YES, NOT_ABOUT, NOTHING_MATCHED, ABOUT, WRONG_TOOL, FITTING
 )  # fmt: skip
 MAX_POINTED: Final = 3  # a request about more things than this is not one to point the model at
 
@@ -286,7 +287,7 @@ class ToolGuard:
             raise HomeAssistantError(f"Invalid arguments for {name}: {problem}")
         if verdict.invalid:
             raise HomeAssistantError(f"Invalid arguments for {name}: {verdict.invalid}")
-        if (message := self._elsewhere(tool_input.tool_args, verdict)) is not None:
+        if (message := self._elsewhere(api, tool_input.tool_args, verdict)) is not None:
             raise HomeAssistantError(message)
         if verdict.risky:
             self._hold(api, tool_input, verdict)
@@ -306,7 +307,9 @@ class ToolGuard:
             self._hold(api, tool_input, replace(verdict, risky=list(verdict.effects)))
             raise HomeAssistantError(NEEDS_YES)
 
-    def _elsewhere(self, arguments: dict[str, Any], verdict: Assessment) -> str | None:
+    def _elsewhere(
+        self, api: GuardedAPIInstance, arguments: dict[str, Any], verdict: Assessment
+    ) -> str | None:
         """Once a turn: a call that misses what the request points at, and what it points at.
 
         The request asks for a change, and its own words point at devices
@@ -345,14 +348,37 @@ class ToolGuard:
         self.pointed = True
         if called in names:  # the right device, with a tool that does not fit it
             LOGGER.debug("The call names %s with a tool that does not fit it", called)
-            return WRONG_TOOL.format(name=called)
+            return WRONG_TOOL.format(name=called) + self._fitting(api, [called])
         missed = (
             f"{', '.join(e.name for e in verdict.effects)} {NOT_ABOUT}"
             if verdict.effects
             else NOTHING_MATCHED
         )
         LOGGER.debug("The call misses what the request points at (%s); telling the model", names)
-        return f"{missed} {ABOUT.format(names=' and '.join(names))}"
+        return f"{missed} {ABOUT.format(names=' and '.join(names))}" + self._fitting(api, names)
+
+    def _fitting(self, api: GuardedAPIInstance, names: list[str]) -> str:
+        """A sentence per device of ``names``: the tools that can change it.
+
+        Said with the name of each, so the model need only pick among them (the
+        1.5B, told only what was meant, answered "You can't do that."). HA's
+        on/off tools, and the tools named for the device's domain
+        (``HassLightSet`` for a light, ``HassFanSetSpeed`` for a fan), that
+        resolve the name.
+        """
+        parts = []
+        for name in names:
+            tools = [
+                tool.name
+                for tool in api.tools
+                if self.changes_state(tool.name)
+                and (verdict := self._assess(tool.name, {"name": name}, None)).effects
+                and not verdict.invalid
+                and _fits(tool.name, verdict.effects[0].domain)
+            ]
+            if tools:
+                parts.append(f" {FITTING} {name}: {', '.join(tools)}.")
+        return "".join(parts)
 
     def _hold(
         self, api: GuardedAPIInstance, tool_input: llm.ToolInput, verdict: Assessment
@@ -374,6 +400,12 @@ class ToolGuard:
             execute=execute,
             used_model=True,
         )
+
+
+def _fits(tool: str, domain: str) -> bool:
+    """HA's on/off tools fit every device; ``Hass<Domain>...`` tools their domain's only."""
+    base = base_name(tool)
+    return base in {TURN_ON, TURN_OFF} or domain.split("_", maxsplit=1)[0] in base.lower()
 
 
 def _area_name(hass: HomeAssistant, area_id: str | None) -> str | None:

@@ -256,6 +256,7 @@ async def test_a_call_that_misses_what_the_request_points_at_is_told_so_once(
     assert told["role"] == "tool"
     assert "Thermostat has nothing to do with what the user asked for" in told["content"]
     assert "instead, which is about Office Fan" in told["content"]
+    assert "Tools that can change Office Fan: HassTurnOn, HassTurnOff" in told["content"]
 
 
 async def test_a_call_that_matches_nothing_is_told_what_the_request_points_at(
@@ -335,6 +336,7 @@ async def test_a_call_of_the_device_meant_with_a_tool_that_cannot_change_it_is_t
     assert speech(result) == "Coffee Maker is now on."
     told = fake_ollama.chat_requests[1]["messages"][-1]["content"]
     assert "This tool cannot change Coffee Maker" in told
+    assert "Tools that can change Coffee Maker: HassTurnOn, HassTurnOff." in told, told
 
 
 async def test_a_second_miss_is_asked_about_as_before(
