@@ -277,9 +277,13 @@ def meant_by_word(hass: HomeAssistant, name: str) -> str | None:
     return found[0].name if len(found) == 1 else None
 
 
+# "I'm locked out", "I locked myself out": a reason to open, not a wish to lock.
+_LOCKED_OUT: Final = re.compile(r"\block(?:ed)?\s+(?:(?:my|our|them)sel(?:f|ves)\s+)?out\b")
+
+
 def opens(request: str) -> bool:
     """True when a request asks to open or let in ("open up the front door", "let me in")."""
-    heard = set(words(request))
+    heard = set(words(_LOCKED_OUT.sub(" ", request.lower())))
     asks = bool(heard & _OPENING) or ("let" in heard and bool(heard & {"in", "into", "inside"}))
     return asks and not heard & _LOCKING
 

@@ -126,6 +126,10 @@ async def test_a_word_of_one_name_alone_points_at_it(demo_home: HomeAssistant) -
         ("lock the front door", False),
         ("make sure nobody can open the front door, lock it", False),
         ("let the dog out", False),
+        # locked out: a reason to open (the 1.5B locked the locked Front Door again)
+        ("I'm locked out, let me into the house", True),
+        ("I locked myself out, let me in", True),
+        ("lock the door, then let me out", False),
     ],
 )
 def test_a_request_to_open(request_text: str, asks: bool) -> None:
