@@ -35,7 +35,15 @@ from ..understanding.safety import (
 from .confirmations import ARE_YOU_SURE, PendingAction
 from .degrees import degrees_asked, new_setting
 from .home_now import exposed_named, live_context
-from .relevance import asks_for_change, meant_by_word, opens, pointed_at, related, says
+from .relevance import (
+    READ_ONLY_DOMAINS,
+    asks_for_change,
+    meant_by_word,
+    opens,
+    pointed_at,
+    related,
+    says,
+)
 from .report import report, snapshot
 from .tool_calls import repair_arguments, schema_problem
 
@@ -339,7 +347,7 @@ class ToolGuard:
         pointed = [
             e
             for e in pointed_at(self.hass, self.request, whole_area=False)
-            if not e.startswith(("sensor.", "binary_sensor.")) and e not in verdict.target_ids
+            if e.split(".", maxsplit=1)[0] not in READ_ONLY_DOMAINS and e not in verdict.target_ids
         ]
         names = [s.name for e in pointed if (s := self.hass.states.get(e)) is not None]
         called = arguments.get("name")

@@ -171,16 +171,14 @@ def live_context(hass: HomeAssistant, arguments: Mapping[str, Any]) -> str:
     return _text(chosen or [line for _domain, line in lines])
 
 
-def sole_thermostat(hass: HomeAssistant) -> tuple[str, str | None] | None:
-    """The name and area of the home's only exposed climate entity, or None (none, or several)."""
+def sole_thermostat(hass: HomeAssistant) -> State | None:
+    """The home's only exposed climate entity, or None (none, or several)."""
     found = [
         state
         for state in hass.states.async_all("climate")
         if async_should_expose(hass, ASSISTANT, state.entity_id)
     ]
-    if len(found) != 1:
-        return None
-    return found[0].name, area_name(hass, found[0].entity_id)
+    return found[0] if len(found) == 1 else None
 
 
 def exposed_named(hass: HomeAssistant, name: object) -> list[str]:

@@ -43,7 +43,7 @@ from .. import compat
 from ..const import DOMAIN, MAX_ANSWER_TOKENS, MAX_NUM_CTX, MIN_NUM_CTX
 from ..understanding.safety import speaker_area_id
 from .follow_up import continues
-from .home_now import home_now, sole_thermostat
+from .home_now import area_name, home_now, sole_thermostat
 from .relevance import speaks_of_warmth
 
 if TYPE_CHECKING:
@@ -148,8 +148,12 @@ def volatile_context(hass: HomeAssistant, user_input: conversation.ConversationI
         # Only for a request about warmth: heard before "I need caffeine" or "order a
         # pizza" from the kitchen, the line made the 1.5B call the thermostat.
         sole = sole_thermostat(hass)
-        if sole is not None and sole[1] != area.name and speaks_of_warmth(user_input.text):
-            parts.append(f"{sole[0]} is the home's only thermostat; it serves {area.name} too.")
+        if (
+            sole is not None
+            and area_name(hass, sole.entity_id) != area.name
+            and speaks_of_warmth(user_input.text)
+        ):
+            parts.append(f"{sole.name} is the home's only thermostat; it serves {area.name} too.")
     # HA's "This device is not able to start timers." is left out: such a device gets no
     # timer tools anyway, and the 1.5B answered requests it could not do with that line.
     # "This device can run timers." goes with the timer tools, only for a sentence that

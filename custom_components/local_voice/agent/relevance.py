@@ -248,7 +248,7 @@ def _partly_named(
     return [s.entity_id for s in exposed if s.entity_id in found]
 
 
-_READ_ONLY_DOMAINS: Final = frozenset({"sensor", "binary_sensor"})
+READ_ONLY_DOMAINS: Final = frozenset({"sensor", "binary_sensor"})  # what nothing changes
 
 
 def meant_by_word(hass: HomeAssistant, name: str) -> str | None:
@@ -267,7 +267,7 @@ def meant_by_word(hass: HomeAssistant, name: str) -> str | None:
     found = [
         state
         for state in hass.states.async_all()
-        if state.domain not in _READ_ONLY_DOMAINS
+        if state.domain not in READ_ONLY_DOMAINS
         and async_should_expose(hass, ASSISTANT, state.entity_id)
         and _connected(
             heard,

@@ -22,9 +22,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Final
 
-from homeassistant.components.homeassistant.exposed_entities import async_should_expose
-
-from ..const import ASSISTANT
+from .home_now import sole_thermostat
 from .relevance import pointed_at, words
 from .report import describe_current
 
@@ -65,18 +63,8 @@ def answered_by(hass: HomeAssistant, text: str, language: str) -> list[str]:
     # kitchen"), not for "how come this is a bedroom".
     found = pointed_at(hass, text, whole_area=_ABOUT_ALL.search(text) is not None)
     if not found and _HEATING & set(words(text)):
-        found = _the_thermostat(hass)
+        found = [sole.entity_id] if (sole := sole_thermostat(hass)) is not None else []
     return found if len(found) <= MAX_ENTITIES else []
-
-
-def _the_thermostat(hass: HomeAssistant) -> list[str]:
-    """The home's one exposed thermostat ("what have I got the heating set to"); [] if not one."""
-    found = [
-        s.entity_id
-        for s in hass.states.async_all("climate")
-        if async_should_expose(hass, ASSISTANT, s.entity_id)
-    ]
-    return found if len(found) == 1 else []
 
 
 def answer(hass: HomeAssistant, entity_ids: list[str]) -> str:
