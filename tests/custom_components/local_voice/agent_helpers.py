@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components import conversation
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import Context
+from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -108,3 +110,16 @@ def user_input(text: str, **fields: Any) -> conversation.ConversationInput:
 def speech(result: conversation.ConversationResult) -> str:
     """The spoken text of a result."""
     return str(result.response.speech["plain"]["speech"])
+
+
+def device_in(hass: HomeAssistant, entry: MockConfigEntry, area: str) -> str:
+    """The id of a device of ``entry`` placed in ``area``: a satellite that speaks there."""
+    devices = dr.async_get(hass)
+    key = area.lower().replace(" ", "_") + "_sat"
+    device = devices.async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, key)}
+    )
+    found = ar.async_get(hass).async_get_area_by_name(area)
+    assert found is not None, area
+    devices.async_update_device(device.id, area_id=found.id)
+    return device.id

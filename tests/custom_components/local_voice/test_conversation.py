@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from agent_helpers import say, speech
-from homeassistant.helpers import area_registry as ar
-from homeassistant.helpers import device_registry as dr
+from agent_helpers import device_in, say, speech
 from pytest_homeassistant_custom_component.common import async_capture_events
 
-from custom_components.local_voice.const import DOMAIN, EVENT_COMMAND
+from custom_components.local_voice.const import EVENT_COMMAND
 from local_voice_harness.fake_ollama import ScriptedTurn, tool_call
 
 if TYPE_CHECKING:
@@ -97,19 +95,13 @@ async def test_a_question_is_answered_with_what_its_words_point_at(
     A question that names no room is about the speaker's: here a satellite's in
     the bedroom. (One that names it is answered without the model, below.)
     """
-    devices = dr.async_get(demo_home)
-    device = devices.async_get_or_create(
-        config_entry_id=agent_entry.entry_id, identifiers={(DOMAIN, "bedroom_sat")}
-    )
-    bedroom = ar.async_get(demo_home).async_get_area_by_name("Bedroom")
-    assert bedroom is not None
-    devices.async_update_device(device.id, area_id=bedroom.id)
+    device_id = device_in(demo_home, agent_entry, "Bedroom")
     fake_ollama.add_turns(
         ScriptedTurn(
             tool_calls=[tool_call("HassClimateSetTemperature", name="Thermostat", temperature=20)]
         ),
     )
-    result = await say(demo_home, agent_entry, "is it muggy in here", device_id=device.id)
+    result = await say(demo_home, agent_entry, "is it muggy in here", device_id=device_id)
     assert speech(result) == "Bedroom Humidity is 45 %."
     assert demo_home.states.get("climate.thermostat").attributes["temperature"] == 20
     assert len(fake_ollama.chat_requests) == 1
@@ -293,15 +285,9 @@ async def test_a_miss_is_not_sent_back_without_a_device_the_words_name(
     call: dict[str, Any],
 ) -> None:
     """Said from the kitchen: the Kitchen Light is the speaker's, and "pitch black" a light's."""
-    devices = dr.async_get(demo_home)
-    device = devices.async_get_or_create(
-        config_entry_id=agent_entry.entry_id, identifiers={(DOMAIN, "kitchen_sat")}
-    )
-    kitchen = ar.async_get(demo_home).async_get_area_by_name("Kitchen")
-    assert kitchen is not None
-    devices.async_update_device(device.id, area_id=kitchen.id)
+    device_id = device_in(demo_home, agent_entry, "Kitchen")
     fake_ollama.add_turns(ScriptedTurn(tool_calls=[call]), ScriptedTurn(text="I can't do that."))
-    result = await say(demo_home, agent_entry, text, device_id=device.id)
+    result = await say(demo_home, agent_entry, text, device_id=device_id)
     assert speech(result) == "I can't do that."
     told = fake_ollama.chat_requests[1]["messages"][-1]["content"]
     assert "instead, which is about" not in told

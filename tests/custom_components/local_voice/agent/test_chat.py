@@ -6,11 +6,9 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
-from agent_helpers import say, speech
+from agent_helpers import device_in, say, speech
 from homeassistant.components import conversation
-from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import chat_session, intent
-from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.local_voice.agent.answer_gate import ASK_FOR_THE_CALL
@@ -400,19 +398,13 @@ async def test_an_answer_that_reads_out_the_speakers_area_line_is_not_spoken(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
     """The volatile message's sentences are instructions too (the 1.5B read this one out)."""
-    devices = dr.async_get(demo_home)
-    device = devices.async_get_or_create(
-        config_entry_id=agent_entry.entry_id, identifiers={("local_voice", "kitchen_sat")}
-    )
-    kitchen = ar.async_get(demo_home).async_get_area_by_name("Kitchen")
-    assert kitchen is not None
-    devices.async_update_device(device.id, area_id=kitchen.id)
+    device_id = device_in(demo_home, agent_entry, "Kitchen")
     echo = (
         "The user is speaking in the area Kitchen; generic commands like 'turn on the "
         "lights' target this area."
     )
     fake_ollama.add_turns(ScriptedTurn(text=echo))
-    result = await say(demo_home, agent_entry, "how come this is a bedroom", device_id=device.id)
+    result = await say(demo_home, agent_entry, "how come this is a bedroom", device_id=device_id)
     assert speech(result) == SPOKEN_NO_ANSWER
 
 

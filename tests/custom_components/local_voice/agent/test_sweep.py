@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from agent_helpers import say, speech
+from agent_helpers import device_in, say, speech
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.helpers import area_registry as ar
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.local_voice.agent.sweep import sweep_call
@@ -104,14 +103,8 @@ async def test_in_here_is_the_speakers_area_and_only_what_switches(
     demo_home: HomeAssistant, agent_entry: MockConfigEntry, fake_ollama: FakeOllama
 ) -> None:
     """The living room's thermostat keeps heating; its lamp goes off."""
-    devices = dr.async_get(demo_home)
-    device = devices.async_get_or_create(
-        config_entry_id=agent_entry.entry_id, identifiers={(DOMAIN, "living_room_sat")}
-    )
-    living_room = ar.async_get(demo_home).async_get_area_by_name("Living Room")
-    assert living_room is not None
-    devices.async_update_device(device.id, area_id=living_room.id)
-    await say(demo_home, agent_entry, "switch off everything in here", device_id=device.id)
+    device_id = device_in(demo_home, agent_entry, "Living Room")
+    await say(demo_home, agent_entry, "switch off everything in here", device_id=device_id)
     assert fake_ollama.chat_requests == []
     assert state(demo_home, "light.living_room_lamp") == "off"
     assert state(demo_home, "climate.thermostat") == "heat"
