@@ -29,8 +29,12 @@ _OPENERS: Final = frozenset(
      "yeah", "ok", "okay", "sorry", "not"}
 )  # fmt: skip
 _POINTERS: Final = frozenset(
-    {"again", "same", "other", "others", "instead", "either", "back", "undo", "previous"}
+    {"again", "same", "other", "others", "instead", "either", "undo", "previous"}
 )  # fmt: skip
+# "back" points back at the end or before "to" ("put them back", "back to how it was");
+# not in "the back door", nor in tiny.en's "left back earlier in" (for "let the courier
+# in"): read as going on, that turn's prompt passed the 15 s deadline.
+_BACK: Final = "back"
 # "it", "them", "that" and "those" point back after a verb that acts on something ("turn
 # it off", "switch those on"), or at the end ("not that"), or before "one" or "ones";
 # not in "make it cooler", "it's too dark", "how them is the bedroom" or tiny.en's "read
@@ -74,6 +78,8 @@ def _opens_as_continuation(words: list[str]) -> bool:
 def _points_back(words: list[str]) -> bool:
     return (
         any(word in _POINTERS for word in words)
+        or words[-1] == _BACK
+        or any(a == _BACK and b == "to" for a, b in itertools.pairwise(words))
         or any(a in _IT_AFTER and b in _PRONOUNS for a, b in itertools.pairwise(words))
         or any(a in _PRONOUNS - {"it"} and b in _ONE for a, b in itertools.pairwise(words))
         or (words[-1] in _PRONOUNS - {"it"})

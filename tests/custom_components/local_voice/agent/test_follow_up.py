@@ -23,6 +23,8 @@ from custom_components.local_voice.agent.follow_up import continues
         "How Them Is The Bedroom.",  # tiny.en: "how damp is the bedroom"
         "is that the garage door",
         "",
+        "is the back door open",
+        "A parsley pear, left back earlier in.",  # tiny.en, for "let the courier in"
     ],
 )
 def test_a_sentence_that_says_all_it_means_stands_alone(sentence: str) -> None:
@@ -42,6 +44,7 @@ def test_a_sentence_that_says_all_it_means_stands_alone(sentence: str) -> None:
         "do the same in the office",
         "now the fan",
         "put them back",
+        "set it back to how it was",
         "switch those on",
         "turn that off",
         "no, not that",
