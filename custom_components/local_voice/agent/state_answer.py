@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Final
 
 from .home_now import sole_thermostat
 from .relevance import pointed_at, words
-from .report import describe_current
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -65,8 +64,3 @@ def answered_by(hass: HomeAssistant, text: str, language: str) -> list[str]:
     if not found and _HEATING & set(words(text)):
         found = [sole.entity_id] if (sole := sole_thermostat(hass)) is not None else []
     return found if len(found) <= MAX_ENTITIES else []
-
-
-def answer(hass: HomeAssistant, entity_ids: list[str]) -> str:
-    """The spoken answer: one sentence per entity, as it is now."""
-    return describe_current(hass, entity_ids)

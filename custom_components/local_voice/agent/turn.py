@@ -41,7 +41,7 @@ from .events import CommandRecord, Outcome, fire_command_event
 from .guard import NOT_EXPOSED, GuardedAPIInstance, ToolGuard, confirmation_question
 from .prompt import async_stable_prompt, volatile_context
 from .report import describe_current, report, snapshot
-from .state_answer import answer, answered_by
+from .state_answer import answered_by
 from .sweep import sweep_call
 from .warmup import async_reread_after_timeout
 
@@ -120,7 +120,7 @@ async def _from_states_or_model(turn: Turn, heard: Heard) -> conversation.Conver
         and (asked := answered_by(turn.hass, user_input.text, user_input.language))
     ):
         turn.agent.stats.answered_from_states += 1
-        speech = answer(turn.hass, asked)
+        speech = describe_current(turn.hass, asked)
         return await _finish(turn, CommandRecord("question_guard", "answered", speech, [], asked))
     return await _with_model(turn, heard)
 
@@ -152,7 +152,7 @@ async def _finish_repair(turn: Turn, repaired: Repair) -> conversation.Conversat
         turn.hass, turn.home.recognizer, repaired.user_input, turn.chat_log,
         question=False, confirm=turn.agent.settings.confirm,
     )  # fmt: skip
-    if local is None:  # HA's lists changed since the parse: let the model try
+    if local is None:  # HA did not run the repaired sentence: the states or the model answer
         return await _from_states_or_model(turn, hear(turn.user_input.text))
     return await _finish_local(turn, local)
 

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from custom_components.local_voice.agent.state_answer import answer, answered_by, asks_for_action
+from custom_components.local_voice.agent.report import describe_current
+from custom_components.local_voice.agent.state_answer import answered_by, asks_for_action
 from custom_components.local_voice.understanding.text import looks_like_question
 from local_voice_harness.commands import load_texts
 from local_voice_harness.expectations import check
@@ -32,7 +33,7 @@ async def test_every_question_of_the_model_set_is_answered_right_from_states(
     found = answered_by(demo_home, command.text, "en")
     assert found, command.text
     house = _house(demo_home)
-    assert check(command.expect, house, house, answer(demo_home, found)) == []
+    assert check(command.expect, house, house, describe_current(demo_home, found)) == []
 
 
 @pytest.mark.parametrize(
@@ -49,7 +50,7 @@ async def test_every_question_of_the_model_set_is_answered_right_from_states(
 async def test_the_answer_reads_the_states(
     demo_home: HomeAssistant, question: str, spoken: str
 ) -> None:
-    assert answer(demo_home, answered_by(demo_home, question, "en")) == spoken
+    assert describe_current(demo_home, answered_by(demo_home, question, "en")) == spoken
 
 
 @pytest.mark.parametrize(
